@@ -1,0 +1,1 @@
+"""Abri: a configurable form and metadata server for child-protection case management."""

@@ -1,0 +1,66 @@
+"""What the API views share: the envelope, conditional GETs, settings of the request."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from flask import Response, current_app, jsonify, request
+from marshmallow import Schema, fields, validate
+
+from server.auth import current_user_name
+from server.metadata.versions import LanguageSettings
+from server.storage import Database, get_db
+
+
+class PageArgs(Schema):
+    """Pagination query arguments."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+def page_size(args: dict[str, Any], default: int = 50) -> tuple[int, int]:
+    """Return (page, per_page) with per_page capped at MAX_PER_PAGE."""
+    cap = current_app.config["MAX_PER_PAGE"]
+    return args.get("page", 1), min(args.get("per_page") or default, cap)
+
+
+def envelope(data: Any, status: int = 200, headers: dict[str, str] | None = None, **meta: Any) -> Response:
+    """Answer {"data": ..., "meta": {...}}."""
+    response = jsonify({"data": data, "meta": meta})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def conditional(tag_parts: tuple, build: Callable[[], Response]) -> Response:
+    """Answer 304 when the client holds the same representation, else build it with its ETag.
+
+    The tag is derived from what determines the body (the published version's fingerprint,
+    the route and its arguments, the language), so a revalidation never builds the body.
+    """
+    digest = hashlib.sha256(repr((request.path, sorted(request.args.items(multi=True)), *tag_parts)).encode())
+    etag = digest.hexdigest()[:32]
+    if request.if_none_match.contains_weak(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = build()
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept-Language")
+    return response
+
+
+def db() -> Database:
+    return get_db()
+
+
+def languages() -> LanguageSettings:
+    """Return the deployment's label languages."""
+    return LanguageSettings(tuple(current_app.config["LANGUAGES"]), current_app.config["DEFAULT_LANGUAGE"])
+
+
+def actor() -> tuple[str, datetime]:
+    """Return who is writing and when."""
+    return current_user_name(), datetime.now(timezone.utc)

@@ -1,0 +1,236 @@
+"""Forms, lookups and modules: read the published configuration, edit the draft.
+
+Reads serve the published version (or the draft with ?draft=true, for administrators), all
+languages or one (?locale=), with ETag/304 and `since=<version>` deltas with tombstones.
+Writes change the draft; If-Match carries the document's draft revision.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size
+from server.auth import check_permission, require_permission
+from server.errors import NotFound
+from server.metadata import draft as drafts, edits
+from server.metadata.configuration import form_sort_key
+from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES
+from server.metadata.labels import localize_document
+from server.metadata.versions import changes_since, published_configuration
+
+PERMISSION = ("metadata", "manage")
+
+
+class ListArgs(PageArgs):
+    """Filters of the document lists."""
+
+    record_type = fields.String(validate=validate.OneOf(RECORD_TYPES))
+    module_id = fields.String(validate=validate.Length(max=100))
+    locale = fields.String()
+    since = fields.Integer(validate=validate.Range(min=0))
+    draft = fields.Boolean(load_default=False)
+
+
+class ReadArgs(Schema):
+    locale = fields.String()
+    draft = fields.Boolean(load_default=False)
+
+
+class DocumentBody(Schema):
+    """{"data": <document>}; the document's shape is checked by its JSON meta-schema."""
+
+    data = fields.Dict(required=True)
+
+
+class FieldBody(Schema):
+    data = fields.Dict(required=True)
+    position = fields.Integer(validate=validate.Range(min=0))
+
+
+class OrderBody(Schema):
+    data = fields.List(fields.String(), required=True, validate=validate.Length(max=1000))
+
+
+def _present(body: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    return localize_document(body, locale, languages().default) if locale else body
+
+
+def _matches(kind: str, body: dict[str, Any], args: dict[str, Any]) -> bool:
+    if kind != FORM:
+        return True
+    return ((not args.get("record_type") or body["parent_form"] == args["record_type"])
+            and (not args.get("module_id") or args["module_id"] in body.get("module_ids", [])))
+
+
+def _sorted(kind: str, bodies: list[dict]) -> list[dict]:
+    return sorted(bodies, key=form_sort_key) if kind == FORM else sorted(bodies, key=lambda b: b["unique_id"])
+
+
+def list_documents(kind: str, args: dict[str, Any]):
+    """List published (or draft) documents of a kind, filtered, localized, paginated."""
+    page, per_page = page_size(args, default=1000)
+    locale = args.get("locale")
+    if args["draft"]:
+        check_permission(*PERMISSION)
+        config = drafts.draft_configuration(db())
+        bodies = _sorted(kind, [b for b in config.documents_by_kind[kind].values() if _matches(kind, b, args)])
+        return envelope([_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]],
+                        total=len(bodies), page=page, per_page=per_page, draft=True)
+    config = published_configuration(db())
+
+    def build():
+        deleted: list[str] = []
+        if args.get("since") is not None:
+            _, changed, deleted = changes_since(db(), args["since"], kind)
+            chosen = [config.documents_by_kind[kind][uid] for uid in changed]
+        else:
+            chosen = list(config.documents_by_kind[kind].values())
+        bodies = _sorted(kind, [b for b in chosen if _matches(kind, b, args)])
+        data = [_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]]
+        data += [{"unique_id": uid, "deleted": True} for uid in deleted]
+        return envelope(data, total=len(bodies), page=page, per_page=per_page, version=config.version,
+                        since=args.get("since"))
+    return conditional((config.fingerprint,), build)
+
+
+def read_document(kind: str, unique_id: str, args: dict[str, Any]):
+    """Return one published (or draft) document."""
+    locale = args.get("locale")
+    if args["draft"]:
+        check_permission(*PERMISSION)
+        entry = drafts.get_document(db(), kind, unique_id)
+        return _draft_response(entry, locale)
+    config = published_configuration(db())
+    body = config.get(kind, unique_id)
+    if body is None:
+        raise NotFound(kind=drafts.KIND_NAMES[kind], id=unique_id)
+    return conditional((config.fingerprint,), lambda: envelope(_present(body, locale), version=config.version))
+
+
+def _draft_response(entry: dict[str, Any], locale: str | None = None, status: int = 200):
+    return envelope(_present(entry["body"], locale), status=status, headers={"ETag": f'"{entry["revision"]}"'},
+                    revision=entry["revision"], draft=True, updated_at=entry.get("updated_at"),
+                    updated_by=entry.get("updated_by"))
+
+
+def _modify(kind: str, unique_id: str, edit: edits.Edit):
+    user, now = actor()
+    entry = drafts.modify_document(db(), kind, unique_id, edit, drafts.positive_revision(request.headers.get("If-Match")),
+                                   languages(), user, now)
+    return _draft_response(entry)
+
+
+def document_blueprint(kind: str, name: str) -> Blueprint:
+    """Build the blueprint of one document kind: list, read, create, replace, patch, delete."""
+    blp = Blueprint(name, __name__, description=f"{kind.capitalize()} documents: published reads, draft writes.")
+
+    @blp.route(f"/{name}")
+    class Collection(MethodView):
+        @blp.arguments(ListArgs, location="query")
+        def get(self, args):
+            """List published documents (or the draft's, with ?draft=true)."""
+            return list_documents(kind, args)
+
+        @blp.arguments(DocumentBody)
+        @require_permission(*PERMISSION)
+        def post(self, body):
+            """Add a document to the draft."""
+            user, now = actor()
+            return _draft_response(drafts.create_document(db(), kind, body["data"], languages(), user, now), status=201)
+
+    @blp.route(f"/{name}/<unique_id>")
+    class Item(MethodView):
+        @blp.arguments(ReadArgs, location="query")
+        def get(self, args, unique_id):
+            """Read one document."""
+            return read_document(kind, unique_id, args)
+
+        @blp.arguments(DocumentBody)
+        @require_permission(*PERMISSION)
+        def put(self, body, unique_id):
+            """Replace a draft document."""
+            return _modify(kind, unique_id, edits.replace_document(body["data"]))
+
+        @blp.arguments(DocumentBody)
+        @require_permission(*PERMISSION)
+        def patch(self, body, unique_id):
+            """Change some attributes of a draft document (JSON merge patch)."""
+            return _modify(kind, unique_id, edits.patch_document(body["data"]))
+
+        @require_permission(*PERMISSION)
+        def delete(self, unique_id):
+            """Remove a document from the draft."""
+            drafts.delete_document(db(), kind, unique_id, drafts.positive_revision(request.headers.get("If-Match")),
+                                   languages())
+            return "", 204
+    return blp
+
+
+forms_blp = document_blueprint(FORM, "forms")
+lookups_blp = document_blueprint(LOOKUP, "lookups")
+modules_blp = document_blueprint(MODULE, "modules")
+
+
+@forms_blp.route("/forms/<unique_id>/fields")
+class Fields(MethodView):
+    @forms_blp.arguments(FieldBody)
+    @require_permission(*PERMISSION)
+    def post(self, body, unique_id):
+        """Add a field to a draft form (at `position`, or last)."""
+        return _modify(FORM, unique_id, edits.add_field(body["data"], body.get("position")))
+
+
+@forms_blp.route("/forms/<unique_id>/fields/order")
+class FieldOrder(MethodView):
+    @forms_blp.arguments(OrderBody)
+    @require_permission(*PERMISSION)
+    def put(self, body, unique_id):
+        """Reorder the fields of a draft form: `data` lists every field name once."""
+        return _modify(FORM, unique_id, edits.reorder_fields(body["data"]))
+
+
+@forms_blp.route("/forms/<unique_id>/fields/<name>")
+class Field(MethodView):
+    @forms_blp.arguments(DocumentBody)
+    @require_permission(*PERMISSION)
+    def patch(self, body, unique_id, name):
+        """Change some attributes of a field (JSON merge patch)."""
+        return _modify(FORM, unique_id, edits.patch_field(name, body["data"]))
+
+    @require_permission(*PERMISSION)
+    def delete(self, unique_id, name):
+        """Remove a field from a draft form; data stored under it stay in the records."""
+        return _modify(FORM, unique_id, edits.remove_field(name))
+
+
+@lookups_blp.route("/lookups/<unique_id>/values")
+class LookupValues(MethodView):
+    @lookups_blp.arguments(FieldBody)
+    @require_permission(*PERMISSION)
+    def post(self, body, unique_id):
+        """Add a value to a draft lookup."""
+        return _modify(LOOKUP, unique_id, edits.add_lookup_value(body["data"], body.get("position")))
+
+
+@lookups_blp.route("/lookups/<unique_id>/values/<value_id>")
+class LookupValue(MethodView):
+    @lookups_blp.arguments(DocumentBody)
+    @require_permission(*PERMISSION)
+    def patch(self, body, unique_id, value_id):
+        """Edit a lookup value's texts or disable it ({"disabled": true})."""
+        return _modify(LOOKUP, unique_id, edits.patch_lookup_value(value_id, body["data"]))
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    return forms_blp, lookups_blp, modules_blp
+
+
+def register_meta_schemas(api) -> None:
+    """Publish the metadata meta-schemas in the OpenAPI document."""
+    from server.metadata.documents import meta_schema
+    for name in ("form", "field", "lookup", "module", "i18n", "expression"):
+        api.spec.components.schema(f"meta-{name}", component=meta_schema(name))

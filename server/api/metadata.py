@@ -1,0 +1,84 @@
+"""Configuration versions: the draft's status, publish, history, diff, restore."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.common import PageArgs, actor, db, envelope, languages, page_size
+from server.auth import require_permission
+from server.metadata import draft as drafts, versions
+
+blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")
+PERMISSION = ("metadata", "manage")
+
+
+class PublishData(Schema):
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class PublishBody(Schema):
+    data = fields.Nested(PublishData, load_default=dict)
+
+
+class RestoreData(PublishData):
+    discard_draft = fields.Boolean(load_default=False)
+
+
+class RestoreBody(Schema):
+    data = fields.Nested(RestoreData, load_default=dict)
+
+
+@blp.route("/metadata/draft")
+class Draft(MethodView):
+    @require_permission(*PERMISSION)
+    def get(self):
+        """The draft's changes against the published version, with check results."""
+        return envelope(drafts.draft_status(db(), languages()))
+
+
+@blp.route("/metadata/publish")
+class Publish(MethodView):
+    @blp.arguments(PublishBody)
+    @require_permission(*PERMISSION)
+    def post(self, body):
+        """Run every check and publish the draft as the next version."""
+        user, now = actor()
+        result = drafts.publish_draft(db(), languages(), user, now, body["data"]["comment"])
+        return envelope(result["version"], status=201, warnings=result["warnings"])
+
+
+@blp.route("/metadata/versions")
+class Versions(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    def get(self, args):
+        """Published versions, newest first."""
+        page, per_page = page_size(args)
+        items, total = versions.list_versions(db(), page, per_page)
+        return envelope(items, total=total, page=page, per_page=per_page)
+
+
+@blp.route("/metadata/versions/<int:number>")
+class Version(MethodView):
+    def get(self, number):
+        """One version: who, when, comment, changes, and its documents' content hashes."""
+        return envelope(versions.get_version(db(), number))
+
+
+@blp.route("/metadata/versions/<int:a>/diff/<int:b>")
+class Diff(MethodView):
+    def get(self, a, b):
+        """What changed from version a to version b, document by document and field by field."""
+        return envelope(versions.diff_versions(db(), a, b), base=a, target=b)
+
+
+@blp.route("/metadata/versions/<int:number>/restore")
+class Restore(MethodView):
+    @blp.arguments(RestoreBody)
+    @require_permission(*PERMISSION)
+    def post(self, body, number):
+        """Publish an old version again as a new version (and make it the draft)."""
+        user, now = actor()
+        data = body["data"]
+        result = drafts.restore_version(db(), number, languages(), user, now, data["comment"], data["discard_draft"])
+        return envelope(result["version"], status=201, warnings=result["warnings"])

@@ -1,0 +1,28 @@
+"""The application factory: only wiring."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from server.config import load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build an Abri app; `config` overrides the defaults and the ABRI_* environment."""
+    from server.api import init_api
+    from server.auth import init_auth
+    from server.errors import init_errors
+    from server.i18n import init_i18n
+    from server.storage import init_storage
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_config(config))
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    init_i18n(app)
+    init_storage(app)
+    init_auth(app)
+    init_api(app)
+    init_errors(app)
+    return app

@@ -1,0 +1,174 @@
+"""The `abri` command line: serve, and the metadata workflow.
+
+    abri serve [--host H] [--port P]     the production server (waitress); embedded DB by default
+    abri metadata load DIR [--publish]   a configuration folder becomes the draft
+    abri metadata publish [-m COMMENT]   publish the draft
+    abri metadata dump DIR               write the published configuration as files
+    abri metadata status                 the draft's changes and check results
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server.errors import AbriError
+from server.metadata import draft as drafts
+from server.metadata.bootstrap import SYSTEM_USER, bootstrap_configuration, load_directory
+from server.metadata.files import dump_directory
+from server.metadata.versions import LanguageSettings, published_configuration
+from server.storage import get_db
+
+
+def _create_app():
+    """Build the app for a CLI command; without ABRI_MONGO_URI, reach the embedded database."""
+    from server.app import create_app
+    from server.config import load_config
+
+    settings = load_config()
+    if settings["MONGO_URI"]:
+        return create_app()
+    return create_app({"MONGO_URI": _embedded_uri(Path(settings["INSTANCE_PATH"]))})
+
+
+def _embedded_uri(instance: Path) -> str:
+    """Use the embedded database of a running `abri serve`, or start one for this command."""
+    import atexit
+
+    from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError, running_uri
+
+    uri = running_uri(instance)
+    if uri:
+        return uri
+    try:
+        database = EmbeddedDatabase(instance / "db").start()
+    except EmbeddedDatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    atexit.register(database.stop)
+    return database.uri
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Abri: configurable form and metadata server for child-protection case management."""
+
+
+def _languages() -> LanguageSettings:
+    return LanguageSettings(tuple(current_app.config["LANGUAGES"]), current_app.config["DEFAULT_LANGUAGE"])
+
+
+def _fail(error: AbriError) -> None:
+    body = error.as_json()["error"]
+    click.echo(f"{body['code']}: {body['message']}", err=True)
+    for detail in body["details"]:
+        click.echo(f"  {detail['field']}: {detail['code']}: {detail['message']}", err=True)
+    sys.exit(1)
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Run Abri with the waitress WSGI server (the embedded database unless ABRI_MONGO_URI is set)."""
+    from waitress import create_server
+
+    from server.app import create_app
+    from server.config import load_config
+    from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
+
+    settings = load_config()
+    database = None
+    if not settings["MONGO_URI"]:
+        try:
+            database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True).start()
+        except EmbeddedDatabaseError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Embedded database (SecantusDB) at {database.uri}, data in {database.data_dir}")
+    try:
+        app = create_app({"MONGO_URI": database.uri} if database else None)
+        with app.app_context():
+            version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages())
+            if version:
+                click.echo(f"Published the shipped configuration as version {version}.")
+        server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
+        signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
+        click.echo(f"Abri serving on http://{host}:{port} (Ctrl-C to stop)")
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+    except AbriError as error:
+        _fail(error)
+    finally:
+        if database:
+            database.stop()
+        click.echo("Abri stopped.")
+
+
+@cli.group("metadata")
+def metadata() -> None:
+    """Load, publish and dump the configuration (forms, lookups, modules)."""
+
+
+@metadata.command("load")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--publish", "publish_after", is_flag=True, help="Publish right after loading.")
+@click.option("--force", is_flag=True, help="Replace the draft even if it has unpublished changes.")
+@with_appcontext
+def load(directory: str, publish_after: bool, force: bool) -> None:
+    """Make the documents of DIRECTORY the draft."""
+    try:
+        count = load_directory(get_db(), directory, SYSTEM_USER, force=force)
+        click.echo(f"Loaded {count} documents into the draft.")
+        if publish_after:
+            _publish("loaded from " + directory)
+    except AbriError as error:
+        _fail(error)
+
+
+def _publish(comment: str) -> None:
+    result = drafts.publish_draft(get_db(), _languages(), SYSTEM_USER, datetime.now(timezone.utc), comment)
+    for warning in result["warnings"]:
+        click.echo(f"warning {warning['field']}: {warning['message']}")
+    click.echo(f"Published version {result['version']['version']}.")
+
+
+@metadata.command("publish")
+@click.option("-m", "--comment", default="", help="What this version changes.")
+@with_appcontext
+def publish(comment: str) -> None:
+    """Run the checks and publish the draft."""
+    try:
+        _publish(comment)
+    except AbriError as error:
+        _fail(error)
+
+
+@metadata.command("dump")
+@click.argument("directory", type=click.Path(file_okay=False))
+@with_appcontext
+def dump(directory: str) -> None:
+    """Write the published configuration into DIRECTORY, one file per document."""
+    config = published_configuration(get_db())
+    count = dump_directory(config, directory)
+    click.echo(f"Wrote {count} documents of version {config.version} to {directory}.")
+
+
+@metadata.command("status")
+@with_appcontext
+def status() -> None:
+    """Show the draft's changes and check results as JSON."""
+    click.echo(json.dumps(drafts.draft_status(get_db(), _languages()), indent=2, ensure_ascii=False, default=str))
+
+
+def main() -> None:
+    cli(prog_name="abri")

@@ -1,0 +1,64 @@
+"""Configuration defaults and the ABRI_* environment variables.
+
+Configuration flows one way: the defaults below -> ABRI_* environment variables -> the mapping
+passed to create_app (tests) -> function arguments. Nothing else in Abri reads os.environ.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# MongoDB connection string. Empty: `abri serve` starts the embedded SecantusDB server.
+# "mongomock://" gives an in-memory fake (unit tests only).
+MONGO_URI = ""
+# Database name inside the MongoDB server.
+MONGO_DB_NAME = "abri"
+# Folder for the embedded database and other instance data.
+INSTANCE_PATH = str(PROJECT_ROOT / "instance")
+# The shipped configuration loaded on first start with an empty database.
+METADATA_DIR = str(PROJECT_ROOT / "metadata")
+# Languages labels are written in; the first is not special, DEFAULT_LANGUAGE is.
+LANGUAGES = ("en", "fr")
+# Language every label must have, and the fallback when a translation is missing.
+DEFAULT_LANGUAGE = "en"
+# Language of API messages when neither ?locale= nor Accept-Language chooses one.
+DEFAULT_LOCALE = "en"
+# Largest accepted request body, in bytes.
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+# Largest page size of list endpoints.
+MAX_PER_PAGE = 1000
+# Open the metadata write endpoints without authentication (development only, until users exist).
+DEV_OPEN_ADMIN = False
+# How many compiled record schemas / serialized metadata responses to keep in memory.
+RESPONSE_CACHE_SIZE = 256
+
+_ENV_PREFIX = "ABRI_"
+_TUPLES = {"LANGUAGES"}
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of its default."""
+    if name in _TUPLES:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings: defaults, then ABRI_* variables, then overrides."""
+    environ = os.environ if environ is None else environ
+    settings = {name: value for name, value in globals().items()
+                if name.isupper() and not name.startswith("_") and name != "PROJECT_ROOT"}
+    for name, default in list(settings.items()):
+        raw = environ.get(_ENV_PREFIX + name)
+        if raw is not None:
+            settings[name] = _coerce(name, raw, default)
+    settings.update(overrides or {})
+    return settings

@@ -1,0 +1,60 @@
+"""Languages: flask-babel set-up and the locale of each request.
+
+Order: ?locale= > the user's preference (once users exist) > Accept-Language > DEFAULT_LOCALE.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
+
+from server.errors import BadRequest, Detail
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+MESSAGE_LOCALES = ("en", "fr")  # languages with a message catalog
+
+
+def known_locales() -> tuple[str, ...]:
+    """Languages a request may ask for: the message catalogs and the configured label languages."""
+    return tuple(dict.fromkeys((*MESSAGE_LOCALES, *current_app.config["LANGUAGES"])))
+
+
+def requested_locale() -> str | None:
+    """Return ?locale= when given; BadRequest when it is not a known language."""
+    locale = request.args.get("locale")
+    if locale is None:
+        return None
+    if locale not in known_locales():
+        raise BadRequest(_l("Unknown language %(locale)s; use one of %(known)s."), code="LOCALE_UNKNOWN",
+                         details=[Detail("locale", "enum", _l("Not a configured language."))],
+                         locale=locale, known=", ".join(known_locales()))
+    return locale
+
+
+def select_locale() -> str:
+    """Choose the language of this request's messages and labels."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    if "abri_locale" not in g:
+        locale = request.args.get("locale")
+        if locale not in known_locales():
+            user = g.get("user")
+            locale = (getattr(user, "locale", None) or
+                      request.accept_languages.best_match(known_locales()) or current_app.config["DEFAULT_LOCALE"])
+        g.abri_locale = locale
+    return g.abri_locale
+
+
+def init_i18n(app: Flask) -> None:
+    """Set up flask-babel with Abri's catalogs and locale selection."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
+    Babel(app, locale_selector=select_locale)
+    app.before_request(_check_locale_argument)
+
+
+def _check_locale_argument() -> None:
+    """Refuse an unknown ?locale= on every route (a before_request hook must return None)."""
+    requested_locale()

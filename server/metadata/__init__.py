@@ -1,0 +1,1 @@
+"""Metadata: form sections, fields, lookups and modules; checks, versions, record schemas."""

@@ -1,0 +1,307 @@
+"""The checks a configuration must pass: one small function per rule, each with a stable code.
+
+Every check takes the draft configuration and a context and yields problems. Errors block
+publishing; warnings are shown but do not. The same checks run on the draft view and at publish.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable, Iterator
+
+from flask_babel import lazy_gettext as _l
+
+from server.errors import Detail
+from server.metadata import expressions
+from server.metadata.configuration import Configuration
+from server.metadata.documents import CALCULATED, FORM, LOOKUP, OPTION_TYPES, SUBFORM
+from server.metadata.labels import iter_labels
+
+ERROR, WARNING = "error", "warning"
+
+MESSAGES = {
+    "FIELD_NAME_DUPLICATE": _l("The field name %(name)s is used more than once in this form."),
+    "FIELD_INCONSISTENT": _l("The field %(name)s is a %(this)s here but a %(other)s in form %(other_form)s; "
+                             "a field name must mean the same thing in every form of a record type."),
+    "LOOKUP_MISSING": _l("The lookup %(lookup)s does not exist."),
+    "SUBFORM_TARGET_REQUIRED": _l("A subform field must name its nested form in subform_section_id."),
+    "SUBFORM_MISSING": _l("The nested form %(target)s does not exist."),
+    "SUBFORM_NOT_NESTED": _l("The form %(target)s is not marked is_nested, so it cannot be used as a subform."),
+    "SUBFORM_RECORD_TYPE": _l("The nested form %(target)s belongs to %(other)s, not to %(record_type)s."),
+    "SUBFORM_FIELD_UNKNOWN": _l("The nested form %(target)s has no field %(name)s."),
+    "NESTED_FORM_UNUSED": _l("No subform field uses this nested form."),
+    "OPTIONS_REQUIRED": _l("A %(type)s needs options: a lookup in option_strings_source or inline options."),
+    "OPTIONS_AMBIGUOUS": _l("Give the options either from a lookup or inline, not both."),
+    "OPTION_ID_DUPLICATE": _l("The option id %(option)s is used more than once in this list."),
+    "LABEL_MISSING_DEFAULT": _l("This label has no text in the default language (%(language)s)."),
+    "TRANSLATION_INCOMPLETE": _l("%(missing)s of %(total)s labels have no %(language)s translation "
+                                 "(%(coverage)s%% translated)."),
+    "PUBLISHED_FIELD_CHANGED": _l("The field %(name)s was published as %(published)s; its %(attribute)s "
+                                  "cannot change. Add a field with a new name instead."),
+    "EXPRESSION_INVALID": _l("The expression is not valid: %(reason)s."),
+    "EXPRESSION_FIELD_UNKNOWN": _l("The expression uses %(name)s, which is not a field of this form."),
+    "CALCULATION_REQUIRED": _l("A calculated field needs a calculation (sum or avg)."),
+    "CALCULATION_MISPLACED": _l("Only calculated fields have a calculation."),
+    "RANGE_INVALID": _l("min_value (%(min)s) is greater than max_value (%(max)s)."),
+    "MODULE_MISSING": _l("The module %(module)s does not exist."),
+    "MODULE_RECORD_TYPE": _l("The module %(module)s does not hold %(record_type)s records."),
+    "LOCKED_LOOKUP_CHANGED": _l("The lookup is locked: its values can be translated, but not added, "
+                                "removed or given new ids (%(change)s)."),
+}
+
+EXPRESSION_REASONS = {
+    "expression_shape": _l("each expression is an object with exactly one operator"),
+    "expression_too_deep": _l("it is nested too deeply"),
+    "comparison_shape": _l("a comparison maps exactly one field name to a value"),
+    "in_needs_list": _l("'in' needs a list of values"),
+    "comparison_value": _l("this comparison needs a number, a date or a text"),
+    "logical_needs_list": _l("'and' and 'or' need a non-empty list of expressions"),
+    "aggregate_needs_list": _l("'sum' and 'avg' need a non-empty list"),
+    "aggregate_operand": _l("'sum' and 'avg' take field names, numbers, sum or avg"),
+    "unknown_operator": _l("unknown operator; use eq, gt, ge, lt, le, in, and, or, not, sum, avg"),
+}
+
+
+@dataclass
+class Problem:
+    """A failed check: where, which rule, how bad."""
+
+    code: str
+    severity: str
+    document: str
+    path: str = ""
+    params: dict[str, Any] = dc_field(default_factory=dict)
+
+    def as_detail(self) -> Detail:
+        where = f"{self.document}/{self.path}" if self.path else self.document
+        return Detail(where, self.code, MESSAGES[self.code], self.params)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"severity": self.severity, **self.as_detail().as_json()}
+
+
+@dataclass
+class CheckContext:
+    """What the checks compare the draft with."""
+
+    languages: tuple[str, ...]
+    default_language: str
+    published: Configuration
+    published_fields: dict[str, dict[str, dict[str, Any]]]  # record type -> name -> {type, multi_select}
+
+
+Check = Callable[[Configuration, CheckContext], Iterator[Problem]]
+
+
+def _key(kind: str, uid: str) -> str:
+    return f"{kind}:{uid}"
+
+
+def check_field_names_unique(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    for uid, form in config.forms.items():
+        for name, count in Counter(f["name"] for f in form["fields"]).items():
+            if count > 1:
+                yield Problem("FIELD_NAME_DUPLICATE", ERROR, _key(FORM, uid), name, {"name": name})
+
+
+def _signature(field: dict) -> tuple:
+    options = field.get("option_strings_source") or tuple(o["id"] for o in field.get("option_strings_text_i18n", []))
+    return field["type"], bool(field.get("multi_select")), options or None
+
+
+def check_fields_consistent(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """Top-level forms of a record type share the record's data: a name must mean one thing."""
+    for record_type in config.record_types():
+        seen: dict[str, tuple[str, tuple]] = {}
+        for uid, form in config.forms_of(record_type, nested=False):
+            for field in form["fields"]:
+                signature = _signature(field)
+                first = seen.setdefault(field["name"], (uid, signature))
+                if first[1] != signature:
+                    yield Problem("FIELD_INCONSISTENT", ERROR, _key(FORM, uid), field["name"],
+                                  {"name": field["name"], "this": _describe(signature),
+                                   "other": _describe(first[1]), "other_form": first[0]})
+
+
+def _describe(signature: tuple) -> str:
+    type_, multi, options = signature
+    text = type_ + (" (multi_select)" if multi else "")
+    return f"{text} [{options if isinstance(options, str) else ', '.join(options)}]" if options else text
+
+
+def check_options(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    for uid, form in config.forms.items():
+        for field in form["fields"]:
+            source, inline = field.get("option_strings_source"), field.get("option_strings_text_i18n")
+            where = field["name"]
+            if source and inline:
+                yield Problem("OPTIONS_AMBIGUOUS", ERROR, _key(FORM, uid), where)
+            elif field["type"] in OPTION_TYPES and not source and not inline:
+                yield Problem("OPTIONS_REQUIRED", ERROR, _key(FORM, uid), where, {"type": field["type"]})
+            if source:
+                lookup_id = source.split(" ", 1)[1]
+                if lookup_id not in config.lookups:
+                    yield Problem("LOOKUP_MISSING", ERROR, _key(FORM, uid), f"{where}/option_strings_source",
+                                  {"lookup": lookup_id})
+            for list_name in ("option_strings_text_i18n", "tally_i18n"):
+                yield from _duplicate_ids(field.get(list_name, []), _key(FORM, uid), f"{where}/{list_name}")
+    for uid, lookup in config.lookups.items():
+        yield from _duplicate_ids(lookup["lookup_values_i18n"], _key(LOOKUP, uid), "lookup_values_i18n")
+
+
+def _duplicate_ids(options: list[dict], document: str, path: str) -> Iterator[Problem]:
+    for option_id, count in Counter(o["id"] for o in options).items():
+        if count > 1:
+            yield Problem("OPTION_ID_DUPLICATE", ERROR, document, path, {"option": option_id})
+
+
+def check_subforms(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    used: set[str] = set()
+    for uid, form in config.forms.items():
+        for field in form["fields"]:
+            if field["type"] != SUBFORM:
+                continue
+            where, target = f"{field['name']}/subform_section_id", field.get("subform_section_id")
+            if not target:
+                yield Problem("SUBFORM_TARGET_REQUIRED", ERROR, _key(FORM, uid), where)
+                continue
+            used.add(target)
+            nested = config.forms.get(target)
+            params = {"target": target, "record_type": form["parent_form"]}
+            if nested is None:
+                yield Problem("SUBFORM_MISSING", ERROR, _key(FORM, uid), where, params)
+            elif not nested.get("is_nested"):
+                yield Problem("SUBFORM_NOT_NESTED", ERROR, _key(FORM, uid), where, params)
+            elif nested["parent_form"] != form["parent_form"]:
+                yield Problem("SUBFORM_RECORD_TYPE", ERROR, _key(FORM, uid), where,
+                              {**params, "other": nested["parent_form"]})
+            else:
+                names = {f["name"] for f in nested["fields"]}
+                listed = list(field.get("collapsed_field_names", []))
+                listed += [field["subform_sort_by"]] if field.get("subform_sort_by") else []
+                for name in listed:
+                    if name not in names:
+                        yield Problem("SUBFORM_FIELD_UNKNOWN", ERROR, _key(FORM, uid), field["name"],
+                                      {"target": target, "name": name})
+    for uid, form in config.forms.items():
+        if form.get("is_nested") and uid not in used:
+            yield Problem("NESTED_FORM_UNUSED", WARNING, _key(FORM, uid))
+
+
+def check_labels(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """Default language: an error when missing. Other languages: a warning with the coverage."""
+    others = [language for language in ctx.languages if language != ctx.default_language]
+    for kind, uid, body in config.documents():
+        totals: Counter = Counter()
+        for label in iter_labels(kind, body):
+            if not label.texts.get(ctx.default_language, "").strip() and (label.required or label.texts):
+                path = "/".join(part for part in (label.field, label.option, label.property) if part)
+                yield Problem("LABEL_MISSING_DEFAULT", ERROR, _key(kind, uid), path,
+                              {"language": ctx.default_language})
+            totals["total"] += 1
+            for language in others:
+                if not label.texts.get(language, "").strip():
+                    totals[language] += 1
+        for language in others:
+            if totals[language]:
+                coverage = int(100 * (totals["total"] - totals[language]) / totals["total"])
+                yield Problem("TRANSLATION_INCOMPLETE", WARNING, _key(kind, uid), "",
+                              {"language": language, "missing": totals[language], "total": totals["total"],
+                               "coverage": coverage})
+
+
+def check_published_fields_unchanged(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """A published field's name, type and multi_select never change (its data would no longer fit)."""
+    for record_type in config.record_types():
+        published = ctx.published_fields.get(record_type, {})
+        for uid, form in config.forms_of(record_type, nested=False):
+            for field in form["fields"]:
+                before = published.get(field["name"])
+                if not before:
+                    continue
+                for attribute, now in (("type", field["type"]), ("multi_select", bool(field.get("multi_select")))):
+                    if before[attribute] != now:
+                        yield Problem("PUBLISHED_FIELD_CHANGED", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
+                                      {"name": field["name"], "attribute": attribute,
+                                       "published": _describe((before["type"], before["multi_select"], None))})
+
+
+def check_expressions(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    for uid, form in config.forms.items():
+        names = {f["name"] for f in form["fields"]}
+        for field in form["fields"]:
+            if field["type"] == CALCULATED and "calculation" not in field:
+                yield Problem("CALCULATION_REQUIRED", ERROR, _key(FORM, uid), field["name"])
+            if field["type"] != CALCULATED and "calculation" in field:
+                yield Problem("CALCULATION_MISPLACED", ERROR, _key(FORM, uid), f"{field['name']}/calculation")
+            for attribute in ("display_conditions", "calculation"):
+                if attribute in field:
+                    yield from _check_expression(field[attribute], attribute, names, _key(FORM, uid),
+                                                 f"{field['name']}/{attribute}")
+
+
+def _check_expression(expression: Any, attribute: str, names: set[str], document: str,
+                      path: str) -> Iterator[Problem]:
+    try:
+        used = list(expressions.referenced_fields(expression))
+        if (attribute == "calculation") != expressions.is_calculation(expression):
+            raise expressions.ExpressionError(
+                "aggregate_operand" if attribute == "calculation" else "unknown_operator",
+                operator=next(iter(expression)))
+    except expressions.ExpressionError as error:
+        yield Problem("EXPRESSION_INVALID", ERROR, document, path,
+                      {"reason": EXPRESSION_REASONS[error.code]})
+        return
+    for name in used:
+        if name not in names:
+            yield Problem("EXPRESSION_FIELD_UNKNOWN", ERROR, document, path, {"name": name})
+
+
+def check_ranges(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    for uid, form in config.forms.items():
+        for field in form["fields"]:
+            low, high = field.get("min_value"), field.get("max_value")
+            if low is not None and high is not None and low > high:
+                yield Problem("RANGE_INVALID", ERROR, _key(FORM, uid), field["name"], {"min": low, "max": high})
+
+
+def check_modules(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    for uid, form in config.forms.items():
+        for module_id in form.get("module_ids", []):
+            module = config.modules.get(module_id)
+            if module is None:
+                yield Problem("MODULE_MISSING", ERROR, _key(FORM, uid), "module_ids", {"module": module_id})
+            elif form["parent_form"] not in module["associated_record_types"]:
+                yield Problem("MODULE_RECORD_TYPE", ERROR, _key(FORM, uid), "module_ids",
+                              {"module": module_id, "record_type": form["parent_form"]})
+
+
+def check_locked_lookups(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """A locked lookup (published so) keeps its value ids: workflows and stored records rely on them."""
+    for uid, before in ctx.published.lookups.items():
+        if not before.get("locked"):
+            continue
+        now = config.lookups.get(uid)
+        if now is None or not now.get("locked"):
+            change = "-" + uid if now is None else "locked: false"
+        else:
+            ids_before = {v["id"] for v in before["lookup_values_i18n"]}
+            ids_now = {v["id"] for v in now["lookup_values_i18n"]}
+            if ids_before == ids_now:
+                continue
+            change = ", ".join([f"+{i}" for i in sorted(ids_now - ids_before)] +
+                               [f"-{i}" for i in sorted(ids_before - ids_now)])
+        yield Problem("LOCKED_LOOKUP_CHANGED", ERROR, _key(LOOKUP, uid), "lookup_values_i18n", {"change": change})
+
+
+CHECKS: tuple[Check, ...] = (
+    check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
+    check_published_fields_unchanged, check_expressions, check_ranges, check_modules, check_locked_lookups,
+)
+
+
+def run_checks(config: Configuration, ctx: CheckContext) -> list[Problem]:
+    """Run every check; errors first, then warnings, each in document order."""
+    problems = [problem for check in CHECKS for problem in check(config, ctx)]
+    return sorted(problems, key=lambda p: (p.severity != ERROR, p.document, p.path))
+

@@ -1,0 +1,72 @@
+"""A whole configuration (draft or published version): every document by kind and unique_id."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from server.metadata.documents import FORM, KINDS, LOOKUP, MODULE, RECORD_TYPES, content_hash
+
+
+def form_sort_key(form: dict[str, Any]) -> tuple:
+    """Display order of forms: group, form, subform, then id."""
+    return (form.get("order_form_group", 0), form.get("order", 0), form.get("order_subform", 0), form["unique_id"])
+
+
+@dataclass
+class Configuration:
+    """Documents by kind.
+
+    `version` is the published version number (None for the draft); `fingerprint` names that
+    version uniquely across databases, so caches can be keyed by it.
+    """
+
+    documents_by_kind: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {kind: {} for kind in KINDS})
+    version: int | None = None
+    fingerprint: str = ""
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[tuple[str, str, dict]], version: int | None = None,
+                       fingerprint: str = "") -> "Configuration":
+        config = cls(version=version, fingerprint=fingerprint)
+        for kind, unique_id, body in documents:
+            config.documents_by_kind[kind][unique_id] = body
+        return config
+
+    @property
+    def forms(self) -> dict[str, dict[str, Any]]:
+        return self.documents_by_kind[FORM]
+
+    @property
+    def lookups(self) -> dict[str, dict[str, Any]]:
+        return self.documents_by_kind[LOOKUP]
+
+    @property
+    def modules(self) -> dict[str, dict[str, Any]]:
+        return self.documents_by_kind[MODULE]
+
+    def get(self, kind: str, unique_id: str) -> dict[str, Any] | None:
+        return self.documents_by_kind[kind].get(unique_id)
+
+    def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Yield (kind, unique_id, body) in a stable order."""
+        for kind in KINDS:
+            for unique_id in sorted(self.documents_by_kind[kind]):
+                yield kind, unique_id, self.documents_by_kind[kind][unique_id]
+
+    def manifest(self) -> dict[str, str]:
+        """Return {"kind:unique_id": content hash}."""
+        return {f"{kind}:{uid}": content_hash(body) for kind, uid, body in self.documents()}
+
+    def record_types(self) -> list[str]:
+        present = {form["parent_form"] for form in self.forms.values()}
+        return [record_type for record_type in RECORD_TYPES if record_type in present]
+
+    def forms_of(self, record_type: str, nested: bool | None = None,
+                 module_id: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Return (unique_id, form) of a record type in display order, optionally filtered."""
+        chosen = [(uid, form) for uid, form in self.forms.items()
+                  if form["parent_form"] == record_type
+                  and (nested is None or bool(form.get("is_nested")) == nested)
+                  and (module_id is None or module_id in form.get("module_ids", []))]
+        return sorted(chosen, key=lambda item: form_sort_key(item[1]))

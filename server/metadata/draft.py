@@ -1,0 +1,200 @@
+"""The draft administrators edit: documents, fields and lookup values, then publish or restore.
+
+Every write is checked twice: the document's shape against its meta-schema, then the whole draft
+with the change against the configuration checks. A write that would add a check error is refused
+whole (nothing is stored); errors that were already in the draft do not block unrelated edits.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+
+from server.errors import BadRequest, Conflict, Detail, NotFound, PreconditionFailed, Unprocessable
+from server.metadata.checks import ERROR, run_checks
+from server.metadata.configuration import Configuration
+from server.metadata.diff import diff_configurations
+from server.metadata.documents import FORM, LOOKUP, validate_document
+from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
+                                      publish_configuration, published_configuration)
+from server.storage import Database, DuplicateKey, metadata as store
+
+KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module")}
+_WRITE_ATTEMPTS = 5
+
+
+def draft_configuration(db: Database) -> Configuration:
+    """Return the draft as a configuration."""
+    return Configuration.from_documents((e["kind"], e["unique_id"], e["body"]) for e in store.list_draft(db))
+
+
+def get_document(db: Database, kind: str, unique_id: str) -> dict[str, Any]:
+    """Return a draft entry ({body, revision, ...}); NotFound when it is not in the draft."""
+    entry = store.get_draft(db, kind, unique_id)
+    if entry is None:
+        raise NotFound(kind=KIND_NAMES[kind], id=unique_id)
+    return entry
+
+
+def _refuse_new_errors(db: Database, before: Configuration, after: Configuration,
+                       languages: LanguageSettings) -> None:
+    """Refuse a change that adds check errors the draft did not already have."""
+    ctx = check_context(db, published_configuration(db), languages)
+    known = {(p.code, p.document, p.path) for p in run_checks(before, ctx) if p.severity == ERROR}
+    problems = run_checks(after, ctx)
+    new = [p for p in problems if p.severity == ERROR and (p.code, p.document, p.path) not in known]
+    if new:
+        raise checks_failed(new, _l("The change would break %(count)s checks; nothing was changed."))
+
+
+def create_document(db: Database, kind: str, body: Any, languages: LanguageSettings,
+                    user: str, now: datetime) -> dict[str, Any]:
+    """Add a new document to the draft."""
+    validate_document(kind, body)
+    before = draft_configuration(db)
+    if before.get(kind, body["unique_id"]) is not None:
+        raise _exists(kind, body["unique_id"])
+    after = copy.deepcopy(before)
+    after.documents_by_kind[kind][body["unique_id"]] = body
+    _refuse_new_errors(db, before, after, languages)
+    try:
+        return store.insert_draft(db, kind, body["unique_id"], body, user, now)
+    except DuplicateKey:
+        raise _exists(kind, body["unique_id"]) from None
+
+
+def _exists(kind: str, unique_id: str) -> Conflict:
+    return Conflict(_l("%(kind)s %(id)s already exists."), code="ALREADY_EXISTS",
+                    details=[Detail("unique_id", "unique", _l("This id is already used."))],
+                    kind=KIND_NAMES[kind], id=unique_id)
+
+
+def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[dict], dict],
+                    expected_revision: int | None, languages: LanguageSettings,
+                    user: str, now: datetime) -> dict[str, Any]:
+    """Apply `change` to a copy of a draft document and store it if it still passes.
+
+    With `expected_revision` (If-Match) a stale revision is refused with 412. Without it the
+    change is re-applied to the newest revision, so concurrent edits are never lost.
+    """
+    for _ in range(_WRITE_ATTEMPTS):
+        entry = get_document(db, kind, unique_id)
+        if expected_revision is not None and entry["revision"] != expected_revision:
+            raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=entry["revision"],
+                                     sent=expected_revision)
+        body = change(copy.deepcopy(entry["body"]))
+        if body.get("unique_id") != unique_id:
+            raise Unprocessable(_l("The unique_id of a document cannot change."), code="UNIQUE_ID_CHANGED",
+                                details=[Detail("unique_id", "immutable", _l("Must stay %(id)s."), {"id": unique_id})])
+        validate_document(kind, body)
+        before = draft_configuration(db)
+        after = copy.deepcopy(before)
+        after.documents_by_kind[kind][unique_id] = body
+        _refuse_new_errors(db, before, after, languages)
+        stored = store.replace_draft(db, kind, unique_id, body, entry["revision"], user, now)
+        if stored is not None:
+            return stored
+    current = get_document(db, kind, unique_id)["revision"]
+    raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=current,
+                             sent=expected_revision if expected_revision is not None else current)
+
+
+def delete_document(db: Database, kind: str, unique_id: str, expected_revision: int | None,
+                    languages: LanguageSettings) -> None:
+    """Remove a document from the draft; refused while other documents use it."""
+    entry = get_document(db, kind, unique_id)
+    if expected_revision is not None and entry["revision"] != expected_revision:
+        raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=entry["revision"], sent=expected_revision)
+    before = draft_configuration(db)
+    users = list(_users_of(before, kind, unique_id))
+    if users:
+        raise Conflict(_l("%(kind)s %(id)s is used by %(count)s fields; remove them first."), code="IN_USE",
+                       details=[Detail(f"form:{form}/{field}", "in_use", _l("Uses %(id)s."), {"id": unique_id})
+                                for form, field in users],
+                       kind=KIND_NAMES[kind], id=unique_id, count=len(users))
+    after = copy.deepcopy(before)
+    del after.documents_by_kind[kind][unique_id]
+    _refuse_new_errors(db, before, after, languages)
+    if not store.delete_draft(db, kind, unique_id, entry["revision"]):
+        raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current="?", sent=entry["revision"])
+
+
+def _users_of(config: Configuration, kind: str, unique_id: str):
+    """Yield (form, field) pairs that reference a lookup or a nested form."""
+    for form_id, form in config.forms.items():
+        for field in form["fields"]:
+            if kind == LOOKUP and field.get("option_strings_source") == f"lookup {unique_id}":
+                yield form_id, field["name"]
+            if kind == FORM and field.get("subform_section_id") == unique_id:
+                yield form_id, field["name"]
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """Apply an RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def draft_status(db: Database, languages: LanguageSettings) -> dict[str, Any]:
+    """Return the draft's changes against the published version and its check results."""
+    published = published_configuration(db)
+    draft = draft_configuration(db)
+    problems = run_checks(draft, check_context(db, published, languages))
+    return {"published_version": published.version,
+            "changes": diff_configurations(published, draft),
+            "errors": [p.as_json() for p in problems if p.severity == ERROR],
+            "warnings": [p.as_json() for p in problems if p.severity != ERROR],
+            "can_publish": not any(p.severity == ERROR for p in problems)}
+
+
+def publish_draft(db: Database, languages: LanguageSettings, user: str, now: datetime,
+                  comment: str = "") -> dict[str, Any]:
+    """Publish the draft as the next version."""
+    return publish_configuration(db, draft_configuration(db), languages, user, now, comment)
+
+
+def has_pending_changes(db: Database) -> bool:
+    """Tell whether the draft differs from the published version."""
+    return draft_configuration(db).manifest() != published_configuration(db).manifest()
+
+
+def replace_draft(db: Database, documents: list[tuple[str, str, dict]], user: str, now: datetime,
+                  force: bool = False) -> None:
+    """Make the draft exactly `documents` (a loaded folder); refuses to drop pending edits unless forced."""
+    if not force and has_pending_changes(db) and published_configuration(db).version:
+        raise Conflict(_l("The draft has changes that are not published; publish or discard them first."),
+                       code="DRAFT_NOT_EMPTY")
+    store.reset_draft(db, documents, user, now)
+
+
+def restore_version(db: Database, number: int, languages: LanguageSettings, user: str, now: datetime,
+                    comment: str = "", discard_draft: bool = False) -> dict[str, Any]:
+    """Publish an old version again as a new version, and make it the draft."""
+    if has_pending_changes(db) and not discard_draft:
+        raise Conflict(_l("The draft has changes that are not published; restoring would discard them. "
+                          "Publish them, or restore with discard_draft."), code="DRAFT_NOT_EMPTY")
+    old = published_configuration(db, number)
+    result = publish_configuration(db, old, languages, user, now,
+                                   comment or f"restore of version {number}", restored_from=number)
+    store.reset_draft(db, list(old.documents()), user, now)
+    return result
+
+
+def positive_revision(value: str | None) -> int | None:
+    """Parse an If-Match header ("3" or "\\"3\\"") into a revision."""
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadRequest(_l("If-Match must be the document's revision number."), code="BAD_PARAMETER",
+                         details=[Detail("If-Match", "type", _l("Must be an integer."))])
+    return int(text)

@@ -1,0 +1,83 @@
+"""Configuration folders on disk: one JSON file per document, stable and diff-friendly.
+
+    DIR/modules/<unique_id>.json   DIR/lookups/<unique_id>.json   DIR/forms/<unique_id>.json
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from server.errors import Detail, Unprocessable
+from server.metadata.configuration import Configuration
+from server.metadata.documents import KIND_FOLDERS, KINDS, meta_schema, validate_document
+
+
+def read_directory(directory: str | Path) -> list[tuple[str, str, dict]]:
+    """Read and validate every document of a configuration folder; all problems at once."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise Unprocessable(_l("%(path)s is not a folder."), code="FOLDER_MISSING", path=str(root))
+    documents, details = [], []
+    for kind in KINDS:
+        for path in sorted((root / KIND_FOLDERS[kind]).glob("*.json")):
+            name = f"{KIND_FOLDERS[kind]}/{path.name}"
+            try:
+                body = json.loads(path.read_text("utf-8"))
+                validate_document(kind, body)
+            except json.JSONDecodeError as error:
+                details.append(Detail(name, "json", _l("Not valid JSON: %(reason)s"), {"reason": str(error)}))
+                continue
+            except Unprocessable as error:
+                details += [Detail(name + d.field, d.code, d.message, d.params) for d in error.details]
+                continue
+            if body["unique_id"] != path.stem:
+                details.append(Detail(name, "file_name", _l("The file must be named %(expected)s."),
+                                      {"expected": body["unique_id"] + ".json"}))
+                continue
+            documents.append((kind, body["unique_id"], body))
+    if details:
+        raise Unprocessable(_l("The configuration folder has %(count)s problems; nothing was loaded."),
+                            code="FOLDER_INVALID", details=details, count=len(details))
+    return documents
+
+
+def _ordered(value: Any, schema: dict[str, Any] | None) -> Any:
+    """Order keys as the meta-schema lists them (others sorted), recursively."""
+    if schema and "$ref" in schema:
+        schema = meta_schema(schema["$ref"].removesuffix(".json"))
+    if isinstance(value, list):
+        return [_ordered(item, (schema or {}).get("items")) for item in value]
+    if not isinstance(value, dict):
+        return value
+    properties = (schema or {}).get("properties", {})
+    keys = [key for key in properties if key in value] + sorted(key for key in value if key not in properties)
+    return {key: _ordered(value[key], properties.get(key)) for key in keys}
+
+
+def document_text(kind: str, body: dict[str, Any]) -> str:
+    """Return the file text of a document: meta-schema key order, 2 spaces, real accents."""
+    return json.dumps(_ordered(body, meta_schema(kind)), indent=2, ensure_ascii=False) + "\n"
+
+
+def dump_directory(config: Configuration, directory: str | Path) -> int:
+    """Write a configuration as files (removing files of documents it no longer has); return the count."""
+    root = Path(directory)
+    written = 0
+    for kind in KINDS:
+        folder = root / KIND_FOLDERS[kind]
+        folder.mkdir(parents=True, exist_ok=True)
+        keep = set()
+        for unique_id, body in sorted(config.documents_by_kind[kind].items()):
+            path = folder / f"{unique_id}.json"
+            text = document_text(kind, body)
+            keep.add(path.name)
+            if not path.exists() or path.read_text("utf-8") != text:
+                path.write_text(text, "utf-8")
+            written += 1
+        for stale in folder.glob("*.json"):
+            if stale.name not in keep:
+                stale.unlink()
+    return written

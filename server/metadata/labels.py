@@ -1,0 +1,67 @@
+"""Translatable labels of metadata documents: where they are, and resolving them to a language."""
+from __future__ import annotations
+
+from typing import Any, Iterator, NamedTuple
+
+from server.metadata.documents import FORM, LOOKUP
+
+DOCUMENT_LABELS = ("name_i18n", "description_i18n", "form_group_name_i18n", "help_text_i18n")
+FIELD_LABELS = ("display_name_i18n", "help_text_i18n", "guiding_questions_i18n", "tick_box_label_i18n")
+OPTION_LISTS = ("option_strings_text_i18n", "tally_i18n")
+# Labels a document cannot do without; the others are optional but, when present, need the default language.
+REQUIRED_LABELS = frozenset({"name_i18n", "display_name_i18n", "display_text"})
+
+
+class Label(NamedTuple):
+    """One translatable string: where it is and its texts by language."""
+
+    field: str | None      # field name, for labels inside a form's fields
+    option: str | None     # option (or tally, or lookup value) id
+    property: str          # name_i18n, display_name_i18n, display_text, ...
+    texts: dict[str, str]
+    required: bool
+
+
+def iter_labels(kind: str, body: dict[str, Any]) -> Iterator[Label]:
+    """Yield every translatable string of a document, in document order."""
+    for prop in DOCUMENT_LABELS:
+        if prop in body:
+            yield Label(None, None, prop, body[prop], prop in REQUIRED_LABELS)
+    if kind == FORM:
+        for field in body.get("fields", []):
+            for prop in FIELD_LABELS:
+                if prop in field:
+                    yield Label(field["name"], None, prop, field[prop], prop in REQUIRED_LABELS)
+            for list_name in OPTION_LISTS:
+                for option in field.get(list_name, []):
+                    yield Label(field["name"], option["id"], "display_text", option["display_text"], True)
+    elif kind == LOOKUP:
+        for value in body.get("lookup_values_i18n", []):
+            yield Label(None, value["id"], "display_text", value["display_text"], True)
+
+
+def resolve_text(texts: dict[str, str] | None, locale: str, default_language: str) -> str:
+    """Return the text in `locale`, else in the default language, else any text there is."""
+    if not texts:
+        return ""
+    return (texts.get(locale) or texts.get(default_language)
+            or next((text for text in texts.values() if text), ""))
+
+
+def localize_document(body: Any, locale: str, default_language: str) -> Any:
+    """Return a copy where every `x_i18n` map becomes `x` in one language, and option texts too."""
+    if isinstance(body, list):
+        return [localize_document(item, locale, default_language) for item in body]
+    if not isinstance(body, dict):
+        return body
+    result: dict[str, Any] = {}
+    for key, value in body.items():
+        if key == "display_text" and isinstance(value, dict):
+            result[key] = resolve_text(value, locale, default_language)
+        elif key.endswith("_i18n") and isinstance(value, dict):
+            result[key[:-5]] = resolve_text(value, locale, default_language)
+        elif key.endswith("_i18n"):  # lists of options keep their shape, their texts are resolved
+            result[key[:-5]] = localize_document(value, locale, default_language)
+        else:
+            result[key] = localize_document(value, locale, default_language)
+    return result

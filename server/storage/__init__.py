@@ -1,0 +1,26 @@
+"""The storage seam: the only package that imports pymongo or bson.
+
+The client is built once per app (tz_aware, uuid-safe) and kept in app.extensions; domain code
+receives a `Database` and calls the small functions of the modules here, which raise the storage
+errors below instead of pymongo's.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from server.storage.client import connect, Database  # noqa: F401  (re-exported)
+from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401
+
+
+def init_storage(app: Flask) -> None:
+    """Connect to MongoDB (or the in-memory fake) and create the indexes."""
+    from server.storage.indexes import ensure_indexes
+
+    database = connect(app.config["MONGO_URI"], app.config["MONGO_DB_NAME"])
+    app.extensions["abri_db"] = database
+    ensure_indexes(database)
+
+
+def get_db() -> Database:
+    """Return the app's database handle."""
+    return current_app.extensions["abri_db"]

@@ -1,0 +1,60 @@
+"""Fixtures: an app per test on mongomock by default, or on SecantusDB over the wire.
+
+Suites that must not rely on mongomock's leniency use the `backend_app` fixture, which runs each
+test twice: on mongomock and on a real SecantusDB server started once per test session.
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from server.app import create_app
+from tests.builders import minimal_configuration, seed
+
+
+@pytest.fixture(scope="session")
+def secantus_uri(tmp_path_factory):
+    """Start one SecantusDB server (in-process, as its README shows) for the session."""
+    secantus = pytest.importorskip("secantus")
+    server = secantus.SecantusDBServer(storage_path=str(tmp_path_factory.mktemp("secantus")))
+    server.start()
+    yield server.uri
+    server.stop()
+
+
+def make_app(uri: str, **overrides):
+    return create_app({"TESTING": True, "MONGO_URI": uri, "MONGO_DB_NAME": f"abri_test_{uuid.uuid4().hex[:12]}",
+                       **overrides})
+
+
+@pytest.fixture
+def app():
+    """An app on mongomock with the minimal configuration published as version 1."""
+    application = make_app("mongomock://")
+    seed(application, minimal_configuration())
+    return application
+
+
+@pytest.fixture(params=["mongomock", "secantus"])
+def backend_app(request):
+    """The same app on each storage backend: mongomock and a real wire server."""
+    if request.param == "mongomock":
+        application = make_app("mongomock://")
+    else:
+        application = make_app(request.getfixturevalue("secantus_uri"))
+    seed(application, minimal_configuration())
+    yield application
+    if request.param == "secantus":
+        database = application.extensions["abri_db"]
+        database.client.drop_database(database.name)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def backend_client(backend_app):
+    return backend_app.test_client()
