@@ -48,6 +48,7 @@ def backend_app(request):
     if request.param == "secantus":
         database = application.extensions["abri_db"]
         database.client.drop_database(database.name)
+        database.client.close()
 
 
 @pytest.fixture

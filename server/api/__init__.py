@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.errors import BadRequest, Detail, Unprocessable
 
@@ -41,6 +42,8 @@ def check_json_body() -> None:
         body = request.get_json(silent=False)
     except RecursionError:
         raise Unprocessable(code="BODY_INVALID", details=[Detail("/", "max_depth", _l("Nested too deeply."))]) from None
+    except RequestEntityTooLarge:
+        raise
     except Exception:  # werkzeug raises BadRequest for undecodable JSON
         raise BadRequest(_l("The request body is not valid JSON."), code="MALFORMED_JSON") from None
     details = list(_walk_keys(body, "", 0))

@@ -18,7 +18,7 @@ class PublishData(Schema):
 
 
 class PublishBody(Schema):
-    data = fields.Nested(PublishData, load_default=dict)
+    data = fields.Nested(PublishData, load_default=lambda: PublishData().load({}))
 
 
 class RestoreData(PublishData):
@@ -26,7 +26,7 @@ class RestoreData(PublishData):
 
 
 class RestoreBody(Schema):
-    data = fields.Nested(RestoreData, load_default=dict)
+    data = fields.Nested(RestoreData, load_default=lambda: RestoreData().load({}))
 
 
 @blp.route("/metadata/draft")

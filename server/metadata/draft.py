@@ -131,14 +131,23 @@ def _users_of(config: Configuration, kind: str, unique_id: str):
                 yield form_id, field["name"]
 
 
+# Values that are replaced whole by a patch: merging two expressions would make a third one.
+ATOMIC_KEYS = frozenset({"display_conditions", "calculation", "module_options", "field_map"})
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
-    """Apply an RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces."""
+    """Apply an RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces.
+
+    Expressions (ATOMIC_KEYS) are objects but are replaced whole.
+    """
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
+        elif key in ATOMIC_KEYS:
+            result[key] = copy.deepcopy(value)
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
