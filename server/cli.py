@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import atexit
 import json
 import signal
 import sys
@@ -23,7 +24,7 @@ from server.metadata import draft as drafts
 from server.metadata.bootstrap import SYSTEM_USER, bootstrap_configuration, load_directory
 from server.metadata.files import dump_directory
 from server.metadata.versions import LanguageSettings, published_configuration
-from server.storage import get_db
+from server.storage import get_client, get_db
 
 
 def _create_app():
@@ -32,15 +33,14 @@ def _create_app():
     from server.config import load_config
 
     settings = load_config()
-    if settings["MONGO_URI"]:
-        return create_app()
-    return create_app({"MONGO_URI": _embedded_uri(Path(settings["INSTANCE_PATH"]))})
+    overrides = None if settings["MONGO_URI"] else {"MONGO_URI": _embedded_uri(Path(settings["INSTANCE_PATH"]))}
+    app = create_app(overrides)
+    atexit.register(get_client(app).close)
+    return app
 
 
 def _embedded_uri(instance: Path) -> str:
     """Use the embedded database of a running `abri serve`, or start one for this command."""
-    import atexit
-
     from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError, running_uri
 
     uri = running_uri(instance)
@@ -172,3 +172,7 @@ def status() -> None:
 
 def main() -> None:
     cli(prog_name="abri")
+
+
+if __name__ == "__main__":
+    main()

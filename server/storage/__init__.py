@@ -24,3 +24,8 @@ def init_storage(app: Flask) -> None:
 def get_db() -> Database:
     """Return the app's database handle."""
     return current_app.extensions["abri_db"]
+
+
+def get_client(app: Flask):
+    """Return the app's MongoDB client (to close it when a command ends)."""
+    return app.extensions["abri_db"].client

@@ -1,0 +1,120 @@
+"""The `abri` command line: serve with the embedded database, and the metadata workflow."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from server.cli import cli
+from server.config import PROJECT_ROOT
+from server.embedded import free_port
+from server.metadata.files import dump_directory
+from tests.builders import minimal_configuration
+
+
+@pytest.fixture
+def cli_env(monkeypatch, secantus_uri):
+    """Point the CLI at a fresh database on the test SecantusDB server."""
+    monkeypatch.setenv("ABRI_MONGO_URI", secantus_uri)
+    monkeypatch.setenv("ABRI_MONGO_DB_NAME", f"abri_cli_{uuid.uuid4().hex[:8]}")
+    return CliRunner()
+
+
+def test_load_publish_and_dump_round_trip_without_a_diff(cli_env, tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    dump_directory(minimal_configuration(), source)
+    loaded = cli_env.invoke(cli, ["metadata", "load", str(source), "--publish"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Loaded 6 documents" in loaded.output and "Published version 1." in loaded.output
+    dumped = cli_env.invoke(cli, ["metadata", "dump", str(target)])
+    assert dumped.exit_code == 0, dumped.output
+    files = sorted(p.relative_to(source) for p in source.rglob("*.json"))
+    assert files == sorted(p.relative_to(target) for p in target.rglob("*.json"))
+    for name in files:
+        assert (source / name).read_bytes() == (target / name).read_bytes()
+
+
+def test_load_reports_every_problem_and_loads_nothing(cli_env, tmp_path):
+    dump_directory(minimal_configuration(), tmp_path)
+    (tmp_path / "forms" / "basic_identity.json").write_text("{broken", "utf-8")
+    result = cli_env.invoke(cli, ["metadata", "load", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FOLDER_INVALID" in result.output and "forms/basic_identity.json" in result.output
+
+
+def test_publish_without_changes_fails_with_a_clear_message(cli_env, tmp_path):
+    dump_directory(minimal_configuration(), tmp_path)
+    cli_env.invoke(cli, ["metadata", "load", str(tmp_path), "--publish"])
+    result = cli_env.invoke(cli, ["metadata", "publish"])
+    assert result.exit_code == 1
+    assert "NOTHING_TO_PUBLISH" in result.output
+
+
+def _get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, json.loads(response.read())
+
+
+def _start_server(tmp_path: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ABRI_")}
+    env["ABRI_INSTANCE_PATH"] = str(tmp_path / "instance")
+    return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+
+
+def _wait_until_serving(process: subprocess.Popen, url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError("abri serve exited early:\n" + process.stdout.read())
+        try:
+            _get_json(url)
+            return
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("abri serve did not answer:\n" + process.stdout.read())
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    return output
+
+
+def test_serve_runs_the_shipped_configuration_on_the_embedded_database_and_stops_cleanly(tmp_path):
+    pytest.importorskip("secantus")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/v1/forms?record_type=case&locale=fr"
+    process = _start_server(tmp_path, port)
+    try:
+        _wait_until_serving(process, url)
+        status, body = _get_json(url)
+        assert status == 200
+        identity = next(form for form in body["data"] if form["unique_id"] == "basic_identity")
+        assert identity["name"] == "Identité de base" or identity["name"] != identity["unique_id"]
+        assert body["meta"]["version"] == 1
+    finally:
+        output = _stop(process)
+    assert process.returncode == 0, output
+    assert "Published the shipped configuration as version 1." in output
+    assert "Abri stopped." in output
+    assert not (tmp_path / "instance" / "embedded-db.uri").exists()
+
+    # The data survive a restart: the configuration is not published a second time.
+    process = _start_server(tmp_path, port)
+    try:
+        _wait_until_serving(process, url)
+        assert _get_json(f"http://127.0.0.1:{port}/api/v1/metadata/versions")[1]["meta"]["total"] == 1
+    finally:
+        output = _stop(process)
+    assert "Published the shipped configuration" not in output
