@@ -6,6 +6,13 @@ from typing import Any, Mapping
 from flask import Flask
 
 from server.config import load_config
+from server.serialization import AbriJSONProvider
+
+
+class AbriFlask(Flask):
+    """Flask with Abri's JSON (ISO 8601 dates)."""
+
+    json_provider_class = AbriJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -16,10 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from server.i18n import init_i18n
     from server.storage import init_storage
 
-    app = Flask(__name__, instance_relative_config=False)
+    app = AbriFlask(__name__)
     app.config.from_mapping(load_config(config))
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     init_i18n(app)
     init_storage(app)
     init_auth(app)

@@ -32,8 +32,10 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 MAX_PER_PAGE = 1000
 # Open the metadata write endpoints without authentication (development only, until users exist).
 DEV_OPEN_ADMIN = False
-# How many compiled record schemas / serialized metadata responses to keep in memory.
-RESPONSE_CACHE_SIZE = 256
+# Display id of records (case_id_display, ...): placeholders {short_id} and {office_code}.
+DISPLAY_ID_FORMAT = "{short_id}"
+# Code of this office or deployment, used by DISPLAY_ID_FORMAT (e.g. "COT" -> COT-4k7x2mb).
+OFFICE_CODE = ""
 
 _ENV_PREFIX = "ABRI_"
 _TUPLES = {"LANGUAGES"}

@@ -62,5 +62,6 @@ def languages() -> LanguageSettings:
 
 
 def actor() -> tuple[str, datetime]:
-    """Return who is writing and when."""
-    return current_user_name(), datetime.now(timezone.utc)
+    """Return who is writing and when (to the millisecond, as MongoDB stores it)."""
+    now = datetime.now(timezone.utc)
+    return current_user_name(), now.replace(microsecond=now.microsecond // 1000 * 1000)

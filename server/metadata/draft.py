@@ -46,7 +46,7 @@ def _refuse_new_errors(db: Database, before: Configuration, after: Configuration
     problems = run_checks(after, ctx)
     new = [p for p in problems if p.severity == ERROR and (p.code, p.document, p.path) not in known]
     if new:
-        raise checks_failed(new, _l("The change would break %(count)s checks; nothing was changed."))
+        raise checks_failed(new, _l("The change would fail checks: %(count)s. Nothing was changed."))
 
 
 def create_document(db: Database, kind: str, body: Any, languages: LanguageSettings,
@@ -110,7 +110,7 @@ def delete_document(db: Database, kind: str, unique_id: str, expected_revision: 
     before = draft_configuration(db)
     users = list(_users_of(before, kind, unique_id))
     if users:
-        raise Conflict(_l("%(kind)s %(id)s is used by %(count)s fields; remove them first."), code="IN_USE",
+        raise Conflict(_l("%(kind)s %(id)s is still used (fields: %(count)s); remove those uses first."), code="IN_USE",
                        details=[Detail(f"form:{form}/{field}", "in_use", _l("Uses %(id)s."), {"id": unique_id})
                                 for form, field in users],
                        kind=KIND_NAMES[kind], id=unique_id, count=len(users))

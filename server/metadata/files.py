@@ -39,7 +39,7 @@ def read_directory(directory: str | Path) -> list[tuple[str, str, dict]]:
                 continue
             documents.append((kind, body["unique_id"], body))
     if details:
-        raise Unprocessable(_l("The configuration folder has %(count)s problems; nothing was loaded."),
+        raise Unprocessable(_l("Problems in the configuration folder: %(count)s. Nothing was loaded."),
                             code="FOLDER_INVALID", details=details, count=len(details))
     return documents
 

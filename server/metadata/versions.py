@@ -79,7 +79,7 @@ def check_context(db: Database, published: Configuration, languages: LanguageSet
 def checks_failed(problems: list[Problem], message: Any = None) -> Unprocessable:
     """Return the error refusing a change because of failed checks (warnings travel along)."""
     errors = [p for p in problems if p.severity == ERROR]
-    return Unprocessable(message or _l("The configuration has %(count)s errors; nothing was changed."),
+    return Unprocessable(message or _l("Configuration errors: %(count)s. Nothing was changed."),
                          code="CHECKS_FAILED", details=[p.as_detail() for p in errors],
                          extra={"warnings": [p.as_json() for p in problems if p.severity != ERROR]},
                          count=len(errors))
@@ -91,7 +91,7 @@ def publish_configuration(db: Database, config: Configuration, languages: Langua
     published = published_configuration(db)
     problems = run_checks(config, check_context(db, published, languages))
     if any(p.severity == ERROR for p in problems):
-        raise checks_failed(problems, _l("Publishing is blocked by %(count)s errors."))
+        raise checks_failed(problems, _l("Publishing is blocked by errors: %(count)s."))
     manifest = config.manifest()
     if manifest == published.manifest():
         raise Conflict(_l("The draft has no changes to publish."), code="NOTHING_TO_PUBLISH")

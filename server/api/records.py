@@ -1,0 +1,154 @@
+"""Cases, incidents and tracing requests: /api/v1/cases, /incidents, /tracing_requests."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.common import actor as who_and_when, db, envelope, page_size
+from server.metadata.draft import positive_revision
+from server.metadata.versions import published_configuration
+from server.records import service
+from server.records.types import RECORD_TYPES, RecordType, parse_record_id
+
+
+class CreateBody(Schema):
+    id = fields.Raw(allow_none=True)  # checked by the service: a uuid
+    module_id = fields.String(validate=validate.Length(max=100))
+    data = fields.Dict(load_default=dict)
+
+
+class UpdateBody(Schema):
+    data = fields.Dict(required=True)
+
+
+class MatchData(Schema):
+    case_id = fields.String(required=True)
+
+
+class MatchBody(Schema):
+    data = fields.Nested(MatchData, required=True)
+
+
+class HistoryArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+def _actor() -> service.Actor:
+    user, now = who_and_when()
+    return service.Actor(user, now, office_code=current_app.config["OFFICE_CODE"],
+                         display_id_format=current_app.config["DISPLAY_ID_FORMAT"])
+
+
+def _one(record: dict, record_type: RecordType, status: int = 200):
+    return envelope(service.present(record, record_type), status=status,
+                    headers={"ETag": f'"{record["revision"]}"'})
+
+
+def _if_match() -> int | None:
+    return positive_revision(request.headers.get("If-Match"))
+
+
+def _list(record_type: RecordType, base_filter: dict | None = None):
+    config = published_configuration(db())
+    records, total, query = service.list_records(db(), config, record_type, request.args.to_dict(flat=False),
+                                                 current_app.config["MAX_PER_PAGE"], base_filter)
+    return envelope([service.present(r, record_type, query.fields) for r in records],
+                    total=total, page=query.page, per_page=query.per_page)
+
+
+def record_blueprint(record_type: RecordType) -> Blueprint:
+    """Build the routes of one record type."""
+    blp = Blueprint(record_type.route, __name__, description=f"{record_type.name} records.")
+    base = f"/{record_type.route}"
+
+    @blp.route(base)
+    class Collection(MethodView):
+        def get(self):
+            """List records: filters on filterable fields (a,b lists; a..b ranges), query, sort, fields, page."""
+            return _list(record_type)
+
+        @blp.arguments(CreateBody)
+        def post(self, body):
+            """Create a record (idempotent with a client-generated id)."""
+            record, created = service.create_record(db(), published_configuration(db()), record_type, body, _actor())
+            return _one(record, record_type, 201 if created else 200)
+
+    @blp.route(f"{base}/<record_id>")
+    class Item(MethodView):
+        def get(self, record_id):
+            """Read a record."""
+            return _one(service.get_record(db(), record_type, parse_record_id(record_id, record_type)), record_type)
+
+        @blp.arguments(UpdateBody)
+        def patch(self, body, record_id):
+            """Change some fields (subform rows merge by unique_id; _destroy removes a row)."""
+            record = service.update_record(db(), published_configuration(db()), record_type,
+                                           parse_record_id(record_id, record_type), body["data"], _if_match(), _actor())
+            return _one(record, record_type)
+
+        def delete(self, record_id):
+            """Disable a record: its data stay, and enabling brings it back."""
+            record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), False,
+                                              _if_match(), _actor())
+            return _one(record, record_type)
+
+    @blp.route(f"{base}/<record_id>/enable")
+    class Enable(MethodView):
+        def post(self, record_id):
+            """Enable a disabled record."""
+            record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), True,
+                                              _if_match(), _actor())
+            return _one(record, record_type)
+
+    @blp.route(f"{base}/<record_id>/history")
+    class History(MethodView):
+        @blp.arguments(HistoryArgs, location="query")
+        def get(self, args, record_id):
+            """The record's changes, newest first: who, when, revision, field-level diff."""
+            page, per_page = page_size(args)
+            entries, total = service.record_history(db(), record_type, parse_record_id(record_id, record_type),
+                                                    page, per_page)
+            return envelope([{k: v for k, v in e.items() if k not in ("_id", "record_id")} for e in entries],
+                            total=total, page=page, per_page=per_page)
+    return blp
+
+
+cases, incidents, tracing_requests = (record_blueprint(RECORD_TYPES[name])
+                                      for name in ("case", "incident", "tracing_request"))
+
+
+@cases.route("/cases/<record_id>/incidents")
+class CaseIncidents(MethodView):
+    def get(self, record_id):
+        """The incidents linked to a case."""
+        case_id = parse_record_id(record_id, RECORD_TYPES["case"])
+        service.get_record(db(), RECORD_TYPES["case"], case_id)
+        return _list(RECORD_TYPES["incident"], {"links.case_id": case_id})
+
+    @cases.arguments(CreateBody)
+    def post(self, body, record_id):
+        """Create an incident from a case, pre-filled with the fields the module maps."""
+        record, created = service.create_incident_from_case(
+            db(), published_configuration(db()), RECORD_TYPES["case"], RECORD_TYPES["incident"],
+            parse_record_id(record_id, RECORD_TYPES["case"]), body, _actor())
+        return _one(record, RECORD_TYPES["incident"], 201 if created else 200)
+
+
+@tracing_requests.route("/tracing_requests/<record_id>/traces/<trace_id>/match")
+class TraceMatch(MethodView):
+    @tracing_requests.arguments(MatchBody)
+    def post(self, body, record_id, trace_id):
+        """Confirm that a trace is the child of a case (sets matched_case_id)."""
+        tracing = RECORD_TYPES["tracing_request"]
+        record = service.match_trace(db(), published_configuration(db()), tracing, RECORD_TYPES["case"],
+                                     parse_record_id(record_id, tracing), trace_id,
+                                     parse_record_id(body["data"]["case_id"], RECORD_TYPES["case"]),
+                                     _if_match(), _actor())
+        return _one(record, tracing)
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    return cases, incidents, tracing_requests

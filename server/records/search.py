@@ -1,0 +1,172 @@
+"""Record lists: filters, ranges, text search, sort and pagination, from query arguments.
+
+Only allowlisted names reach a query (envelope fields and the fields the forms mark filterable),
+and only as scalar values the server parsed itself: `?age[$gt]=1` or `?sex[$regex]=.*` are
+unknown parameters, refused with 400, never operators.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field as dc_field
+from datetime import date, datetime, time, timezone
+from typing import Any, Iterable
+
+from flask_babel import lazy_gettext as _l
+
+from server.errors import BadRequest, Detail
+from server.metadata.documents import OPTION_TYPES
+
+# Query parameters that are not filters.
+CONTROL_PARAMS = frozenset({"page", "per_page", "sort", "query", "fields", "updated_since", "locale"})
+# Envelope fields a list can filter and sort on, with their value kinds.
+ENVELOPE_FILTERS = {"status": "text", "record_state": "bool", "module_id": "text", "owned_by": "text",
+                    "owned_by_agency": "text", "short_id": "text", "created_by": "text",
+                    "last_updated_by": "text", "created_at": "datetime", "last_updated_at": "datetime",
+                    "associated_user_names": "text"}
+_KIND_OF_TYPE = {"numeric_field": "number", "tally_field": "number", "date_field": "date", "tick_box": "bool",
+                 "calculated": "number"}
+SEARCH_KEY = "_search"
+
+
+@dataclass
+class ListQuery:
+    """A parsed list request: the MongoDB filter, sort, page, and the fields to return."""
+
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]]
+    page: int
+    per_page: int
+    fields: list[str] | None = dc_field(default=None)
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase and strip accents: "Benoît" -> "benoit", "NGO BASSA" -> "ngo bassa"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def search_tokens(values: Iterable[Any]) -> list[str]:
+    """Return the distinct normalized words of the searchable values of a record."""
+    words: dict[str, None] = {}
+    for value in values:
+        if isinstance(value, str):
+            for word in re.findall(r"\w+", normalize_text(value)):
+                words[word] = None
+    return list(words)
+
+
+def _bad(name: str, code: str, message: Any, **params: Any) -> BadRequest:
+    return BadRequest(_l("The query parameter %(name)s is not valid."), code="BAD_PARAMETER",
+                      details=[Detail(name, code, message, params)], name=name)
+
+
+def _parse_scalar(name: str, kind: str, text: str) -> Any:
+    try:
+        if kind == "number":
+            number = float(text)
+            return int(number) if number.is_integer() else number
+        if kind == "bool":
+            if text not in ("true", "false"):
+                raise ValueError(text)
+            return text == "true"
+        if kind == "date":
+            return date.fromisoformat(text).isoformat()
+        if kind == "datetime":
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed
+    except ValueError:
+        examples = {"number": "12", "bool": "true", "date": "2024-06-30", "datetime": "2024-06-30T12:00:00Z"}
+        raise _bad(name, "format", _l("Expected a %(kind)s such as %(example)s."), kind=kind,
+                   example=examples[kind]) from None
+    if len(text) > 200:
+        raise _bad(name, "max_length", _l("Is longer than %(limit)s characters."), limit=200)
+    return text
+
+
+def _condition(name: str, kind: str, raw: str) -> Any:
+    """Build the condition of one filter: equality, a list (a,b), or a range (a..b, a.., ..b)."""
+    if ".." in raw and kind in ("number", "date", "datetime"):
+        low, high = raw.split("..", 1)
+        condition: dict[str, Any] = {}
+        if low:
+            condition["$gte"] = _parse_scalar(name, kind, low)
+        if high:
+            condition["$lte"] = _parse_scalar(name, kind, high)
+            if kind == "datetime" and "T" not in high:  # a day as upper bound includes the whole day
+                condition["$lte"] = datetime.combine(date.fromisoformat(high), time.max, timezone.utc)
+        if not condition:
+            raise _bad(name, "format", _l("A range needs at least one bound."))
+        return condition
+    values = [_parse_scalar(name, kind, part) for part in raw.split(",")] if "," in raw else None
+    return {"$in": values} if values else _parse_scalar(name, kind, raw)
+
+
+def filterable_fields(fields: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Return {data field name: value kind} of the fields marked filterable."""
+    return {name: _KIND_OF_TYPE.get(field["type"], "text") for name, field in fields.items() if field.get("filterable")}
+
+
+def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any]], max_per_page: int,
+                     base_filter: dict[str, Any] | None = None) -> ListQuery:
+    """Turn query arguments into a ListQuery; BadRequest names any parameter that is not allowed."""
+    data_filters = filterable_fields(fields)
+    query: dict[str, Any] = dict(base_filter or {})
+    for name, values in args.items():
+        if name in CONTROL_PARAMS:
+            continue
+        raw = values[-1]
+        if name in ENVELOPE_FILTERS:
+            query[name] = _condition(name, ENVELOPE_FILTERS[name], raw)
+        elif name in data_filters:
+            condition = _condition(name, data_filters[name], raw)
+            if fields[name]["type"] in OPTION_TYPES and fields[name].get("multi_select") and not isinstance(condition, dict):
+                condition = {"$in": [condition]}
+            query[f"data.{name}"] = condition
+        else:
+            raise _bad(name, "unknown", _l("Not a filter of this list; filterable fields: %(allowed)s."),
+                       allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
+    if "updated_since" in args:
+        query["last_updated_at"] = {"$gt": _parse_scalar("updated_since", "datetime", args["updated_since"][-1])}
+    if args.get("query", [""])[-1].strip():
+        words = search_tokens([args["query"][-1]])[:10]
+        # Each word must begin a word of the record; punctuation alone matches nothing.
+        query["$and"] = [{SEARCH_KEY: {"$regex": "^" + re.escape(word)}} for word in words] or [{"_id": None}]
+    return ListQuery(query, _sort(args, data_filters), *_page(args, max_per_page), _fields(args, fields))
+
+
+def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[tuple[str, int]]:
+    sort = []
+    for part in (args.get("sort", [""])[-1] or "-last_updated_at").split(","):
+        direction = -1 if part.startswith("-") else 1
+        name = part.lstrip("-+")
+        if name in ENVELOPE_FILTERS:
+            sort.append((name, direction))
+        elif name in data_filters:
+            sort.append((f"data.{name}", direction))
+        else:
+            raise _bad("sort", "unknown", _l("Cannot sort by %(field)s; sortable: %(allowed)s."), field=name,
+                       allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
+    return sort + [("_id", 1)]  # a total order: pages never repeat or skip a record
+
+
+def _page(args: dict[str, list[str]], max_per_page: int) -> tuple[int, int]:
+    numbers = []
+    for name, default in (("page", 1), ("per_page", 50)):
+        text = args.get(name, [str(default)])[-1]
+        if not text.isdigit() or int(text) < 1:
+            raise _bad(name, "minimum", _l("Must be a whole number of at least 1."))
+        numbers.append(int(text))
+    return numbers[0], min(numbers[1], max_per_page)
+
+
+def _fields(args: dict[str, list[str]], fields: dict[str, dict]) -> list[str] | None:
+    if "fields" not in args:
+        return None
+    names = [name for name in args["fields"][-1].split(",") if name]
+    unknown = [name for name in names if name not in fields]
+    if unknown:
+        raise _bad("fields", "unknown", _l("Unknown fields: %(names)s."), names=", ".join(unknown))
+    return names

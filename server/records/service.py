@@ -1,0 +1,225 @@
+"""Record services: create, read, list, update, disable/enable, history, links.
+
+Services take the database, the published configuration, who acts and when; they know nothing
+of HTTP. Ownership fields are set from the acting user (users come with the permissions issue;
+until then the acting user name is all there is).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+
+from server.errors import Conflict, Detail, NotFound, PreconditionFailed, Unprocessable
+from server.metadata.configuration import Configuration
+from server.metadata.documents import content_hash
+from server.records import search
+from server.records.merge import diff_data
+from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
+from server.records.validation import FormFields, form_fields, validate_data
+from server.storage import Database, DuplicateKey, records as store
+
+INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links")
+_WRITE_ATTEMPTS = 10
+_SHORT_ID_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes, when, and how display ids are built."""
+
+    user_name: str
+    now: datetime
+    agency: str | None = None
+    office_code: str = ""
+    display_id_format: str = "{short_id}"
+
+
+def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None) -> dict[str, Any]:
+    """Return what a client sees of a record: the envelope and `data`."""
+    shown = {"id": record["_id"]}
+    shown.update({key: value for key, value in record.items() if key not in INTERNAL_KEYS and key != "data"})
+    shown.update(record.get("links") or {})
+    data = record.get("data", {})
+    shown["data"] = {name: data[name] for name in fields if name in data} if fields is not None else data
+    return shown
+
+
+def _module_id(config: Configuration, record_type: RecordType, requested: str | None) -> str:
+    modules = [uid for uid, module in config.modules.items() if record_type.name in module["associated_record_types"]]
+    if requested is None and len(modules) == 1:
+        return modules[0]
+    if requested in modules:
+        return requested
+    raise Unprocessable(_l("Choose the module of the record: one of %(modules)s."), code="RECORD_INVALID",
+                        details=[Detail("/module_id", "required" if requested is None else "enum",
+                                        _l("Must be one of %(modules)s."), {"modules": ", ".join(modules)})],
+                        modules=", ".join(modules))
+
+
+def _search_words(data: dict[str, Any], forms: FormFields) -> list[str]:
+    """The normalized words of the searchable fields, subform rows included (e.g. the person sought)."""
+    values = [data.get(name) for name, field in forms.fields.items() if field.get("searchable")]
+    for name, row_fields in forms.nested.items():
+        searchable = [f for f, field in row_fields.items() if field.get("searchable")]
+        values += [row.get(f) for row in data.get(name) or [] if isinstance(row, dict) for f in searchable]
+    return search.search_tokens(values)
+
+
+def _history(record_id: str, revision: int, action: str, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": f"{record_id}:{revision}", "record_id": record_id, "revision": revision, "action": action,
+            "user_name": actor.user_name, "at": actor.now, "changes": changes}
+
+
+def create_record(db: Database, config: Configuration, record_type: RecordType, body: dict[str, Any],
+                  actor: Actor) -> tuple[dict[str, Any], bool]:
+    """Create a record; return (record, created). The same client id and body again returns the stored one."""
+    module_id = _module_id(config, record_type, body.get("module_id"))
+    record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
+    create_hash = content_hash({"module_id": module_id, "data": body.get("data", {})})
+    existing = store.find_record(db, record_type.name, record_id)
+    if existing:
+        return _same_create(existing, create_hash, record_type), False
+    forms = form_fields(config, record_type.name, module_id)
+    data = validate_data(config, record_type.name, module_id, {}, body.get("data", {}))
+    store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
+    for _ in range(_SHORT_ID_ATTEMPTS):
+        short_id = new_short_id()
+        record = {"_id": record_id, "short_id": short_id,
+                  record_type.display_id: display_id(actor.display_id_format, short_id, actor.office_code),
+                  "module_id": module_id, "status": "open", "record_state": True,
+                  "created_at": actor.now, "created_by": actor.user_name,
+                  "last_updated_at": actor.now, "last_updated_by": actor.user_name,
+                  "owned_by": actor.user_name, "owned_by_agency": actor.agency, "owned_by_groups": [],
+                  "associated_user_names": [actor.user_name],
+                  "revision": 1, "config_version": config.version, "data": data,
+                  "links": body.get("links") or {},
+                  "_search": _search_words(data, forms), "_create_hash": create_hash,
+                  store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
+        try:
+            store.insert_record(db, record_type.name, record)
+            return record, True
+        except DuplicateKey as error:
+            if store.duplicate_field(error) == "_id":  # the same id was created meanwhile
+                return _same_create(store.find_record(db, record_type.name, record_id), create_hash, record_type), False
+    raise Conflict(_l("Could not allocate a short id; try again."), code="SHORT_ID_EXHAUSTED")
+
+
+def _same_create(existing: dict[str, Any], create_hash: str, record_type: RecordType) -> dict[str, Any]:
+    if existing.get("_create_hash") != create_hash:
+        raise Conflict(_l("%(kind)s %(id)s already exists with different content (revision %(revision)s)."),
+                       code="RECORD_EXISTS", kind=record_type.label, id=existing["_id"],
+                       revision=existing["revision"], extra={"revision": existing["revision"]})
+    return existing
+
+
+def get_record(db: Database, record_type: RecordType, record_id: str) -> dict[str, Any]:
+    record = store.find_record(db, record_type.name, record_id)
+    if record is None:
+        raise NotFound(kind=record_type.label, id=record_id)
+    return record
+
+
+def _write(db: Database, record_type: RecordType, record_id: str, expected_revision: int | None,
+           action: str, actor: Actor, build: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str], dict]]) -> dict:
+    """Apply a change built from the current record, retrying on concurrent writes (412 with If-Match)."""
+    for _ in range(_WRITE_ATTEMPTS):
+        record = get_record(db, record_type, record_id)
+        if expected_revision is not None and record["revision"] != expected_revision:
+            raise PreconditionFailed(kind=record_type.label, id=record_id, current=record["revision"],
+                                     sent=expected_revision)
+        changes, unset, diff = build(record)
+        changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
+        history = _history(record_id, record["revision"] + 1, action, actor, diff)
+        updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
+        if updated is not None:
+            return updated
+    raise Conflict(_l("%(kind)s %(id)s is being changed by others right now; try again."), code="WRITE_CONTENTION",
+                   kind=record_type.label, id=record_id)
+
+
+def _refuse_disabled(record: dict[str, Any], record_type: RecordType) -> None:
+    if not record["record_state"]:
+        raise Conflict(_l("%(kind)s %(id)s is disabled; enable it before changing it."), code="RECORD_DISABLED",
+                       kind=record_type.label, id=record["_id"])
+
+
+def update_record(db: Database, config: Configuration, record_type: RecordType, record_id: str,
+                  patch: dict[str, Any], expected_revision: int | None, actor: Actor) -> dict[str, Any]:
+    """Merge `patch` into the record's data, validated against the published forms."""
+    def build(record: dict[str, Any]):
+        _refuse_disabled(record, record_type)
+        forms = form_fields(config, record_type.name, record["module_id"])
+        data = validate_data(config, record_type.name, record["module_id"], record["data"], patch)
+        diff = diff_data(record["data"], data, forms.subforms)
+        changes = {f"data.{name}": data[name] for name in diff if name in data}
+        unset = [f"data.{name}" for name in diff if name not in data]
+        changes.update({"config_version": config.version, "_search": _search_words(data, forms)})
+        return changes, unset, diff
+    return _write(db, record_type, record_id, expected_revision, "update", actor, build)
+
+
+def set_record_state(db: Database, record_type: RecordType, record_id: str, enabled: bool,
+                     expected_revision: int | None, actor: Actor) -> dict[str, Any]:
+    """Disable (data kept) or enable a record."""
+    def build(record: dict[str, Any]):
+        if record["record_state"] == enabled:
+            raise Conflict(_l("%(kind)s %(id)s is already in that state."), code="RECORD_STATE_UNCHANGED",
+                           kind=record_type.label, id=record_id)
+        return {"record_state": enabled}, [], {"record_state": {"from": not enabled, "to": enabled}}
+    return _write(db, record_type, record_id, expected_revision, "enable" if enabled else "disable", actor, build)
+
+
+def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
+                 max_per_page: int, base_filter: dict[str, Any] | None = None) -> tuple[list[dict], int, search.ListQuery]:
+    """Return a page of records matching the query arguments, the total, and the parsed query."""
+    forms = form_fields(config, record_type.name, None)
+    query = search.build_list_query(args, forms.fields, max_per_page, base_filter)
+    store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
+    records, total = store.list_records(db, record_type.name, query.filter, query.sort,
+                                        (query.page - 1) * query.per_page, query.per_page)
+    return records, total, query
+
+
+def record_history(db: Database, record_type: RecordType, record_id: str, page: int, per_page: int):
+    """Return a page of a record's history (newest first) and the total."""
+    record = get_record(db, record_type, record_id)
+    return store.list_history(db, record_id, record["revision"], (page - 1) * per_page, per_page)
+
+
+def create_incident_from_case(db: Database, config: Configuration, case_type: RecordType, incident_type: RecordType,
+                              case_id: str, body: dict[str, Any], actor: Actor) -> tuple[dict[str, Any], bool]:
+    """Create an incident linked to a case, pre-filled with the case fields the module maps."""
+    case = get_record(db, case_type, case_id)
+    module = config.modules.get(case["module_id"], {})
+    mapping = module.get("field_map", {}).get(incident_type.name, {})
+    incident_fields = form_fields(config, incident_type.name, case["module_id"]).fields
+    prefilled = {target: case["data"][source] for target, source in mapping.items()
+                 if source in case["data"] and target in incident_fields}
+    body = {**body, "module_id": case["module_id"], "data": {**prefilled, **(body.get("data") or {})},
+            "links": {"case_id": case_id}}
+    return create_record(db, config, incident_type, body, actor)
+
+
+def match_trace(db: Database, config: Configuration, tracing_type: RecordType, case_type: RecordType,
+                record_id: str, trace_id: str, case_id: str, expected_revision: int | None, actor: Actor) -> dict:
+    """Confirm that a trace (a row of a tracing request's subform) is the child of a case."""
+    get_record(db, case_type, case_id)  # the case must exist
+
+    def build(record: dict[str, Any]):
+        _refuse_disabled(record, tracing_type)
+        forms = form_fields(config, tracing_type.name, record["module_id"])
+        for name, row_fields in forms.nested.items():
+            rows = record["data"].get(name) or []
+            for position, row in enumerate(rows):
+                if isinstance(row, dict) and row.get("unique_id") == trace_id:
+                    if "matched_case_id" not in row_fields:
+                        raise Unprocessable(_l("The published trace form has no matched_case_id field."),
+                                            code="MATCH_NOT_CONFIGURED")
+                    before = row.get("matched_case_id")
+                    return ({f"data.{name}.{position}.matched_case_id": case_id}, [],
+                            {name: {"rows": {trace_id: {"changed": {"matched_case_id": {"from": before, "to": case_id}}}}}})
+        raise NotFound(kind=_l("Trace"), id=trace_id)
+    return _write(db, tracing_type, record_id, expected_revision, "match", actor, build)

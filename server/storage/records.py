@@ -1,0 +1,104 @@
+"""Record collections (case, incident, tracing_request) and their history.
+
+A record document keeps its envelope at the top, form data under `data`, the normalized words of
+its searchable fields under `_search`, and the hash of its create body under `_create_hash`
+(idempotent creates). A change and its history entry are written together: the entry travels in
+the record document (`_pending_history`) in the same atomic update, then is copied to
+record_history and cleared; a reader that finds it still pending copies it first. So a failed
+write leaves no history, and a process dying midway loses none.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+
+from server.storage.client import Database
+from server.storage.errors import DuplicateKey, translated_errors
+
+HISTORY = "record_history"
+PENDING = "_pending_history"
+ENVELOPE_INDEXES = ("short_id", "status", "record_state", "module_id", "owned_by", "owned_by_agency",
+                    "created_at", "last_updated_at", "associated_user_names", "_search", "links.case_id")
+_known_indexes: set[tuple[str, str, str]] = set()
+
+
+def ensure_record_indexes(db: Database, collection: str, data_fields: Iterable[str]) -> None:
+    """Create the envelope indexes and one per filterable data field (idempotent, remembered per process)."""
+    wanted = [("short_id", True)] + [(name, False) for name in ENVELOPE_INDEXES[1:]]
+    wanted += [(f"data.{name}", False) for name in data_fields]
+    with translated_errors():
+        for name, unique in wanted:
+            key = (db.name, collection, name)
+            if key in _known_indexes:
+                continue
+            db[collection].create_index([(name, ASCENDING)], unique=unique, sparse=unique)
+            _known_indexes.add(key)
+        key = (db.name, HISTORY, "record")
+        if key not in _known_indexes:
+            db[HISTORY].create_index([("record_id", ASCENDING), ("revision", DESCENDING)])
+            _known_indexes.add(key)
+
+
+def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
+    """Insert a new record with its pending history; DuplicateKey names the clashing key."""
+    with translated_errors():
+        db[collection].insert_one(document)
+    flush_history(db, collection, document)
+
+
+def duplicate_field(error: DuplicateKey) -> str:
+    """Tell which unique key a DuplicateKey came from ("_id" or "short_id")."""
+    return "short_id" if "short_id" in str(error.__cause__) else "_id"
+
+
+def find_record(db: Database, collection: str, record_id: str) -> dict[str, Any] | None:
+    with translated_errors():
+        record = db[collection].find_one({"_id": record_id})
+    if record and record.get(PENDING):
+        flush_history(db, collection, record)
+    return record
+
+
+def update_record(db: Database, collection: str, record_id: str, revision: int,
+                  changes: dict[str, Any], unset: Iterable[str], history: dict[str, Any]) -> dict[str, Any] | None:
+    """Apply `changes` if the record is still at `revision`; None when it moved on (or is gone)."""
+    update: dict[str, Any] = {"$set": {**changes, PENDING: history}, "$inc": {"revision": 1}}
+    unset = list(unset)
+    if unset:
+        update["$unset"] = {name: "" for name in unset}
+    with translated_errors():
+        record = db[collection].find_one_and_update({"_id": record_id, "revision": revision}, update,
+                                                    return_document=ReturnDocument.AFTER)
+    if record:
+        flush_history(db, collection, record)
+    return record
+
+
+def flush_history(db: Database, collection: str, record: dict[str, Any]) -> None:
+    """Copy a record's pending history entry to record_history (idempotent), then clear it."""
+    entry = record.get(PENDING)
+    if not entry:
+        return
+    with translated_errors():
+        db[HISTORY].replace_one({"_id": entry["_id"]}, entry, upsert=True)
+        db[collection].update_one({"_id": record["_id"], f"{PENDING}._id": entry["_id"]}, {"$unset": {PENDING: ""}})
+    record.pop(PENDING, None)
+
+
+def list_records(db: Database, collection: str, query: dict[str, Any], sort: list[tuple[str, int]],
+                 skip: int, limit: int, projection: dict[str, int] | None = None) -> tuple[list[dict], int]:
+    """Return one page of records and the total matching the query."""
+    with translated_errors():
+        total = db[collection].count_documents(query)
+        page = list(db[collection].find(query, projection).sort(sort).skip(skip).limit(limit))
+    return page, total
+
+
+def list_history(db: Database, record_id: str, max_revision: int, skip: int, limit: int) -> tuple[list[dict], int]:
+    """Return a record's history, newest first (entries of writes that never committed are ignored)."""
+    query = {"record_id": record_id, "revision": {"$lte": max_revision}}
+    with translated_errors():
+        total = db[HISTORY].count_documents(query)
+        entries = list(db[HISTORY].find(query).sort("revision", DESCENDING).skip(skip).limit(limit))
+    return entries, total

@@ -1,0 +1,261 @@
+"""Cases, incidents and tracing requests through the API, on mongomock and on SecantusDB."""
+import uuid
+
+import pytest
+
+
+def create(client, data=None, route="cases", **body):
+    return client.post(f"/api/v1/{route}", json={"data": data or {}, **body})
+
+
+def details(response):
+    return {(d["field"], d["code"]) for d in response.get_json()["error"]["details"]}
+
+
+@pytest.fixture
+def case(backend_client):
+    response = create(backend_client, {"name": "Benoît Ngo Bassa", "sex": "male", "age": 9,
+                                       "family_members": [{"relation_name": "Awa", "relation_age": 34}]})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["data"]
+
+
+def test_create_fills_the_envelope(case):
+    assert uuid.UUID(case["id"]) and len(case["short_id"]) == 7
+    assert case["case_id_display"] == case["short_id"]
+    assert case["module_id"] == "primeromodule-cp"
+    assert (case["status"], case["record_state"], case["revision"], case["config_version"]) == ("open", True, 1, 1)
+    assert case["created_at"].endswith("Z") and case["created_by"] == case["owned_by"]
+    assert uuid.UUID(case["data"]["family_members"][0]["unique_id"])
+
+
+def test_read_returns_the_record_with_its_revision_as_etag(backend_client, case):
+    response = backend_client.get(f"/api/v1/cases/{case['id']}")
+    assert response.get_json()["data"] == case
+    assert response.headers["ETag"] == '"1"'
+
+
+def test_envelope_fields_cannot_be_written(backend_client):
+    response = create(backend_client, {"name": "A"}, status="closed")
+    assert response.status_code == 422
+    response = create(backend_client, {"name": "A", "revision": 5, "owned_by": "x"})
+    assert details(response) == {("/revision", "unknown"), ("/owned_by", "unknown")}
+
+
+def test_every_invalid_field_is_reported_and_nothing_is_stored(backend_client):
+    response = create(backend_client, {"name": "x" * 201, "sex": "other", "age": -1, "date_of_birth": "31/12/2020",
+                                       "ghost": 1, "family_members": [{"relation_age": "old", "x": 1}]})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "RECORD_INVALID"
+    assert details(response) == {("/name", "max_length"), ("/sex", "enum"), ("/age", "minimum"),
+                                 ("/date_of_birth", "format"), ("/ghost", "unknown"),
+                                 ("/family_members/0/relation_age", "type"), ("/family_members/0/x", "unknown")}
+    assert backend_client.get("/api/v1/cases").get_json()["meta"]["total"] == 0
+
+
+def test_messages_are_localized(backend_client):
+    response = backend_client.post("/api/v1/cases?locale=fr", json={"data": {"age": 500}})
+    assert response.get_json()["error"]["details"][0]["message"] == "Doit être au plus 120."
+
+
+def test_required_applies_only_when_the_field_is_shown(backend_client, case):
+    low = backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"risk_level": "low"}})
+    assert low.status_code == 200
+    high = backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"risk_level": "high"}})
+    assert high.status_code == 422 and details(high) == {("/risk_reason", "required")}
+    both = backend_client.patch(f"/api/v1/cases/{case['id']}",
+                                json={"data": {"risk_level": "high", "risk_reason": "Threats at home"}})
+    assert both.status_code == 200 and both.get_json()["data"]["revision"] == 3
+
+
+def test_patch_merges_subform_rows_by_unique_id(backend_client, case):
+    row_id = case["data"]["family_members"][0]["unique_id"]
+    response = backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"family_members": [
+        {"unique_id": row_id, "relation_age": 35}, {"relation_name": "Koffi"}]}})
+    rows = response.get_json()["data"]["data"]["family_members"]
+    assert rows[0] == {"relation_name": "Awa", "relation_age": 35, "unique_id": row_id}
+    assert rows[1]["relation_name"] == "Koffi"
+    removed = backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"family_members": [
+        {"unique_id": row_id, "_destroy": True}]}})
+    assert [r["relation_name"] for r in removed.get_json()["data"]["data"]["family_members"]] == ["Koffi"]
+
+
+def test_null_clears_a_field(backend_client, case):
+    response = backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": None}})
+    assert "age" not in response.get_json()["data"]["data"]
+
+
+def test_stale_if_match_is_412_and_changes_nothing(backend_client, case):
+    url = f"/api/v1/cases/{case['id']}"
+    assert backend_client.patch(url, json={"data": {"age": 10}}, headers={"If-Match": '"1"'}).status_code == 200
+    stale = backend_client.patch(url, json={"data": {"age": 11}}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert backend_client.get(url).get_json()["data"]["data"]["age"] == 10
+
+
+def test_two_writers_of_different_fields_keep_both_changes(backend_app, case):
+    from datetime import datetime, timezone
+
+    from server.metadata.versions import published_configuration
+    from server.records import service
+    from server.records.types import RECORD_TYPES
+    from server.storage import get_db, records as store
+
+    with backend_app.app_context():
+        db, config = get_db(), published_configuration(get_db())
+        real_update = store.update_record
+        calls = []
+
+        def interleaved(*args, **kwargs):  # another writer commits between our read and our write
+            if not calls:
+                calls.append(1)
+                service.update_record(db, config, RECORD_TYPES["case"], case["id"], {"age": 12}, None,
+                                      service.Actor("other", datetime.now(timezone.utc)))
+            return real_update(*args, **kwargs)
+        store.update_record = interleaved
+        try:
+            service.update_record(db, config, RECORD_TYPES["case"], case["id"], {"name": "Benoît"}, None,
+                                  service.Actor("me", datetime.now(timezone.utc)))
+        finally:
+            store.update_record = real_update
+        stored = service.get_record(db, RECORD_TYPES["case"], case["id"])
+    assert stored["data"]["name"] == "Benoît" and stored["data"]["age"] == 12 and stored["revision"] == 3
+
+
+def test_create_with_a_client_id_is_idempotent(backend_client):
+    record_id = str(uuid.uuid4())
+    first = create(backend_client, {"name": "Awa"}, id=record_id)
+    again = create(backend_client, {"name": "Awa"}, id=record_id)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["data"] == first.get_json()["data"]
+    assert backend_client.get(f"/api/v1/cases/{record_id}/history").get_json()["meta"]["total"] == 1
+    different = create(backend_client, {"name": "Other"}, id=record_id)
+    assert different.status_code == 409
+    assert different.get_json()["error"]["code"] == "RECORD_EXISTS"
+    assert different.get_json()["error"]["revision"] == 1
+
+
+def test_malformed_ids(backend_client):
+    assert create(backend_client, {"name": "A"}, id="not-a-uuid").status_code == 422
+    assert backend_client.get("/api/v1/cases/../../etc").status_code == 404
+    assert backend_client.get("/api/v1/cases/12345").get_json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_disable_keeps_the_data_refuses_writes_and_enable_brings_it_back(backend_client, case):
+    url = f"/api/v1/cases/{case['id']}"
+    disabled = backend_client.delete(url)
+    assert disabled.get_json()["data"]["record_state"] is False
+    assert disabled.get_json()["data"]["data"] == case["data"]
+    refused = backend_client.patch(url, json={"data": {"age": 3}})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "RECORD_DISABLED"
+    enabled = backend_client.post(f"{url}/enable")
+    assert enabled.get_json()["data"]["record_state"] is True
+    actions = [e["action"] for e in backend_client.get(f"{url}/history").get_json()["data"]]
+    assert actions == ["enable", "disable", "create"]
+
+
+def test_history_has_field_level_diffs_with_subform_rows(backend_client, case):
+    row_id = case["data"]["family_members"][0]["unique_id"]
+    backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": 10, "family_members": [
+        {"unique_id": row_id, "relation_age": 35}]}})
+    latest = backend_client.get(f"/api/v1/cases/{case['id']}/history?per_page=1").get_json()
+    assert latest["meta"]["total"] == 2
+    entry = latest["data"][0]
+    assert entry["revision"] == 2 and entry["action"] == "update"
+    assert entry["changes"] == {"age": {"from": 9, "to": 10},
+                                "family_members": {"rows": {row_id: {"changed": {"relation_age": {"from": 34, "to": 35}}}}}}
+
+
+def test_a_failed_write_leaves_no_history(backend_client, case):
+    backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": "nine"}})
+    assert backend_client.get(f"/api/v1/cases/{case['id']}/history").get_json()["meta"]["total"] == 1
+
+
+def test_removed_fields_keep_their_data(backend_client, case):
+    client = backend_client
+    client.delete("/api/v1/forms/basic_identity/fields/age")
+    assert client.post("/api/v1/metadata/publish", json={}).status_code == 201
+    updated = client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"name": "Benoît"}})
+    assert updated.status_code == 200
+    assert updated.get_json()["data"]["data"]["age"] == 9
+    assert updated.get_json()["data"]["config_version"] == 2
+    assert details(client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": 10}})) == {("/age", "unknown")}
+
+
+def test_disabled_options_are_refused_for_new_values_only(backend_client, case):
+    client = backend_client
+    client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"risk_level": "medium"}})
+    client.patch("/api/v1/lookups/lookup-risk-level/values/medium", json={"data": {"disabled": True}})
+    client.post("/api/v1/metadata/publish", json={})
+    assert client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"name": "Kept"}}).status_code == 200
+    other = create(client, {"risk_level": "medium"})
+    assert details(other) == {("/risk_level", "disabled_option")}
+
+
+def test_calculated_fields_are_computed_and_cannot_be_written(backend_client):
+    client = backend_client
+    client.post("/api/v1/forms/basic_identity/fields", json={"data": {
+        "name": "household_size", "type": "calculated", "display_name_i18n": {"en": "Household", "fr": "Ménage"},
+        "calculation": {"sum": ["age", 1]}}})
+    client.post("/api/v1/metadata/publish", json={})
+    created = create(client, {"age": 4})
+    assert created.get_json()["data"]["data"]["household_size"] == 5
+    assert details(create(client, {"household_size": 3})) == {("/household_size", "read_only")}
+
+
+def test_list_filters_ranges_sort_and_pagination(backend_client):
+    for name, sex, age in [("Awa", "female", 4), ("Koffi", "male", 12), ("Nadia", "female", 15)]:
+        create(backend_client, {"name": name, "sex": sex, "age": age})
+    listing = backend_client.get("/api/v1/cases?sex=female&sort=-created_at").get_json()
+    assert listing["meta"]["total"] == 2
+    assert backend_client.get("/api/v1/cases?sex=female,male").get_json()["meta"]["total"] == 3
+    page = backend_client.get("/api/v1/cases?per_page=2&page=2&sort=created_at").get_json()
+    assert page["meta"] == {"total": 3, "page": 2, "per_page": 2} and len(page["data"]) == 1
+    assert backend_client.get("/api/v1/cases?per_page=5000").get_json()["meta"]["per_page"] == 1000
+    fields = backend_client.get("/api/v1/cases?fields=name&sex=male").get_json()["data"][0]["data"]
+    assert fields == {"name": "Koffi"}
+
+
+def test_text_query_ignores_case_and_accents(backend_client, case):
+    create(backend_client, {"name": "Awa Diallo"})
+    assert [r["id"] for r in backend_client.get("/api/v1/cases?query=benoit").get_json()["data"]] == [case["id"]]
+    assert backend_client.get("/api/v1/cases?query=NGO bassa").get_json()["meta"]["total"] == 1
+    assert backend_client.get("/api/v1/cases?query=.*").get_json()["meta"]["total"] == 0
+
+
+def test_updated_since_returns_what_changed(backend_client, case):
+    stamp = case["last_updated_at"]
+    assert backend_client.get(f"/api/v1/cases?updated_since={stamp}").get_json()["meta"]["total"] == 0
+    backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": 10}})
+    assert backend_client.get(f"/api/v1/cases?updated_since={stamp}").get_json()["meta"]["total"] == 1
+
+
+@pytest.mark.parametrize("query", ["age[$gt]=1", "sex[$regex]=.*", "$where=1", "data.sex=male", "name=Awa",
+                                   "sort=$natural", "updated_since=yesterday", "record_state=maybe", "page=0"])
+def test_operators_and_unknown_filters_in_the_query_string_are_refused(backend_client, query):
+    response = backend_client.get(f"/api/v1/cases?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "BAD_PARAMETER"
+
+
+@pytest.mark.parametrize("data", [{"sex": {"$ne": None}}, {"name": {"$gt": ""}}, {"family_members": [{"$x": 1}]}])
+def test_operators_in_bodies_are_refused(backend_client, data):
+    response = create(backend_client, data)
+    assert response.status_code == 422
+
+
+def test_huge_arrays_and_long_strings_are_refused(backend_client):
+    rows = [{"relation_name": "x"}] * 1001
+    assert details(create(backend_client, {"family_members": rows})) == {("/family_members", "max_items")}
+
+
+def test_incidents_link_to_a_case(backend_client, case):
+    created = backend_client.post(f"/api/v1/cases/{case['id']}/incidents",
+                                  json={"data": {"incident_date": "2024-05-01"}})
+    assert created.status_code == 201
+    incident = created.get_json()["data"]
+    assert incident["case_id"] == case["id"] and incident["incident_id_display"] == incident["short_id"]
+    linked = backend_client.get(f"/api/v1/cases/{case['id']}/incidents").get_json()
+    assert [i["id"] for i in linked["data"]] == [incident["id"]]
+    assert create(backend_client, route="incidents").status_code == 201
+    assert backend_client.get(f"/api/v1/cases/{case['id']}/incidents").get_json()["meta"]["total"] == 1
