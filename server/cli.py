@@ -24,6 +24,7 @@ from server.metadata import draft as drafts
 from server.metadata.bootstrap import SYSTEM_USER, bootstrap_configuration, load_directory
 from server.metadata.files import dump_directory
 from server.metadata.versions import LanguageSettings, published_configuration
+from server.records import service as record_service
 from server.storage import get_client, get_db
 
 
@@ -95,6 +96,7 @@ def serve(host: str, port: int, threads: int) -> None:
         app = create_app({"MONGO_URI": database.uri} if database else None)
         with app.app_context():
             version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages())
+            record_service.ensure_indexes(get_db(), published_configuration(get_db()))
             if version:
                 click.echo(f"Published the shipped configuration as version {version}.")
         server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
@@ -137,6 +139,7 @@ def load(directory: str, publish_after: bool, force: bool) -> None:
 
 def _publish(comment: str) -> None:
     result = drafts.publish_draft(get_db(), _languages(), SYSTEM_USER, datetime.now(timezone.utc), comment)
+    record_service.ensure_indexes(get_db(), published_configuration(get_db()))
     for warning in result["warnings"]:
         click.echo(f"warning {warning['field']}: {warning['message']}")
     click.echo(f"Published version {result['version']['version']}.")

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from server.api.common import PageArgs, actor, db, envelope, languages, page_size
 from server.auth import require_permission
 from server.metadata import draft as drafts, versions
+from server.records import service as record_service
 
 blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")
 PERMISSION = ("metadata", "manage")
@@ -45,6 +46,7 @@ class Publish(MethodView):
         """Run every check and publish the draft as the next version."""
         user, now = actor()
         result = drafts.publish_draft(db(), languages(), user, now, body["data"]["comment"])
+        record_service.ensure_indexes(db(), versions.published_configuration(db()))
         return envelope(result["version"], status=201, warnings=result["warnings"])
 
 
@@ -81,4 +83,5 @@ class Restore(MethodView):
         user, now = actor()
         data = body["data"]
         result = drafts.restore_version(db(), number, languages(), user, now, data["comment"], data["discard_draft"])
+        record_service.ensure_indexes(db(), versions.published_configuration(db()))
         return envelope(result["version"], status=201, warnings=result["warnings"])

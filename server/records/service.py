@@ -172,6 +172,13 @@ def set_record_state(db: Database, record_type: RecordType, record_id: str, enab
     return _write(db, record_type, record_id, expected_revision, "enable" if enabled else "disable", actor, build)
 
 
+def ensure_indexes(db: Database, config: Configuration) -> None:
+    """Index the envelope and every filterable field of each record type (run after publishing)."""
+    for record_type in config.record_types():
+        forms = form_fields(config, record_type, None)
+        store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
+
+
 def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
                  max_per_page: int, base_filter: dict[str, Any] | None = None) -> tuple[list[dict], int, search.ListQuery]:
     """Return a page of records matching the query arguments, the total, and the parsed query."""

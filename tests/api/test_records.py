@@ -259,3 +259,41 @@ def test_incidents_link_to_a_case(backend_client, case):
     assert [i["id"] for i in linked["data"]] == [incident["id"]]
     assert create(backend_client, route="incidents").status_code == 201
     assert backend_client.get(f"/api/v1/cases/{case['id']}/incidents").get_json()["meta"]["total"] == 1
+
+
+def test_a_trace_is_matched_to_a_case(backend_client, case):
+    client = backend_client
+    name = {"en": "Trace", "fr": "Recherche"}
+    client.post("/api/v1/forms", json={"data": {
+        "unique_id": "tracing_request_subform_section", "parent_form": "tracing_request", "is_nested": True,
+        "module_ids": ["primeromodule-cp"], "name_i18n": name, "fields": [
+            {"name": "name", "type": "text_field", "display_name_i18n": name, "searchable": True},
+            {"name": "matched_case_id", "type": "text_field", "display_name_i18n": name, "disabled": True}]}})
+    client.post("/api/v1/forms", json={"data": {
+        "unique_id": "tracing_request_tracing_request", "parent_form": "tracing_request",
+        "module_ids": ["primeromodule-cp"], "name_i18n": name, "fields": [
+            {"name": "tracing_request_subform_section", "type": "subform", "display_name_i18n": name,
+             "subform_section_id": "tracing_request_subform_section"}]}})
+    assert client.post("/api/v1/metadata/publish", json={}).status_code == 201
+    request = create(client, {"tracing_request_subform_section": [{"name": "Benoît"}]}, route="tracing_requests")
+    record = request.get_json()["data"]
+    trace_id = record["data"]["tracing_request_subform_section"][0]["unique_id"]
+    assert client.get("/api/v1/tracing_requests?query=benoit").get_json()["meta"]["total"] == 1
+
+    url = f"/api/v1/tracing_requests/{record['id']}/traces/{trace_id}/match"
+    matched = client.post(url, json={"data": {"case_id": case["id"]}})
+    assert matched.status_code == 200
+    assert matched.get_json()["data"]["data"]["tracing_request_subform_section"][0]["matched_case_id"] == case["id"]
+    assert client.post(url, json={"data": {"case_id": str(uuid.uuid4())}}).status_code == 404
+    history = client.get(f"/api/v1/tracing_requests/{record['id']}/history").get_json()["data"][0]
+    assert history["action"] == "match"
+
+
+def test_publishing_a_field_as_filterable_indexes_it(backend_app):
+    client = backend_app.test_client()
+    client.patch("/api/v1/forms/basic_identity/fields/age", json={"data": {"filterable": True}})
+    assert client.post("/api/v1/metadata/publish", json={}).status_code == 201
+    indexed = {key for index in backend_app.extensions["abri_db"]["case"].index_information().values()
+               for key, _ in index["key"]}
+    assert {"data.age", "data.sex", "short_id", "last_updated_at", "_search"} <= indexed
+    assert client.get("/api/v1/cases?age=1..10&sort=age").status_code == 200
