@@ -23,7 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from server.i18n import init_i18n
     from server.storage import init_storage
 
-    app = AbriFlask(__name__)
+    app = AbriFlask(__name__, static_folder=None)
     app.config.from_mapping(load_config(config))
     init_i18n(app)
     init_storage(app)

@@ -19,6 +19,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from server.auth import accounts
 from server.errors import AbriError
 from server.metadata import draft as drafts
 from server.metadata.bootstrap import SYSTEM_USER, bootstrap_configuration, load_directory
@@ -99,6 +100,11 @@ def serve(host: str, port: int, threads: int) -> None:
             record_service.ensure_indexes(get_db(), published_configuration(get_db()))
             if version:
                 click.echo(f"Published the shipped configuration as version {version}.")
+            generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
+                                              app.config["ADMIN_PASSWORD"] or None, datetime.now(timezone.utc))
+            if generated:
+                click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}, password {generated} "
+                           "(shown only this once; change it after logging in).")
         server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
         signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
         click.echo(f"Abri serving on http://{host}:{port} (Ctrl-C to stop)")
@@ -114,6 +120,78 @@ def serve(host: str, port: int, threads: int) -> None:
         if database:
             database.stop()
         click.echo("Abri stopped.")
+
+
+@cli.group("users")
+def users() -> None:
+    """Create and disable users, and the first administrator."""
+
+
+@users.command("create-admin")
+@click.option("--user-name", default=accounts.ADMIN_USER, show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters (asked for when not given).")
+@with_appcontext
+def create_admin(user_name: str, password: str) -> None:
+    """Create a system administrator."""
+    _create_user(user_name, password, accounts.ADMIN_ROLE, None)
+
+
+@users.command("create")
+@click.argument("user_name")
+@click.option("--role", "role_id", required=True, help="Role unique_id, e.g. role-case-worker.")
+@click.option("--agency", default=None, help="Agency unique_id.")
+@click.option("--full-name", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user(user_name: str, role_id: str, agency: str | None, full_name: str | None, password: str) -> None:
+    """Create a user with a role (and an agency)."""
+    _create_user(user_name, password, role_id, agency, full_name)
+
+
+def _create_user(user_name: str, password: str, role_id: str, agency: str | None, full_name: str | None = None) -> None:
+    try:
+        accounts.create_user(get_db(), published_configuration(get_db()),
+                             {"user_name": user_name, "password": password, "role_unique_id": role_id,
+                              "agency_unique_id": agency, "full_name": full_name}, datetime.now(timezone.utc))
+    except AbriError as error:
+        _fail(error)
+    click.echo(f"Created user {user_name} with role {role_id}.")
+
+
+@users.command("disable")
+@click.argument("user_name")
+@with_appcontext
+def disable_user(user_name: str) -> None:
+    """Disable a user and end all their sessions."""
+    try:
+        accounts.update_user(get_db(), published_configuration(get_db()), user_name, {"disabled": True},
+                             datetime.now(timezone.utc))
+    except AbriError as error:
+        _fail(error)
+    click.echo(f"Disabled user {user_name}; their tokens and sessions are revoked.")
+
+
+@cli.group("agencies")
+def agencies() -> None:
+    """Create agencies (offices, delegations, partner organisations)."""
+
+
+@agencies.command("create")
+@click.argument("unique_id")
+@click.option("--code", "agency_code", required=True, help="Short code, e.g. GUPS-COT.")
+@click.option("--name-en", required=True)
+@click.option("--name-fr", required=True)
+@with_appcontext
+def create_agency(unique_id: str, agency_code: str, name_en: str, name_fr: str) -> None:
+    """Create an agency."""
+    try:
+        accounts.create_entity(get_db(), "agencies", {"unique_id": unique_id, "agency_code": agency_code,
+                                                      "name_i18n": {"en": name_en, "fr": name_fr}},
+                               datetime.now(timezone.utc))
+    except AbriError as error:
+        _fail(error)
+    click.echo(f"Created agency {unique_id}.")
 
 
 @cli.group("metadata")

@@ -30,8 +30,17 @@ DEFAULT_LOCALE = "en"
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 # Largest page size of list endpoints.
 MAX_PER_PAGE = 1000
-# Open the metadata write endpoints without authentication (development only, until users exist).
-DEV_OPEN_ADMIN = False
+# Lifetime of bearer tokens and of admin UI sessions, in hours.
+TOKEN_TTL_HOURS = 12
+SESSION_TTL_HOURS = 8
+# Failed logins allowed per account and per client address within the window, before 429.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+LOGIN_WINDOW_MINUTES = 15
+# Password of the `admin` user created on first start; empty: a random one is printed once.
+ADMIN_PASSWORD = ""
+# Secure flag of the session cookie: "auto" (when the request came over https), "always" or "never".
+SESSION_COOKIE_SECURE_MODE = "auto"
 # Display id of records (case_id_display, ...): placeholders {short_id} and {office_code}.
 DISPLAY_ID_FORMAT = "{short_id}"
 # Code of this office or deployment, used by DISPLAY_ID_FORMAT (e.g. "COT" -> COT-4k7x2mb).

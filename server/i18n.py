@@ -40,8 +40,8 @@ def select_locale() -> str:
     if "abri_locale" not in g:
         locale = request.args.get("locale")
         if locale not in known_locales():
-            user = g.get("user")
-            locale = (getattr(user, "locale", None) or
+            principal = g.get("principal")
+            locale = (getattr(principal, "locale", None) or
                       request.accept_languages.best_match(known_locales()) or current_app.config["DEFAULT_LOCALE"])
         g.abri_locale = locale
     return g.abri_locale

@@ -31,9 +31,26 @@ def module() -> dict[str, Any]:
             "associated_record_types": ["case", "incident", "tracing_request"]}
 
 
+ALL_ACTIONS = {"case": ["read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
+                        "export_json", "assign", "refer", "transfer", "flag"],
+               "metadata": ["manage", "manage_translations"], "user": ["manage"], "agency": ["manage"],
+               "audit_log": ["read"]}
+ALL_ACTIONS["incident"] = ALL_ACTIONS["tracing_request"] = ALL_ACTIONS["case"]
+
+
+def role(unique_id: str, permissions: dict[str, list[str]], group_permission: str = "self",
+         forms: dict[str, str] | None = None) -> dict[str, Any]:
+    body = {"unique_id": unique_id, "name_i18n": i18n(unique_id), "permissions": permissions,
+            "group_permission": group_permission}
+    if forms is not None:
+        body["form_section_read_write"] = forms
+    return body
+
+
 def minimal_configuration() -> Configuration:
-    """A module, two lookups, a case form with a subform, an incident form."""
+    """A module, two lookups, a case form with a subform, an incident form, an administrator role."""
     documents = [
+        ("role", "role-system-administrator", role("role-system-administrator", ALL_ACTIONS, "all")),
         ("module", "primeromodule-cp", module()),
         ("lookup", "lookup-sex", lookup("lookup-sex", "female", "male", locked=True)),
         ("lookup", "lookup-risk-level", lookup("lookup-risk-level", "low", "medium", "high")),
@@ -56,8 +73,8 @@ def minimal_configuration() -> Configuration:
     return Configuration.from_documents(copy.deepcopy(documents))
 
 
-def seed(app, config: Configuration) -> None:
-    """Publish `config` as the app's first version."""
+def seed(app, config: Configuration) -> str:
+    """Publish `config` as the app's first version; create `admin` and return a bearer token of theirs."""
     from datetime import datetime, timezone
 
     from server.metadata import draft as drafts
@@ -68,3 +85,27 @@ def seed(app, config: Configuration) -> None:
         drafts.replace_draft(get_db(), list(config.documents()), "tester", datetime.now(timezone.utc), force=True)
         drafts.publish_draft(get_db(), LanguageSettings(("en", "fr"), "en"), "tester", datetime.now(timezone.utc),
                              "seed")
+        return make_user(app, "admin", "role-system-administrator")
+
+
+PASSWORD = "correct horse battery"
+
+
+def make_user(app, user_name: str, role_id: str, agency: str | None = None, groups: list[str] | None = None) -> str:
+    """Create a user (password PASSWORD) and return a bearer token of theirs."""
+    from datetime import datetime, timedelta, timezone
+
+    from server.auth import accounts, tokens
+    from server.metadata.versions import published_configuration
+    from server.storage import get_db
+
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        db = get_db()
+        for kind, key in [("agencies", agency), *[("user_groups", g) for g in groups or []]]:
+            if key and accounts.store.find(db, kind, key) is None:
+                accounts.create_entity(db, kind, {"unique_id": key}, now)
+        user = accounts.create_user(db, published_configuration(db), {
+            "user_name": user_name, "password": PASSWORD, "role_unique_id": role_id,
+            "agency_unique_id": agency, "user_group_unique_ids": groups or []}, now)
+        return tokens.issue_token(db, user, tokens.BEARER, now, timedelta(hours=1))["token"]

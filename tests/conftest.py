@@ -28,11 +28,18 @@ def make_app(uri: str, **overrides):
                        **overrides})
 
 
+def authenticated(application, token: str):
+    """A test client that sends `token` as its bearer token."""
+    client = application.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 @pytest.fixture
 def app():
-    """An app on mongomock with the minimal configuration published as version 1."""
+    """An app on mongomock with the minimal configuration published as version 1 and an `admin` user."""
     application = make_app("mongomock://")
-    seed(application, minimal_configuration())
+    application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
     return application
 
 
@@ -43,7 +50,7 @@ def backend_app(request):
         application = make_app("mongomock://")
     else:
         application = make_app(request.getfixturevalue("secantus_uri"))
-    seed(application, minimal_configuration())
+    application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
     yield application
     if request.param == "secantus":
         database = application.extensions["abri_db"]
@@ -53,9 +60,10 @@ def backend_app(request):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A client logged in as the system administrator."""
+    return authenticated(app, app.config["ADMIN_TOKEN"])
 
 
 @pytest.fixture
 def backend_client(backend_app):
-    return backend_app.test_client()
+    return authenticated(backend_app, backend_app.config["ADMIN_TOKEN"])

@@ -34,7 +34,7 @@ def test_load_publish_and_dump_round_trip_without_a_diff(cli_env, tmp_path):
     dump_directory(minimal_configuration(), source)
     loaded = cli_env.invoke(cli, ["metadata", "load", str(source), "--publish"])
     assert loaded.exit_code == 0, loaded.output
-    assert "Loaded 6 documents" in loaded.output and "Published version 1." in loaded.output
+    assert "Loaded 7 documents" in loaded.output and "Published version 1." in loaded.output
     dumped = cli_env.invoke(cli, ["metadata", "dump", str(target)])
     assert dumped.exit_code == 0, dumped.output
     files = sorted(p.relative_to(source) for p in source.rglob("*.json"))

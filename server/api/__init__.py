@@ -53,7 +53,7 @@ def check_json_body() -> None:
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from server.api import documents, metadata, records, schemas
+    from server.api import accounts, audit, auth, documents, metadata, records, schemas
 
     app.config.setdefault("API_TITLE", "Abri")
     app.config.setdefault("API_VERSION", "v1")
@@ -62,7 +62,8 @@ def init_api(app: Flask) -> None:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = Api(app)
     app.extensions["abri_api"] = api
-    for blueprint in (*documents.blueprints(), metadata.blp, schemas.blp, *records.blueprints()):
+    for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
+                      *records.blueprints()):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     documents.register_meta_schemas(api)
     app.before_request(check_json_body)

@@ -14,15 +14,36 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size
-from server.auth import check_permission, require_permission
+from server.auth import check_any_permission, check_permission, current_principal, require_permission
 from server.errors import NotFound
 from server.metadata import draft as drafts, edits
 from server.metadata.configuration import form_sort_key
-from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES
+from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document
 from server.metadata.versions import changes_since, published_configuration
 
 PERMISSION = ("metadata", "manage")
+TRANSLATE = ("metadata", "manage_translations")
+
+
+def _editor() -> bool:
+    """Check that the user may edit the draft; return True for full managers, False for translators."""
+    return check_any_permission(PERMISSION, TRANSLATE).can(*PERMISSION)
+
+
+def visible_forms(config, kind: str) -> set[str] | None:
+    """Form ids the user may see (None: all): readable top-level forms and the nested forms they use."""
+    principal = current_principal()
+    if kind == ROLE:
+        check_any_permission(PERMISSION, ("user", "manage"))
+    if kind != FORM or principal.can(*PERMISSION) or principal.can(*TRANSLATE):
+        return None
+    readable = principal.readable_forms()
+    if readable is None:
+        return None
+    nested = {field.get("subform_section_id") for uid in readable if uid in config.forms
+              for field in config.forms[uid]["fields"] if field["type"] == "subform"}
+    return readable | nested
 
 
 class ListArgs(PageArgs):
@@ -75,12 +96,13 @@ def list_documents(kind: str, args: dict[str, Any]):
     page, per_page = page_size(args, default=1000)
     locale = args.get("locale")
     if args["draft"]:
-        check_permission(*PERMISSION)
+        _editor()
         config = drafts.draft_configuration(db())
         bodies = _sorted(kind, [b for b in config.documents_by_kind[kind].values() if _matches(kind, b, args)])
         return envelope([_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]],
                         total=len(bodies), page=page, per_page=per_page, draft=True)
     config = published_configuration(db())
+    visible = visible_forms(config, kind)
 
     def build():
         deleted: list[str] = []
@@ -89,26 +111,29 @@ def list_documents(kind: str, args: dict[str, Any]):
             chosen = [config.documents_by_kind[kind][uid] for uid in changed]
         else:
             chosen = list(config.documents_by_kind[kind].values())
-        bodies = _sorted(kind, [b for b in chosen if _matches(kind, b, args)])
+        bodies = _sorted(kind, [b for b in chosen if _matches(kind, b, args)
+                                and (visible is None or b["unique_id"] in visible)])
         data = [_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]]
         data += [{"unique_id": uid, "deleted": True} for uid in deleted]
         return envelope(data, total=len(bodies), page=page, per_page=per_page, version=config.version,
                         since=args.get("since"))
-    return conditional((config.fingerprint,), build)
+    return conditional((config.fingerprint, current_principal().role_id, visible is None), build)
 
 
 def read_document(kind: str, unique_id: str, args: dict[str, Any]):
     """Return one published (or draft) document."""
     locale = args.get("locale")
     if args["draft"]:
-        check_permission(*PERMISSION)
+        _editor()
         entry = drafts.get_document(db(), kind, unique_id)
         return _draft_response(entry, locale)
     config = published_configuration(db())
     body = config.get(kind, unique_id)
-    if body is None:
+    visible = visible_forms(config, kind)
+    if body is None or (visible is not None and unique_id not in visible):
         raise NotFound(kind=drafts.KIND_NAMES[kind], id=unique_id)
-    return conditional((config.fingerprint,), lambda: envelope(_present(body, locale), version=config.version))
+    return conditional((config.fingerprint, current_principal().role_id, visible is None),
+                       lambda: envelope(_present(body, locale), version=config.version))
 
 
 def _draft_response(entry: dict[str, Any], locale: str | None = None, status: int = 200):
@@ -117,10 +142,12 @@ def _draft_response(entry: dict[str, Any], locale: str | None = None, status: in
                     updated_by=entry.get("updated_by"))
 
 
-def _modify(kind: str, unique_id: str, edit: edits.Edit):
+def _modify(kind: str, unique_id: str, edit: edits.Edit, translators_too: bool = False):
+    """Apply an edit to a draft document (translators: labels, order and visibility only)."""
+    manager = _editor() if translators_too else bool(check_permission(*PERMISSION))
     user, now = actor()
     entry = drafts.modify_document(db(), kind, unique_id, edit, drafts.positive_revision(request.headers.get("If-Match")),
-                                   languages(), user, now)
+                                   languages(), user, now, translations_only=not manager)
     return _draft_response(entry)
 
 
@@ -156,10 +183,9 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
             return _modify(kind, unique_id, edits.replace_document(body["data"]))
 
         @blp.arguments(DocumentBody)
-        @require_permission(*PERMISSION)
         def patch(self, body, unique_id):
             """Change some attributes of a draft document (JSON merge patch)."""
-            return _modify(kind, unique_id, edits.patch_document(body["data"]))
+            return _modify(kind, unique_id, edits.patch_document(body["data"]), translators_too=True)
 
         @require_permission(*PERMISSION)
         def delete(self, unique_id):
@@ -173,6 +199,7 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
 forms_blp = document_blueprint(FORM, "forms")
 lookups_blp = document_blueprint(LOOKUP, "lookups")
 modules_blp = document_blueprint(MODULE, "modules")
+roles_blp = document_blueprint(ROLE, "roles")
 
 
 @forms_blp.route("/forms/<unique_id>/fields")
@@ -187,19 +214,17 @@ class Fields(MethodView):
 @forms_blp.route("/forms/<unique_id>/fields/order")
 class FieldOrder(MethodView):
     @forms_blp.arguments(OrderBody)
-    @require_permission(*PERMISSION)
     def put(self, body, unique_id):
         """Reorder the fields of a draft form: `data` lists every field name once."""
-        return _modify(FORM, unique_id, edits.reorder_fields(body["data"]))
+        return _modify(FORM, unique_id, edits.reorder_fields(body["data"]), translators_too=True)
 
 
 @forms_blp.route("/forms/<unique_id>/fields/<name>")
 class Field(MethodView):
     @forms_blp.arguments(DocumentBody)
-    @require_permission(*PERMISSION)
     def patch(self, body, unique_id, name):
         """Change some attributes of a field (JSON merge patch)."""
-        return _modify(FORM, unique_id, edits.patch_field(name, body["data"]))
+        return _modify(FORM, unique_id, edits.patch_field(name, body["data"]), translators_too=True)
 
     @require_permission(*PERMISSION)
     def delete(self, unique_id, name):
@@ -219,18 +244,17 @@ class LookupValues(MethodView):
 @lookups_blp.route("/lookups/<unique_id>/values/<value_id>")
 class LookupValue(MethodView):
     @lookups_blp.arguments(DocumentBody)
-    @require_permission(*PERMISSION)
     def patch(self, body, unique_id, value_id):
         """Edit a lookup value's texts or disable it ({"disabled": true})."""
-        return _modify(LOOKUP, unique_id, edits.patch_lookup_value(value_id, body["data"]))
+        return _modify(LOOKUP, unique_id, edits.patch_lookup_value(value_id, body["data"]), translators_too=True)
 
 
 def blueprints() -> tuple[Blueprint, ...]:
-    return forms_blp, lookups_blp, modules_blp
+    return forms_blp, lookups_blp, modules_blp, roles_blp
 
 
 def register_meta_schemas(api) -> None:
     """Publish the metadata meta-schemas in the OpenAPI document."""
     from server.metadata.documents import meta_schema
-    for name in ("form", "field", "lookup", "module", "i18n", "expression"):
+    for name in ("form", "field", "lookup", "module", "role", "i18n", "expression"):
         api.spec.components.schema(f"meta-{name}", component=meta_schema(name))

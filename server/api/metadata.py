@@ -1,12 +1,14 @@
 """Configuration versions: the draft's status, publish, history, diff, restore."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import PageArgs, actor, db, envelope, languages, page_size
 from server.auth import require_permission
+from server.auth.audit import log_event
 from server.metadata import draft as drafts, versions
 from server.records import service as record_service
 
@@ -47,12 +49,15 @@ class Publish(MethodView):
         user, now = actor()
         result = drafts.publish_draft(db(), languages(), user, now, body["data"]["comment"])
         record_service.ensure_indexes(db(), versions.published_configuration(db()))
+        log_event(db(), action="metadata_publish", user_name=user, at=now, address=request.remote_addr,
+                  detail=f"version {result['version']['version']}")
         return envelope(result["version"], status=201, warnings=result["warnings"])
 
 
 @blp.route("/metadata/versions")
 class Versions(MethodView):
     @blp.arguments(PageArgs, location="query")
+    @require_permission(*PERMISSION)
     def get(self, args):
         """Published versions, newest first."""
         page, per_page = page_size(args)
@@ -62,6 +67,7 @@ class Versions(MethodView):
 
 @blp.route("/metadata/versions/<int:number>")
 class Version(MethodView):
+    @require_permission(*PERMISSION)
     def get(self, number):
         """One version: who, when, comment, changes, and its documents' content hashes."""
         return envelope(versions.get_version(db(), number))
@@ -69,6 +75,7 @@ class Version(MethodView):
 
 @blp.route("/metadata/versions/<int:a>/diff/<int:b>")
 class Diff(MethodView):
+    @require_permission(*PERMISSION)
     def get(self, a, b):
         """What changed from version a to version b, document by document and field by field."""
         return envelope(versions.diff_versions(db(), a, b), base=a, target=b)
@@ -84,4 +91,6 @@ class Restore(MethodView):
         data = body["data"]
         result = drafts.restore_version(db(), number, languages(), user, now, data["comment"], data["discard_draft"])
         record_service.ensure_indexes(db(), versions.published_configuration(db()))
+        log_event(db(), action="metadata_restore", user_name=user, at=now, address=request.remote_addr,
+                  detail=f"version {number} as {result['version']['version']}")
         return envelope(result["version"], status=201, warnings=result["warnings"])

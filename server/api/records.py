@@ -7,6 +7,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import actor as who_and_when, db, envelope, page_size
+from server.auth import accounts, current_principal
+from server.auth.audit import log_event
 from server.metadata.draft import positive_revision
 from server.metadata.versions import published_configuration
 from server.records import service
@@ -36,15 +38,27 @@ class HistoryArgs(Schema):
     per_page = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
+class AssignData(Schema):
+    owned_by = fields.String(required=True, validate=validate.Length(max=100))
+
+
+class AssignBody(Schema):
+    data = fields.Nested(AssignData, required=True)
+
+
 def _actor() -> service.Actor:
     user, now = who_and_when()
-    return service.Actor(user, now, office_code=current_app.config["OFFICE_CODE"],
+    return service.Actor(user, now, current_principal(), office_code=current_app.config["OFFICE_CODE"],
                          display_id_format=current_app.config["DISPLAY_ID_FORMAT"])
 
 
-def _one(record: dict, record_type: RecordType, status: int = 200):
-    return envelope(service.present(record, record_type), status=status,
-                    headers={"ETag": f'"{record["revision"]}"'})
+def _one(record: dict, record_type: RecordType, actor: service.Actor, action: str, status: int = 200):
+    """Answer one record (readable fields only) and write the access to the audit log."""
+    config = published_configuration(db())
+    log_event(db(), action=action, user_name=actor.user_name, at=actor.now, address=request.remote_addr,
+              resource=record_type.name, record_id=record["_id"], status=status)
+    return envelope(service.present(record, record_type, readable=service.readable_fields(config, record_type, actor)),
+                    status=status, headers={"ETag": f'"{record["revision"]}"'})
 
 
 def _if_match() -> int | None:
@@ -52,10 +66,13 @@ def _if_match() -> int | None:
 
 
 def _list(record_type: RecordType, base_filter: dict | None = None):
-    config = published_configuration(db())
+    config, actor = published_configuration(db()), _actor()
     records, total, query = service.list_records(db(), config, record_type, request.args.to_dict(flat=False),
-                                                 current_app.config["MAX_PER_PAGE"], base_filter)
-    return envelope([service.present(r, record_type, query.fields) for r in records],
+                                                 current_app.config["MAX_PER_PAGE"], actor, base_filter)
+    log_event(db(), action="list", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
+              resource=record_type.name, detail=f"{total} records")
+    readable = service.readable_fields(config, record_type, actor)
+    return envelope([service.present(r, record_type, query.fields, readable) for r in records],
                     total=total, page=query.page, per_page=query.per_page)
 
 
@@ -73,35 +90,52 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         @blp.arguments(CreateBody)
         def post(self, body):
             """Create a record (idempotent with a client-generated id)."""
-            record, created = service.create_record(db(), published_configuration(db()), record_type, body, _actor())
-            return _one(record, record_type, 201 if created else 200)
+            actor = _actor()
+            record, created = service.create_record(db(), published_configuration(db()), record_type, body, actor)
+            return _one(record, record_type, actor, "create" if created else "read", 201 if created else 200)
 
     @blp.route(f"{base}/<record_id>")
     class Item(MethodView):
         def get(self, record_id):
             """Read a record."""
-            return _one(service.get_record(db(), record_type, parse_record_id(record_id, record_type)), record_type)
+            actor = _actor()
+            record = service.get_record(db(), record_type, parse_record_id(record_id, record_type), actor)
+            return _one(record, record_type, actor, "read")
 
         @blp.arguments(UpdateBody)
         def patch(self, body, record_id):
             """Change some fields (subform rows merge by unique_id; _destroy removes a row)."""
+            actor = _actor()
             record = service.update_record(db(), published_configuration(db()), record_type,
-                                           parse_record_id(record_id, record_type), body["data"], _if_match(), _actor())
-            return _one(record, record_type)
+                                           parse_record_id(record_id, record_type), body["data"], _if_match(), actor)
+            return _one(record, record_type, actor, "update")
 
         def delete(self, record_id):
             """Disable a record: its data stay, and enabling brings it back."""
+            actor = _actor()
             record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), False,
-                                              _if_match(), _actor())
-            return _one(record, record_type)
+                                              _if_match(), actor)
+            return _one(record, record_type, actor, "disable")
 
     @blp.route(f"{base}/<record_id>/enable")
     class Enable(MethodView):
         def post(self, record_id):
             """Enable a disabled record."""
+            actor = _actor()
             record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), True,
-                                              _if_match(), _actor())
-            return _one(record, record_type)
+                                              _if_match(), actor)
+            return _one(record, record_type, actor, "enable")
+
+    @blp.route(f"{base}/<record_id>/assign")
+    class Assign(MethodView):
+        @blp.arguments(AssignBody)
+        def post(self, body, record_id):
+            """Give the record a new owner (assign permission)."""
+            actor = _actor()
+            owner = accounts.get(db(), "users", body["data"]["owned_by"])
+            record = service.assign_record(db(), record_type, parse_record_id(record_id, record_type), owner,
+                                           _if_match(), actor)
+            return _one(record, record_type, actor, "assign")
 
     @blp.route(f"{base}/<record_id>/history")
     class History(MethodView):
@@ -109,8 +143,11 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         def get(self, args, record_id):
             """The record's changes, newest first: who, when, revision, field-level diff."""
             page, per_page = page_size(args)
-            entries, total = service.record_history(db(), record_type, parse_record_id(record_id, record_type),
-                                                    page, per_page)
+            actor = _actor()
+            entries, total = service.record_history(db(), published_configuration(db()), record_type,
+                                                    parse_record_id(record_id, record_type), page, per_page, actor)
+            log_event(db(), action="view_history", user_name=actor.user_name, at=actor.now,
+                      address=request.remote_addr, resource=record_type.name, record_id=record_id)
             return envelope([{k: v for k, v in e.items() if k not in ("_id", "record_id")} for e in entries],
                             total=total, page=page, per_page=per_page)
     return blp
@@ -125,16 +162,17 @@ class CaseIncidents(MethodView):
     def get(self, record_id):
         """The incidents linked to a case."""
         case_id = parse_record_id(record_id, RECORD_TYPES["case"])
-        service.get_record(db(), RECORD_TYPES["case"], case_id)
+        service.get_record(db(), RECORD_TYPES["case"], case_id, _actor())
         return _list(RECORD_TYPES["incident"], {"links.case_id": case_id})
 
     @cases.arguments(CreateBody)
     def post(self, body, record_id):
         """Create an incident from a case, pre-filled with the fields the module maps."""
+        actor = _actor()
         record, created = service.create_incident_from_case(
             db(), published_configuration(db()), RECORD_TYPES["case"], RECORD_TYPES["incident"],
-            parse_record_id(record_id, RECORD_TYPES["case"]), body, _actor())
-        return _one(record, RECORD_TYPES["incident"], 201 if created else 200)
+            parse_record_id(record_id, RECORD_TYPES["case"]), body, actor)
+        return _one(record, RECORD_TYPES["incident"], actor, "create" if created else "read", 201 if created else 200)
 
 
 @tracing_requests.route("/tracing_requests/<record_id>/traces/<trace_id>/match")
@@ -143,11 +181,12 @@ class TraceMatch(MethodView):
     def post(self, body, record_id, trace_id):
         """Confirm that a trace is the child of a case (sets matched_case_id)."""
         tracing = RECORD_TYPES["tracing_request"]
+        actor = _actor()
         record = service.match_trace(db(), published_configuration(db()), tracing, RECORD_TYPES["case"],
                                      parse_record_id(record_id, tracing), trace_id,
                                      parse_record_id(body["data"]["case_id"], RECORD_TYPES["case"]),
-                                     _if_match(), _actor())
-        return _one(record, tracing)
+                                     _if_match(), actor)
+        return _one(record, tracing, actor, "match")
 
 
 def blueprints() -> tuple[Blueprint, ...]:

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import conditional, db, envelope
+from server.auth import current_principal
 from server.metadata.record_schema import record_schema
 from server.metadata.versions import published_configuration
 
@@ -22,5 +23,8 @@ class RecordSchema(MethodView):
     def get(self, args, record_type):
         """The schema of a record type's `data` (optionally of one module)."""
         config = published_configuration(db())
-        return conditional((config.fingerprint,), lambda: envelope(
-            record_schema(config, record_type, args.get("module_id")), version=config.version))
+        principal = current_principal()
+        readable = principal.readable_forms()
+        form_ids = None if readable is None else frozenset(readable)
+        return conditional((config.fingerprint, principal.role_id), lambda: envelope(
+            record_schema(config, record_type, args.get("module_id"), form_ids), version=config.version))

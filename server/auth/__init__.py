@@ -1,30 +1,60 @@
-"""Authentication and permissions.
+"""Authentication and authorization of every request.
 
-Users and roles come in a later issue. Until then the metadata write endpoints are guarded by
-`require_permission`, which only lets requests through when DEV_OPEN_ADMIN or TESTING is set;
-the real evaluator will replace its body without touching the views.
+Every route needs an authenticated user unless it is in PUBLIC_ENDPOINTS (default deny: a new
+route is protected before anyone thinks about it). A request authenticates with a bearer token
+(`Authorization: Bearer ...`, field apps and scripts) or the session cookie of the admin UI,
+whose unsafe requests must also carry the session's CSRF token in `X-CSRF-Token`. Views then
+check the action they perform with `check_permission` / `require_permission`.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, current_app, g
+from flask import Flask, g, request
+from flask_babel import lazy_gettext as _l
 
-from server.errors import Unauthorized
+from server.auth.permissions import Principal, principal_from_role
+from server.auth.tokens import SESSION, resolve_token
+from server.errors import Forbidden, Unauthorized
 
+SESSION_COOKIE = "abri_session"
+CSRF_HEADER = "X-CSRF-Token"
 SYSTEM_USER = "system"
+# Endpoints anyone may call: logging in, and the API description.
+PUBLIC_ENDPOINTS = frozenset({"auth.Tokens", "auth.Sessions", "api-docs.openapi_json"})
+
+
+def current_principal() -> Principal | None:
+    return g.get("principal")
 
 
 def current_user_name() -> str:
     """Return the user name recorded on writes."""
-    return g.get("user_name", "admin" if current_app.config.get("DEV_OPEN_ADMIN") else SYSTEM_USER)
+    principal = current_principal()
+    return principal.user_name if principal else SYSTEM_USER
 
 
-def check_permission(resource: str, action: str) -> None:
-    """Raise unless the request may do `action` on `resource`."""
-    if not (current_app.config.get("DEV_OPEN_ADMIN") or current_app.config.get("TESTING")):
+def check_permission(resource: str, action: str) -> Principal:
+    """Return the principal if it may do `action` on `resource`; 401 or 403 otherwise."""
+    principal = current_principal()
+    if principal is None:
         raise Unauthorized()
+    if not principal.can(resource, action):
+        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+    return principal
+
+
+def check_any_permission(*pairs: tuple[str, str]) -> Principal:
+    """Return the principal if it may do any of the (resource, action) pairs."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized()
+    if not any(principal.can(resource, action) for resource, action in pairs):
+        resource, action = pairs[0]
+        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+    return principal
 
 
 def require_permission(resource: str, action: str) -> Callable:
@@ -39,5 +69,48 @@ def require_permission(resource: str, action: str) -> Callable:
     return decorate
 
 
+def _token_from_request() -> tuple[str | None, bool]:
+    """Return (token, from_cookie)."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized(_l("Use the Authorization header as: Bearer <token>."), code="TOKEN_INVALID")
+        return token.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+def load_principal() -> None:
+    """Authenticate the request (before every view) and refuse anonymous access to protected routes."""
+    from server.metadata.versions import published_configuration
+    from server.storage import auth as store, get_db
+
+    g.principal = None
+    token, from_cookie = _token_from_request()
+    if token:
+        now = datetime.now(timezone.utc)
+        entry = resolve_token(get_db(), token, now)
+        if entry is None or (from_cookie and entry["kind"] != SESSION):
+            raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
+        if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
+                and request.headers.get(CSRF_HEADER) != entry["csrf"]:
+            raise Forbidden(_l("The form is missing its security token. Reload the page and try again."),
+                            code="CSRF_FAILED")
+        user = store.find(get_db(), "users", entry["user_name"])
+        if user is None or user.get("disabled"):
+            raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
+        role = published_configuration(get_db()).roles.get(user.get("role") or "")
+        g.principal = principal_from_role(user, role)
+        g.token = token
+    if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS and request.endpoint is not None:
+        raise Unauthorized()
+
+
 def init_auth(app: Flask) -> None:
-    """Nothing to set up until users exist."""
+    """Authenticate every request before its view runs."""
+    app.before_request(load_principal)
+
+
+__all__ = ["Principal", "check_any_permission", "check_permission", "current_principal", "current_user_name",
+           "require_permission"]

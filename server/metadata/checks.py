@@ -11,10 +11,11 @@ from typing import Any, Callable, Iterator
 
 from flask_babel import lazy_gettext as _l
 
+from server.auth.permissions import RESOURCES
 from server.errors import Detail
 from server.metadata import expressions
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, FORM, LOOKUP, OPTION_TYPES, SUBFORM
+from server.metadata.documents import CALCULATED, FORM, LOOKUP, OPTION_TYPES, ROLE, SUBFORM
 from server.metadata.labels import iter_labels
 
 ERROR, WARNING = "error", "warning"
@@ -45,6 +46,9 @@ MESSAGES = {
     "RANGE_INVALID": _l("min_value (%(min)s) is greater than max_value (%(max)s)."),
     "MODULE_MISSING": _l("The module %(module)s does not exist."),
     "MODULE_RECORD_TYPE": _l("The module %(module)s does not hold %(record_type)s records."),
+    "ROLE_FORM_UNKNOWN": _l("The role gives access to %(form)s, which is not a top-level form."),
+    "ROLE_PERMISSION_UNKNOWN": _l("Unknown permission %(resource)s: %(action)s."),
+    "ROLE_MODULE_UNKNOWN": _l("The module %(module)s does not exist."),
     "LOCKED_LOOKUP_CHANGED": _l("The lookup is locked: its values can be translated, but not added, "
                                 "removed or given new ids (%(change)s)."),
 }
@@ -294,9 +298,28 @@ def check_locked_lookups(config: Configuration, ctx: CheckContext) -> Iterator[P
         yield Problem("LOCKED_LOOKUP_CHANGED", ERROR, _key(LOOKUP, uid), "lookup_values_i18n", {"change": change})
 
 
+def check_roles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """Roles name known permissions, existing modules and top-level forms."""
+    for uid, role in config.roles.items():
+        for resource, actions in role["permissions"].items():
+            for action in actions:
+                if action not in RESOURCES.get(resource, ()):
+                    yield Problem("ROLE_PERMISSION_UNKNOWN", ERROR, _key(ROLE, uid), f"permissions/{resource}",
+                                  {"resource": resource, "action": action})
+        for form_id in role.get("form_section_read_write", {}):
+            form = config.forms.get(form_id)
+            if form is None or form.get("is_nested"):
+                yield Problem("ROLE_FORM_UNKNOWN", ERROR, _key(ROLE, uid), f"form_section_read_write/{form_id}",
+                              {"form": form_id})
+        for module_id in role.get("module_ids", []):
+            if module_id not in config.modules:
+                yield Problem("ROLE_MODULE_UNKNOWN", ERROR, _key(ROLE, uid), "module_ids", {"module": module_id})
+
+
 CHECKS: tuple[Check, ...] = (
     check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
     check_published_fields_unchanged, check_expressions, check_ranges, check_modules, check_locked_lookups,
+    check_roles,
 )
 
 

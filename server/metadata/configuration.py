@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from server.metadata.documents import FORM, KINDS, LOOKUP, MODULE, RECORD_TYPES, content_hash
+from server.metadata.documents import FORM, KINDS, LOOKUP, MODULE, RECORD_TYPES, ROLE, content_hash
 
 
 def form_sort_key(form: dict[str, Any]) -> tuple:
@@ -44,6 +44,10 @@ class Configuration:
     @property
     def modules(self) -> dict[str, dict[str, Any]]:
         return self.documents_by_kind[MODULE]
+
+    @property
+    def roles(self) -> dict[str, dict[str, Any]]:
+        return self.documents_by_kind[ROLE]
 
     def get(self, kind: str, unique_id: str) -> dict[str, Any] | None:
         return self.documents_by_kind[kind].get(unique_id)

@@ -13,10 +13,10 @@ from referencing import Registry, Resource
 
 from server.errors import Detail, Unprocessable
 
-FORM, LOOKUP, MODULE = "form", "lookup", "module"
-KINDS = (MODULE, LOOKUP, FORM)
+FORM, LOOKUP, MODULE, ROLE = "form", "lookup", "module", "role"
+KINDS = (MODULE, LOOKUP, FORM, ROLE)
 # Folder of each kind in a configuration directory (metadata/forms/<unique_id>.json, ...).
-KIND_FOLDERS = {FORM: "forms", LOOKUP: "lookups", MODULE: "modules"}
+KIND_FOLDERS = {FORM: "forms", LOOKUP: "lookups", MODULE: "modules", ROLE: "roles"}
 RECORD_TYPES = ("case", "incident", "tracing_request")
 
 # Field types, by what they hold.
@@ -25,7 +25,7 @@ OPTION_TYPES = frozenset({"select_box", "radio_button"})
 UPLOAD_TYPES = frozenset({"photo_upload_box", "document_upload_box", "audio_upload_box"})
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
-_META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module")
+_META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module", "role")
 
 
 @lru_cache(maxsize=1)

@@ -12,16 +12,17 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
-from server.errors import BadRequest, Conflict, Detail, NotFound, PreconditionFailed, Unprocessable
+from server.errors import BadRequest, Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.checks import ERROR, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
 from server.metadata.documents import FORM, LOOKUP, validate_document
+from server.metadata.labels import non_translation_changes
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
                                       publish_configuration, published_configuration)
 from server.storage import Database, DuplicateKey, metadata as store
 
-KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module")}
+KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role")}
 _WRITE_ATTEMPTS = 5
 
 
@@ -73,11 +74,12 @@ def _exists(kind: str, unique_id: str) -> Conflict:
 
 def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[dict], dict],
                     expected_revision: int | None, languages: LanguageSettings,
-                    user: str, now: datetime) -> dict[str, Any]:
+                    user: str, now: datetime, translations_only: bool = False) -> dict[str, Any]:
     """Apply `change` to a copy of a draft document and store it if it still passes.
 
     With `expected_revision` (If-Match) a stale revision is refused with 412. Without it the
     change is re-applied to the newest revision, so concurrent edits are never lost.
+    `translations_only` (translators) refuses anything but labels, order and visibility.
     """
     for _ in range(_WRITE_ATTEMPTS):
         entry = get_document(db, kind, unique_id)
@@ -89,6 +91,8 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
             raise Unprocessable(_l("The unique_id of a document cannot change."), code="UNIQUE_ID_CHANGED",
                                 details=[Detail("unique_id", "immutable", _l("Must stay %(id)s."), {"id": unique_id})])
         validate_document(kind, body)
+        if translations_only:
+            _refuse_beyond_translations(kind, entry["body"], body)
         before = draft_configuration(db)
         after = copy.deepcopy(before)
         after.documents_by_kind[kind][unique_id] = body
@@ -99,6 +103,14 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
     current = get_document(db, kind, unique_id)["revision"]
     raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=current,
                              sent=expected_revision if expected_revision is not None else current)
+
+
+def _refuse_beyond_translations(kind: str, before: dict, after: dict) -> None:
+    changed = non_translation_changes(kind, before, after)
+    if changed:
+        raise Forbidden(_l("Translators may change labels, help texts, translations, order and visibility only."),
+                        code="TRANSLATIONS_ONLY",
+                        details=[Detail(path, "forbidden", _l("Needs the metadata: manage permission.")) for path in changed])
 
 
 def delete_document(db: Database, kind: str, unique_id: str, expected_revision: int | None,

@@ -65,3 +65,30 @@ def localize_document(body: Any, locale: str, default_language: str) -> Any:
         else:
             result[key] = localize_document(value, locale, default_language)
     return result
+
+
+# What a translator (metadata: manage_translations) may change besides labels: order and visibility.
+TRANSLATOR_KEYS = frozenset({"order", "order_form_group", "order_subform", "visible", "mobile_visible", "mobile_form"})
+
+
+def _strip_translatable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_strip_translatable(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: _strip_translatable(item) for key, item in value.items()
+            if not key.endswith("_i18n") and key != "display_text" and key not in TRANSLATOR_KEYS
+            or key in ("option_strings_text_i18n", "tally_i18n", "lookup_values_i18n")}
+
+
+def non_translation_changes(kind: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Return the attributes a change touches beyond labels, help texts, translations, order and visibility."""
+    old, new = _strip_translatable(before), _strip_translatable(after)
+    if kind == FORM:  # fields may be reordered: compare them by name
+        old_fields = {f["name"]: f for f in old.pop("fields", [])}
+        new_fields = {f["name"]: f for f in new.pop("fields", [])}
+        changed = [f"fields/{name}" for name in sorted(set(old_fields) | set(new_fields))
+                   if old_fields.get(name) != new_fields.get(name)]
+    else:
+        changed = []
+    return changed + [key for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]

@@ -87,26 +87,28 @@ def _object_schema(fields: list[dict[str, Any]], config: Configuration, row: boo
     return schema
 
 
-def compile_record_schema(config: Configuration, record_type: str, module_id: str | None = None) -> dict[str, Any]:
-    """Return the JSON Schema of a record type's data for a published configuration."""
-    fields = [field for _, form in config.forms_of(record_type, nested=False, module_id=module_id)
-              for field in form["fields"]]
+def compile_record_schema(config: Configuration, record_type: str, module_id: str | None = None,
+                          form_ids: frozenset[str] | None = None) -> dict[str, Any]:
+    """Return the JSON Schema of a record type's data (optionally of some forms only)."""
+    fields = [field for uid, form in config.forms_of(record_type, nested=False, module_id=module_id)
+              if form_ids is None or uid in form_ids for field in form["fields"]]
     schema = _object_schema(fields, config)
     return {"$schema": SCHEMA_DIALECT,
             "$id": f"abri:record/{record_type}" + (f"/{module_id}" if module_id else "") + f"/v{config.version}",
             "title": record_type, **schema, "x-abri-config-version": config.version}
 
 
-def record_schema(config: Configuration, record_type: str, module_id: str | None = None) -> dict[str, Any]:
+def record_schema(config: Configuration, record_type: str, module_id: str | None = None,
+                  form_ids: frozenset[str] | None = None) -> dict[str, Any]:
     """Return the compiled schema, cached per published version (a version never changes)."""
     if not config.fingerprint:  # the draft: compile afresh
-        return compile_record_schema(config, record_type, module_id)
-    key = (config.fingerprint, record_type, module_id)
+        return compile_record_schema(config, record_type, module_id, form_ids)
+    key = (config.fingerprint, record_type, module_id, form_ids)
     schema = _SCHEMA_CACHE.get(key)
     if schema is None:
         if len(_SCHEMA_CACHE) >= _SCHEMA_CACHE_SIZE:
             _SCHEMA_CACHE.pop(next(iter(_SCHEMA_CACHE)))
-        schema = _SCHEMA_CACHE[key] = compile_record_schema(config, record_type, module_id)
+        schema = _SCHEMA_CACHE[key] = compile_record_schema(config, record_type, module_id, form_ids)
     return schema
 
 

@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
-from server.errors import Conflict, Detail, NotFound, PreconditionFailed, Unprocessable
+from server.auth.permissions import Principal
+from server.errors import Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
 from server.records import search
@@ -28,23 +29,61 @@ _SHORT_ID_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Actor:
-    """Who writes, when, and how display ids are built."""
+    """Who acts (and what their role grants; None for the system itself), when, and the display id format."""
 
     user_name: str
     now: datetime
-    agency: str | None = None
+    principal: Principal | None = None
     office_code: str = ""
     display_id_format: str = "{short_id}"
 
+    def require(self, record_type: RecordType, action: str) -> None:
+        """Refuse with 403 unless the role grants `action` on this record type."""
+        if self.principal is not None and not self.principal.can(record_type.name, action):
+            raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=record_type.name)
 
-def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None) -> dict[str, Any]:
-    """Return what a client sees of a record: the envelope and `data`."""
+    def scope_filter(self) -> dict[str, Any]:
+        return self.principal.record_scope_filter() if self.principal else {}
+
+
+def readable_fields(config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
+    """Names of the data fields the actor may read (None: all)."""
+    forms = actor.principal.readable_forms() if actor.principal else None
+    return None if forms is None else _fields_of_forms(config, record_type, forms)
+
+
+def writable_fields(config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
+    """Names of the data fields the actor may write (None: all)."""
+    forms = actor.principal.writable_forms() if actor.principal else None
+    return None if forms is None else _fields_of_forms(config, record_type, forms)
+
+
+def _fields_of_forms(config: Configuration, record_type: RecordType, form_ids: set[str]) -> set[str]:
+    return {field["name"] for uid, form in config.forms_of(record_type.name, nested=False)
+            if uid in form_ids for field in form["fields"]}
+
+
+def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None,
+            readable: set[str] | None = None) -> dict[str, Any]:
+    """Return what a client sees of a record: the envelope and the `data` it may read."""
     shown = {"id": record["_id"]}
     shown.update({key: value for key, value in record.items() if key not in INTERNAL_KEYS and key != "data"})
     shown.update(record.get("links") or {})
     data = record.get("data", {})
-    shown["data"] = {name: data[name] for name in fields if name in data} if fields is not None else data
+    names = fields if fields is not None else list(data)
+    shown["data"] = {name: data[name] for name in names if name in data and (readable is None or name in readable)}
     return shown
+
+
+def _refuse_unwritable(config: Configuration, record_type: RecordType, actor: Actor, patch: dict[str, Any]) -> None:
+    writable = writable_fields(config, record_type, actor)
+    if writable is None:
+        return
+    refused = [name for name in patch if name not in writable]
+    if refused:
+        raise Forbidden(_l("Your role may not change these fields: %(fields)s. Nothing was saved."),
+                        code="FIELDS_FORBIDDEN", fields=", ".join(refused),
+                        details=[Detail(f"/{name}", "forbidden", _l("Not writable with your role.")) for name in refused])
 
 
 def _module_id(config: Configuration, record_type: RecordType, requested: str | None) -> str:
@@ -76,12 +115,16 @@ def _history(record_id: str, revision: int, action: str, actor: Actor, changes: 
 def create_record(db: Database, config: Configuration, record_type: RecordType, body: dict[str, Any],
                   actor: Actor) -> tuple[dict[str, Any], bool]:
     """Create a record; return (record, created). The same client id and body again returns the stored one."""
+    actor.require(record_type, "create")
     module_id = _module_id(config, record_type, body.get("module_id"))
+    if actor.principal and actor.principal.module_ids and module_id not in actor.principal.module_ids:
+        raise Forbidden(_l("Your role may not create records of module %(module)s."), module=module_id)
+    _refuse_unwritable(config, record_type, actor, body.get("data") or {})
     record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
     create_hash = content_hash({"module_id": module_id, "data": body.get("data", {})})
     existing = store.find_record(db, record_type.name, record_id)
     if existing:
-        return _same_create(existing, create_hash, record_type), False
+        return _same_create(existing, create_hash, record_type, actor), False
     forms = form_fields(config, record_type.name, module_id)
     data = validate_data(config, record_type.name, module_id, {}, body.get("data", {}))
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
@@ -92,7 +135,8 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
                   "module_id": module_id, "status": "open", "record_state": True,
                   "created_at": actor.now, "created_by": actor.user_name,
                   "last_updated_at": actor.now, "last_updated_by": actor.user_name,
-                  "owned_by": actor.user_name, "owned_by_agency": actor.agency, "owned_by_groups": [],
+                  "owned_by": actor.user_name, "owned_by_agency": actor.principal and actor.principal.agency,
+                  "owned_by_groups": list(actor.principal.groups) if actor.principal else [],
                   "associated_user_names": [actor.user_name],
                   "revision": 1, "config_version": config.version, "data": data,
                   "links": body.get("links") or {},
@@ -103,11 +147,14 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
             return record, True
         except DuplicateKey as error:
             if store.duplicate_field(error) == "_id":  # the same id was created meanwhile
-                return _same_create(store.find_record(db, record_type.name, record_id), create_hash, record_type), False
+                return _same_create(store.find_record(db, record_type.name, record_id), create_hash, record_type,
+                                    actor), False
     raise Conflict(_l("Could not allocate a short id; try again."), code="SHORT_ID_EXHAUSTED")
 
 
-def _same_create(existing: dict[str, Any], create_hash: str, record_type: RecordType) -> dict[str, Any]:
+def _same_create(existing: dict[str, Any], create_hash: str, record_type: RecordType, actor: Actor) -> dict[str, Any]:
+    if actor.principal and not actor.principal.in_scope(existing):  # another user's id: never say it exists
+        raise Conflict(_l("This id cannot be used; generate a new one."), code="ID_UNAVAILABLE")
     if existing.get("_create_hash") != create_hash:
         raise Conflict(_l("%(kind)s %(id)s already exists with different content (revision %(revision)s)."),
                        code="RECORD_EXISTS", kind=record_type.label, id=existing["_id"],
@@ -115,24 +162,28 @@ def _same_create(existing: dict[str, Any], create_hash: str, record_type: Record
     return existing
 
 
-def get_record(db: Database, record_type: RecordType, record_id: str) -> dict[str, Any]:
+def get_record(db: Database, record_type: RecordType, record_id: str, actor: Actor | None = None,
+               action: str = "read") -> dict[str, Any]:
+    """Return a record the actor may `action`; a record outside their scope is not found, as if absent."""
+    if actor is not None:
+        actor.require(record_type, action)
     record = store.find_record(db, record_type.name, record_id)
-    if record is None:
+    if record is None or (actor is not None and actor.principal and not actor.principal.in_scope(record)):
         raise NotFound(kind=record_type.label, id=record_id)
     return record
 
 
 def _write(db: Database, record_type: RecordType, record_id: str, expected_revision: int | None,
-           action: str, actor: Actor, build: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str], dict]]) -> dict:
+           action: str, actor: Actor, history_action: str, build: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str], dict]]) -> dict:
     """Apply a change built from the current record, retrying on concurrent writes (412 with If-Match)."""
     for _ in range(_WRITE_ATTEMPTS):
-        record = get_record(db, record_type, record_id)
+        record = get_record(db, record_type, record_id, actor, action)
         if expected_revision is not None and record["revision"] != expected_revision:
             raise PreconditionFailed(kind=record_type.label, id=record_id, current=record["revision"],
                                      sent=expected_revision)
         changes, unset, diff = build(record)
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
-        history = _history(record_id, record["revision"] + 1, action, actor, diff)
+        history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
             return updated
@@ -149,6 +200,8 @@ def _refuse_disabled(record: dict[str, Any], record_type: RecordType) -> None:
 def update_record(db: Database, config: Configuration, record_type: RecordType, record_id: str,
                   patch: dict[str, Any], expected_revision: int | None, actor: Actor) -> dict[str, Any]:
     """Merge `patch` into the record's data, validated against the published forms."""
+    _refuse_unwritable(config, record_type, actor, patch)
+
     def build(record: dict[str, Any]):
         _refuse_disabled(record, record_type)
         forms = form_fields(config, record_type.name, record["module_id"])
@@ -158,7 +211,7 @@ def update_record(db: Database, config: Configuration, record_type: RecordType, 
         unset = [f"data.{name}" for name in diff if name not in data]
         changes.update({"config_version": config.version, "_search": _search_words(data, forms)})
         return changes, unset, diff
-    return _write(db, record_type, record_id, expected_revision, "update", actor, build)
+    return _write(db, record_type, record_id, expected_revision, "write", actor, "update", build)
 
 
 def set_record_state(db: Database, record_type: RecordType, record_id: str, enabled: bool,
@@ -169,7 +222,24 @@ def set_record_state(db: Database, record_type: RecordType, record_id: str, enab
             raise Conflict(_l("%(kind)s %(id)s is already in that state."), code="RECORD_STATE_UNCHANGED",
                            kind=record_type.label, id=record_id)
         return {"record_state": enabled}, [], {"record_state": {"from": not enabled, "to": enabled}}
-    return _write(db, record_type, record_id, expected_revision, "enable" if enabled else "disable", actor, build)
+    return _write(db, record_type, record_id, expected_revision, "disable", actor,
+                  "enable" if enabled else "disable", build)
+
+
+def assign_record(db: Database, record_type: RecordType, record_id: str, owner: dict[str, Any],
+                  expected_revision: int | None, actor: Actor) -> dict[str, Any]:
+    """Give a record a new owner (a user document): agency and groups follow; the old owner stays associated."""
+    if owner.get("disabled"):
+        raise Unprocessable(_l("User %(user)s is disabled."), code="BODY_INVALID", user=owner["_id"],
+                            details=[Detail("/owned_by", "disabled", _l("This user is disabled."))])
+
+    def build(record: dict[str, Any]):
+        _refuse_disabled(record, record_type)
+        associated = list(dict.fromkeys([*(record.get("associated_user_names") or []), owner["_id"]]))
+        changes = {"owned_by": owner["_id"], "owned_by_agency": owner.get("agency"),
+                   "owned_by_groups": list(owner.get("user_groups") or []), "associated_user_names": associated}
+        return changes, [], {"owned_by": {"from": record.get("owned_by"), "to": owner["_id"]}}
+    return _write(db, record_type, record_id, expected_revision, "assign", actor, "assign", build)
 
 
 def ensure_indexes(db: Database, config: Configuration) -> None:
@@ -180,26 +250,38 @@ def ensure_indexes(db: Database, config: Configuration) -> None:
 
 
 def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
-                 max_per_page: int, base_filter: dict[str, Any] | None = None) -> tuple[list[dict], int, search.ListQuery]:
+                 max_per_page: int, actor: Actor, base_filter: dict[str, Any] | None = None) -> tuple[list[dict], int, search.ListQuery]:
     """Return a page of records matching the query arguments, the total, and the parsed query."""
+    actor.require(record_type, "read")
     forms = form_fields(config, record_type.name, None)
-    query = search.build_list_query(args, forms.fields, max_per_page, base_filter)
+    readable = readable_fields(config, record_type, actor)
+    visible = forms.fields if readable is None else {n: f for n, f in forms.fields.items() if n in readable}
+    scope = actor.scope_filter()
+    base = {"$and": [part for part in (base_filter, scope) if part]} if base_filter and scope else (base_filter or scope)
+    query = search.build_list_query(args, visible, max_per_page, base)
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     records, total = store.list_records(db, record_type.name, query.filter, query.sort,
                                         (query.page - 1) * query.per_page, query.per_page)
     return records, total, query
 
 
-def record_history(db: Database, record_type: RecordType, record_id: str, page: int, per_page: int):
-    """Return a page of a record's history (newest first) and the total."""
-    record = get_record(db, record_type, record_id)
-    return store.list_history(db, record_id, record["revision"], (page - 1) * per_page, per_page)
+def record_history(db: Database, config: Configuration, record_type: RecordType, record_id: str, page: int,
+                   per_page: int, actor: Actor):
+    """Return a page of a record's history (newest first), limited to readable fields, and the total."""
+    record = get_record(db, record_type, record_id, actor, "view_history")
+    entries, total = store.list_history(db, record_id, record["revision"], (page - 1) * per_page, per_page)
+    readable = readable_fields(config, record_type, actor)
+    if readable is not None:
+        envelope_changes = {"record_state", "owned_by", "owned_by_agency", "associated_user_names"}
+        for entry in entries:
+            entry["changes"] = {k: v for k, v in entry["changes"].items() if k in readable or k in envelope_changes}
+    return entries, total
 
 
 def create_incident_from_case(db: Database, config: Configuration, case_type: RecordType, incident_type: RecordType,
                               case_id: str, body: dict[str, Any], actor: Actor) -> tuple[dict[str, Any], bool]:
     """Create an incident linked to a case, pre-filled with the case fields the module maps."""
-    case = get_record(db, case_type, case_id)
+    case = get_record(db, case_type, case_id, actor)
     module = config.modules.get(case["module_id"], {})
     mapping = module.get("field_map", {}).get(incident_type.name, {})
     incident_fields = form_fields(config, incident_type.name, case["module_id"]).fields
@@ -213,7 +295,7 @@ def create_incident_from_case(db: Database, config: Configuration, case_type: Re
 def match_trace(db: Database, config: Configuration, tracing_type: RecordType, case_type: RecordType,
                 record_id: str, trace_id: str, case_id: str, expected_revision: int | None, actor: Actor) -> dict:
     """Confirm that a trace (a row of a tracing request's subform) is the child of a case."""
-    get_record(db, case_type, case_id)  # the case must exist
+    get_record(db, case_type, case_id, actor)  # the case must exist and be in the actor's scope
 
     def build(record: dict[str, Any]):
         _refuse_disabled(record, tracing_type)
@@ -229,4 +311,4 @@ def match_trace(db: Database, config: Configuration, tracing_type: RecordType, c
                     return ({f"data.{name}.{position}.matched_case_id": case_id}, [],
                             {name: {"rows": {trace_id: {"changed": {"matched_case_id": {"from": before, "to": case_id}}}}}})
         raise NotFound(kind=_l("Trace"), id=trace_id)
-    return _write(db, tracing_type, record_id, expected_revision, "match", actor, build)
+    return _write(db, tracing_type, record_id, expected_revision, "write", actor, "match", build)

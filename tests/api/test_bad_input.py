@@ -112,9 +112,9 @@ def test_bad_expression_is_refused_with_its_reason(client):
     assert detail["code"] == "EXPRESSION_INVALID" and "unknown operator" in detail["message"]
 
 
-def test_body_over_the_size_cap(app):
+def test_body_over_the_size_cap(app, client):
     app.config["MAX_CONTENT_LENGTH"] = 1000
-    response = app.test_client().post("/api/v1/forms", json={"data": {"x": "y" * 2000}})
+    response = client.post("/api/v1/forms", json={"data": {"x": "y" * 2000}})
     assert response.status_code == 413
     assert error_of(response)["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -130,19 +130,19 @@ def test_unknown_route_and_method(client):
     assert client.delete("/api/v1/metadata/versions").status_code == 405
 
 
-def test_unexpected_errors_are_500_in_the_error_shape(app, monkeypatch):
+def test_unexpected_errors_are_500_in_the_error_shape(client, monkeypatch):
     from server.metadata import versions
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
     monkeypatch.setattr(versions, "list_versions", broken)
-    response = app.test_client().get("/api/v1/metadata/versions")
+    response = client.get("/api/v1/metadata/versions")
     assert response.status_code == 500
     assert error_of(response) == {"code": "INTERNAL_ERROR", "details": [],
                                   "message": "An unexpected error occurred. It has been logged."}
 
 
-def test_writes_are_closed_without_the_development_opening(app):
-    app.config["TESTING"] = False
+def test_anonymous_requests_are_refused(app):
     response = app.test_client().post("/api/v1/metadata/publish", json={})
     assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "AUTHENTICATION_REQUIRED"

@@ -289,8 +289,8 @@ def test_a_trace_is_matched_to_a_case(backend_client, case):
     assert history["action"] == "match"
 
 
-def test_publishing_a_field_as_filterable_indexes_it(backend_app):
-    client = backend_app.test_client()
+def test_publishing_a_field_as_filterable_indexes_it(backend_app, backend_client):
+    client = backend_client
     client.patch("/api/v1/forms/basic_identity/fields/age", json={"data": {"filterable": True}})
     assert client.post("/api/v1/metadata/publish", json={}).status_code == 201
     indexed = {key for index in backend_app.extensions["abri_db"]["case"].index_information().values()

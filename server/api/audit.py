@@ -1,0 +1,31 @@
+"""The audit log (audit_log: read)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from server.api.common import PageArgs, db, envelope, page_size
+from server.auth import require_permission
+from server.auth.audit import list_events
+
+blp = Blueprint("audit", __name__, description="Who did what, when.")
+
+
+class AuditArgs(PageArgs):
+    user_name = fields.String(validate=validate.Length(max=100))
+    action = fields.String(validate=validate.Length(max=50))
+    record_id = fields.String(validate=validate.Length(max=100))
+    from_ = fields.AwareDateTime(data_key="from", attribute="from")
+    to = fields.AwareDateTime()
+
+
+@blp.route("/audit_logs")
+class AuditLogs(MethodView):
+    @blp.arguments(AuditArgs, location="query")
+    @require_permission("audit_log", "read")
+    def get(self, args):
+        """Audit entries, newest first; filters: user_name, action, record_id, from, to."""
+        page, per_page = page_size(args)
+        items, total = list_events(db(), args, page, per_page)
+        return envelope(items, total=total, page=page, per_page=per_page)

@@ -1,0 +1,129 @@
+"""Logging in and out: bearer tokens, admin UI sessions, passwords, the permission catalogue."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.common import actor, db, envelope
+from server.auth import SESSION_COOKIE, current_principal
+from server.auth import accounts, tokens
+from server.auth.audit import log_event
+from server.auth.permissions import RESOURCES, SCOPES
+
+blp = Blueprint("auth", __name__, description="Tokens, sessions, passwords, permissions.")
+
+
+class Credentials(Schema):
+    user_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class PasswordData(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(max=1000))
+    new_password = fields.String(required=True, validate=validate.Length(max=1000))
+
+
+class PasswordBody(Schema):
+    data = fields.Nested(PasswordData, required=True)
+
+
+def _limits() -> dict[str, int]:
+    config = current_app.config
+    return {"per_account": config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], "per_address": config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            "window_minutes": config["LOGIN_WINDOW_MINUTES"]}
+
+
+def _login(credentials: dict, kind: str, ttl_hours: int) -> dict:
+    _, now = actor()
+    address = request.remote_addr or "unknown"
+    try:
+        user = tokens.authenticate(db(), credentials["user_name"], credentials["password"], address, now, _limits())
+    except Exception as error:
+        log_event(db(), action="login_failed", user_name=credentials["user_name"], at=now, address=address,
+                  status=getattr(error, "status", 500))
+        raise
+    log_event(db(), action="login", user_name=user["_id"], at=now, address=address, detail=kind)
+    return tokens.issue_token(db(), user, kind, now, timedelta(hours=ttl_hours))
+
+
+def _logout(action: str) -> None:
+    principal = current_principal()
+    tokens.revoke_token(db(), g.token)
+    _, now = actor()
+    log_event(db(), action=action, user_name=principal.user_name, at=now, address=request.remote_addr)
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @blp.arguments(Credentials)
+    def post(self, credentials):
+        """Log in for a bearer token (field apps, scripts)."""
+        issued = _login(credentials, tokens.BEARER, current_app.config["TOKEN_TTL_HOURS"])
+        return envelope({"token": issued["token"], "expires_at": issued["expires_at"]}, status=201)
+
+
+@blp.route("/tokens/current")
+class CurrentToken(MethodView):
+    def delete(self):
+        """Revoke the token this request uses."""
+        _logout("token_revoked")
+        return "", 204
+
+
+@blp.route("/sessions")
+class Sessions(MethodView):
+    @blp.arguments(Credentials)
+    def post(self, credentials):
+        """Log in to the admin UI: a session cookie (HttpOnly, SameSite=Strict) and its CSRF token."""
+        ttl = current_app.config["SESSION_TTL_HOURS"]
+        issued = _login(credentials, tokens.SESSION, ttl)
+        response = envelope({"csrf_token": issued["csrf_token"], "expires_at": issued["expires_at"]}, status=201)
+        mode = current_app.config["SESSION_COOKIE_SECURE_MODE"]
+        response.set_cookie(SESSION_COOKIE, issued["token"], max_age=ttl * 3600, httponly=True, samesite="Strict",
+                            secure=mode == "always" or (mode == "auto" and request.is_secure), path="/")
+        return response
+
+
+@blp.route("/sessions/current")
+class CurrentSession(MethodView):
+    def delete(self):
+        """Log out of the admin UI."""
+        _logout("logout")
+        response = jsonify({})
+        response.status_code = 204
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+@blp.route("/users/current")
+class CurrentUser(MethodView):
+    def get(self):
+        """Who am I: the user and what their role grants."""
+        principal = current_principal()
+        user = accounts.get(db(), "users", principal.user_name)
+        return envelope({**accounts.present_user(user), "permissions": {r: sorted(a) for r, a in principal.permissions.items()},
+                         "group_permission": principal.scope, "form_section_read_write": principal.forms})
+
+
+@blp.route("/users/current/password")
+class CurrentPassword(MethodView):
+    @blp.arguments(PasswordBody)
+    def post(self, body):
+        """Change one's own password; every token and session of the user ends."""
+        principal = current_principal()
+        _, now = actor()
+        accounts.change_own_password(db(), principal.user_name, body["data"]["current_password"],
+                                     body["data"]["new_password"], now)
+        log_event(db(), action="password_changed", user_name=principal.user_name, at=now, address=request.remote_addr)
+        return "", 204
+
+
+@blp.route("/permissions")
+class Permissions(MethodView):
+    def get(self):
+        """The resources and actions a role can grant, and the record scopes."""
+        return envelope({"resources": {r: list(a) for r, a in RESOURCES.items()}, "group_permission": list(SCOPES)})

@@ -1,0 +1,138 @@
+"""Users, agencies and user groups: create, edit, disable; the bootstrap administrator."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from server.auth.passwords import MIN_LENGTH, hash_password, random_password, verify_password
+from server.auth.tokens import revoke_user_tokens
+from server.errors import Conflict, Detail, NotFound, Unprocessable
+from server.metadata.configuration import Configuration
+from server.storage import Database, DuplicateKey, auth as store
+
+ADMIN_USER = "admin"
+ADMIN_ROLE = "role-system-administrator"
+LABELS = {"users": _l("User"), "agencies": _l("Agency"), "user_groups": _l("User group")}
+
+
+def present_user(user: dict[str, Any]) -> dict[str, Any]:
+    """What the API shows of a user (never the password hash)."""
+    return {"user_name": user["_id"], "full_name": user.get("full_name"), "email": user.get("email"),
+            "locale": user.get("locale"), "role_unique_id": user.get("role"),
+            "agency_unique_id": user.get("agency"), "user_group_unique_ids": user.get("user_groups", []),
+            "disabled": user.get("disabled", False), "created_at": user.get("created_at"),
+            "password_changed_at": user.get("password_changed_at")}
+
+
+def present(kind: str, document: dict[str, Any]) -> dict[str, Any]:
+    if kind == "users":
+        return present_user(document)
+    return {"unique_id": document["_id"], **{k: v for k, v in document.items() if k != "_id"}}
+
+
+def get(db: Database, kind: str, key: str) -> dict[str, Any]:
+    document = store.find(db, kind, key)
+    if document is None:
+        raise NotFound(kind=LABELS[kind], id=key)
+    return document
+
+
+def _check_password(password: str, field: str = "/password") -> None:
+    if len(password) < MIN_LENGTH:
+        raise Unprocessable(_l("The password is too short."), code="PASSWORD_TOO_SHORT",
+                            details=[Detail(field, "min_length", _l("Must be at least %(limit)s characters."),
+                                            {"limit": MIN_LENGTH})])
+
+
+def _check_references(db: Database, config: Configuration, data: dict[str, Any]) -> None:
+    details = []
+    if "role_unique_id" in data and data["role_unique_id"] not in config.roles:
+        details.append(Detail("/role_unique_id", "enum", _l("There is no published role %(id)s."),
+                              {"id": data["role_unique_id"]}))
+    if data.get("agency_unique_id") and store.find(db, "agencies", data["agency_unique_id"]) is None:
+        details.append(Detail("/agency_unique_id", "enum", _l("There is no agency %(id)s."),
+                              {"id": data["agency_unique_id"]}))
+    for position, group in enumerate(data.get("user_group_unique_ids") or []):
+        if store.find(db, "user_groups", group) is None:
+            details.append(Detail(f"/user_group_unique_ids/{position}", "enum", _l("There is no user group %(id)s."),
+                                  {"id": group}))
+    if details:
+        raise Unprocessable(code="BODY_INVALID", details=details)
+
+
+_USER_FIELDS = {"full_name": "full_name", "email": "email", "locale": "locale", "role_unique_id": "role",
+                "agency_unique_id": "agency", "user_group_unique_ids": "user_groups", "disabled": "disabled"}
+
+
+def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Create a user with a role, an agency and groups."""
+    _check_password(data["password"])
+    _check_references(db, config, data)
+    user = {"_id": data["user_name"], **{stored: data[key] for key, stored in _USER_FIELDS.items() if key in data},
+            "password_hash": hash_password(data["password"]), "password_changed_at": now, "created_at": now}
+    user.setdefault("user_groups", [])
+    user.setdefault("disabled", False)
+    try:
+        store.insert(db, "users", user)
+    except DuplicateKey:
+        raise Conflict(_l("%(kind)s %(id)s already exists."), code="ALREADY_EXISTS", kind=LABELS["users"],
+                       id=data["user_name"], details=[Detail("/user_name", "unique", _l("This id is already used."))]) from None
+    return user
+
+
+def update_user(db: Database, config: Configuration, user_name: str, data: dict[str, Any], now: datetime) -> dict:
+    """Edit a user; a new password or disabling revokes every token and session of the user."""
+    get(db, "users", user_name)
+    _check_references(db, config, data)
+    changes = {stored: data[key] for key, stored in _USER_FIELDS.items() if key in data}
+    if "password" in data:
+        _check_password(data["password"])
+        changes.update(password_hash=hash_password(data["password"]), password_changed_at=now)
+    user = store.update(db, "users", user_name, changes)
+    if "password" in data or data.get("disabled"):
+        revoke_user_tokens(db, user_name)
+    return user
+
+
+def change_own_password(db: Database, user_name: str, current: str, new: str, now: datetime) -> None:
+    """Change one's own password (the current one is required); every session ends."""
+    user = get(db, "users", user_name)
+    if not verify_password(current, user.get("password_hash")):
+        raise Unprocessable(_l("The current password is not correct."), code="PASSWORD_INCORRECT",
+                            details=[Detail("/current_password", "incorrect", _l("Not the current password."))])
+    _check_password(new, "/new_password")
+    store.update(db, "users", user_name, {"password_hash": hash_password(new), "password_changed_at": now})
+    revoke_user_tokens(db, user_name)
+
+
+def create_entity(db: Database, kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Create an agency or a user group."""
+    document = {"_id": data["unique_id"], **{k: v for k, v in data.items() if k != "unique_id"},
+                "disabled": data.get("disabled", False), "created_at": now}
+    try:
+        store.insert(db, kind, document)
+    except DuplicateKey:
+        raise Conflict(_l("%(kind)s %(id)s already exists."), code="ALREADY_EXISTS", kind=LABELS[kind],
+                       id=data["unique_id"], details=[Detail("/unique_id", "unique", _l("This id is already used."))]) from None
+    return document
+
+
+def update_entity(db: Database, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    get(db, kind, key)
+    return store.update(db, kind, key, {k: v for k, v in data.items() if k != "unique_id"})
+
+
+def list_entities(db: Database, kind: str, filters: dict[str, Any], page: int, per_page: int):
+    return store.page(db, kind, filters, (page - 1) * per_page, per_page)
+
+
+def ensure_admin(db: Database, config: Configuration, password: str | None, now: datetime) -> str | None:
+    """Create the `admin` user when there are no users; return the password when it was generated."""
+    if store.count(db, "users"):
+        return None
+    generated = None if password else random_password()
+    create_user(db, config, {"user_name": ADMIN_USER, "full_name": "Administrator", "password": password or generated,
+                             "role_unique_id": ADMIN_ROLE, "locale": None}, now)
+    return generated
