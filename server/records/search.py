@@ -46,14 +46,22 @@ def normalize_text(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def search_tokens(values: Iterable[Any]) -> list[str]:
-    """Return the distinct normalized words of the searchable values of a record."""
-    words: dict[str, None] = {}
-    for value in values:
+def words_of(text: str) -> list[str]:
+    """Return the normalized words of a text."""
+    return re.findall(r"\w+", normalize_text(text))
+
+
+def search_tokens(values: Iterable[tuple[str, Any]]) -> list[str]:
+    """Return the distinct "field:word" tokens of a record's searchable values.
+
+    Keeping the field in the token lets a search look only at the fields the user may read.
+    """
+    tokens: dict[str, None] = {}
+    for name, value in values:
         if isinstance(value, str):
-            for word in re.findall(r"\w+", normalize_text(value)):
-                words[word] = None
-    return list(words)
+            for word in words_of(value):
+                tokens[f"{name}:{word}"] = None
+    return list(tokens)
 
 
 def _bad(name: str, code: str, message: Any, **params: Any) -> BadRequest:
@@ -110,7 +118,7 @@ def filterable_fields(fields: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any]], max_per_page: int,
-                     base_filter: dict[str, Any] | None = None) -> ListQuery:
+                     base_filter: dict[str, Any] | None = None, searchable: Iterable[str] = ()) -> ListQuery:
     """Turn query arguments into a ListQuery; BadRequest names any parameter that is not allowed."""
     data_filters = filterable_fields(fields)
     query: dict[str, Any] = dict(base_filter or {})
@@ -131,9 +139,12 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
     if "updated_since" in args:
         query["last_updated_at"] = {"$gt": _parse_scalar("updated_since", "datetime", args["updated_since"][-1])}
     if args.get("query", [""])[-1].strip():
-        words = search_tokens([args["query"][-1]])[:10]
-        # Each word must begin a word of the record; punctuation alone matches nothing.
-        query["$and"] = [{SEARCH_KEY: {"$regex": "^" + re.escape(word)}} for word in words] or [{"_id": None}]
+        words = list(dict.fromkeys(words_of(args["query"][-1])))[:10]
+        searchable = list(searchable)
+        # Each word must begin a word of one of the (readable) searchable fields; punctuation matches nothing.
+        conditions = [{"$or": [{SEARCH_KEY: {"$regex": "^" + re.escape(f"{name}:{word}")}} for name in searchable]}
+                      for word in words if searchable]
+        query.setdefault("$and", []).extend(conditions or [{"_id": None}])
     return ListQuery(query, _sort(args, data_filters), *_page(args, max_per_page), _fields(args, fields))
 
 

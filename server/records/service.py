@@ -98,12 +98,19 @@ def _module_id(config: Configuration, record_type: RecordType, requested: str | 
                         modules=", ".join(modules))
 
 
+def searchable_fields(forms: FormFields, readable: set[str] | None = None) -> list[str]:
+    """Top-level names whose words a text query looks at: searchable fields, and subforms with searchable rows."""
+    names = [name for name, field in forms.fields.items() if field.get("searchable")]
+    names += [name for name, rows in forms.nested.items() if any(f.get("searchable") for f in rows.values())]
+    return [name for name in names if readable is None or name in readable]
+
+
 def _search_words(data: dict[str, Any], forms: FormFields) -> list[str]:
-    """The normalized words of the searchable fields, subform rows included (e.g. the person sought)."""
-    values = [data.get(name) for name, field in forms.fields.items() if field.get("searchable")]
+    """The "field:word" tokens of the searchable fields, subform rows under their subform's name."""
+    values = [(name, data.get(name)) for name, field in forms.fields.items() if field.get("searchable")]
     for name, row_fields in forms.nested.items():
         searchable = [f for f, field in row_fields.items() if field.get("searchable")]
-        values += [row.get(f) for row in data.get(name) or [] if isinstance(row, dict) for f in searchable]
+        values += [(name, row.get(f)) for row in data.get(name) or [] if isinstance(row, dict) for f in searchable]
     return search.search_tokens(values)
 
 
@@ -258,7 +265,7 @@ def list_records(db: Database, config: Configuration, record_type: RecordType, a
     visible = forms.fields if readable is None else {n: f for n, f in forms.fields.items() if n in readable}
     scope = actor.scope_filter()
     base = {"$and": [part for part in (base_filter, scope) if part]} if base_filter and scope else (base_filter or scope)
-    query = search.build_list_query(args, visible, max_per_page, base)
+    query = search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable))
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     records, total = store.list_records(db, record_type.name, query.filter, query.sort,
                                         (query.page - 1) * query.per_page, query.per_page)

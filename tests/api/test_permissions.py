@@ -145,3 +145,13 @@ def test_record_reads_and_writes_are_audited_without_values(app, world, client):
     assert entries[0]["user_name"] == "awa" and entries[0]["resource"] == "case"
     assert "confidential" not in str(list(app.extensions["abri_db"].audit_log.find()))
     assert clients["awa"].get("/api/v1/audit_logs").status_code == 403
+
+
+def test_text_search_looks_only_at_readable_fields(world, client):
+    clients, cases = world
+    client.patch("/api/v1/forms/protection_concern/fields/concern_notes", json={"data": {"searchable": True}})
+    client.post("/api/v1/metadata/publish", json={})
+    clients["awa"].patch(f"/api/v1/cases/{cases['awa']}", json={"data": {"concern_notes": "violences domestiques"}})
+    assert clients["awa"].get("/api/v1/cases?query=domestiques").get_json()["meta"]["total"] == 1
+    assert clients["partner"].get("/api/v1/cases?query=domestiques").get_json()["meta"]["total"] == 0
+    assert clients["partner"].get("/api/v1/cases?query=child awa").get_json()["meta"]["total"] == 1
