@@ -59,6 +59,23 @@ def test_publish_without_changes_fails_with_a_clear_message(cli_env, tmp_path):
     assert "NOTHING_TO_PUBLISH" in result.output
 
 
+def test_users_and_agencies_from_the_command_line(cli_env, tmp_path):
+    dump_directory(minimal_configuration(), tmp_path)
+    cli_env.invoke(cli, ["metadata", "load", str(tmp_path), "--publish"])
+    made = cli_env.invoke(cli, ["users", "create-admin", "--user-name", "root"], input="long enough pass\n" * 2)
+    assert made.exit_code == 0, made.output
+    agency = cli_env.invoke(cli, ["agencies", "create", "gups-cotonou", "--code", "COT", "--name-en", "GUPS Cotonou",
+                                  "--name-fr", "GUPS Cotonou"])
+    assert agency.exit_code == 0, agency.output
+    short = cli_env.invoke(cli, ["users", "create", "awa", "--role", "role-system-administrator", "--agency",
+                                 "gups-cotonou", "--password", "short"])
+    assert short.exit_code == 1 and "PASSWORD_TOO_SHORT" in short.output
+    unknown_role = cli_env.invoke(cli, ["users", "create", "awa", "--role", "role-nobody", "--password", "long enough pass"])
+    assert unknown_role.exit_code == 1 and "role_unique_id" in unknown_role.output
+    disabled = cli_env.invoke(cli, ["users", "disable", "root"])
+    assert disabled.exit_code == 0 and "revoked" in disabled.output
+
+
 def _get_json(url: str):
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.status, json.loads(response.read())
@@ -107,6 +124,7 @@ def test_serve_runs_the_shipped_configuration_on_the_embedded_database_and_stops
         output = _stop(process)
     assert process.returncode == 0, output
     assert "Published the shipped configuration as version 1." in output
+    assert "Created the administrator: user name admin, password " in output
     assert "Abri stopped." in output
     assert not (tmp_path / "instance" / "embedded-db.uri").exists()
 
@@ -118,3 +136,4 @@ def test_serve_runs_the_shipped_configuration_on_the_embedded_database_and_stops
     finally:
         output = _stop(process)
     assert "Published the shipped configuration" not in output
+    assert "Created the administrator" not in output
