@@ -30,6 +30,16 @@ DEFAULT_LOCALE = "en"
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 # Largest page size of list endpoints.
 MAX_PER_PAGE = 1000
+# Days an export file is kept before it is deleted.
+EXPORT_TTL_DAYS = 7
+# Export worker threads inside `abri serve` (0: only separate `abri worker` processes run exports).
+EXPORT_WORKER_THREADS = 1
+# A running export whose worker sent no heartbeat for this long is taken over by another worker.
+EXPORT_LEASE_SECONDS = 120
+# Attempts before an export that keeps stopping is marked failed.
+EXPORT_MAX_ATTEMPTS = 3
+# How long an idle worker waits before looking for jobs again.
+EXPORT_POLL_SECONDS = 2
 # Lifetime of bearer tokens and of admin UI sessions, in hours.
 TOKEN_TTL_HOURS = 12
 SESSION_TTL_HOURS = 8

@@ -53,7 +53,7 @@ def check_json_body() -> None:
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from server.api import accounts, audit, auth, documents, metadata, records, schemas
+    from server.api import accounts, audit, auth, documents, exports, metadata, records, schemas
 
     app.config.setdefault("API_TITLE", "Abri")
     app.config.setdefault("API_VERSION", "v1")
@@ -63,7 +63,7 @@ def init_api(app: Flask) -> None:
     api = Api(app)
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
-                      *records.blueprints()):
+                      *records.blueprints(), exports.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     documents.register_meta_schemas(api)
     app.before_request(check_json_body)

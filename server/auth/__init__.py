@@ -107,6 +107,17 @@ def load_principal() -> None:
         raise Unauthorized()
 
 
+def principal_for_user(db, user_name: str) -> Principal:
+    """The principal of a user by name, from their current role (for work done outside a request)."""
+    from server.metadata.versions import published_configuration
+    from server.storage import auth as store
+
+    user = store.find(db, "users", user_name)
+    if user is None or user.get("disabled"):
+        raise Forbidden(_l("User %(user)s is disabled or was removed."), code="USER_DISABLED", user=user_name)
+    return principal_from_role(user, published_configuration(db).roles.get(user.get("role") or ""))
+
+
 def init_auth(app: Flask) -> None:
     """Authenticate every request before its view runs."""
     app.before_request(load_principal)

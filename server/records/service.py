@@ -256,16 +256,25 @@ def ensure_indexes(db: Database, config: Configuration) -> None:
         store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
 
 
-def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
-                 max_per_page: int, actor: Actor, base_filter: dict[str, Any] | None = None) -> tuple[list[dict], int, search.ListQuery]:
-    """Return a page of records matching the query arguments, the total, and the parsed query."""
-    actor.require(record_type, "read")
+def build_query(config: Configuration, record_type: RecordType, args: dict[str, list[str]], max_per_page: int,
+                actor: Actor, base_filter: dict[str, Any] | None = None,
+                action: str = "read") -> search.ListQuery:
+    """Parse list arguments into a query limited to the actor's scope and readable fields."""
+    actor.require(record_type, action)
     forms = form_fields(config, record_type.name, None)
     readable = readable_fields(config, record_type, actor)
     visible = forms.fields if readable is None else {n: f for n, f in forms.fields.items() if n in readable}
     scope = actor.scope_filter()
     base = {"$and": [part for part in (base_filter, scope) if part]} if base_filter and scope else (base_filter or scope)
-    query = search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable))
+    return search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable))
+
+
+def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
+                 max_per_page: int, actor: Actor, base_filter: dict[str, Any] | None = None
+                 ) -> tuple[list[dict], int, search.ListQuery]:
+    """Return a page of records matching the query arguments, the total, and the parsed query."""
+    query = build_query(config, record_type, args, max_per_page, actor, base_filter)
+    forms = form_fields(config, record_type.name, None)
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     records, total = store.list_records(db, record_type.name, query.filter, query.sort,
                                         (query.page - 1) * query.per_page, query.per_page)

@@ -15,12 +15,14 @@ from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401
 def init_storage(app: Flask) -> None:
     """Connect to MongoDB (or the in-memory fake) and create the indexes."""
     from server.storage.auth import ensure_auth_indexes
+    from server.storage.exports import ensure_export_indexes
     from server.storage.indexes import ensure_indexes
 
     database = connect(app.config["MONGO_URI"], app.config["MONGO_DB_NAME"])
     app.extensions["abri_db"] = database
     ensure_indexes(database)
     ensure_auth_indexes(database)
+    ensure_export_indexes(database)
 
 
 def get_db() -> Database:

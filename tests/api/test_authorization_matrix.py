@@ -120,6 +120,13 @@ TABLE: list[Route] = [
           record="case", body={"data": {}}),
     *record_routes("incident", "incidents"),
     *record_routes("tracing_request", "tracing_requests"),
+    Route("POST", "/api/v1/exports", needs=(("case", "export_xlsx"),), body={"data": {"record_type": "case"}}),
+    Route("POST", "/api/v1/exports", needs=(("case", "export_csv"),), skip="same route, format csv: test_exports",
+          body={"data": {"record_type": "case", "format": "csv"}}),
+    Route("GET", "/api/v1/exports", access=AUTHENTICATED),
+    Route("GET", "/api/v1/exports/<job_id>", access=AUTHENTICATED, extra={"job_id": "not-mine"}),
+    Route("DELETE", "/api/v1/exports/<job_id>", access=AUTHENTICATED, extra={"job_id": "not-mine"}),
+    Route("GET", "/api/v1/exports/<job_id>/file", access=AUTHENTICATED, extra={"job_id": "not-mine"}),
     Route("POST", "/api/v1/tracing_requests/<record_id>/traces/<trace_id>/match",
           needs=(("tracing_request", "write"), ("case", "read")), record="tracing_request"),
 ]
@@ -221,7 +228,7 @@ def test_authorization(world, route, role, scope):
     status = response.status_code
     if route.access == PUBLIC:
         assert status not in (403, 404, 500), response.get_json()
-    elif route.access == AUTHENTICATED:
+    elif route.access == AUTHENTICATED:  # a job of someone else is simply not found
         assert status not in (401, 403, 500), response.get_json()
     elif not _granted(app, role, route):
         assert status == 403, response.get_json()

@@ -1,0 +1,89 @@
+"""Export jobs: POST to start one (202), GET to watch it, /file to download, DELETE to remove."""
+from __future__ import annotations
+
+from flask import Response, current_app, request, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size
+from server.auth import current_principal
+from server.auth.audit import log_event
+from server.export import jobs
+from server.export.worker import export_settings
+from server.metadata.documents import RECORD_TYPES
+from server.metadata.versions import published_configuration
+from server.records.service import Actor
+from server.storage import exports as store
+
+blp = Blueprint("exports", __name__, description="Export jobs (xlsx, csv, json).")
+
+
+class ExportData(Schema):
+    record_type = fields.String(required=True, validate=validate.OneOf(RECORD_TYPES))
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(tuple(jobs.FORMATS)))
+    filters = fields.Dict(keys=fields.String(validate=validate.Length(max=100)),
+                          values=fields.Raw(), load_default=dict, validate=validate.Length(max=50))
+    form_ids = fields.List(fields.String(), validate=validate.Length(min=1, max=200), allow_none=True)
+    field_names = fields.List(fields.String(), validate=validate.Length(min=1, max=2000), allow_none=True)
+    locale = fields.String(validate=validate.Length(max=10))
+    codes = fields.Boolean(load_default=False)
+    include_removed = fields.Boolean(load_default=False)
+    password = fields.String(validate=validate.Length(max=200), allow_none=True)
+
+
+class ExportBody(Schema):
+    data = fields.Nested(ExportData, required=True)
+
+
+def _actor() -> Actor:
+    user, now = who_and_when()
+    return Actor(user, now, current_principal())
+
+
+@blp.route("/exports")
+class Exports(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    def get(self, args):
+        """The user's own exports, newest first."""
+        page, per_page = page_size(args)
+        items, total = store.list_jobs(db(), current_principal().user_name, (page - 1) * per_page, per_page)
+        return envelope([jobs.present_job(j) for j in items], total=total, page=page, per_page=per_page)
+
+    @blp.arguments(ExportBody)
+    def post(self, body):
+        """Start an export (runs in the background: watch GET /exports/<id>)."""
+        actor = _actor()
+        job = jobs.create_export(db(), published_configuration(db()), actor, body["data"],
+                                 export_settings(current_app.config))
+        log_event(db(), action="export", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
+                  resource=job["record_type"], record_id=job["_id"], detail=job["format"])
+        return envelope(jobs.present_job(job), status=202, headers={"Location": f"/api/v1/exports/{job['_id']}"})
+
+
+@blp.route("/exports/<job_id>")
+class Export(MethodView):
+    def get(self, job_id):
+        """Status, rows done and total, percent, errors."""
+        return envelope(jobs.present_job(jobs.get_job(db(), job_id, current_principal().user_name)))
+
+    def delete(self, job_id):
+        """Remove the export and its file."""
+        jobs.delete_export(db(), job_id, current_principal().user_name)
+        return "", 204
+
+
+@blp.route("/exports/<job_id>/file")
+class ExportFile(MethodView):
+    def get(self, job_id):
+        """Download the file of a complete export."""
+        job = jobs.get_job(db(), job_id, current_principal().user_name)
+        chunks = jobs.file_chunks(db(), job)
+        user, now = who_and_when()
+        log_event(db(), action="export_download", user_name=user, at=now, address=request.remote_addr,
+                  resource=job["record_type"], record_id=job_id)
+        name = job["file_name"]
+        mime = jobs.MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream")
+        return Response(stream_with_context(chunks), mimetype=mime, headers={
+            "Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(job["size"]),
+            "Cache-Control": "no-store"})

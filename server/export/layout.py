@@ -1,0 +1,67 @@
+"""What an export contains: its sheets and columns, from the published forms and the role.
+
+One sheet per readable form of the record type (fields in form order), one per subform (rows
+keyed by the record's display id and the row's unique_id). The first columns identify the record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Any
+
+from server.metadata.configuration import Configuration
+from server.metadata.documents import SEPARATOR, SUBFORM
+from server.metadata.labels import resolve_text
+
+IDENTITY_COLUMNS = ("display_id", "short_id", "status", "owned_by", "created_at", "last_updated_at")
+
+
+@dataclass
+class Column:
+    name: str
+    title: str
+    field: dict[str, Any] | None = None  # None for identity columns
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list[Column]
+    subform: str | None = None           # the subform field whose rows this sheet lists
+    fields: list[str] = dc_field(default_factory=list)
+
+
+def _title(field: dict[str, Any], locale: str, default: str) -> str:
+    return resolve_text(field.get("display_name_i18n"), locale, default) or field["name"]
+
+
+def build_layout(config: Configuration, record_type: str, readable: set[str] | None, form_ids: list[str] | None,
+                 field_names: list[str] | None, locale: str, default_language: str,
+                 identity_titles: dict[str, str], removed_fields: list[str] = ()) -> list[Sheet]:
+    """Return the sheets of an export, in form order."""
+    identity = [Column(name, identity_titles[name]) for name in IDENTITY_COLUMNS]
+    sheets: list[Sheet] = []
+    for uid, form in config.forms_of(record_type, nested=False):
+        if form_ids is not None and uid not in form_ids:
+            continue
+        fields = [f for f in form["fields"] if f["type"] not in (SEPARATOR, SUBFORM)
+                  and (readable is None or f["name"] in readable)
+                  and (field_names is None or f["name"] in field_names)]
+        title = resolve_text(form["name_i18n"], locale, default_language) or uid
+        if fields:
+            sheets.append(Sheet(title, identity + [Column(f["name"], _title(f, locale, default_language), f)
+                                                   for f in fields], fields=[f["name"] for f in fields]))
+        for subform in form["fields"]:
+            if subform["type"] != SUBFORM or (readable is not None and subform["name"] not in readable) \
+                    or (field_names is not None and subform["name"] not in field_names):
+                continue
+            nested = config.forms.get(subform.get("subform_section_id", ""), {"fields": []})
+            row_fields = [f for f in nested["fields"] if f["type"] not in (SEPARATOR, SUBFORM)]
+            sheets.append(Sheet(_title(subform, locale, default_language),
+                                [Column("display_id", identity_titles["display_id"]),
+                                 Column("unique_id", identity_titles["unique_id"])]
+                                + [Column(f["name"], _title(f, locale, default_language), f) for f in row_fields],
+                                subform=subform["name"]))
+    if removed_fields:
+        sheets.append(Sheet(identity_titles["removed_fields"],
+                            identity + [Column(name, name) for name in removed_fields], fields=list(removed_fields)))
+    return sheets

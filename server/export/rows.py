@@ -1,0 +1,85 @@
+"""Turn records into the rows of each sheet: labels or codes, real dates, numbers as numbers."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Callable, Iterator
+
+from server.export.cells import parse_date, parse_datetime
+from server.export.layout import Column, Sheet
+from server.metadata.configuration import Configuration
+from server.metadata.documents import OPTION_TYPES, TALLY, UPLOAD_TYPES
+from server.metadata.labels import resolve_text
+
+Converter = Callable[[Any], Any]
+
+
+def _option_labels(field: dict[str, Any], config: Configuration, locale: str, default: str) -> dict[str, str]:
+    source = field.get("option_strings_source")
+    options = (config.lookups.get(source.split(" ", 1)[1], {}).get("lookup_values_i18n", [])
+               if source else field.get("option_strings_text_i18n", []))
+    return {o["id"]: resolve_text(o["display_text"], locale, default) or o["id"] for o in options}
+
+
+def converter(column: Column, config: Configuration, locale: str, default: str, codes: bool,
+              yes_no: tuple[str, str], separator: str = "; ") -> Converter:
+    """Return the function that turns a stored value of this column into a cell value."""
+    field = column.field
+    kind = field["type"] if field else ("datetime" if column.name in ("created_at", "last_updated_at") else "text")
+    if kind in OPTION_TYPES:
+        labels = {} if codes else _option_labels(field, config, locale, default)
+        return lambda v: separator.join(labels.get(i, str(i)) for i in v) if isinstance(v, list) else labels.get(v, v)
+    if kind == "tick_box":
+        return lambda v: (yes_no[0] if v else yes_no[1]) if isinstance(v, bool) else v
+    if kind == TALLY:
+        names = {t["id"]: resolve_text(t["display_text"], locale, default) for t in field.get("tally_i18n", [])}
+        return lambda v: separator.join(f"{names.get(k, k)}: {n}" for k, n in v.items()) if isinstance(v, dict) else v
+    if kind == "date_field" and not field.get("date_include_time"):
+        return lambda v: parse_date(v) or v
+    if kind in ("date_field", "datetime"):
+        return lambda v: parse_datetime(v) or v
+    if kind in UPLOAD_TYPES:
+        return lambda v: len(v) if isinstance(v, list) else v
+    return _plain
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return str(value)
+    return value
+
+
+class RowBuilder:
+    """Builds each sheet's rows for one record."""
+
+    def __init__(self, sheets: list[Sheet], config: Configuration, locale: str, default: str, codes: bool,
+                 yes_no: tuple[str, str], display_id_key: str) -> None:
+        self.sheets = sheets
+        self.display_id_key = display_id_key
+        self.converters = [[converter(c, config, locale, default, codes, yes_no) for c in sheet.columns]
+                           for sheet in sheets]
+
+    def _envelope(self, record: dict[str, Any], name: str) -> Any:
+        if name == "display_id":
+            return record.get(self.display_id_key)
+        return record.get(name)
+
+    def rows(self, record: dict[str, Any]) -> Iterator[tuple[int, list[Any]]]:
+        """Yield (sheet index, row values) for a record: one row per form sheet, one per subform row."""
+        data = record.get("data", {})
+        for index, sheet in enumerate(self.sheets):
+            convert = self.converters[index]
+            if sheet.subform is None:
+                values = [data.get(c.name) if c.field is not None or c.name in sheet.fields
+                          else self._envelope(record, c.name) for c in sheet.columns]
+                yield index, [None if v is None else f(v) for f, v in zip(convert, values)]
+            else:
+                for row in data.get(sheet.subform) or []:
+                    if not isinstance(row, dict):
+                        continue
+                    values = [record.get(self.display_id_key), row.get("unique_id")]
+                    values += [row.get(c.name) for c in sheet.columns[2:]]
+                    yield index, [None if v is None else f(v) for f, v in zip(convert, values)]
+
+
+def is_date(value: Any) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)

@@ -1,0 +1,125 @@
+"""Export jobs and their files.
+
+Jobs are claimed atomically (find_one_and_update), so any number of workers, in any number of
+processes, can run them; a running job whose worker stops sending heartbeats is claimed again.
+Files are stored in MongoDB in chunks, so every app worker can serve a download.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from bson.binary import Binary
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+
+from server.storage.client import Database
+from server.storage.errors import translated_errors
+
+JOBS, CHUNKS = "export_jobs", "export_chunks"
+CHUNK_SIZE = 1024 * 1024
+
+
+def ensure_export_indexes(db: Database) -> None:
+    with translated_errors():
+        db[JOBS].create_index([("user_name", ASCENDING), ("created_at", DESCENDING)])
+        db[JOBS].create_index([("status", ASCENDING), ("heartbeat_at", ASCENDING)])
+        db[JOBS].create_index([("expires_at", ASCENDING)])
+        db[CHUNKS].create_index([("job_id", ASCENDING), ("n", ASCENDING)], unique=True)
+
+
+def insert_job(db: Database, job: dict[str, Any]) -> None:
+    with translated_errors():
+        db[JOBS].insert_one(job)
+
+
+def find_job(db: Database, job_id: str) -> dict[str, Any] | None:
+    with translated_errors():
+        return db[JOBS].find_one({"_id": job_id})
+
+
+def list_jobs(db: Database, user_name: str, skip: int, limit: int) -> tuple[list[dict], int]:
+    query = {"user_name": user_name}
+    with translated_errors():
+        total = db[JOBS].count_documents(query)
+        return list(db[JOBS].find(query).sort("created_at", DESCENDING).skip(skip).limit(limit)), total
+
+
+def claim_job(db: Database, worker: str, now: datetime, lease: timedelta, max_attempts: int) -> dict[str, Any] | None:
+    """Take the oldest queued job, or a running one whose worker went silent; None when there is none."""
+    stale = now - lease
+    with translated_errors():
+        return db[JOBS].find_one_and_update(
+            {"$or": [{"status": "queued"}, {"status": "running", "heartbeat_at": {"$lt": stale}}],
+             "attempts": {"$lt": max_attempts}},
+            {"$set": {"status": "running", "worker": worker, "heartbeat_at": now, "started_at": now},
+             "$inc": {"attempts": 1}},
+            sort=[("created_at", ASCENDING)], return_document=ReturnDocument.AFTER)
+
+
+def fail_abandoned_jobs(db: Database, now: datetime, lease: timedelta, max_attempts: int, message: str) -> int:
+    """Mark as failed the jobs that were claimed too often without finishing (never stuck forever)."""
+    with translated_errors():
+        return db[JOBS].update_many(
+            {"status": "running", "heartbeat_at": {"$lt": now - lease}, "attempts": {"$gte": max_attempts}},
+            {"$set": {"status": "failed", "finished_at": now, "errors": [message]}, "$unset": {"password": ""}}
+        ).modified_count
+
+
+def update_job(db: Database, job_id: str, worker: str | None, changes: dict[str, Any],
+               unset: tuple[str, ...] = ()) -> bool:
+    """Update a job (only while `worker` still holds it, when given); tell whether it was."""
+    query: dict[str, Any] = {"_id": job_id}
+    if worker is not None:
+        query.update(worker=worker, status="running")
+    update: dict[str, Any] = {"$set": changes}
+    if unset:
+        update["$unset"] = {name: "" for name in unset}
+    with translated_errors():
+        return db[JOBS].update_one(query, update).matched_count == 1
+
+
+def delete_job(db: Database, job_id: str) -> None:
+    with translated_errors():
+        db[JOBS].delete_one({"_id": job_id})
+        db[CHUNKS].delete_many({"job_id": job_id})
+
+
+def expired_job_ids(db: Database, now: datetime) -> list[str]:
+    with translated_errors():
+        return [job["_id"] for job in db[JOBS].find({"expires_at": {"$lt": now}}, {"_id": 1})]
+
+
+def store_file(db: Database, job_id: str, path: str) -> int:
+    """Copy a file into chunks of the job; return its size."""
+    size = 0
+    with translated_errors():
+        db[CHUNKS].delete_many({"job_id": job_id})
+        with open(path, "rb") as handle:
+            for n, chunk in enumerate(iter(lambda: handle.read(CHUNK_SIZE), b"")):
+                db[CHUNKS].insert_one({"_id": f"{job_id}:{n}", "job_id": job_id, "n": n, "data": Binary(chunk)})
+                size += len(chunk)
+    return size
+
+
+def read_file(db: Database, job_id: str) -> Iterator[bytes]:
+    """Yield a job's file chunk by chunk (one chunk in memory at a time)."""
+    n = 0
+    while True:
+        with translated_errors():
+            chunk = db[CHUNKS].find_one({"job_id": job_id, "n": n})
+        if chunk is None:
+            return
+        yield bytes(chunk["data"])
+        n += 1
+
+
+def stream_records(db: Database, collection: str, query: dict[str, Any], batch_size: int = 1000) -> Iterator[dict]:
+    """Yield the records matching a query in a stable order, fetched in batches."""
+    with translated_errors():
+        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0}).sort("_id", ASCENDING).batch_size(batch_size)
+        yield from cursor
+
+
+def count_records(db: Database, collection: str, query: dict[str, Any]) -> int:
+    with translated_errors():
+        return db[collection].count_documents(query)

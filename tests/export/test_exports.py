@@ -1,0 +1,239 @@
+"""Exports through the API, read back with openpyxl (and csv/zip readers) as a partner would."""
+import csv
+import io
+import json
+import zipfile
+from datetime import datetime, timedelta, timezone
+
+import msoffcrypto
+import openpyxl
+import pyzipper
+import pytest
+
+from server.export.cells import MAX_CELL, sheet_name
+from server.export.worker import run_once
+from tests.builders import make_user, role
+from tests.conftest import authenticated
+
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+           "\t=1+1", "+1+1", "-2+3", "\r=2"]
+
+
+def export(client, app, **data):
+    response = client.post("/api/v1/exports", json={"data": {"record_type": "case", **data}})
+    assert response.status_code == 202, response.get_json()
+    job = response.get_json()["data"]
+    assert job["status"] == "queued"
+    assert run_once(app, "test-worker")
+    done = client.get(f"/api/v1/exports/{job['id']}").get_json()["data"]
+    assert done["status"] == "complete", done
+    return done, client.get(f"/api/v1/exports/{job['id']}/file")
+
+
+def rows(sheet):
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+@pytest.fixture
+def cases(backend_client):
+    made = []
+    for name, sex, age in [("Awa", "female", 4), ("Koffi", "male", 12)] + [(h, "female", 7) for h in HOSTILE]:
+        response = backend_client.post("/api/v1/cases", json={"data": {
+            "name": name, "sex": sex, "age": age, "date_of_birth": "2020-01-31",
+            "family_members": [{"relation_name": "Mère", "relation_age": 30}]}})
+        assert response.status_code == 201
+        made.append(response.get_json()["data"])
+    return made
+
+
+def test_xlsx_export_reads_back_with_labels_dates_and_numbers(backend_app, backend_client, cases):
+    job, response = export(backend_client, backend_app, format="xlsx", locale="fr", filters={"sex": "female"})
+    assert (job["rows_done"], job["total"], job["percent"]) == (len(cases) - 1, len(cases) - 1, 100)
+    assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames[:2] == ["Basic identity (fr)", "Family members (fr)"]
+    identity = book["Basic identity (fr)"]
+    header = rows(identity)[0]
+    assert header[6:10] == ["Name (fr)", "Sex (fr)", "Age (fr)", "Date of birth (fr)"]
+    awa = next(r for r in rows(identity)[1:] if r[6] == "Awa")
+    assert awa[7] == "Female (fr)" and awa[8] == 4
+    assert awa[9] == datetime(2020, 1, 31) and identity.cell(row=2, column=10).number_format == "yyyy-mm-dd"
+    assert isinstance(awa[4], datetime)
+    assert identity.freeze_panes == "A2" and identity.auto_filter.ref.startswith("A1")
+    members = rows(book["Family members (fr)"])
+    assert members[0][:3] == ["Record id", "Row id", "Relation name (fr)"]
+    assert len(members) == len(cases)  # one row per subform row of the female cases, plus the header
+    about = dict((r[0], r[1]) for r in rows(book.worksheets[-1]))
+    assert about["Number of records"] == len(cases) - 1 and about["Filters"] == "sex=female"
+    assert about["Exported by"] == "admin" and about["Configuration version"] == 1
+
+
+def test_hostile_strings_arrive_as_text(backend_app, backend_client, cases):
+    _, response = export(backend_client, backend_app)
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = book.worksheets[0]
+    # xlsx escapes a carriage return as _x000D_, which Excel reads back (openpyxl does not)
+    names = {row[6].replace("_x000D_", "\r") for row in rows(sheet)[1:]}
+    assert set(HOSTILE) <= names
+    for cell in sheet["G"][1:]:
+        assert cell.data_type == "s"
+    assert "HYPERLINK" not in str(sheet._hyperlinks)
+
+
+def test_csv_export_neutralizes_formulas(backend_app, backend_client, cases):
+    _, response = export(backend_client, backend_app, format="csv")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    first = archive.namelist()[0]
+    table = list(csv.reader(io.StringIO(archive.read(first).decode("utf-8-sig"))))
+    names = [row[6] for row in table[1:]]
+    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in names and "'\t=1+1" in names and "'-2+3" in names
+    assert "Awa" in names
+    assert archive.namelist()[-1] == "About this export.csv"
+
+
+def test_json_export(backend_app, backend_client, cases):
+    _, response = export(backend_client, backend_app, format="json")
+    records = json.loads(response.data)["data"]
+    assert {r["data"]["name"] for r in records} >= {"Awa", "Koffi"}
+
+
+def test_codes_instead_of_labels(backend_app, backend_client, cases):
+    _, response = export(backend_client, backend_app, codes=True)
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    assert {row[7] for row in rows(sheet)[1:]} == {"female", "male"}
+
+
+def test_password_really_encrypts(backend_app, backend_client, cases):
+    _, response = export(backend_client, backend_app, password="s3cret-pass")
+    office = msoffcrypto.OfficeFile(io.BytesIO(response.data))
+    assert office.is_encrypted()
+    with pytest.raises(Exception):
+        openpyxl.load_workbook(io.BytesIO(response.data))
+    office.load_key(password="s3cret-pass")
+    plain = io.BytesIO()
+    office.decrypt(plain)
+    assert openpyxl.load_workbook(plain).sheetnames[0] == "Basic identity"
+    _, zipped = export(backend_client, backend_app, format="csv", password="s3cret-pass")
+    with pyzipper.AESZipFile(io.BytesIO(zipped.data)) as archive:
+        with pytest.raises(RuntimeError):
+            archive.read(archive.namelist()[0])
+        archive.setpassword(b"s3cret-pass")
+        assert zipfile.ZipFile(io.BytesIO(archive.read(archive.namelist()[0]))).namelist()
+
+
+def test_the_password_is_not_kept(app, client):
+    client.post("/api/v1/cases", json={"data": {"name": "A"}})
+    export(client, app, password="s3cret-pass")
+    assert "s3cret-pass" not in str(list(app.extensions["abri_db"].export_jobs.find()))
+
+
+def test_long_cells_are_truncated_with_a_mark(app, client):
+    client.post("/api/v1/forms/basic_identity/fields", json={"data": {
+        "name": "story", "type": "textarea", "max_length": 50000, "display_name_i18n": {"en": "Story", "fr": "Récit"}}})
+    client.post("/api/v1/metadata/publish", json={})
+    client.post("/api/v1/cases", json={"data": {"story": "x" * 40000}})
+    _, response = export(client, app)
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    story = rows(sheet)[1][rows(sheet)[0].index("Story")]
+    assert len(story) == MAX_CELL and story.endswith("[…]")
+
+
+def test_removed_fields_can_be_included(app, client):
+    client.post("/api/v1/cases", json={"data": {"name": "A", "age": 3}})
+    client.delete("/api/v1/forms/basic_identity/fields/age")
+    client.post("/api/v1/metadata/publish", json={})
+    _, without = export(client, app)
+    assert "Removed fields" not in openpyxl.load_workbook(io.BytesIO(without.data)).sheetnames
+    _, with_removed = export(client, app, include_removed=True)
+    removed = openpyxl.load_workbook(io.BytesIO(with_removed.data))["Removed fields"]
+    assert rows(removed)[0][-1] == "age" and rows(removed)[1][-1] == 3
+
+
+def test_exports_contain_only_readable_fields_and_records_in_scope(app, client):
+    client.post("/api/v1/roles", json={"data": role("role-partner", {"case": ["read", "export_xlsx"]}, "agency",
+                                                    {"basic_identity": "r"})})
+    client.post("/api/v1/roles", json={"data": role("role-reader", {"case": ["read"]}, "all")})
+    client.post("/api/v1/metadata/publish", json={})
+    partner = authenticated(app, make_user(app, "partner", "role-partner", "ngo-a"))
+    worker = authenticated(app, make_user(app, "worker", "role-system-administrator", "ngo-a"))
+    worker.post("/api/v1/cases", json={"data": {"name": "In scope", "family_members": [{"relation_name": "x"}]}})
+    client.post("/api/v1/cases", json={"data": {"name": "Other agency"}})
+    _, response = export(partner, app)
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Basic identity", "Family members", "About this export"]
+    assert [row[6] for row in rows(book.worksheets[0])[1:]] == ["In scope"]
+    reader = authenticated(app, make_user(app, "reader", "role-reader"))
+    refused = reader.post("/api/v1/exports", json={"data": {"record_type": "case", "format": "xlsx"}})
+    assert refused.status_code == 403
+    assert partner.post("/api/v1/exports", json={"data": {"record_type": "case", "format": "csv"}}).status_code == 403
+    bad_form = partner.post("/api/v1/exports", json={"data": {"record_type": "case", "form_ids": ["family_members_section"]}})
+    assert bad_form.status_code == 422
+
+
+def test_bad_filters_are_refused_when_asked(client):
+    response = client.post("/api/v1/exports", json={"data": {"record_type": "case", "filters": {"age[$gt]": 1}}})
+    assert response.status_code == 400
+
+
+def test_users_see_and_delete_only_their_own_exports(app, client):
+    job, _ = export(client, app)
+    other = authenticated(app, make_user(app, "other", "role-system-administrator"))
+    assert other.get(f"/api/v1/exports/{job['id']}").status_code == 404
+    assert other.get(f"/api/v1/exports/{job['id']}/file").status_code == 404
+    assert other.get("/api/v1/exports").get_json()["meta"]["total"] == 0
+    assert client.get("/api/v1/exports").get_json()["meta"]["total"] == 1
+    assert client.delete(f"/api/v1/exports/{job['id']}").status_code == 204
+    assert client.get(f"/api/v1/exports/{job['id']}").status_code == 404
+
+
+def test_a_queued_export_cannot_be_downloaded_yet(client):
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case"}}).get_json()["data"]
+    response = client.get(f"/api/v1/exports/{job['id']}/file")
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "EXPORT_NOT_READY"
+
+
+def test_a_job_left_by_a_dead_worker_is_taken_over(app, client):
+    from server.storage import exports as store, get_db
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case"}}).get_json()["data"]
+    with app.app_context():
+        now = datetime.now(timezone.utc)
+        claimed = store.claim_job(get_db(), "dead-worker", now - timedelta(minutes=10), timedelta(seconds=120), 3)
+        assert claimed["_id"] == job["id"]
+        assert store.claim_job(get_db(), "other", now, timedelta(seconds=120), 3)["worker"] == "other"
+
+
+def test_a_job_that_keeps_dying_ends_failed_not_stuck(app, client):
+    from server.storage import exports as store, get_db
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case"}}).get_json()["data"]
+    with app.app_context():
+        long_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+        for attempt in range(3):  # three workers took it and died
+            store.claim_job(get_db(), f"dead-{attempt}", long_ago + timedelta(minutes=10 * attempt), timedelta(0), 3)
+        assert get_db().export_jobs.find_one()["attempts"] == 3
+    assert not run_once(app, "w")
+    failed = client.get(f"/api/v1/exports/{job['id']}").get_json()["data"]
+    assert failed["status"] == "failed" and failed["errors"]
+
+
+def test_expired_exports_are_deleted(app, client):
+    from server.export.jobs import cleanup_expired
+    from server.storage import get_db
+    job, _ = export(client, app)
+    with app.app_context():
+        assert cleanup_expired(get_db(), datetime.now(timezone.utc) + timedelta(days=8)) == 1
+    assert client.get(f"/api/v1/exports/{job['id']}").status_code == 404
+
+
+def test_sheet_names_are_valid_and_unique():
+    taken = set()
+    assert sheet_name("Situation: famille / [ménage]?", taken) == "Situation  famille    ménage"
+    long = "Préoccupations de protection de l'enfant"
+    assert sheet_name(long, taken) == long[:31]
+    assert sheet_name(long, taken) == long[:27] + " (2)"
+    assert sheet_name("", taken) == "Sheet"
+
+
+def test_exports_are_audited(app, client):
+    job, _ = export(client, app)
+    actions = [e["action"] for e in client.get(f"/api/v1/audit_logs?record_id={job['id']}").get_json()["data"]]
+    assert actions == ["export_download", "export"]
