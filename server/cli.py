@@ -102,11 +102,13 @@ def serve(host: str, port: int, threads: int) -> None:
             record_service.ensure_indexes(get_db(), published_configuration(get_db()))
             if version:
                 click.echo(f"Published the shipped configuration as version {version}.")
-            generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
-                                              app.config["ADMIN_PASSWORD"] or None, datetime.now(timezone.utc))
+            created, generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
+                                                       app.config["ADMIN_PASSWORD"] or None, datetime.now(timezone.utc))
             if generated:
                 click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}, password {generated} "
                            "(shown only this once; change it after logging in).")
+            elif created:
+                click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}.")
         workers = start_workers(app, app.config["EXPORT_WORKER_THREADS"])
         server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
         signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))

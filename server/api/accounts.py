@@ -81,17 +81,16 @@ def _audit(action: str, key: str) -> None:
 
 @blp.route("/users")
 class Users(MethodView):
-    @blp.arguments(ListArgs, location="query")
     @require_permission("user", "manage")
+    @blp.arguments(ListArgs, location="query")
     def get(self, args):
         """List users."""
         page, per_page = page_size(args)
         filters = {"disabled": args["disabled"]} if "disabled" in args else {}
         items, total = accounts.list_entities(db(), "users", filters, page, per_page)
         return envelope([accounts.present_user(u) for u in items], total=total, page=page, per_page=per_page)
-
-    @blp.arguments(UserBody)
     @require_permission("user", "manage")
+    @blp.arguments(UserBody)
     def post(self, body):
         """Create a user."""
         _, now = actor()
@@ -106,9 +105,8 @@ class User(MethodView):
     def get(self, user_name):
         """Read a user."""
         return envelope(accounts.present_user(accounts.get(db(), "users", user_name)))
-
-    @blp.arguments(UserPatchBody)
     @require_permission("user", "manage")
+    @blp.arguments(UserPatchBody)
     def patch(self, body, user_name):
         """Edit, disable, or reset the password of a user (both end the user's sessions)."""
         _, now = actor()
@@ -120,16 +118,15 @@ class User(MethodView):
 def entity_routes(kind: str, route: str, permission: tuple[str, str]) -> None:
     """Routes of agencies and user groups."""
     class Collection(MethodView):
-        @blp.arguments(ListArgs, location="query")
         @require_permission(*permission)
+        @blp.arguments(ListArgs, location="query")
         def get(self, args):
             page, per_page = page_size(args)
             filters = {"disabled": args["disabled"]} if "disabled" in args else {}
             items, total = accounts.list_entities(db(), kind, filters, page, per_page)
             return envelope([accounts.present(kind, i) for i in items], total=total, page=page, per_page=per_page)
-
-        @blp.arguments(EntityBody)
         @require_permission(*permission)
+        @blp.arguments(EntityBody)
         def post(self, body):
             _, now = actor()
             entity = accounts.create_entity(db(), kind, body["data"], now)
@@ -140,9 +137,8 @@ def entity_routes(kind: str, route: str, permission: tuple[str, str]) -> None:
         @require_permission(*permission)
         def get(self, unique_id):
             return envelope(accounts.present(kind, accounts.get(db(), kind, unique_id)))
-
-        @blp.arguments(EntityPatchBody)
         @require_permission(*permission)
+        @blp.arguments(EntityPatchBody)
         def patch(self, body, unique_id):
             entity = accounts.update_entity(db(), kind, unique_id, body["data"])
             _audit(f"{kind}_updated", unique_id)

@@ -22,8 +22,8 @@ class AuditArgs(PageArgs):
 
 @blp.route("/audit_logs")
 class AuditLogs(MethodView):
-    @blp.arguments(AuditArgs, location="query")
     @require_permission("audit_log", "read")
+    @blp.arguments(AuditArgs, location="query")
     def get(self, args):
         """Audit entries, newest first; filters: user_name, action, record_id, from, to."""
         page, per_page = page_size(args)

@@ -161,9 +161,8 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         def get(self, args):
             """List published documents (or the draft's, with ?draft=true)."""
             return list_documents(kind, args)
-
-        @blp.arguments(DocumentBody)
         @require_permission(*PERMISSION)
+        @blp.arguments(DocumentBody)
         def post(self, body):
             """Add a document to the draft."""
             user, now = actor()
@@ -175,9 +174,8 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         def get(self, args, unique_id):
             """Read one document."""
             return read_document(kind, unique_id, args)
-
-        @blp.arguments(DocumentBody)
         @require_permission(*PERMISSION)
+        @blp.arguments(DocumentBody)
         def put(self, body, unique_id):
             """Replace a draft document."""
             return _modify(kind, unique_id, edits.replace_document(body["data"]))
@@ -204,8 +202,8 @@ roles_blp = document_blueprint(ROLE, "roles")
 
 @forms_blp.route("/forms/<unique_id>/fields")
 class Fields(MethodView):
-    @forms_blp.arguments(FieldBody)
     @require_permission(*PERMISSION)
+    @forms_blp.arguments(FieldBody)
     def post(self, body, unique_id):
         """Add a field to a draft form (at `position`, or last)."""
         return _modify(FORM, unique_id, edits.add_field(body["data"], body.get("position")))
@@ -234,8 +232,8 @@ class Field(MethodView):
 
 @lookups_blp.route("/lookups/<unique_id>/values")
 class LookupValues(MethodView):
-    @lookups_blp.arguments(FieldBody)
     @require_permission(*PERMISSION)
+    @lookups_blp.arguments(FieldBody)
     def post(self, body, unique_id):
         """Add a value to a draft lookup."""
         return _modify(LOOKUP, unique_id, edits.add_lookup_value(body["data"], body.get("position")))

@@ -42,8 +42,8 @@ class Draft(MethodView):
 
 @blp.route("/metadata/publish")
 class Publish(MethodView):
-    @blp.arguments(PublishBody)
     @require_permission(*PERMISSION)
+    @blp.arguments(PublishBody)
     def post(self, body):
         """Run every check and publish the draft as the next version."""
         user, now = actor()
@@ -56,8 +56,8 @@ class Publish(MethodView):
 
 @blp.route("/metadata/versions")
 class Versions(MethodView):
-    @blp.arguments(PageArgs, location="query")
     @require_permission(*PERMISSION)
+    @blp.arguments(PageArgs, location="query")
     def get(self, args):
         """Published versions, newest first."""
         page, per_page = page_size(args)
@@ -83,8 +83,8 @@ class Diff(MethodView):
 
 @blp.route("/metadata/versions/<int:number>/restore")
 class Restore(MethodView):
-    @blp.arguments(RestoreBody)
     @require_permission(*PERMISSION)
+    @blp.arguments(RestoreBody)
     def post(self, body, number):
         """Publish an old version again as a new version (and make it the draft)."""
         user, now = actor()

@@ -162,7 +162,9 @@ class CaseIncidents(MethodView):
     def get(self, record_id):
         """The incidents linked to a case."""
         case_id = parse_record_id(record_id, RECORD_TYPES["case"])
-        service.get_record(db(), RECORD_TYPES["case"], case_id, _actor())
+        actor = _actor()
+        actor.require(RECORD_TYPES["incident"], "read")  # every permission before any scope check
+        service.get_record(db(), RECORD_TYPES["case"], case_id, actor)
         return _list(RECORD_TYPES["incident"], {"links.case_id": case_id})
 
     @cases.arguments(CreateBody)

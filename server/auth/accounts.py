@@ -128,11 +128,11 @@ def list_entities(db: Database, kind: str, filters: dict[str, Any], page: int, p
     return store.page(db, kind, filters, (page - 1) * per_page, per_page)
 
 
-def ensure_admin(db: Database, config: Configuration, password: str | None, now: datetime) -> str | None:
-    """Create the `admin` user when there are no users; return the password when it was generated."""
+def ensure_admin(db: Database, config: Configuration, password: str | None, now: datetime) -> tuple[bool, str | None]:
+    """Create the `admin` user when there are no users; return (created, the password if it was generated)."""
     if store.count(db, "users"):
-        return None
+        return False, None
     generated = None if password else random_password()
     create_user(db, config, {"user_name": ADMIN_USER, "full_name": "Administrator", "password": password or generated,
                              "role_unique_id": ADMIN_ROLE, "locale": None}, now)
-    return generated
+    return True, generated

@@ -297,6 +297,7 @@ def record_history(db: Database, config: Configuration, record_type: RecordType,
 def create_incident_from_case(db: Database, config: Configuration, case_type: RecordType, incident_type: RecordType,
                               case_id: str, body: dict[str, Any], actor: Actor) -> tuple[dict[str, Any], bool]:
     """Create an incident linked to a case, pre-filled with the case fields the module maps."""
+    actor.require(incident_type, "create")  # every permission before any scope check
     case = get_record(db, case_type, case_id, actor)
     module = config.modules.get(case["module_id"], {})
     mapping = module.get("field_map", {}).get(incident_type.name, {})
@@ -311,6 +312,7 @@ def create_incident_from_case(db: Database, config: Configuration, case_type: Re
 def match_trace(db: Database, config: Configuration, tracing_type: RecordType, case_type: RecordType,
                 record_id: str, trace_id: str, case_id: str, expected_revision: int | None, actor: Actor) -> dict:
     """Confirm that a trace (a row of a tracing request's subform) is the child of a case."""
+    actor.require(tracing_type, "write")  # every permission before any scope check
     get_record(db, case_type, case_id, actor)  # the case must exist and be in the actor's scope
 
     def build(record: dict[str, Any]):

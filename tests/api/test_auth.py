@@ -135,3 +135,16 @@ def test_logins_and_failures_are_audited_without_passwords(app, client):
     assert [e["action"] for e in entries][:2] == ["login", "login_failed"]
     assert entries[0]["address"] == "10.0.0.1"
     assert "wrong-password" not in str(list(app.extensions["abri_db"].audit_log.find()))
+
+
+def test_the_first_administrator_gets_a_random_password_once(app):
+    from server.auth.accounts import ensure_admin
+    from server.metadata.versions import published_configuration
+    from server.storage import get_db
+
+    with app.app_context():
+        get_db().users.delete_many({})
+        created, password = ensure_admin(get_db(), published_configuration(get_db()), None, datetime.now(timezone.utc))
+        assert created and len(password) >= 16
+        assert ensure_admin(get_db(), published_configuration(get_db()), None, datetime.now(timezone.utc)) == (False, None)
+    assert login(app.test_client(), password=password).status_code == 201
