@@ -271,6 +271,40 @@ def create_agency(unique_id: str, agency_code: str, name_en: str, name_fr: str) 
     click.echo(f"Created agency {unique_id}.")
 
 
+@cli.group("translations")
+def translations() -> None:
+    """The Babel workflow of the server's own messages (translations/)."""
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    from server.config import PROJECT_ROOT
+    from server.i18n import TRANSLATIONS_DIR
+
+    CommandLineInterface().run(["pybabel", *[a.replace("{root}", str(PROJECT_ROOT))
+                                             .replace("{translations}", str(TRANSLATIONS_DIR)) for a in args]])
+
+
+@translations.command("extract")
+def translations_extract() -> None:
+    """Collect the messages of the code into translations/messages.pot."""
+    _pybabel("extract", "-F", "{root}/babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--omit-header",
+             "--sort-output", "-o", "{translations}/messages.pot", "{root}")
+
+
+@translations.command("update")
+def translations_update() -> None:
+    """Merge messages.pot into every language's messages.po (new messages arrive untranslated)."""
+    _pybabel("update", "-i", "{translations}/messages.pot", "-d", "{translations}", "--no-location", "-w", "100")
+
+
+@translations.command("compile")
+def translations_compile() -> None:
+    """Compile the .po catalogs into the .mo files the server reads (commit them too)."""
+    _pybabel("compile", "-d", "{translations}", "--statistics")
+
+
 @cli.group("metadata")
 def metadata() -> None:
     """Load, publish and dump the configuration (forms, lookups, modules)."""
