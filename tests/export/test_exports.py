@@ -54,6 +54,7 @@ def test_xlsx_export_reads_back_with_labels_dates_and_numbers(backend_app, backe
     assert book.sheetnames[:2] == ["Basic identity (fr)", "Family members (fr)"]
     identity = book["Basic identity (fr)"]
     header = rows(identity)[0]
+    assert header[:2] == ["Identifiant du dossier", "Identifiant court"]
     assert header[6:10] == ["Name (fr)", "Sex (fr)", "Age (fr)", "Date of birth (fr)"]
     awa = next(r for r in rows(identity)[1:] if r[6] == "Awa")
     assert awa[7] == "Female (fr)" and awa[8] == 4
@@ -61,11 +62,13 @@ def test_xlsx_export_reads_back_with_labels_dates_and_numbers(backend_app, backe
     assert isinstance(awa[4], datetime)
     assert identity.freeze_panes == "A2" and identity.auto_filter.ref.startswith("A1")
     members = rows(book["Family members (fr)"])
-    assert members[0][:3] == ["Record id", "Row id", "Relation name (fr)"]
+    assert members[0][:3] == ["Identifiant du dossier", "Identifiant de la ligne", "Relation name (fr)"]
     assert len(members) == len(cases)  # one row per subform row of the female cases, plus the header
+    assert book.sheetnames[-1] == "À propos de cet export"
     about = dict((r[0], r[1]) for r in rows(book.worksheets[-1]))
-    assert about["Number of records"] == len(cases) - 1 and about["Filters"] == "sex=female"
-    assert about["Exported by"] == "admin" and about["Configuration version"] == 1
+    assert about["Nombre de dossiers"] == len(cases) - 1 and about["Filtres"] == "sex=female"
+    assert about["Exporté par"] == "admin" and about["Version de la configuration"] == 1
+    assert about["Type de dossier"] == "Dossier" and about["Langue"] == "fr"
 
 
 def test_hostile_strings_arrive_as_text(backend_app, backend_client, cases):
