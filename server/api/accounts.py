@@ -6,10 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import PageArgs, actor, db, envelope, page_size
+from server.api.common import PageArgs, actor, db, envelope, page_size, published
 from server.auth import accounts, require_permission
 from server.auth.audit import log_event
-from server.metadata.versions import published_configuration
 
 blp = Blueprint("accounts", __name__, description="Users, agencies, user groups.")
 NAME = validate.Regexp(r"^[a-z0-9][a-z0-9._-]*$", error="Use lowercase letters, digits, . _ -")
@@ -94,7 +93,7 @@ class Users(MethodView):
     def post(self, body):
         """Create a user."""
         _, now = actor()
-        user = accounts.create_user(db(), published_configuration(db()), body["data"], now)
+        user = accounts.create_user(db(), published(), body["data"], now)
         _audit("user_created", user["_id"])
         return envelope(accounts.present_user(user), status=201)
 
@@ -110,7 +109,7 @@ class User(MethodView):
     def patch(self, body, user_name):
         """Edit, disable, or reset the password of a user (both end the user's sessions)."""
         _, now = actor()
-        user = accounts.update_user(db(), published_configuration(db()), user_name, body["data"], now)
+        user = accounts.update_user(db(), published(), user_name, body["data"], now)
         _audit("user_updated", user_name)
         return envelope(accounts.present_user(user))
 

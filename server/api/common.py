@@ -5,11 +5,12 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from server.auth import current_user_name
-from server.metadata.versions import LanguageSettings
+from server.metadata.configuration import Configuration
+from server.metadata.versions import LanguageSettings, published_configuration
 from server.storage import Database, get_db
 
 
@@ -54,6 +55,13 @@ def conditional(tag_parts: tuple, build: Callable[[], Response]) -> Response:
 
 def db() -> Database:
     return get_db()
+
+
+def published() -> Configuration:
+    """The published configuration, read once per request (authentication already fetched it)."""
+    if "abri_config" not in g:
+        g.abri_config = published_configuration(get_db())
+    return g.abri_config
 
 
 def languages() -> LanguageSettings:

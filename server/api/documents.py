@@ -13,14 +13,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size
+from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
 from server.auth import check_any_permission, check_permission, current_principal, require_permission
 from server.errors import NotFound
 from server.metadata import draft as drafts, edits
 from server.metadata.configuration import form_sort_key
 from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document
-from server.metadata.versions import changes_since, published_configuration
+from server.metadata.versions import changes_since
 
 PERMISSION = ("metadata", "manage")
 TRANSLATE = ("metadata", "manage_translations")
@@ -101,7 +101,7 @@ def list_documents(kind: str, args: dict[str, Any]):
         bodies = _sorted(kind, [b for b in config.documents_by_kind[kind].values() if _matches(kind, b, args)])
         return envelope([_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]],
                         total=len(bodies), page=page, per_page=per_page, draft=True)
-    config = published_configuration(db())
+    config = published()
     visible = visible_forms(config, kind)
 
     def build():
@@ -127,7 +127,7 @@ def read_document(kind: str, unique_id: str, args: dict[str, Any]):
         _editor()
         entry = drafts.get_document(db(), kind, unique_id)
         return _draft_response(entry, locale)
-    config = published_configuration(db())
+    config = published()
     body = config.get(kind, unique_id)
     visible = visible_forms(config, kind)
     if body is None or (visible is not None and unique_id not in visible):

@@ -6,13 +6,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size
+from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size, published
 from server.auth import current_principal
 from server.auth.audit import log_event
 from server.export import jobs
 from server.export.worker import export_settings
 from server.metadata.documents import RECORD_TYPES
-from server.metadata.versions import published_configuration
 from server.records.service import Actor
 from server.storage import exports as store
 
@@ -54,7 +53,7 @@ class Exports(MethodView):
     def post(self, body):
         """Start an export (runs in the background: watch GET /exports/<id>)."""
         actor = _actor()
-        job = jobs.create_export(db(), published_configuration(db()), actor, body["data"],
+        job = jobs.create_export(db(), published(), actor, body["data"],
                                  export_settings(current_app.config))
         log_event(db(), action="export", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
                   resource=job["record_type"], record_id=job["_id"], detail=job["format"])

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import PageArgs, actor, db, envelope, languages, page_size
+from server.api.common import PageArgs, actor, db, envelope, languages, page_size, published
 from server.auth import require_permission
 from server.auth.audit import log_event
 from server.metadata import draft as drafts, versions

@@ -6,11 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import actor as who_and_when, db, envelope, page_size
+from server.api.common import actor as who_and_when, db, envelope, page_size, published
 from server.auth import accounts, current_principal
 from server.auth.audit import log_event
 from server.metadata.draft import positive_revision
-from server.metadata.versions import published_configuration
 from server.records import service
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
 
@@ -54,7 +53,7 @@ def _actor() -> service.Actor:
 
 def _one(record: dict, record_type: RecordType, actor: service.Actor, action: str, status: int = 200):
     """Answer one record (readable fields only) and write the access to the audit log."""
-    config = published_configuration(db())
+    config = published()
     log_event(db(), action=action, user_name=actor.user_name, at=actor.now, address=request.remote_addr,
               resource=record_type.name, record_id=record["_id"], status=status)
     return envelope(service.present(record, record_type, readable=service.readable_fields(config, record_type, actor)),
@@ -66,7 +65,7 @@ def _if_match() -> int | None:
 
 
 def _list(record_type: RecordType, base_filter: dict | None = None):
-    config, actor = published_configuration(db()), _actor()
+    config, actor = published(), _actor()
     records, total, query = service.list_records(db(), config, record_type, request.args.to_dict(flat=False),
                                                  current_app.config["MAX_PER_PAGE"], actor, base_filter)
     log_event(db(), action="list", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
@@ -91,7 +90,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         def post(self, body):
             """Create a record (idempotent with a client-generated id)."""
             actor = _actor()
-            record, created = service.create_record(db(), published_configuration(db()), record_type, body, actor)
+            record, created = service.create_record(db(), published(), record_type, body, actor)
             return _one(record, record_type, actor, "create" if created else "read", 201 if created else 200)
 
     @blp.route(f"{base}/<record_id>")
@@ -106,7 +105,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         def patch(self, body, record_id):
             """Change some fields (subform rows merge by unique_id; _destroy removes a row)."""
             actor = _actor()
-            record = service.update_record(db(), published_configuration(db()), record_type,
+            record = service.update_record(db(), published(), record_type,
                                            parse_record_id(record_id, record_type), body["data"], _if_match(), actor)
             return _one(record, record_type, actor, "update")
 
@@ -144,7 +143,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
             """The record's changes, newest first: who, when, revision, field-level diff."""
             page, per_page = page_size(args)
             actor = _actor()
-            entries, total = service.record_history(db(), published_configuration(db()), record_type,
+            entries, total = service.record_history(db(), published(), record_type,
                                                     parse_record_id(record_id, record_type), page, per_page, actor)
             log_event(db(), action="view_history", user_name=actor.user_name, at=actor.now,
                       address=request.remote_addr, resource=record_type.name, record_id=record_id)
@@ -172,7 +171,7 @@ class CaseIncidents(MethodView):
         """Create an incident from a case, pre-filled with the fields the module maps."""
         actor = _actor()
         record, created = service.create_incident_from_case(
-            db(), published_configuration(db()), RECORD_TYPES["case"], RECORD_TYPES["incident"],
+            db(), published(), RECORD_TYPES["case"], RECORD_TYPES["incident"],
             parse_record_id(record_id, RECORD_TYPES["case"]), body, actor)
         return _one(record, RECORD_TYPES["incident"], actor, "create" if created else "read", 201 if created else 200)
 
@@ -184,7 +183,7 @@ class TraceMatch(MethodView):
         """Confirm that a trace is the child of a case (sets matched_case_id)."""
         tracing = RECORD_TYPES["tracing_request"]
         actor = _actor()
-        record = service.match_trace(db(), published_configuration(db()), tracing, RECORD_TYPES["case"],
+        record = service.match_trace(db(), published(), tracing, RECORD_TYPES["case"],
                                      parse_record_id(record_id, tracing), trace_id,
                                      parse_record_id(body["data"]["case_id"], RECORD_TYPES["case"]),
                                      _if_match(), actor)

@@ -5,10 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import conditional, db, envelope
+from server.api.common import conditional, db, envelope, published
 from server.auth import current_principal
 from server.metadata.record_schema import record_schema
-from server.metadata.versions import published_configuration
 
 blp = Blueprint("schemas", __name__, description="JSON Schema 2020-12 of record data.")
 
@@ -22,7 +21,7 @@ class RecordSchema(MethodView):
     @blp.arguments(SchemaArgs, location="query")
     def get(self, args, record_type):
         """The schema of a record type's `data` (optionally of one module)."""
-        config = published_configuration(db())
+        config = published()
         principal = current_principal()
         readable = principal.readable_forms()
         form_ids = None if readable is None else frozenset(readable)

@@ -100,7 +100,8 @@ def load_principal() -> None:
         user = store.find(get_db(), "users", entry["user_name"])
         if user is None or user.get("disabled"):
             raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
-        role = published_configuration(get_db()).roles.get(user.get("role") or "")
+        g.abri_config = published_configuration(get_db())  # the views of this request reuse it
+        role = g.abri_config.roles.get(user.get("role") or "")
         g.principal = principal_from_role(user, role)
         g.token = token
     if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS and request.endpoint is not None:
