@@ -189,6 +189,7 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
             raise PreconditionFailed(kind=record_type.label, id=record_id, current=record["revision"],
                                      sent=expected_revision)
         changes, unset, diff = build(record)
+        store.flush_history(db, record_type.name, record)  # in case the previous write died before copying it
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
@@ -285,6 +286,7 @@ def record_history(db: Database, config: Configuration, record_type: RecordType,
                    per_page: int, actor: Actor):
     """Return a page of a record's history (newest first), limited to readable fields, and the total."""
     record = get_record(db, record_type, record_id, actor, "view_history")
+    store.flush_history(db, record_type.name, record)
     entries, total = store.list_history(db, record_id, record["revision"], (page - 1) * per_page, per_page)
     readable = readable_fields(config, record_type, actor)
     if readable is not None:

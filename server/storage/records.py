@@ -4,8 +4,9 @@ A record document keeps its envelope at the top, form data under `data`, the nor
 its searchable fields under `_search`, and the hash of its create body under `_create_hash`
 (idempotent creates). A change and its history entry are written together: the entry travels in
 the record document (`_pending_history`) in the same atomic update, then is copied to
-record_history and cleared; a reader that finds it still pending copies it first. So a failed
-write leaves no history, and a process dying midway loses none.
+record_history (an idempotent upsert by record and revision). If the process dies before the
+copy, the entry is still in the record: the next write of the record and every history read
+copy it first. So a failed write leaves no history, and a process dying midway loses none.
 """
 from __future__ import annotations
 
@@ -54,10 +55,7 @@ def duplicate_field(error: DuplicateKey) -> str:
 
 def find_record(db: Database, collection: str, record_id: str) -> dict[str, Any] | None:
     with translated_errors():
-        record = db[collection].find_one({"_id": record_id})
-    if record and record.get(PENDING):
-        flush_history(db, collection, record)
-    return record
+        return db[collection].find_one({"_id": record_id})
 
 
 def update_record(db: Database, collection: str, record_id: str, revision: int,
@@ -76,14 +74,11 @@ def update_record(db: Database, collection: str, record_id: str, revision: int,
 
 
 def flush_history(db: Database, collection: str, record: dict[str, Any]) -> None:
-    """Copy a record's pending history entry to record_history (idempotent), then clear it."""
+    """Copy a record's latest history entry to record_history (idempotent: an upsert by its id)."""
     entry = record.get(PENDING)
-    if not entry:
-        return
-    with translated_errors():
-        db[HISTORY].replace_one({"_id": entry["_id"]}, entry, upsert=True)
-        db[collection].update_one({"_id": record["_id"], f"{PENDING}._id": entry["_id"]}, {"$unset": {PENDING: ""}})
-    record.pop(PENDING, None)
+    if entry:
+        with translated_errors():
+            db[HISTORY].replace_one({"_id": entry["_id"]}, entry, upsert=True)
 
 
 def list_records(db: Database, collection: str, query: dict[str, Any], sort: list[tuple[str, int]],

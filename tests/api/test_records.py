@@ -297,3 +297,18 @@ def test_publishing_a_field_as_filterable_indexes_it(backend_app, backend_client
                for key, _ in index["key"]}
     assert {"data.age", "data.sex", "short_id", "last_updated_at", "_search"} <= indexed
     assert client.get("/api/v1/cases?age=1..10&sort=age").status_code == 200
+
+
+def test_history_survives_a_crash_between_the_write_and_the_history_copy(backend_app, backend_client, case):
+    from server.storage import records as store
+
+    real = store.flush_history
+    store.flush_history = lambda *args, **kwargs: None  # the process "dies" before copying the entry
+    try:
+        backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": 10}})
+    finally:
+        store.flush_history = real
+    assert backend_app.extensions["abri_db"].record_history.count_documents({"record_id": case["id"]}) == 1
+    backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": 11}})
+    revisions = [e["revision"] for e in backend_client.get(f"/api/v1/cases/{case['id']}/history").get_json()["data"]]
+    assert revisions == [3, 2, 1]
