@@ -44,8 +44,8 @@ def load(uri: str, count: int) -> None:
             for subform in ("family_details_section", "services_section"):
                 for row in data.get(subform, []):
                     row["unique_id"] = str(uuid.uuid4())
-            batch.append(dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=uuid.uuid4().hex[:7],
-                              case_id_display=uuid.uuid4().hex[:7], data=data,
+            batch.append(dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=format(index, "07x"),
+                              case_id_display=format(index, "07x"), data=data,
                               last_updated_at=now - timedelta(seconds=index)))
             if len(batch) == 5000:
                 db.case.insert_many(batch)

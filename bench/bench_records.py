@@ -61,7 +61,7 @@ def main() -> None:
         batch = []
         for index in range(args.cases - len(documents)):
             data = case_data(rng)
-            batch.append(dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=uuid.uuid4().hex[:7],
+            batch.append(dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=format(index, "07x"),
                               data=data, last_updated_at=now - timedelta(seconds=index),
                               _search=[f"name_first:{data['name_first'].lower()}"]))
             if len(batch) == 5000:
