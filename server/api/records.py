@@ -75,6 +75,13 @@ def _list(record_type: RecordType, base_filter: dict | None = None):
                     total=total, page=query.page, per_page=query.per_page)
 
 
+def _set_state(record_type: RecordType, record_id: str, enabled: bool):
+    actor = _actor()
+    record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), enabled,
+                                      _if_match(), actor)
+    return _one(record, record_type, actor, "enable" if enabled else "disable")
+
+
 def record_blueprint(record_type: RecordType) -> Blueprint:
     """Build the routes of one record type."""
     blp = Blueprint(record_type.route, __name__, description=f"{record_type.name} records.")
@@ -111,19 +118,13 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
 
         def delete(self, record_id):
             """Disable a record: its data stay, and enabling brings it back."""
-            actor = _actor()
-            record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), False,
-                                              _if_match(), actor)
-            return _one(record, record_type, actor, "disable")
+            return _set_state(record_type, record_id, enabled=False)
 
     @blp.route(f"{base}/<record_id>/enable")
     class Enable(MethodView):
         def post(self, record_id):
             """Enable a disabled record."""
-            actor = _actor()
-            record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), True,
-                                              _if_match(), actor)
-            return _one(record, record_type, actor, "enable")
+            return _set_state(record_type, record_id, enabled=True)
 
     @blp.route(f"{base}/<record_id>/assign")
     class Assign(MethodView):

@@ -57,7 +57,7 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
     """Queue an export after checking the permission, the filters and the choice of forms."""
     record_type = RECORD_TYPES[params["record_type"]]
     fmt = params["format"]
-    filters = {name: [str(value)] for name, value in (params.get("filters") or {}).items()}
+    filters = {name: [_filter_text(name, value)] for name, value in (params.get("filters") or {}).items()}
     records.build_query(config, record_type, filters, settings.max_per_page, actor, action=FORMATS[fmt])
     _check_choice(config, record_type, actor, params)
     locale = params.get("locale") or settings.default_language
@@ -72,6 +72,17 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
            "expires_at": actor.now + settings.ttl}
     store.insert_job(db, job)
     return job
+
+
+def _filter_text(name: str, value: Any) -> str:
+    """A filter value as the list grammar writes it: "a", "a,b" for a list, "a..b" for a range."""
+    scalar = (str, int, float, bool)
+    if isinstance(value, list) and value and all(isinstance(v, scalar) for v in value):
+        return ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
+    if isinstance(value, scalar):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    raise Unprocessable(code="BODY_INVALID", details=[
+        Detail(f"/filters/{name}", "type", _l("Must be a value, a list of values, or a range such as 10..15."))])
 
 
 def _check_choice(config: Configuration, record_type, actor: records.Actor, params: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from server.errors import Detail, NotFound
+from server.errors import Detail, NotFound, Unprocessable
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,6 @@ def parse_record_id(value: str, record_type: RecordType) -> str:
 
 def check_client_id(value: object) -> str:
     """Validate a client-supplied record id (offline tablets): a uuid."""
-    from server.errors import Unprocessable
-
     if not isinstance(value, str) or not _UUID.match(value.lower()):
         raise Unprocessable(_l("The record id must be a UUID."), code="RECORD_INVALID",
                             details=[Detail("/id", "format", _l("Must be a UUID such as %(example)s."),

@@ -240,3 +240,24 @@ def test_exports_are_audited(app, client):
     job, _ = export(client, app)
     actions = [e["action"] for e in client.get(f"/api/v1/audit_logs?record_id={job['id']}").get_json()["data"]]
     assert actions == ["export_download", "export"]
+
+
+def test_filters_take_lists_and_ranges(app, client):
+    for age in (3, 9, 15):
+        client.post("/api/v1/cases", json={"data": {"name": f"Age {age}", "age": age, "sex": "female"}})
+    job, _ = export(client, app, filters={"sex": ["female", "male"]}, format="json")
+    assert job["total"] == 3 and job["filters"] == {"sex": "female,male"}
+    refused = client.post("/api/v1/exports", json={"data": {"record_type": "case", "filters": {"sex": {"$ne": 1}}}})
+    assert refused.status_code == 422
+
+
+def test_tick_boxes_are_a_localized_yes_or_no(app, client):
+    client.post("/api/v1/forms/basic_identity/fields", json={"data": {
+        "name": "estimated", "type": "tick_box", "display_name_i18n": {"en": "Estimated", "fr": "Estimé"}}})
+    client.post("/api/v1/metadata/publish", json={})
+    client.post("/api/v1/cases", json={"data": {"name": "A", "estimated": True}})
+    client.post("/api/v1/cases", json={"data": {"name": "B", "estimated": False}})
+    _, response = export(client, app, locale="fr")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    column = rows(sheet)[0].index("Estimé")
+    assert sorted(row[column] for row in rows(sheet)[1:]) == ["Non", "Oui"]
