@@ -296,13 +296,68 @@ def translations_extract() -> None:
 @translations.command("update")
 def translations_update() -> None:
     """Merge messages.pot into every language's messages.po (new messages arrive untranslated)."""
-    _pybabel("update", "-i", "{translations}/messages.pot", "-d", "{translations}", "--no-location", "-w", "100")
+    _pybabel("update", "-i", "{translations}/messages.pot", "-d", "{translations}", "-w", "100")
 
 
 @translations.command("compile")
 def translations_compile() -> None:
     """Compile the .po catalogs into the .mo files the server reads (commit them too)."""
     _pybabel("compile", "-d", "{translations}", "--statistics")
+
+
+@translations.command("coverage")
+@click.option("--locale", default=None, help="One language (default: every configured language).")
+@with_appcontext
+def translations_coverage(locale: str | None) -> None:
+    """How much of the draft configuration is translated, per language and per form."""
+    from server.metadata.translations import coverage
+
+    languages = _languages()
+    report = coverage(drafts.draft_configuration(get_db()), (locale,) if locale else languages.languages,
+                      languages.default)
+    for language, figures in report.items():
+        click.echo(f"{language}: {figures['percent']}% ({figures['translated']}/{figures['total']} labels)")
+        for document in figures["documents"]:
+            if document["missing"]:
+                click.echo(f"  {document['kind']} {document['unique_id']}: {document['percent']}% "
+                           f"({len(document['missing'])} missing)")
+
+
+@translations.command("download")
+@click.option("--locale", required=True, help="The language to translate into.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+@with_appcontext
+def translations_download(locale: str, out_path: str) -> None:
+    """Write the translators' spreadsheet of the draft for one language."""
+    from server.export.translation_workbook import write_translation_workbook
+    from server.metadata.translations import translation_rows
+
+    default = _languages().default
+    data = write_translation_workbook(translation_rows(drafts.draft_configuration(get_db()), locale, default),
+                                      locale, default)
+    Path(out_path).write_bytes(data)
+    click.echo(f"Wrote {out_path}.")
+
+
+@translations.command("upload")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--locale", required=True, help="The language of the filled column.")
+@with_appcontext
+def translations_upload(path: str, locale: str) -> None:
+    """Apply a filled spreadsheet to the draft (every row or none), then list what changed."""
+    from server.export.translation_workbook import read_translation_workbook
+    from server.metadata.translations import import_translations
+
+    try:
+        changes = import_translations(get_db(), read_translation_workbook(Path(path).read_bytes()), locale,
+                                      _languages(), SYSTEM_USER, datetime.now(timezone.utc))
+    except AbriError as error:
+        _fail(error)
+    for change in changes:
+        where = "/".join(part for part in (change["field"], change["option"], change["property"]) if part)
+        click.echo(f"{change['row']}: {change['kind']} {change['document']} {where}: "
+                   f"{change['from']!r} -> {change['to']!r}")
+    click.echo(f"{len(changes)} texts changed in the draft; publish to make them visible.")
 
 
 @cli.group("metadata")

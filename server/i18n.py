@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
+from babel import Locale, UnknownLocaleError
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 
@@ -43,8 +44,22 @@ def select_locale() -> str:
             principal = g.get("principal")
             locale = (getattr(principal, "locale", None) or
                       request.accept_languages.best_match(known_locales()) or current_app.config["DEFAULT_LOCALE"])
-        g.abri_locale = locale
+        g.abri_locale = locale if _babel_knows(locale) else current_app.config["DEFAULT_LOCALE"]
     return g.abri_locale
+
+
+def message_locale(locale: str, default: str) -> str:
+    """The language for messages: `locale` when Babel can format it, else `default`."""
+    return locale if _babel_knows(locale) else default
+
+
+def _babel_knows(locale: str) -> bool:
+    """Labels may be in any configured language (fon, ...); messages need one Babel can format."""
+    try:
+        Locale.parse(locale)
+        return True
+    except (UnknownLocaleError, ValueError):
+        return False
 
 
 def init_i18n(app: Flask) -> None:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from server.errors import BadRequest, Detail, Unprocessable
 
 MAX_DEPTH = 32
+UPLOAD_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
 
 
 def _walk_keys(value, path: str, depth: int):
@@ -35,6 +36,8 @@ def _walk_keys(value, path: str, depth: int):
 def check_json_body() -> None:
     """Refuse malformed JSON, operator-like keys and deep nesting before any view runs."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.content_length and not request.data:
+        return
+    if request.mimetype in UPLOAD_TYPES:  # files (translation spreadsheets) are checked by their reader
         return
     if not request.is_json:
         raise BadRequest(_l("Send the body as JSON (Content-Type: application/json)."), code="CONTENT_TYPE")

@@ -1,15 +1,16 @@
 """Configuration versions: the draft's status, publish, history, diff, restore."""
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import PageArgs, actor, db, envelope, languages, page_size, published
-from server.auth import require_permission
+from server.auth import require_any_permission, require_permission
 from server.auth.audit import log_event
-from server.metadata import draft as drafts, versions
+from server.export.translation_workbook import read_translation_workbook, write_translation_workbook
+from server.metadata import draft as drafts, translations, versions
 from server.records import service as record_service
 
 blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")
@@ -94,3 +95,48 @@ class Restore(MethodView):
         log_event(db(), action="metadata_restore", user_name=user, at=now, address=request.remote_addr,
                   detail=f"version {number} as {result['version']['version']}")
         return envelope(result["version"], status=201, warnings=result["warnings"])
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TRANSLATE = ("metadata", "manage_translations")
+
+
+class CoverageArgs(Schema):
+    locale = fields.String(validate=validate.Length(max=10))
+
+
+class LocaleArgs(Schema):
+    locale = fields.String(required=True, validate=validate.Length(max=10))
+
+
+@blp.route("/metadata/translations/coverage")
+class TranslationCoverage(MethodView):
+    @require_any_permission(PERMISSION, TRANSLATE)
+    @blp.arguments(CoverageArgs, location="query")
+    def get(self, args):
+        """Translated labels per language and per document (of the draft), with the missing ones."""
+        config = drafts.draft_configuration(db())
+        chosen = (args["locale"],) if args.get("locale") else languages().languages
+        return envelope(translations.coverage(config, chosen, languages().default))
+
+
+@blp.route("/metadata/translations.xlsx")
+class TranslationSheet(MethodView):
+    @require_any_permission(PERMISSION, TRANSLATE)
+    @blp.arguments(LocaleArgs, location="query")
+    def get(self, args):
+        """The translators' spreadsheet of the draft for one language."""
+        data = write_translation_workbook(
+            translations.translation_rows(drafts.draft_configuration(db()), args["locale"], languages().default),
+            args["locale"], languages().default)
+        return Response(data, mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="translations-{args["locale"]}.xlsx"'})
+
+    @require_any_permission(PERMISSION, TRANSLATE)
+    @blp.arguments(LocaleArgs, location="query")
+    def post(self, args):
+        """Upload the filled spreadsheet (the xlsx file as the body): the draft's texts in that language change."""
+        user, now = actor()
+        changes = translations.import_translations(db(), read_translation_workbook(request.get_data()),
+                                                   args["locale"], languages(), user, now)
+        return envelope(changes, total=len(changes))

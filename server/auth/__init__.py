@@ -69,6 +69,17 @@ def require_permission(resource: str, action: str) -> Callable:
     return decorate
 
 
+def require_any_permission(*pairs: tuple[str, str]) -> Callable:
+    """Refuse the view unless the request may do one of the (resource, action) pairs."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            check_any_permission(*pairs)
+            return view(*args, **kwargs)
+        return guarded
+    return decorate
+
+
 def _token_from_request() -> tuple[str | None, bool]:
     """Return (token, from_cookie)."""
     header = request.headers.get("Authorization")
@@ -125,4 +136,4 @@ def init_auth(app: Flask) -> None:
 
 
 __all__ = ["Principal", "check_any_permission", "check_permission", "current_principal", "current_user_name",
-           "require_permission"]
+           "require_any_permission", "require_permission"]

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.errors import AbriError, Detail, NotFound, Unprocessable, render_message
 from server.export import encryption
+from server.i18n import message_locale
 from server.export.layout import build_layout
 from server.export.rows import RowBuilder
 from server.export.writers import write_csv_zip, write_json, write_xlsx
@@ -144,7 +145,8 @@ def run_job(db: Database, job: dict[str, Any], config: Configuration, principal,
             worker: str | None, progress_callback=None) -> None:
     """Write the job's file and store it; the job ends complete or failed, never stuck."""
     try:
-        with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, force_locale(job["locale"]):
+        with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, \
+                force_locale(message_locale(job["locale"], settings.default_language)):
             path, name = _write_file(db, job, config, principal, settings, worker, folder, progress_callback)
             size = store.store_file(db, job["_id"], path)
         finished = datetime.now(timezone.utc)

@@ -115,6 +115,10 @@ TABLE: list[Route] = [
     Route("GET", "/api/v1/metadata/versions/<number>", any_of=(MANAGE, TRANSLATE)),
     Route("GET", "/api/v1/metadata/versions/<a>/diff/<b>", any_of=(MANAGE, TRANSLATE)),
     Route("POST", "/api/v1/metadata/versions/<number>/restore", needs=(MANAGE,), body={}),
+    Route("GET", "/api/v1/metadata/translations/coverage", any_of=(MANAGE, TRANSLATE)),
+    Route("GET", "/api/v1/metadata/translations.xlsx", any_of=(MANAGE, TRANSLATE), extra={"query": "?locale=fr"}),
+    Route("POST", "/api/v1/metadata/translations.xlsx", any_of=(MANAGE, TRANSLATE), body={"data": {}},
+          extra={"query": "?locale=fr"}),
     *record_routes("case", "cases"),
     Route("GET", "/api/v1/cases/<record_id>/incidents", needs=(("case", "read"), ("incident", "read")), record="case"),
     Route("POST", "/api/v1/cases/<record_id>/incidents", needs=(("case", "read"), ("incident", "create")),
@@ -210,7 +214,7 @@ def _url(route: Route, record_id: str | None, case_id: str | None) -> str:
     url = route.rule
     for name, value in values.items():
         url = url.replace(f"<{name}>", str(value))
-    return url
+    return url + route.extra.get("query", "")
 
 
 CASES = [(route, role, scope) for route in TABLE if not route.skip for role in ROLES
