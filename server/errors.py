@@ -21,7 +21,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, has_app_context, jsonify
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -42,14 +43,21 @@ class Detail:
 
 
 def render_message(template: Any, params: dict[str, Any] | None = None) -> str:
-    """Localize a lazy message template and fill its placeholders."""
+    """Localize a lazy message template and fill its placeholders (numbers formatted for the language)."""
     text = str(template)
     if params:
         try:
-            return text % params
+            return text % {name: _localized(value) for name, value in params.items()}
         except (KeyError, TypeError, ValueError):
             log.warning("message %r does not fit its parameters %r", text, params)
     return text
+
+
+def _localized(value: Any) -> Any:
+    """Numbers as the message's language writes them (12 500 in French, 12,500 in English)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and has_app_context():
+        return format_decimal(value)
+    return value
 
 
 class AbriError(Exception):

@@ -40,3 +40,14 @@ def test_the_compiled_catalog_matches_the_po_file():
     po = {m.id: m.string for m in catalog("fr/LC_MESSAGES/messages.po")}
     mo = {m.id: m.string for m in catalog("fr/LC_MESSAGES/messages.mo", read_mo)}
     assert mo == po, "run: abri translations compile"
+
+
+def test_numbers_in_messages_are_written_the_french_way(app):
+    from flask_babel import force_locale
+
+    from server.errors import render_message
+
+    with app.test_request_context(), force_locale("fr"):
+        assert render_message("Doit être au plus %(limit)s.", {"limit": 12500}) == "Doit être au plus 12\u202f500."
+    with app.test_request_context(), force_locale("en"):
+        assert render_message("At most %(limit)s.", {"limit": 12500}) == "At most 12,500."

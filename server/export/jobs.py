@@ -193,7 +193,7 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     description = _description(job, config, total)
     stream = store.stream_records(db, record_type.name, query.filter)
     if job["format"] == "xlsx":
-        write_xlsx(path, sheets, builder, stream, description, labels["about"], progress)
+        write_xlsx(path, sheets, builder, stream, description, labels["about"], progress, job["locale"])
     elif job["format"] == "csv":
         write_csv_zip(path, sheets, builder, stream, description, labels["about"], progress)
     else:

@@ -26,13 +26,18 @@ XLSX_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_
 _MIN_WIDTH, _MAX_WIDTH = 8, 50
 
 
+# Date formats by language (real Excel dates either way; only their display differs).
+DATE_FORMATS = {"fr": ("dd/mm/yyyy", "dd/mm/yyyy hh:mm"), "en": ("yyyy-mm-dd", "yyyy-mm-dd hh:mm")}
+
+
 def write_xlsx(path: str, sheets: list[Sheet], builder: RowBuilder, records: Iterable[dict], description: list[tuple[str, Any]],
-               description_title: str, progress: Progress) -> int:
+               description_title: str, progress: Progress, locale: str = "en") -> int:
     """Write the workbook; return the number of records."""
     workbook = xlsxwriter.Workbook(path, XLSX_OPTIONS)
     header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top"})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    datetime_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    day, minute = DATE_FORMATS.get(locale.split("_")[0], DATE_FORMATS["en"])
+    date_format = workbook.add_format({"num_format": day})
+    datetime_format = workbook.add_format({"num_format": minute})
     taken: set[str] = set()
     worksheets, next_row, widths = [], [], []
     for sheet in sheets:
