@@ -17,6 +17,7 @@ class AbriFlask(Flask):
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build an Abri app; `config` overrides the defaults and the ABRI_* environment."""
+    from server.admin import init_admin
     from server.api import init_api
     from server.auth import init_auth
     from server.errors import init_errors
@@ -29,5 +30,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_storage(app)
     init_auth(app)
     init_api(app)
+    init_admin(app)
     init_errors(app)
     return app

@@ -42,7 +42,7 @@ def select_locale() -> str:
         locale = request.args.get("locale")
         if locale not in known_locales():
             principal = g.get("principal")
-            locale = (getattr(principal, "locale", None) or
+            locale = (getattr(principal, "locale", None) or request.cookies.get("abri_ui_locale") or
                       request.accept_languages.best_match(known_locales()) or current_app.config["DEFAULT_LOCALE"])
         g.abri_locale = locale if _babel_knows(locale) else current_app.config["DEFAULT_LOCALE"]
     return g.abri_locale

@@ -90,6 +90,11 @@ class Sessions(MethodView):
 
 @blp.route("/sessions/current")
 class CurrentSession(MethodView):
+    def get(self):
+        """The CSRF token of the current session (for a page opened after logging in)."""
+        entry = tokens.resolve_token(db(), g.token, actor()[1])
+        return envelope({"user_name": current_principal().user_name, "csrf_token": entry.get("csrf")})
+
     def delete(self):
         """Log out of the admin UI."""
         _logout("logout")

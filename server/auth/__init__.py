@@ -24,6 +24,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SYSTEM_USER = "system"
 # Endpoints anyone may call: logging in, and the API description.
 PUBLIC_ENDPOINTS = frozenset({"auth.Tokens", "auth.Sessions", "api-docs.openapi_json"})
+# The admin UI's pages and static files: shells without data, whose scripts call the API.
+PUBLIC_PREFIXES = ("admin.",)
 
 
 def current_principal() -> Principal | None:
@@ -98,6 +100,8 @@ def load_principal() -> None:
     from server.storage import auth as store, get_db
 
     g.principal = None
+    if (request.endpoint or "").startswith(PUBLIC_PREFIXES):
+        return  # the UI's shells: no data, no need to look at the session
     token, from_cookie = _token_from_request()
     if token:
         now = datetime.now(timezone.utc)
@@ -115,7 +119,9 @@ def load_principal() -> None:
         role = g.abri_config.roles.get(user.get("role") or "")
         g.principal = principal_from_role(user, role)
         g.token = token
-    if g.principal is None and request.endpoint not in PUBLIC_ENDPOINTS and request.endpoint is not None:
+    endpoint = request.endpoint
+    if g.principal is None and endpoint is not None and endpoint not in PUBLIC_ENDPOINTS \
+            and not endpoint.startswith(PUBLIC_PREFIXES):
         raise Unauthorized()
 
 

@@ -1,0 +1,79 @@
+"""The admin web UI at /admin: page shells (no data) whose scripts use the JSON API.
+
+The pages carry no record or configuration data, so they are served to anyone; everything they
+show comes from the API with the session cookie (and its CSRF token for writes), under the same
+permission checks as any other client. No front-end build step: plain templates and scripts.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from server.config import PROJECT_ROOT
+
+UI = PROJECT_ROOT / "admin_ui"
+LOCALE_COOKIE = "abri_ui_locale"
+bp = Blueprint("admin", __name__, template_folder=str(UI / "templates"), static_folder=str(UI / "static"),
+               static_url_path="/static")
+
+# Texts the scripts show, translated on the server and handed to them as JSON.
+SCRIPT_TEXTS = {
+    "saved": _l("Saved."), "published": _l("Published version %(version)s."), "restored": _l("Restored as version %(version)s."),
+    "confirm_delete": _l("Remove the field %(name)s? Data already stored under it stay in the records."),
+    "confirm_restore": _l("Publish version %(version)s again as a new version?"),
+    "no_changes": _l("The draft has no changes."), "errors": _l("Errors (publishing is blocked)"),
+    "warnings": _l("Warnings"), "move_up": _l("Move up"), "move_down": _l("Move down"), "edit": _l("Edit"),
+    "remove": _l("Remove"), "restore": _l("Restore"), "added": _l("added"), "removed": _l("removed"),
+    "changed": _l("changed"), "fields_added": _l("Fields added"), "fields_removed": _l("Fields removed"),
+    "fields_changed": _l("Fields changed"), "reordered": _l("Fields reordered"), "required": _l("required"),
+    "session_ended": _l("Your session has ended. Log in again."), "version": _l("Version"),
+    "by": _l("by"), "no_options": _l("(no options)"), "drag_hint": _l("Drag a field, or use its arrow buttons, to reorder."),
+    "subform": _l("subform"), "revision": _l("draft revision %(revision)s"), "fields_count": _l("%(count)s fields"), "add_field": _l("Add a field"),
+    "edit_field": _l("Edit the field %(name)s"), "add_button": _l("Add the field"), "save_button": _l("Save the field"),
+    "bad_expression": _l("Not valid JSON: write the expression like {\"eq\": {\"sex\": \"female\"}}."),
+}
+
+
+def _page(template: str, **context):
+    texts = {key: str(value) for key, value in SCRIPT_TEXTS.items()}
+    response = make_response(render_template(template, texts=texts, ui_locale=str(get_locale()), **context))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                                   "script-src 'self'; frame-ancestors 'none'")
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+@bp.route("/")
+def dashboard():
+    return _page("dashboard.html")
+
+
+@bp.route("/login")
+def login():
+    return _page("login.html")
+
+
+@bp.route("/forms")
+def forms():
+    return _page("forms.html")
+
+
+@bp.route("/forms/<unique_id>")
+def form(unique_id: str):
+    return _page("form.html", form_id=unique_id)
+
+
+@bp.route("/language/<code>")
+def language(code: str):
+    """Switch the interface language (kept in a cookie)."""
+    response = redirect(request.args.get("next") or url_for("admin.dashboard"))
+    if code in ("en", "fr"):
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Strict", httponly=True)
+    return response
+
+
+def init_admin(app: Flask) -> None:
+    """Serve the admin UI at /admin."""
+    app.register_blueprint(bp, url_prefix="/admin")

@@ -1,0 +1,167 @@
+"""The admin UI in a real browser (Debian's chromium driven by Playwright).
+
+An administrator logs in, adds a select field with a French label to a case form, reorders it,
+sees a bad expression refused next to the field, publishes, checks the API, and restores the
+previous version. Screenshots of the main pages are taken and must not be blank; set
+ABRI_SCREENSHOTS=docs/screenshots to refresh the ones in the repository.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from server.auth import accounts
+from server.config import PROJECT_ROOT
+from server.metadata.bootstrap import bootstrap_configuration
+from server.metadata.versions import LanguageSettings, published_configuration
+from server.storage import get_db
+from tests.conftest import make_app
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "admin ui password"
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """Abri with the shipped configuration behind a real HTTP server (waitress) on a free port."""
+    from waitress import create_server
+
+    app = make_app("mongomock://")
+    with app.app_context():
+        bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("en", "fr"), "en"))
+        accounts.create_user(get_db(), published_configuration(get_db()), {
+            "user_name": "admin", "password": PASSWORD, "role_unique_id": "role-system-administrator"},
+            datetime.now(timezone.utc))
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+
+
+def screenshot(page, tmp_path: Path, name: str) -> None:
+    """Take a full-page screenshot and check that it shows something."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 15_000, f"{name}.png looks blank"
+    target = os.environ.get("ABRI_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
+
+
+def api_get(base: str, path: str) -> dict:
+    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
+        {"user_name": "admin", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
+    token = json.loads(urllib.request.urlopen(request).read())["data"]["token"]
+    authorized = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    return json.loads(urllib.request.urlopen(authorized).read())
+
+
+def log_in(page, base: str) -> None:
+    page.goto(base + "/admin/")
+    page.wait_for_url("**/admin/login**")
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/admin/")
+    playwright_api.expect(page.locator("#published-version")).to_have_text("1")
+
+
+def case_field_names(base: str) -> list[str]:
+    forms = api_get(base, "/api/v1/forms?record_type=case&locale=fr")["data"]
+    identity = next(form for form in forms if form["unique_id"] == "basic_identity")
+    return [(field["name"], field["display_name"]) for field in identity["fields"]]
+
+
+def test_an_administrator_adapts_a_form_publishes_and_rolls_back(page, live_server, tmp_path):
+    expect = playwright_api.expect
+    log_in(page, live_server)
+    screenshot(page, tmp_path, "dashboard")
+
+    page.get_by_role("link", name="Forms", exact=True).click()
+    expect(page.get_by_role("link", name="Basic identity")).to_be_visible()
+    screenshot(page, tmp_path, "forms")
+    page.get_by_role("link", name="Basic identity").click()
+    expect(page.locator("#fields li").first).to_be_visible()
+    fields_before = page.locator("#fields li").count()
+
+    page.get_by_label("Type", exact=True).select_option("select_box")
+    page.get_by_label("Field name (a-z, 0-9, _)").fill("second_nationality")
+    page.get_by_label("Label (English)", exact=True).fill("Second nationality")
+    page.get_by_label("Label (French)", exact=True).fill("Seconde nationalité")
+    page.get_by_label("Options from the lookup").select_option("lookup-nationality")
+    page.get_by_role("button", name="Add the field").click()
+    expect(page.locator("#fields li")).to_have_count(fields_before + 1)
+    expect(page.locator("#fields li").last).to_have_attribute("data-name", "second_nationality")
+
+    page.get_by_role("button", name="Move up second_nationality").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#fields li").nth(fields_before - 1)).to_have_attribute("data-name", "second_nationality")
+    screenshot(page, tmp_path, "form")
+
+    page.get_by_role("button", name="Edit second_nationality").click()
+    page.get_by_label("Show only when").fill('{"like": {"sex": "female"}}')
+    page.get_by_role("button", name="Save the field").click()
+    error = page.locator('[data-error-for="display_conditions"]')
+    expect(error).to_contain_text("unknown operator")
+    expect(page.get_by_label("Show only when")).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Cancel").click()
+
+    page.get_by_role("link", name="Versions").click()
+    expect(page.locator("#draft-changes")).to_contain_text("basic_identity")
+    expect(page.locator("#draft-changes")).to_contain_text("second_nationality")
+    page.get_by_label("What this version changes").fill("Second nationality")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator("#published-version")).to_have_text("2")
+
+    names = case_field_names(live_server)
+    assert names[-2] == ("second_nationality", "Seconde nationalité")
+
+    page.get_by_role("button", name="Restore Version 1").click()
+    expect(page.locator("#published-version")).to_have_text("3")
+    screenshot(page, tmp_path, "versions")
+    assert "second_nationality" not in [name for name, _ in case_field_names(live_server)]
+
+
+def test_the_interface_speaks_french(page, live_server, tmp_path):
+    page.goto(live_server + "/admin/login")
+    page.get_by_role("link", name="Français").click()
+    playwright_api.expect(page.get_by_label("Mot de passe")).to_be_visible()
+    page.get_by_label("Nom d'utilisateur").fill("admin")
+    page.get_by_label("Mot de passe").fill("wrong password")
+    page.get_by_role("button", name="Se connecter").click()
+    playwright_api.expect(page.locator('[data-error-for="_form"]')).to_contain_text(
+        "Le nom d'utilisateur ou le mot de passe est incorrect.")
+    screenshot(page, tmp_path, "login-fr")
