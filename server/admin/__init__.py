@@ -68,7 +68,10 @@ def form(unique_id: str):
 @bp.route("/language/<code>")
 def language(code: str):
     """Switch the interface language (kept in a cookie)."""
-    response = redirect(request.args.get("next") or url_for("admin.dashboard"))
+    target = request.args.get("next", "")
+    if not target.startswith("/admin") or target.startswith("//"):  # never an open redirect
+        target = url_for("admin.dashboard")
+    response = redirect(target)
     if code in ("en", "fr"):
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Strict", httponly=True)
     return response
