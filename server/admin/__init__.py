@@ -29,6 +29,9 @@ SCRIPT_TEXTS = {
     "fields_changed": _l("Fields changed"), "reordered": _l("Fields reordered"), "required": _l("required"),
     "session_ended": _l("Your session has ended. Log in again."), "version": _l("Version"),
     "by": _l("by"), "no_options": _l("(no options)"), "drag_hint": _l("Drag a field, or use its arrow buttons, to reorder."),
+    "locked": _l("Locked: values can be translated, not added or removed."), "disabled": _l("Disabled"),
+    "download": _l("Download"), "status_queued": _l("queued"), "status_running": _l("running"),
+    "status_complete": _l("complete"), "status_failed": _l("failed"),
     "subform": _l("subform"), "revision": _l("draft revision %(revision)s"), "fields_count": _l("%(count)s fields"), "add_field": _l("Add a field"),
     "edit_field": _l("Edit the field %(name)s"), "add_button": _l("Add the field"), "save_button": _l("Save the field"),
     "bad_expression": _l("Not valid JSON: write the expression like {\"eq\": {\"sex\": \"female\"}}."),
@@ -63,6 +66,16 @@ def forms():
 @bp.route("/forms/<unique_id>")
 def form(unique_id: str):
     return _page("form.html", form_id=unique_id)
+
+
+@bp.route("/lookups")
+def lookups():
+    return _page("lookups.html")
+
+
+@bp.route("/exports")
+def exports():
+    return _page("exports.html")
 
 
 @bp.route("/language/<code>")

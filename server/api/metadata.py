@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import PageArgs, actor, db, envelope, languages, page_size, published
+from server.api.common import PageArgs, actor, db, envelope, languages, page_size
 from server.auth import require_any_permission, require_permission
 from server.auth.audit import log_event
 from server.export.translation_workbook import read_translation_workbook, write_translation_workbook

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import conditional, db, envelope, published
+from server.api.common import conditional, envelope, published
 from server.auth import current_principal
 from server.metadata.record_schema import record_schema
 

@@ -1,7 +1,7 @@
 """Edits of one document, as functions from the old body to the new one (see draft.modify_document)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 

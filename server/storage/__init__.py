@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from server.storage.client import connect, Database  # noqa: F401  (re-exported)
-from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401
+from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401  (re-exported)
 
 
 def init_storage(app: Flask) -> None:
@@ -33,3 +33,6 @@ def get_db() -> Database:
 def get_client(app: Flask):
     """Return the app's MongoDB client (to close it when a command ends)."""
     return app.extensions["abri_db"].client
+
+
+__all__ = ["Database", "DuplicateKey", "StorageUnavailable", "connect", "get_client", "get_db", "init_storage"]

@@ -19,6 +19,7 @@ import pytest
 
 from server.auth import accounts
 from server.config import PROJECT_ROOT
+from server.export.worker import start_workers
 from server.metadata.bootstrap import bootstrap_configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.storage import get_db
@@ -43,7 +44,9 @@ def live_server():
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    workers = start_workers(app, 1)
     yield f"http://127.0.0.1:{server.effective_port}"
+    workers.set()
     server.close()
 
 
@@ -165,3 +168,28 @@ def test_the_interface_speaks_french(page, live_server, tmp_path):
     playwright_api.expect(page.locator('[data-error-for="_form"]')).to_contain_text(
         "Le nom d'utilisateur ou le mot de passe est incorrect.")
     screenshot(page, tmp_path, "login-fr")
+
+
+def test_lookup_values_are_translated_and_exports_downloaded(page, live_server, tmp_path):
+    expect = playwright_api.expect
+    log_in(page, live_server)
+    page.get_by_role("link", name="Lookups").click()
+    page.get_by_label("Lookup", exact=True).select_option("lookup-risk-level")
+    expect(page.get_by_label("high fr")).to_have_value("Élevé")
+    page.get_by_label("high fr").fill("Très élevé")
+    page.get_by_role("button", name="Save the translations").click()
+    expect(page.locator("#flash")).to_have_text("Saved.")
+    page.get_by_label("Id", exact=True).fill("very high")
+    page.get_by_label("Label (English)", exact=True).fill("Very high")
+    page.get_by_role("button", name="Add the value").click()
+    expect(page.locator('#new-value-form [data-error-for="id"]')).to_contain_text("pattern")
+    screenshot(page, tmp_path, "lookups")
+
+    page.get_by_role("link", name="Exports").click()
+    page.get_by_label("Record type").select_option("case")
+    page.get_by_role("button", name="Start the export").click()
+    expect(page.get_by_role("link", name="Download")).to_be_visible(timeout=15_000)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    screenshot(page, tmp_path, "exports")
