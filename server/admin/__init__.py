@@ -32,6 +32,11 @@ SCRIPT_TEXTS = {
     "locked": _l("Locked: values can be translated, not added or removed."), "disabled": _l("Disabled"),
     "download": _l("Download"), "status_queued": _l("queued"), "status_running": _l("running"),
     "status_complete": _l("complete"), "status_failed": _l("failed"),
+    "forms": _l("Forms"), "lookups": _l("Lookups"),
+    "coverage": _l("%(language)s: %(percent)s%% of this document translated (%(overall)s%% overall)"),
+    "uploaded": _l("%(count)s texts changed in the draft."),
+    "user_disabled": _l("disabled"), "user_active": _l("active"), "enable": _l("Enable"), "disable": _l("Disable"),
+    "reset_password": _l("Reset the password"), "new_password_for": _l("New password for %(user)s (at least 10 characters):"),
     "subform": _l("subform"), "revision": _l("draft revision %(revision)s"), "fields_count": _l("%(count)s fields"), "add_field": _l("Add a field"),
     "edit_field": _l("Edit the field %(name)s"), "add_button": _l("Add the field"), "save_button": _l("Save the field"),
     "bad_expression": _l("Not valid JSON: write the expression like {\"eq\": {\"sex\": \"female\"}}."),
@@ -71,6 +76,21 @@ def form(unique_id: str):
 @bp.route("/lookups")
 def lookups():
     return _page("lookups.html")
+
+
+@bp.route("/translations")
+def translations():
+    return _page("translations.html")
+
+
+@bp.route("/people")
+def people():
+    return _page("people.html")
+
+
+@bp.route("/roles")
+def roles():
+    return _page("roles.html")
 
 
 @bp.route("/exports")

@@ -195,3 +195,50 @@ def test_lookup_values_are_translated_and_exports_downloaded(page, live_server, 
         page.get_by_role("link", name="Download").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     screenshot(page, tmp_path, "exports")
+
+
+def test_translations_roles_and_users(page, live_server, tmp_path):
+    expect = playwright_api.expect
+    log_in(page, live_server)
+
+    page.get_by_role("link", name="Translations").click()
+    page.get_by_label("Form or lookup").select_option("forms/consent")
+    expect(page.locator("#t-coverage")).to_contain_text("fr: 100")
+    field = page.get_by_label("consent_source · display_name_i18n (fr)")
+    expect(field).to_have_value("Consentement donné par")
+    field.fill("")
+    page.get_by_role("button", name="Save the translations").click()
+    expect(page.locator("#t-coverage")).not_to_contain_text("fr: 100%")
+    expect(page.locator("tr.missing")).to_have_count(1)
+    screenshot(page, tmp_path, "translations")
+
+    page.get_by_role("link", name="Roles").click()
+    page.get_by_label("Role", exact=True).select_option("role-focal-point")
+    expect(page.get_by_label("case: read", exact=True)).to_be_checked()
+    page.get_by_label("case: view_history", exact=True).check()
+    page.get_by_label("services: r", exact=True).check()
+    page.get_by_role("button", name="Save the role (then publish)").click()
+    expect(page.locator("#flash")).to_have_text("Saved.")
+    screenshot(page, tmp_path, "roles")
+
+    page.get_by_role("link", name="Users", exact=True).click()
+    page.get_by_label("Id", exact=True).fill("gups-cotonou")
+    page.get_by_label("Code", exact=True).fill("COT")
+    page.get_by_label("Name (French)").fill("GUPS de Cotonou")
+    page.get_by_role("button", name="Create the agency").click()
+    expect(page.locator("#agencies")).to_contain_text("GUPS de Cotonou")
+    page.get_by_label("User name").fill("awa")
+    page.get_by_label("Full name").fill("Awa Dossou")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Role", exact=True).select_option("role-case-worker")
+    page.get_by_label("Agency").select_option("gups-cotonou")
+    page.get_by_role("button", name="Create the user").click()
+    expect(page.locator('#user-form [data-error-for="password"]')).to_contain_text("10")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_role("button", name="Create the user").click()
+    expect(page.locator('#users tr[data-user="awa"]')).to_contain_text("role-case-worker")
+    page.get_by_role("button", name="Disable awa").click()
+    expect(page.locator('#users tr[data-user="awa"]')).to_contain_text("disabled")
+    screenshot(page, tmp_path, "users")
+    role = api_get(live_server, "/api/v1/roles/role-focal-point?draft=true")["data"]
+    assert "view_history" in role["permissions"]["case"] and role["form_section_read_write"]["services"] == "r"
