@@ -102,6 +102,7 @@ function fieldFromForm() {
   field.min_value = type === "numeric_field" && value("f-min") !== "" ? Number(value("f-min")) : null;
   field.max_value = type === "numeric_field" && value("f-max") !== "" ? Number(value("f-max")) : null;
   field.date_include_time = type === "date_field" ? checked("f-time") : null;
+  field.subform_section_id = type === "subform" && value("f-subform") ? value("f-subform") : null;
   const condition = value("f-condition").trim();
   field.display_conditions = condition ? JSON.parse(condition) : null;
   return field;
@@ -143,7 +144,7 @@ function edit(field) {
   set("f-label-en", (field.display_name_i18n || {}).en); set("f-label-fr", (field.display_name_i18n || {}).fr);
   set("f-help-en", (field.help_text_i18n || {}).en); set("f-help-fr", (field.help_text_i18n || {}).fr);
   set("f-lookup", (field.option_strings_source || "").replace("lookup ", ""));
-  set("f-min", field.min_value); set("f-max", field.max_value);
+  set("f-min", field.min_value); set("f-max", field.max_value); set("f-subform", field.subform_section_id);
   set("f-condition", field.display_conditions ? JSON.stringify(field.display_conditions) : "");
   tick("f-multi", field.multi_select); tick("f-time", field.date_include_time); tick("f-required", field.required);
   tick("f-filterable", field.filterable); tick("f-searchable", field.searchable); tick("f-visible", field.visible !== false);
@@ -183,6 +184,12 @@ document.getElementById("names-form").addEventListener("submit", async (event) =
   } catch (error) { showErrors(event.target, error); }
 });
 
+async function loadSubforms() {
+  const nested = (await api("GET", "/api/v1/forms?draft=true&record_type=" + form.parent_form)).data.data.filter((f) => f.is_nested);
+  document.getElementById("f-subform").replaceChildren(el("option", {value: "", text: "—"}),
+    ...nested.map((f) => el("option", {value: f.unique_id, text: label(f.name_i18n) + " (" + f.unique_id + ")"})));
+}
+
 async function loadLookups() {
   const lookups = (await api("GET", "/api/v1/lookups?draft=true")).data.data;
   document.getElementById("f-lookup").replaceChildren(el("option", {value: "", text: T.no_options}),
@@ -204,4 +211,4 @@ async function renderPreview() {
 document.getElementById("preview-locale").addEventListener("change", renderPreview);
 
 showTypeOptions();
-Promise.all([load(), loadLookups()]).catch((error) => flash(String(error), "error"));
+Promise.all([load().then(loadSubforms), loadLookups()]).catch((error) => flash(String(error), "error"));

@@ -15,6 +15,7 @@ async function loadLookup() {
   const answer = await api("GET", "/api/v1/lookups/" + select.value + "?draft=true");
   lookup = answer.data.data; revision = answer.data.meta.revision;
   document.getElementById("lookup-locked").textContent = lookup.locked ? T.locked : "";
+  document.getElementById("lock-toggle").textContent = lookup.locked ? T.unlock : T.lock;
   document.querySelector("#values tbody").replaceChildren(...lookup.lookup_values_i18n.map((value) => el("tr", {"data-id": value.id},
     el("td", {}, el("code", {text: value.id})),
     el("td", {}, el("input", {"aria-label": value.id + " en", lang: "en", "data-lang": "en", value: value.display_text.en || ""})),
@@ -51,6 +52,26 @@ document.getElementById("new-value-form").addEventListener("submit", async (even
     await api("POST", "/api/v1/lookups/" + lookup.unique_id + "/values", {data: {id: value("v-id"), display_text: texts}}, ifMatch());
     event.target.reset(); clearErrors(event.target); flash(T.saved);
     await loadLookup();
+  } catch (error) { showErrors(event.target, error); }
+});
+
+document.getElementById("lock-toggle").addEventListener("click", async () => {
+  try {
+    const answer = await api("PATCH", "/api/v1/lookups/" + lookup.unique_id, {data: {locked: !lookup.locked}}, ifMatch());
+    revision = answer.data.meta.revision; await loadLookup(); flash(T.saved);
+  } catch (error) { flash(error.body ? error.body.error.details.map((d) => d.message).join(" ") || error.message : String(error), "error"); }
+});
+
+document.getElementById("new-lookup-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const value = (id) => document.getElementById(id).value.trim();
+  const names = {};
+  if (value("l-en")) names.en = value("l-en");
+  if (value("l-fr")) names.fr = value("l-fr");
+  try {
+    await api("POST", "/api/v1/lookups", {data: {unique_id: value("l-id"), name_i18n: names, lookup_values_i18n: []}});
+    history.replaceState(null, "", "?id=" + value("l-id"));
+    event.target.reset(); clearErrors(event.target); await loadList(); flash(T.saved);
   } catch (error) { showErrors(event.target, error); }
 });
 

@@ -242,3 +242,45 @@ def test_translations_roles_and_users(page, live_server, tmp_path):
     screenshot(page, tmp_path, "users")
     role = api_get(live_server, "/api/v1/roles/role-focal-point?draft=true")["data"]
     assert "view_history" in role["permissions"]["case"] and role["form_section_read_write"]["services"] == "r"
+
+
+def test_forms_subforms_and_lookups_are_created(page, live_server, tmp_path):
+    expect = playwright_api.expect
+    log_in(page, live_server)
+    page.get_by_role("link", name="Lookups").click()
+    page.get_by_label("Lookup id (lookup-...)").fill("lookup-school-level")
+    page.get_by_label("Name (English)").fill("School level")
+    page.get_by_label("Name (French)").fill("Niveau scolaire")
+    page.get_by_role("button", name="Create the lookup").click()
+    expect(page.get_by_label("Lookup", exact=True)).to_have_value("lookup-school-level")
+    page.get_by_label("Id", exact=True).fill("primary")
+    page.get_by_label("Label (English)", exact=True).fill("Primary")
+    page.get_by_label("Label (French)", exact=True).fill("Primaire")
+    page.get_by_role("button", name="Add the value").click()
+    expect(page.get_by_label("primary fr")).to_have_value("Primaire")
+    page.get_by_role("button", name="Lock").click()
+    expect(page.locator("#lookup-locked")).to_contain_text("Locked")
+
+    page.get_by_role("link", name="Forms", exact=True).click()
+    page.get_by_label("Form id (a-z, 0-9, _)").fill("siblings_section")
+    page.get_by_label("Name (English)").fill("Sibling")
+    page.get_by_label("Name (French)").fill("Frère ou sœur")
+    page.get_by_label("Subform (rows inside another form)").check()
+    page.get_by_role("button", name="Create the form").click()
+    page.wait_for_url("**/admin/forms/siblings_section")
+    page.get_by_label("Field name (a-z, 0-9, _)").fill("sibling_name")
+    page.get_by_label("Label (English)", exact=True).fill("Name")
+    page.get_by_label("Label (French)", exact=True).fill("Nom")
+    page.get_by_role("button", name="Add the field").click()
+    expect(page.locator("#fields li")).to_have_count(1)
+
+    page.goto(live_server + "/admin/forms/family_details")
+    page.get_by_label("Type", exact=True).select_option("subform")
+    page.get_by_label("Field name (a-z, 0-9, _)").fill("siblings")
+    page.get_by_label("Label (English)", exact=True).fill("Siblings")
+    page.get_by_label("Label (French)", exact=True).fill("Frères et sœurs")
+    page.get_by_label("Rows from the subform").select_option("siblings_section")
+    page.get_by_role("button", name="Add the field").click()
+    expect(page.locator('#fields li[data-name="siblings"]')).to_be_visible()
+    draft = api_get(live_server, "/api/v1/forms/family_details?draft=true")["data"]
+    assert draft["fields"][-1]["subform_section_id"] == "siblings_section"
