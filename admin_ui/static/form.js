@@ -105,6 +105,13 @@ function fieldFromForm() {
   field.subform_section_id = type === "subform" && value("f-subform") ? value("f-subform") : null;
   const condition = value("f-condition").trim();
   field.display_conditions = condition ? JSON.parse(condition) : null;
+  const calculation = value("f-calculation").trim();
+  field.calculation = type === "calculated" && calculation ? JSON.parse(calculation) : null;
+  field.location_admin_level = type === "location" && value("f-level") !== "" ? Number(value("f-level")) : null;
+  field.tally_i18n = type === "tally_field" ? value("f-tally").split("\n").filter((line) => line.trim()).map((line) => {
+    const [id, en, fr] = line.split("=").map((part) => (part || "").trim());
+    return {id: id, display_text: i18n(en || "", fr || "")};
+  }) : null;
   return field;
 }
 
@@ -118,8 +125,11 @@ fieldForm.addEventListener("submit", async (event) => {
   clearErrors(fieldForm);
   let field;
   try { field = fieldFromForm(); } catch (error) {
-    fieldForm.querySelector('[data-error-for="display_conditions"]').textContent = T.bad_expression;
-    document.getElementById("f-condition").setAttribute("aria-invalid", "true");
+    const broken = [["f-condition", "display_conditions"], ["f-calculation", "calculation"]].find(([id]) => {
+      try { JSON.parse(document.getElementById(id).value.trim() || "null"); return false; } catch (e) { return true; }
+    }) || ["f-condition", "display_conditions"];
+    fieldForm.querySelector('[data-error-for="' + broken[1] + '"]').textContent = T.bad_expression;
+    document.getElementById(broken[0]).setAttribute("aria-invalid", "true");
     return;
   }
   try {
@@ -145,6 +155,9 @@ function edit(field) {
   set("f-help-en", (field.help_text_i18n || {}).en); set("f-help-fr", (field.help_text_i18n || {}).fr);
   set("f-lookup", (field.option_strings_source || "").replace("lookup ", ""));
   set("f-min", field.min_value); set("f-max", field.max_value); set("f-subform", field.subform_section_id);
+  set("f-calculation", field.calculation ? JSON.stringify(field.calculation) : "");
+  set("f-level", field.location_admin_level);
+  set("f-tally", (field.tally_i18n || []).map((t) => [t.id, t.display_text.en || "", t.display_text.fr || ""].join(" = ")).join("\n"));
   set("f-condition", field.display_conditions ? JSON.stringify(field.display_conditions) : "");
   tick("f-multi", field.multi_select); tick("f-time", field.date_include_time); tick("f-required", field.required);
   tick("f-filterable", field.filterable); tick("f-searchable", field.searchable); tick("f-visible", field.visible !== false);

@@ -7,14 +7,26 @@ async function load() {
     ...agencies.data.data.map((a) => el("option", {value: a.unique_id, text: label(a.name_i18n) || a.unique_id})));
   document.getElementById("agencies").replaceChildren(...agencies.data.data.map((a) =>
     el("li", {}, el("strong", {text: label(a.name_i18n) || a.unique_id}), " ", el("code", {text: a.unique_id + (a.agency_code ? " · " + a.agency_code : "")}))));
+  const roleOptions = (current) => roles.data.data.map((r) => el("option", {value: r.unique_id, text: label(r.name_i18n), selected: r.unique_id === current}));
+  const agencyOptions = (current) => [el("option", {value: "", text: "—"}), ...agencies.data.data.map((a) =>
+    el("option", {value: a.unique_id, text: label(a.name_i18n) || a.unique_id, selected: a.unique_id === current}))];
   document.querySelector("#users tbody").replaceChildren(...users.data.data.map((user) => el("tr", {"data-user": user.user_name},
-    el("td", {text: user.user_name}), el("td", {text: user.full_name || ""}), el("td", {text: user.role_unique_id || ""}),
-    el("td", {text: user.agency_unique_id || ""}), el("td", {text: user.disabled ? T.user_disabled : T.user_active}),
+    el("td", {text: user.user_name}), el("td", {text: user.full_name || ""}),
+    el("td", {}, el("select", {"aria-label": T.role_of + " " + user.user_name,
+      onchange: (event) => change(user, {role_unique_id: event.target.value})}, ...roleOptions(user.role_unique_id))),
+    el("td", {}, el("select", {"aria-label": T.agency_of + " " + user.user_name,
+      onchange: (event) => change(user, {agency_unique_id: event.target.value || null})}, ...agencyOptions(user.agency_unique_id))),
+    el("td", {text: user.disabled ? T.user_disabled : T.user_active}),
     el("td", {},
       el("button", {type: "button", "aria-label": (user.disabled ? T.enable : T.disable) + " " + user.user_name,
                     text: user.disabled ? T.enable : T.disable, onclick: () => toggle(user)}), " ",
       el("button", {type: "button", "aria-label": T.reset_password + " " + user.user_name, text: T.reset_password,
                     onclick: () => resetPassword(user)})))));
+}
+
+async function change(user, data) {
+  try { await api("PATCH", "/api/v1/users/" + user.user_name, {data: data}); flash(T.saved); await load(); }
+  catch (error) { flash(error.body && error.body.error.details.length ? error.body.error.details[0].message : error.message, "error"); }
 }
 
 async function toggle(user) {

@@ -231,12 +231,15 @@ def test_translations_roles_and_users(page, live_server, tmp_path):
     page.get_by_label("Full name").fill("Awa Dossou")
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("Role", exact=True).select_option("role-case-worker")
-    page.get_by_label("Agency").select_option("gups-cotonou")
+    page.get_by_label("Agency", exact=True).select_option("gups-cotonou")
     page.get_by_role("button", name="Create the user").click()
     expect(page.locator('#user-form [data-error-for="password"]')).to_contain_text("10")
     page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_role("button", name="Create the user").click()
-    expect(page.locator('#users tr[data-user="awa"]')).to_contain_text("role-case-worker")
+    expect(page.get_by_label("Role of awa")).to_have_value("role-case-worker")
+    page.get_by_label("Role of awa").select_option("role-supervisor")
+    expect(page.locator("#flash")).to_have_text("Saved.")
+    assert api_get(live_server, "/api/v1/users/awa")["data"]["role_unique_id"] == "role-supervisor"
     page.get_by_role("button", name="Disable awa").click()
     expect(page.locator('#users tr[data-user="awa"]')).to_contain_text("disabled")
     screenshot(page, tmp_path, "users")
@@ -282,5 +285,13 @@ def test_forms_subforms_and_lookups_are_created(page, live_server, tmp_path):
     page.get_by_label("Rows from the subform").select_option("siblings_section")
     page.get_by_role("button", name="Add the field").click()
     expect(page.locator('#fields li[data-name="siblings"]')).to_be_visible()
+    page.get_by_label("Type", exact=True).select_option("calculated")
+    page.get_by_label("Field name (a-z, 0-9, _)").fill("adults_plus_one")
+    page.get_by_label("Label (English)", exact=True).fill("Adults plus one")
+    page.get_by_label("Label (French)", exact=True).fill("Adultes plus un")
+    page.get_by_label("Calculation").fill('{"sum": ["number_of_adults_in_household", 1]}')
+    page.get_by_role("button", name="Add the field").click()
+    expect(page.locator('#fields li[data-name="adults_plus_one"]')).to_be_visible()
     draft = api_get(live_server, "/api/v1/forms/family_details?draft=true")["data"]
-    assert draft["fields"][-1]["subform_section_id"] == "siblings_section"
+    assert draft["fields"][-2]["subform_section_id"] == "siblings_section"
+    assert draft["fields"][-1]["calculation"] == {"sum": ["number_of_adults_in_household", 1]}
