@@ -79,7 +79,8 @@ def _fail(error: AbriError) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--profile", default=None, help="Country profile for an empty database: bj, cm (default ABRI_PROFILE).")
+def serve(host: str, port: int, threads: int, profile: str | None) -> None:
     """Run Abri with the waitress WSGI server (the embedded database unless ABRI_MONGO_URI is set)."""
     from waitress import create_server
 
@@ -98,7 +99,8 @@ def serve(host: str, port: int, threads: int) -> None:
     try:
         app = create_app({"MONGO_URI": database.uri} if database else None)
         with app.app_context():
-            version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages())
+            version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages(),
+                                              profile or app.config["PROFILE"] or None)
             record_service.ensure_indexes(get_db(), published_configuration(get_db()))
             if version:
                 click.echo(f"Published the shipped configuration as version {version}.")
@@ -369,11 +371,12 @@ def metadata() -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--publish", "publish_after", is_flag=True, help="Publish right after loading.")
 @click.option("--force", is_flag=True, help="Replace the draft even if it has unpublished changes.")
+@click.option("--profile", default=None, help="Add the country overlay DIRECTORY/countries/<profile>/ (bj, cm).")
 @with_appcontext
-def load(directory: str, publish_after: bool, force: bool) -> None:
-    """Make the documents of DIRECTORY the draft."""
+def load(directory: str, publish_after: bool, force: bool, profile: str | None) -> None:
+    """Make the documents of DIRECTORY (and a country profile) the draft."""
     try:
-        count = load_directory(get_db(), directory, SYSTEM_USER, force=force)
+        count = load_directory(get_db(), directory, SYSTEM_USER, force=force, profile=profile)
         click.echo(f"Loaded {count} documents into the draft.")
         if publish_after:
             _publish("loaded from " + directory)

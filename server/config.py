@@ -20,6 +20,8 @@ MONGO_DB_NAME = "abri"
 INSTANCE_PATH = str(PROJECT_ROOT / "instance")
 # The shipped configuration loaded on first start with an empty database.
 METADATA_DIR = str(PROJECT_ROOT / "metadata")
+# Country profile loaded with the shipped configuration on first start (metadata/countries/<profile>/): bj, cm.
+PROFILE = ""
 # Languages labels are written in; the first is not special, DEFAULT_LANGUAGE is.
 LANGUAGES = ("en", "fr")
 # Language every label must have, and the fallback when a translation is missing.

@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from server.errors import BadRequest, Detail, Unprocessable
 
 MAX_DEPTH = 32
-UPLOAD_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+UPLOAD_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"})
 
 
 def _walk_keys(value, path: str, depth: int):
@@ -56,7 +56,7 @@ def check_json_body() -> None:
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from server.api import accounts, audit, auth, documents, exports, metadata, records, schemas
+    from server.api import accounts, audit, auth, documents, exports, locations, metadata, records, schemas
 
     app.config.setdefault("API_TITLE", "Abri")
     app.config.setdefault("API_VERSION", "v1")
@@ -66,7 +66,7 @@ def init_api(app: Flask) -> None:
     api = Api(app)
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
-                      *records.blueprints(), exports.blp):
+                      *records.blueprints(), exports.blp, locations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     documents.register_meta_schemas(api)
     app.before_request(check_json_body)

@@ -37,6 +37,9 @@ def converter(column: Column, config: Configuration, locale: str, default: str, 
         return lambda v: parse_date(v) or v
     if kind in ("date_field", "datetime"):
         return lambda v: parse_datetime(v) or v
+    if kind == "location":
+        places = config.locations
+        return lambda v: resolve_text(places.get(v)["name_i18n"], locale, default) if places.get(v) else v
     if kind in UPLOAD_TYPES:
         return lambda v: len(v) if isinstance(v, list) else v
     return _plain

@@ -15,7 +15,7 @@ from server.auth.permissions import RESOURCES
 from server.errors import Detail
 from server.metadata import expressions
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, FORM, LOOKUP, OPTION_TYPES, ROLE, SUBFORM
+from server.metadata.documents import CALCULATED, FORM, LOCATION, LOOKUP, OPTION_TYPES, ROLE, SUBFORM
 from server.metadata.labels import iter_labels
 
 ERROR, WARNING = "error", "warning"
@@ -46,6 +46,10 @@ MESSAGES = {
     "RANGE_INVALID": _l("min_value (%(min)s) is greater than max_value (%(max)s)."),
     "MODULE_MISSING": _l("The module %(module)s does not exist."),
     "MODULE_RECORD_TYPE": _l("The module %(module)s does not hold %(record_type)s records."),
+    "LOCATION_CODE_DUPLICATE": _l("The location code %(code)s is used more than once."),
+    "LOCATION_PARENT_UNKNOWN": _l("The parent %(parent)s of %(code)s does not exist."),
+    "LOCATION_LEVEL_INVALID": _l("%(code)s is at admin level %(level)s but its parent %(parent)s is at level %(parent_level)s."),
+    "LOCATION_LEVEL_UNDECLARED": _l("%(code)s is at admin level %(level)s, which admin_levels does not declare."),
     "ROLE_FORM_UNKNOWN": _l("The role gives access to %(form)s, which is not a top-level form."),
     "ROLE_PERMISSION_UNKNOWN": _l("Unknown permission %(resource)s: %(action)s."),
     "ROLE_MODULE_UNKNOWN": _l("The module %(module)s does not exist."),
@@ -316,10 +320,36 @@ def check_roles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
                 yield Problem("ROLE_MODULE_UNKNOWN", ERROR, _key(ROLE, uid), "module_ids", {"module": module_id})
 
 
+def check_locations(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """Codes are unique across hierarchies; every place's parent exists one admin level up."""
+    seen: dict[str, str] = {}
+    for uid, hierarchy in config.documents_by_kind[LOCATION].items():
+        levels = {level["admin_level"] for level in hierarchy["admin_levels"]}
+        for place in hierarchy["locations"]:
+            if place["code"] in seen:
+                yield Problem("LOCATION_CODE_DUPLICATE", ERROR, _key(LOCATION, uid), place["code"], {"code": place["code"]})
+            seen[place["code"]] = uid
+            if place["admin_level"] not in levels:
+                yield Problem("LOCATION_LEVEL_UNDECLARED", ERROR, _key(LOCATION, uid), place["code"],
+                              {"code": place["code"], "level": place["admin_level"]})
+    places = config.locations.places
+    for code, place in places.items():
+        parent_code = place.get("parent_code")
+        if not parent_code:
+            continue
+        parent = places.get(parent_code)
+        where = _key(LOCATION, seen[code])
+        if parent is None:
+            yield Problem("LOCATION_PARENT_UNKNOWN", ERROR, where, code, {"code": code, "parent": parent_code})
+        elif parent["admin_level"] != place["admin_level"] - 1:
+            yield Problem("LOCATION_LEVEL_INVALID", ERROR, where, code, {
+                "code": code, "level": place["admin_level"], "parent": parent_code, "parent_level": parent["admin_level"]})
+
+
 CHECKS: tuple[Check, ...] = (
     check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
     check_published_fields_unchanged, check_expressions, check_ranges, check_modules, check_locked_lookups,
-    check_roles,
+    check_roles, check_locations,
 )
 
 

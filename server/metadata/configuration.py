@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from server.metadata.documents import FORM, KINDS, LOOKUP, MODULE, RECORD_TYPES, ROLE, content_hash
+from server.metadata.documents import FORM, KINDS, LOCATION, LOOKUP, MODULE, RECORD_TYPES, ROLE, content_hash
 
 
 def form_sort_key(form: dict[str, Any]) -> tuple:
@@ -24,6 +24,7 @@ class Configuration:
         default_factory=lambda: {kind: {} for kind in KINDS})
     version: int | None = None
     fingerprint: str = ""
+    _locations: "LocationIndex | None" = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_documents(cls, documents: Iterable[tuple[str, str, dict]], version: int | None = None,
@@ -48,6 +49,13 @@ class Configuration:
     @property
     def roles(self) -> dict[str, dict[str, Any]]:
         return self.documents_by_kind[ROLE]
+
+    @property
+    def locations(self) -> "LocationIndex":
+        """Every place of every location hierarchy, by code (built once per configuration)."""
+        if self._locations is None:
+            self._locations = LocationIndex(self.documents_by_kind[LOCATION].values())
+        return self._locations
 
     def get(self, kind: str, unique_id: str) -> dict[str, Any] | None:
         return self.documents_by_kind[kind].get(unique_id)
@@ -74,3 +82,28 @@ class Configuration:
                   and (nested is None or bool(form.get("is_nested")) == nested)
                   and (module_id is None or module_id in form.get("module_ids", []))]
         return sorted(chosen, key=lambda item: form_sort_key(item[1]))
+
+
+class LocationIndex:
+    """Places by code, with their children, so a filter on a department finds its communes."""
+
+    def __init__(self, hierarchies) -> None:
+        self.places: dict[str, dict[str, Any]] = {}
+        self.children: dict[str, list[str]] = {}
+        for hierarchy in hierarchies:
+            for place in hierarchy["locations"]:
+                self.places[place["code"]] = place
+                if place.get("parent_code"):
+                    self.children.setdefault(place["parent_code"], []).append(place["code"])
+
+    def get(self, code: str) -> dict[str, Any] | None:
+        return self.places.get(code)
+
+    def with_descendants(self, code: str) -> list[str]:
+        """The code and every code below it."""
+        found, pending = [], [code]
+        while pending:
+            current = pending.pop()
+            found.append(current)
+            pending.extend(self.children.get(current, []))
+        return found

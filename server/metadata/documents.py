@@ -13,10 +13,10 @@ from referencing import Registry, Resource
 
 from server.errors import Detail, Unprocessable
 
-FORM, LOOKUP, MODULE, ROLE = "form", "lookup", "module", "role"
-KINDS = (MODULE, LOOKUP, FORM, ROLE)
+FORM, LOOKUP, MODULE, ROLE, LOCATION = "form", "lookup", "module", "role", "location"
+KINDS = (MODULE, LOOKUP, LOCATION, FORM, ROLE)
 # Folder of each kind in a configuration directory (metadata/forms/<unique_id>.json, ...).
-KIND_FOLDERS = {FORM: "forms", LOOKUP: "lookups", MODULE: "modules", ROLE: "roles"}
+KIND_FOLDERS = {FORM: "forms", LOOKUP: "lookups", MODULE: "modules", ROLE: "roles", LOCATION: "locations"}
 RECORD_TYPES = ("case", "incident", "tracing_request")
 
 # Field types, by what they hold.
@@ -25,7 +25,7 @@ OPTION_TYPES = frozenset({"select_box", "radio_button"})
 UPLOAD_TYPES = frozenset({"photo_upload_box", "document_upload_box", "audio_upload_box"})
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
-_META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module", "role")
+_META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module", "role", "location")
 
 
 @lru_cache(maxsize=1)

@@ -22,7 +22,8 @@ from server.metadata.versions import (LanguageSettings, check_context, checks_fa
                                       publish_configuration, published_configuration)
 from server.storage import Database, DuplicateKey, metadata as store
 
-KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role")}
+KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role"),
+              "location": _l("Location hierarchy")}
 _WRITE_ATTEMPTS = 5
 
 

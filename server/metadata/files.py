@@ -44,6 +44,21 @@ def read_directory(directory: str | Path) -> list[tuple[str, str, dict]]:
     return documents
 
 
+def read_configuration(directory: str | Path, profile: str | None = None) -> list[tuple[str, str, dict]]:
+    """Read the base configuration and, with a profile, the country overlay (DIR/countries/<profile>/).
+
+    An overlay document replaces the base document of the same kind and id, or adds to them.
+    """
+    documents = {(kind, uid): body for kind, uid, body in read_directory(directory)}
+    if profile:
+        overlay = Path(directory) / "countries" / profile
+        if not overlay.is_dir():
+            raise Unprocessable(_l("There is no country profile %(profile)s (no folder %(path)s)."), code="PROFILE_UNKNOWN",
+                                profile=profile, path=str(overlay))
+        documents.update({(kind, uid): body for kind, uid, body in read_directory(overlay)})
+    return [(kind, uid, body) for (kind, uid), body in documents.items()]
+
+
 def _ordered(value: Any, schema: dict[str, Any] | None) -> Any:
     """Order keys as the meta-schema lists them (others sorted), recursively."""
     if schema and "$ref" in schema:

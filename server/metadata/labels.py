@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, NamedTuple
 
-from server.metadata.documents import FORM, LOOKUP
+from server.metadata.documents import FORM, LOCATION, LOOKUP
 
 DOCUMENT_LABELS = ("name_i18n", "description_i18n", "form_group_name_i18n", "help_text_i18n")
 FIELD_LABELS = ("display_name_i18n", "help_text_i18n", "guiding_questions_i18n", "tick_box_label_i18n")
@@ -38,6 +38,11 @@ def iter_labels(kind: str, body: dict[str, Any]) -> Iterator[Label]:
     elif kind == LOOKUP:
         for value in body.get("lookup_values_i18n", []):
             yield Label(None, value["id"], "display_text", value["display_text"], True)
+    elif kind == LOCATION:
+        for level in body.get("admin_levels", []):
+            yield Label(None, f"level-{level['admin_level']}", "type_i18n", level["type_i18n"], True)
+        for place in body.get("locations", []):
+            yield Label(None, place["code"], "name_i18n", place["name_i18n"], True)
 
 
 def resolve_text(texts: dict[str, str] | None, locale: str, default_language: str) -> str:

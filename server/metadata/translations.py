@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.errors import Detail, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
+from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import Label, iter_labels
 
 KEY_COLUMNS = ("kind", "document", "field", "option", "property")
@@ -44,7 +44,7 @@ def _groups(config: Configuration) -> Iterator[tuple[str, list[tuple[str, str, d
         forms = [(FORM, uid, form) for uid, form in config.forms_of(record_type)]
         if forms:
             yield record_type, forms
-    for kind, name in ((LOOKUP, "lookups"), (MODULE, "modules"), (ROLE, "roles")):
+    for kind, name in ((LOOKUP, "lookups"), (LOCATION, "locations"), (MODULE, "modules"), (ROLE, "roles")):
         documents = [(kind, uid, body) for uid, body in sorted(config.documents_by_kind[kind].items())]
         if documents:
             yield name, documents
@@ -128,7 +128,10 @@ def _set_text(body: dict, change: dict[str, Any], locale: str) -> None:
     holder = body
     if change["field"]:
         holder = next(f for f in body["fields"] if f["name"] == change["field"])
-    if change["option"]:
+    if change["option"] and change["kind"] == LOCATION:  # a place (by code) or an admin level ("level-1")
+        holder = next((p for p in body.get("locations", []) if p["code"] == change["option"]), None) or next(
+            level for level in body.get("admin_levels", []) if f"level-{level['admin_level']}" == change["option"])
+    elif change["option"]:
         lists = [holder.get(name, []) for name in (*OPTION_LISTS, "lookup_values_i18n")]
         holder = next(o for options in lists for o in options if o["id"] == change["option"])
     texts = holder.setdefault(change["property"], {})

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime, time, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 
@@ -118,7 +118,8 @@ def filterable_fields(fields: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any]], max_per_page: int,
-                     base_filter: dict[str, Any] | None = None, searchable: Iterable[str] = ()) -> ListQuery:
+                     base_filter: dict[str, Any] | None = None, searchable: Iterable[str] = (),
+                     below: Callable[[str], list[str]] | None = None) -> ListQuery:
     """Turn query arguments into a ListQuery; BadRequest names any parameter that is not allowed."""
     data_filters = filterable_fields(fields)
     query: dict[str, Any] = dict(base_filter or {})
@@ -128,6 +129,10 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
         raw = values[-1]
         if name in ENVELOPE_FILTERS:
             query[name] = _condition(name, ENVELOPE_FILTERS[name], raw)
+        elif name in data_filters and fields[name]["type"] == "location" and below is not None:
+            # a place finds the records of every place below it: a department finds its communes
+            codes = [code for part in raw.split(",") for code in below(_parse_scalar(name, "text", part))]
+            query[f"data.{name}"] = {"$in": codes}
         elif name in data_filters:
             condition = _condition(name, data_filters[name], raw)
             if fields[name]["type"] in OPTION_TYPES and fields[name].get("multi_select") and not isinstance(condition, dict):

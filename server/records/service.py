@@ -267,7 +267,8 @@ def build_query(config: Configuration, record_type: RecordType, args: dict[str, 
     visible = forms.fields if readable is None else {n: f for n, f in forms.fields.items() if n in readable}
     scope = actor.scope_filter()
     base = {"$and": [part for part in (base_filter, scope) if part]} if base_filter and scope else (base_filter or scope)
-    return search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable))
+    return search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable),
+                                   config.locations.with_descendants)
 
 
 def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],

@@ -37,6 +37,8 @@ MESSAGES = {
     "pattern": _l("Is not in the expected form."),
     "read_only": _l("This field is calculated by the server and cannot be written."),
     "disabled_option": _l("The option %(value)s is disabled and cannot be chosen any more."),
+    "location": _l("%(value)s is not a known location code."),
+    "location_level": _l("Choose a place of admin level %(level)s (%(value)s is at level %(actual)s)."),
 }
 _CODES = {"maxLength": "max_length", "maxItems": "max_items", "uniqueItems": "unique_items",
           "additionalProperties": "unknown"}
@@ -170,6 +172,20 @@ def _disabled_choices(data: dict, stored: dict, fields: dict[str, dict], config:
                 yield _detail(f"{prefix}/{name}", "disabled_option", value=value)
 
 
+def _locations(data: dict, fields: dict[str, dict], config: Configuration, prefix: str = "") -> Iterator[Detail]:
+    """Location fields hold a known code, at the admin level the form asks for."""
+    for name, field in fields.items():
+        code = data.get(name)
+        if field["type"] != "location" or _empty(code):
+            continue
+        place = config.locations.get(code)
+        if place is None:
+            yield _detail(f"{prefix}/{name}", "location", value=code)
+        elif "location_admin_level" in field and place["admin_level"] != field["location_admin_level"]:
+            yield _detail(f"{prefix}/{name}", "location_level", value=code, level=field["location_admin_level"],
+                          actual=place["admin_level"])
+
+
 def _required(data: dict, fields: dict[str, dict], prefix: str = "") -> Iterator[Detail]:
     for name, field in fields.items():
         if not field.get("required") or field["type"] == CALCULATED:
@@ -200,12 +216,14 @@ def validate_data(config: Configuration, record_type: str, module_id: str | None
     details += [d for error in schema_errors for d in _schema_details(error)]
     if not details:
         details += _disabled_choices(checked, stored, forms.fields, config)
+        details += _locations({k: v for k, v in checked.items() if stored.get(k) != v}, forms.fields, config)
         details += _required(checked, forms.fields)
         for name, nested in forms.nested.items():
             stored_rows = {r.get(ROW_ID): r for r in stored.get(name) or [] if isinstance(r, dict)}
             for position, row in enumerate(checked.get(name) or []):
                 details += _disabled_choices(row, stored_rows.get(row.get(ROW_ID), {}), nested, config,
                                              f"/{name}/{position}")
+                details += _locations(row, nested, config, f"/{name}/{position}")
                 details += _required(row, nested, f"/{name}/{position}")
     if details:
         unique = {(d.field, d.code): d for d in details}

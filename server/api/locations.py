@@ -1,0 +1,54 @@
+"""Places of the published location hierarchies: GET /api/v1/locations (ETag, since)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from server.api.common import conditional, db, envelope, languages, published
+from server.metadata.documents import LOCATION
+from server.metadata.labels import resolve_text
+from server.metadata.versions import changes_since
+
+blp = Blueprint("locations", __name__, description="Location hierarchies (countries, departments, communes...).")
+
+
+class LocationArgs(Schema):
+    admin_level = fields.Integer(validate=validate.Range(min=0, max=6))
+    parent_code = fields.String(validate=validate.Length(max=50))
+    locale = fields.String()
+    since = fields.Integer(validate=validate.Range(min=0))
+
+
+def _place(place: dict, types: dict[int, str], locale: str | None, default: str) -> dict:
+    shown = {"code": place["code"], "admin_level": place["admin_level"], "type": types.get(place["admin_level"]),
+             "parent_code": place.get("parent_code")}
+    if locale:
+        shown["name"] = resolve_text(place["name_i18n"], locale, default)
+    else:
+        shown["name_i18n"] = place["name_i18n"]
+    return shown
+
+
+@blp.route("/locations")
+class Locations(MethodView):
+    @blp.arguments(LocationArgs, location="query")
+    def get(self, args):
+        """Places, filtered by admin level and parent; with ?locale= names in one language."""
+        config = published()
+
+        def build():
+            hierarchies = config.documents_by_kind[LOCATION]
+            chosen, deleted = list(hierarchies), []
+            if args.get("since") is not None:
+                _, chosen, deleted = changes_since(db(), args["since"], LOCATION)
+            places = []
+            for uid in chosen:
+                hierarchy = hierarchies[uid]
+                types = {level["admin_level"]: level["type"] for level in hierarchy["admin_levels"]}
+                places += [_place(p, types, args.get("locale"), languages().default) for p in hierarchy["locations"]
+                           if ("admin_level" not in args or p["admin_level"] == args["admin_level"])
+                           and ("parent_code" not in args or p.get("parent_code") == args["parent_code"])]
+            return envelope(places + [{"unique_id": uid, "deleted": True} for uid in deleted],
+                            total=len(places), version=config.version)
+        return conditional((config.fingerprint,), build)
