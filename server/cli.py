@@ -25,7 +25,8 @@ from server.errors import AbriError
 from server.export.worker import start_workers
 from server.metadata import draft as drafts
 from server.metadata.bootstrap import SYSTEM_USER, bootstrap_configuration, load_directory
-from server.metadata.files import dump_directory
+from server.config import profile_settings
+from server.metadata.files import dump_directory, read_profile
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.records import service as record_service
 from server.storage import get_client, get_db
@@ -97,13 +98,20 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
             raise click.ClickException(str(error)) from None
         click.echo(f"Embedded database (SecantusDB) at {database.uri}, data in {database.data_dir}")
     try:
-        app = create_app({"MONGO_URI": database.uri} if database else None)
+        overrides = {"MONGO_URI": database.uri} if database else {}
+        profile = profile or settings["PROFILE"] or None
+        country = read_profile(settings["METADATA_DIR"], profile) if profile else None
+        if country:
+            overrides.update(profile_settings(settings, country))
+        app = create_app(overrides)
         with app.app_context():
-            version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages(),
-                                              profile or app.config["PROFILE"] or None)
+            version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages(), profile)
             record_service.ensure_indexes(get_db(), published_configuration(get_db()))
             if version:
-                click.echo(f"Published the shipped configuration as version {version}.")
+                click.echo(f"Published the shipped configuration as version {version}"
+                           + (f" with the {country['country']} profile." if country else "."))
+                for agency in (country or {}).get("agencies", []):
+                    accounts.create_entity(get_db(), "agencies", agency, datetime.now(timezone.utc))
             created, generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
                                                        app.config["ADMIN_PASSWORD"] or None, datetime.now(timezone.utc))
             if generated:

@@ -85,3 +85,13 @@ def load_config(overrides: Mapping[str, Any] | None = None,
             settings[name] = _coerce(name, raw, default)
     settings.update(overrides or {})
     return settings
+
+
+def profile_settings(settings: Mapping[str, Any], profile: Mapping[str, Any],
+                     environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings a country profile brings (languages), unless the environment already chose them."""
+    environ = os.environ if environ is None else environ
+    chosen = {"LANGUAGES": tuple(profile.get("languages") or settings["LANGUAGES"]),
+              "DEFAULT_LANGUAGE": profile.get("default_language", settings["DEFAULT_LANGUAGE"]),
+              "DEFAULT_LOCALE": profile.get("default_locale", settings["DEFAULT_LOCALE"])}
+    return {name: value for name, value in chosen.items() if _ENV_PREFIX + name not in environ}

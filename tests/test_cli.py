@@ -92,11 +92,11 @@ def _token(port: int) -> str:
     return _get_json(f"http://127.0.0.1:{port}/api/v1/tokens", body={"user_name": "admin", "password": ADMIN_PASSWORD})[1]["data"]["token"]
 
 
-def _start_server(tmp_path: Path, port: int) -> subprocess.Popen:
+def _start_server(tmp_path: Path, port: int, *arguments: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ABRI_")}
     env["ABRI_INSTANCE_PATH"] = str(tmp_path / "instance")
     env["ABRI_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-    return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port)], env=env,
+    return subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), *arguments], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
 
 
@@ -151,3 +151,33 @@ def test_serve_runs_the_shipped_configuration_on_the_embedded_database_and_stops
         output = _stop(process)
     assert "Published the shipped configuration" not in output
     assert "Created the administrator" not in output
+
+
+def test_serve_with_a_country_profile(tmp_path):
+    pytest.importorskip("secantus")
+    port = free_port()
+    env_process = _start_server(tmp_path, port, "--profile", "bj")
+    try:
+        _wait_until_serving(env_process, f"http://127.0.0.1:{port}/api/v1/forms")
+        token = _token(port)
+        departments = _get_json(f"http://127.0.0.1:{port}/api/v1/locations?admin_level=1", token)[1]
+        assert departments["meta"]["total"] == 12
+        forms = _get_json(f"http://127.0.0.1:{port}/api/v1/forms?record_type=case", token)[1]["data"]
+        identity = next(form for form in forms if form["unique_id"] == "identity_documents_bj")
+        assert identity["name_i18n"]["fr"] == "Pièces d'identité (Bénin)"
+        agencies = _get_json(f"http://127.0.0.1:{port}/api/v1/agencies", token)[1]
+        assert agencies["meta"]["total"] == 3
+        try:  # messages default to French in Bénin
+            _get_json(f"http://127.0.0.1:{port}/api/v1/cases/00000000-0000-4000-8000-000000000000", token)
+        except urllib.error.HTTPError as error:
+            assert "introuvable" in json.loads(error.read())["error"]["message"]
+    finally:
+        output = _stop(env_process)
+    assert "with the Bénin profile" in output
+
+
+def test_load_a_profile_from_the_command_line(cli_env):
+    result = cli_env.invoke(cli, ["metadata", "load", str(PROJECT_ROOT / "metadata"), "--profile", "cm", "--publish"])
+    assert result.exit_code == 0, result.output
+    unknown = cli_env.invoke(cli, ["metadata", "load", str(PROJECT_ROOT / "metadata"), "--profile", "zz"])
+    assert unknown.exit_code == 1 and "PROFILE_UNKNOWN" in unknown.output

@@ -5,6 +5,7 @@ publishing; warnings are shown but do not. The same checks run on the draft view
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable, Iterator
@@ -43,6 +44,7 @@ MESSAGES = {
     "EXPRESSION_FIELD_UNKNOWN": _l("The expression uses %(name)s, which is not a field of this form."),
     "CALCULATION_REQUIRED": _l("A calculated field needs a calculation (sum or avg)."),
     "CALCULATION_MISPLACED": _l("Only calculated fields have a calculation."),
+    "PATTERN_INVALID": _l("The pattern is not a valid regular expression: %(reason)s."),
     "RANGE_INVALID": _l("min_value (%(min)s) is greater than max_value (%(max)s)."),
     "MODULE_MISSING": _l("The module %(module)s does not exist."),
     "MODULE_RECORD_TYPE": _l("The module %(module)s does not hold %(record_type)s records."),
@@ -266,8 +268,14 @@ def _check_expression(expression: Any, attribute: str, names: set[str], document
 
 
 def check_ranges(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """min_value is not above max_value; a pattern is a valid regular expression."""
     for uid, form in config.forms.items():
         for field in form["fields"]:
+            if "pattern" in field:
+                try:
+                    re.compile(field["pattern"])
+                except re.error as error:
+                    yield Problem("PATTERN_INVALID", ERROR, _key(FORM, uid), f"{field['name']}/pattern", {"reason": str(error)})
             low, high = field.get("min_value"), field.get("max_value")
             if low is not None and high is not None and low > high:
                 yield Problem("RANGE_INVALID", ERROR, _key(FORM, uid), field["name"], {"min": low, "max": high})

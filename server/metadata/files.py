@@ -59,6 +59,15 @@ def read_configuration(directory: str | Path, profile: str | None = None) -> lis
     return [(kind, uid, body) for (kind, uid), body in documents.items()]
 
 
+def read_profile(directory: str | Path, profile: str) -> dict[str, Any]:
+    """The settings of a country profile (DIR/countries/<profile>/profile.json): languages, phone, agencies."""
+    path = Path(directory) / "countries" / profile / "profile.json"
+    if not path.exists():
+        raise Unprocessable(_l("There is no country profile %(profile)s (no folder %(path)s)."), code="PROFILE_UNKNOWN",
+                            profile=profile, path=str(path.parent))
+    return json.loads(path.read_text("utf-8"))
+
+
 def _ordered(value: Any, schema: dict[str, Any] | None) -> Any:
     """Order keys as the meta-schema lists them (others sorted), recursively."""
     if schema and "$ref" in schema:

@@ -35,6 +35,8 @@ def field_schema(field: dict[str, Any], config: Configuration) -> dict[str, Any]
         return None
     if kind in ("text_field", "textarea"):
         schema: dict[str, Any] = {"type": "string", "maxLength": field.get("max_length", DEFAULT_TEXT_LENGTH[kind])}
+        if "pattern" in field:
+            schema["pattern"] = field["pattern"]
     elif kind in OPTION_TYPES:
         choice = {"type": "string", "enum": option_ids(field, config)}
         schema = ({"type": "array", "items": choice, "uniqueItems": True, "maxItems": 500}

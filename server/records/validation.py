@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterator
 
+from flask import has_app_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -35,6 +37,7 @@ MESSAGES = {
     "unique_items": _l("Must not repeat a value."),
     "unknown": _l("There is no such field in the published forms."),
     "pattern": _l("Is not in the expected form."),
+    "pattern_hint": _l("Is not in the expected form: %(hint)s."),
     "read_only": _l("This field is calculated by the server and cannot be written."),
     "disabled_option": _l("The option %(value)s is disabled and cannot be chosen any more."),
     "location": _l("%(value)s is not a known location code."),
@@ -117,6 +120,19 @@ def _schema_details(error) -> Iterator[Detail]:
     if rule == "type" and isinstance(error.validator_value, list):
         params["expected"] = " / ".join(error.validator_value)
     yield _detail(pointer, code, **params)
+
+
+def _with_hint(detail: Detail, forms: FormFields) -> Detail:
+    """A text that does not match its field's pattern gets the form's own hint (e.g. +229 01 23 45 67 89)."""
+    if detail.code != "pattern":
+        return detail
+    name = detail.field.rsplit("/", 1)[-1]
+    field = forms.fields.get(name) or next((rows[name] for rows in forms.nested.values() if name in rows), None)
+    hint = (field or {}).get("pattern_hint_i18n")
+    if not hint:
+        return detail
+    locale = str(get_locale() or "") if has_app_context() else ""
+    return Detail(detail.field, "pattern", MESSAGES["pattern_hint"], {"hint": hint.get(locale) or next(iter(hint.values()))})
 
 
 def _empty(value: Any) -> bool:
@@ -225,6 +241,7 @@ def validate_data(config: Configuration, record_type: str, module_id: str | None
                                              f"/{name}/{position}")
                 details += _locations(row, nested, config, f"/{name}/{position}")
                 details += _required(row, nested, f"/{name}/{position}")
+    details = [_with_hint(d, forms) for d in details]
     if details:
         unique = {(d.field, d.code): d for d in details}
         raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code="RECORD_INVALID",

@@ -137,3 +137,13 @@ def test_an_unknown_profile_is_refused():
     with app.app_context(), pytest.raises(Unprocessable) as refused:
         bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("en", "fr"), "en"), "zz")
     assert refused.value.code == "PROFILE_UNKNOWN"
+
+
+def test_phone_numbers_follow_the_country_format(benin):
+    bad = benin.post("/api/v1/cases", json={"data": {**CASE, "caregiver_telephone": "97 00 00 00"}},
+                     headers={"Accept-Language": "fr"})
+    assert bad.status_code == 422
+    assert bad.get_json()["error"]["details"] == [{"field": "/caregiver_telephone", "code": "pattern", "message":
+        "N'est pas au format attendu : par exemple +229 01 XX XX XX XX."}]
+    good = benin.post("/api/v1/cases", json={"data": {**CASE, "caregiver_telephone": "+229 01 97 00 00 00"}})
+    assert good.status_code == 201
