@@ -181,3 +181,20 @@ def test_load_a_profile_from_the_command_line(cli_env):
     assert result.exit_code == 0, result.output
     unknown = cli_env.invoke(cli, ["metadata", "load", str(PROJECT_ROOT / "metadata"), "--profile", "zz"])
     assert unknown.exit_code == 1 and "PROFILE_UNKNOWN" in unknown.output
+
+
+def test_export_from_the_command_line(cli_env, tmp_path):
+    import openpyxl
+
+    dump_directory(minimal_configuration(), tmp_path / "config")
+    cli_env.invoke(cli, ["metadata", "load", str(tmp_path / "config"), "--publish"])
+    cli_env.invoke(cli, ["users", "create-admin", "--user-name", "root"], input="long enough pass\n" * 2)
+    out = tmp_path / "cases.xlsx"
+    result = cli_env.invoke(cli, ["export", "--user", "root", "--locale", "fr", "--filter", "sex=female", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 0 records" in result.output
+    assert openpyxl.load_workbook(out).sheetnames[-1] == "À propos de cet export"
+    bad = cli_env.invoke(cli, ["export", "--user", "root", "--filter", "nonsense", "--out", str(out)])
+    assert bad.exit_code == 2 and "FIELD=VALUE" in bad.output
+    refused = cli_env.invoke(cli, ["export", "--user", "ghost", "--out", str(out)])
+    assert refused.exit_code == 1 and "USER_DISABLED" in refused.output
