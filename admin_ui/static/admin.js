@@ -97,6 +97,15 @@ function el(tag, attributes, ...children) {
   return node;
 }
 
+/* {"en": ..., "fr": ...} from two inputs, leaving out empty ones. */
+function textsOf(enId, frId) {
+  const texts = {};
+  const en = document.getElementById(enId).value.trim(), fr = document.getElementById(frId).value.trim();
+  if (en) texts.en = en;
+  if (fr) texts.fr = fr;
+  return texts;
+}
+
 function label(texts) {
   return (texts || {})[UI_LOCALE] || (texts || {}).en || Object.values(texts || {})[0] || "";
 }

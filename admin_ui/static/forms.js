@@ -26,9 +26,7 @@ async function loadForms() {
 document.getElementById("new-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
-  const names = {};
-  if (value("n-en")) names.en = value("n-en");
-  if (value("n-fr")) names.fr = value("n-fr");
+  const names = textsOf("n-en", "n-fr");
   const nested = document.getElementById("n-nested").checked;
   const form = {unique_id: value("n-id"), parent_form: document.getElementById("record-type").value,
                 module_ids: [document.getElementById("module").value], name_i18n: names, is_nested: nested,

@@ -45,9 +45,7 @@ document.getElementById("values-form").addEventListener("submit", async (event) 
 document.getElementById("new-value-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
-  const texts = {};
-  if (value("v-en")) texts.en = value("v-en");
-  if (value("v-fr")) texts.fr = value("v-fr");
+  const texts = textsOf("v-en", "v-fr");
   try {
     await api("POST", "/api/v1/lookups/" + lookup.unique_id + "/values", {data: {id: value("v-id"), display_text: texts}}, ifMatch());
     event.target.reset(); clearErrors(event.target); flash(T.saved);
@@ -65,9 +63,7 @@ document.getElementById("lock-toggle").addEventListener("click", async () => {
 document.getElementById("new-lookup-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
-  const names = {};
-  if (value("l-en")) names.en = value("l-en");
-  if (value("l-fr")) names.fr = value("l-fr");
+  const names = textsOf("l-en", "l-fr");
   try {
     await api("POST", "/api/v1/lookups", {data: {unique_id: value("l-id"), name_i18n: names, lookup_values_i18n: []}});
     history.replaceState(null, "", "?id=" + value("l-id"));

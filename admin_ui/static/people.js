@@ -55,9 +55,7 @@ document.getElementById("user-form").addEventListener("submit", async (event) =>
 document.getElementById("agency-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
-  const names = {};
-  if (value("a-en")) names.en = value("a-en");
-  if (value("a-fr")) names.fr = value("a-fr");
+  const names = textsOf("a-en", "a-fr");
   try {
     await api("POST", "/api/v1/agencies", {data: {unique_id: value("a-id"), agency_code: value("a-code"), name_i18n: names}});
     event.target.reset(); clearErrors(event.target); flash(T.saved); await load();
