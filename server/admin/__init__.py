@@ -54,49 +54,17 @@ def _page(template: str, **context):
     return response
 
 
-@bp.route("/")
-def dashboard():
-    return _page("dashboard.html")
-
-
-@bp.route("/login")
-def login():
-    return _page("login.html")
-
-
-@bp.route("/forms")
-def forms():
-    return _page("forms.html")
+# The pages: URL under /admin -> (endpoint, template).
+PAGES = {"/": ("dashboard", "dashboard.html"), "/login": ("login", "login.html"), "/forms": ("forms", "forms.html"),
+         "/lookups": ("lookups", "lookups.html"), "/translations": ("translations", "translations.html"),
+         "/roles": ("roles", "roles.html"), "/people": ("people", "people.html"), "/exports": ("exports", "exports.html")}
+for _path, (_endpoint, _template) in PAGES.items():
+    bp.add_url_rule(_path, _endpoint, lambda template=_template: _page(template))
 
 
 @bp.route("/forms/<unique_id>")
 def form(unique_id: str):
     return _page("form.html", form_id=unique_id)
-
-
-@bp.route("/lookups")
-def lookups():
-    return _page("lookups.html")
-
-
-@bp.route("/translations")
-def translations():
-    return _page("translations.html")
-
-
-@bp.route("/people")
-def people():
-    return _page("people.html")
-
-
-@bp.route("/roles")
-def roles():
-    return _page("roles.html")
-
-
-@bp.route("/exports")
-def exports():
-    return _page("exports.html")
 
 
 @bp.route("/language/<code>")
