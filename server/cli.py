@@ -400,6 +400,22 @@ def _publish(comment: str) -> None:
     click.echo(f"Published version {result['version']['version']}.")
 
 
+@metadata.command("import-locations")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--hierarchy", "unique_id", required=True, help="The location hierarchy to replace, e.g. locations-bj.")
+@with_appcontext
+def import_locations(path: str, unique_id: str) -> None:
+    """Replace the places of a location hierarchy in the draft with a CSV with HXL hashtags."""
+    from server.metadata.locations import import_csv
+
+    try:
+        entry = import_csv(get_db(), unique_id, Path(path).read_text("utf-8-sig"), _languages(), SYSTEM_USER,
+                           datetime.now(timezone.utc))
+    except AbriError as error:
+        _fail(error)
+    click.echo(f"{len(entry['body']['locations'])} places in {unique_id} (draft); publish to apply.")
+
+
 @metadata.command("publish")
 @click.option("-m", "--comment", default="", help="What this version changes.")
 @with_appcontext

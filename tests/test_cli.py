@@ -198,3 +198,17 @@ def test_export_from_the_command_line(cli_env, tmp_path):
     assert bad.exit_code == 2 and "FIELD=VALUE" in bad.output
     refused = cli_env.invoke(cli, ["export", "--user", "ghost", "--out", str(out)])
     assert refused.exit_code == 1 and "USER_DISABLED" in refused.output
+
+
+def test_import_locations_from_the_command_line(cli_env, tmp_path):
+    cli_env.invoke(cli, ["metadata", "load", str(PROJECT_ROOT / "metadata"), "--profile", "bj", "--publish"])
+    good = tmp_path / "places.csv"
+    good.write_text("Dep,Code,Commune,Code commune\n#adm1+name,#adm1+code,#adm2+name,#adm2+code\n"
+                    "Littoral,BJ-LI,Cotonou,BJ-LI-01\n", "utf-8")
+    result = cli_env.invoke(cli, ["metadata", "import-locations", str(good), "--hierarchy", "locations-bj"])
+    assert result.exit_code == 0, result.output
+    assert "3 places in locations-bj" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("#adm1+name,#adm1+code\nLittoral,\n", "utf-8")
+    refused = cli_env.invoke(cli, ["metadata", "import-locations", str(bad), "--hierarchy", "locations-bj"])
+    assert refused.exit_code == 1 and "row 2" in refused.output
