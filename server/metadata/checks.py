@@ -5,7 +5,6 @@ publishing; warnings are shown but do not. The same checks run on the draft view
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable, Iterator
@@ -14,9 +13,9 @@ from flask_babel import lazy_gettext as _l
 
 from server.auth.permissions import RESOURCES
 from server.errors import Detail
-from server.metadata import expressions
+from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, FORM, LOCATION, LOOKUP, OPTION_TYPES, ROLE, SUBFORM
+from server.metadata.documents import CALCULATED, FORM, LOCATION, LOOKUP, MODULE, OPTION_TYPES, ROLE, SUBFORM
 from server.metadata.labels import iter_labels
 
 ERROR, WARNING = "error", "warning"
@@ -45,6 +44,14 @@ MESSAGES = {
     "CALCULATION_REQUIRED": _l("A calculated field needs a calculation (sum or avg)."),
     "CALCULATION_MISPLACED": _l("Only calculated fields have a calculation."),
     "PATTERN_INVALID": _l("The pattern is not a valid regular expression: %(reason)s."),
+    "PATTERN_UNSUPPORTED": _l("The pattern uses %(feature)s, which validation patterns cannot use: they are matched "
+                              "in linear time, without backtracking. Rewrite it without backreferences, lookarounds, "
+                              "atomic groups or possessive quantifiers."),
+    "PATTERN_TOO_LONG": _l("The pattern is longer than %(limit)s characters."),
+    "PATTERN_TOO_COMPLEX": _l("The pattern is too large to match quickly (%(reason)s): use smaller repetition "
+                              "counts (at most 1000) or narrower character classes."),
+    "IDENTIFIER_INVALID": _l("%(value)s is not a valid identifier: the whole text must match %(rule)s "
+                             "(no space, newline or other character around it)."),
     "RANGE_INVALID": _l("min_value (%(min)s) is greater than max_value (%(max)s)."),
     "MODULE_MISSING": _l("The module %(module)s does not exist."),
     "MODULE_RECORD_TYPE": _l("The module %(module)s does not hold %(record_type)s records."),
@@ -69,6 +76,13 @@ EXPRESSION_REASONS = {
     "aggregate_needs_list": _l("'sum' and 'avg' need a non-empty list"),
     "aggregate_operand": _l("'sum' and 'avg' take field names, numbers, sum or avg"),
     "unknown_operator": _l("unknown operator; use eq, gt, ge, lt, le, in, and, or, not, sum, avg"),
+}
+
+PATTERN_FEATURES = {
+    "backreference": _l("a backreference"),
+    "lookaround": _l("a lookahead or lookbehind"),
+    "atomic_group": _l("an atomic group"),
+    "possessive": _l("a possessive quantifier"),
 }
 
 
@@ -267,15 +281,61 @@ def _check_expression(expression: Any, attribute: str, names: set[str], document
             yield Problem("EXPRESSION_FIELD_UNKNOWN", ERROR, document, path, {"name": name})
 
 
-def check_ranges(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
-    """min_value is not above max_value; a pattern is a valid regular expression."""
+def check_patterns(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """A pattern is one the linear-time engine (RE2) runs: no backreference, lookaround or huge repetition."""
     for uid, form in config.forms.items():
         for field in form["fields"]:
-            if "pattern" in field:
-                try:
-                    re.compile(field["pattern"])
-                except re.error as error:
-                    yield Problem("PATTERN_INVALID", ERROR, _key(FORM, uid), f"{field['name']}/pattern", {"reason": str(error)})
+            problem = patterns.pattern_problem(field["pattern"]) if "pattern" in field else None
+            if problem is None:
+                continue
+            where = (_key(FORM, uid), f"{field['name']}/pattern")
+            if problem.reason == "unsupported":
+                yield Problem("PATTERN_UNSUPPORTED", ERROR, *where, {"feature": PATTERN_FEATURES[problem.feature]})
+            elif problem.reason == "too_long":
+                yield Problem("PATTERN_TOO_LONG", ERROR, *where, {"limit": patterns.MAX_PATTERN_LENGTH})
+            elif problem.reason == "too_complex":
+                yield Problem("PATTERN_TOO_COMPLEX", ERROR, *where, {"reason": problem.detail})
+            else:
+                yield Problem("PATTERN_INVALID", ERROR, *where, {"reason": problem.detail})
+
+
+_NAME, _OPTION_ID = r"^[a-z][a-z0-9_]*$", r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_LOCATION_CODE = r"^[A-Z0-9][A-Z0-9_-]*$"
+_DOCUMENT_IDS = {FORM: _NAME, LOOKUP: r"^lookup-[a-z0-9][a-z0-9_-]*$", MODULE: r"^[a-z0-9][a-z0-9_-]*$",
+                 LOCATION: r"^locations-[a-z0-9][a-z0-9_-]*$"}
+
+
+def _identifiers(kind: str, body: dict) -> Iterator[tuple[str, Any, str]]:
+    """(path, value, rule) of the identifiers a form, lookup, module or location document holds."""
+    if kind in _DOCUMENT_IDS:
+        yield "unique_id", body.get("unique_id"), _DOCUMENT_IDS[kind]
+    for position, field in enumerate(body.get("fields", []) if kind == FORM else []):
+        yield f"fields/{position}/name", field.get("name"), _NAME
+        if "subform_section_id" in field:
+            yield f"fields/{position}/subform_section_id", field["subform_section_id"], _NAME
+        for list_name, rule in (("option_strings_text_i18n", _OPTION_ID), ("tally_i18n", _NAME)):
+            for index, option in enumerate(field.get(list_name, [])):
+                yield f"fields/{position}/{list_name}/{index}/id", option.get("id"), rule
+    for index, value in enumerate(body.get("lookup_values_i18n", []) if kind == LOOKUP else []):
+        yield f"lookup_values_i18n/{index}/id", value.get("id"), _OPTION_ID
+    for index, place in enumerate(body.get("locations", []) if kind == LOCATION else []):
+        yield f"locations/{index}/code", place.get("code"), _LOCATION_CODE
+        if place.get("parent_code") is not None:
+            yield f"locations/{index}/parent_code", place["parent_code"], _LOCATION_CODE
+
+
+def check_identifiers(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """Every identifier matches its rule as a whole string (a draft saved before the rule was whole still holds one)."""
+    for kind, uid, body in config.documents():
+        for path, value, rule in _identifiers(kind, body):
+            if not isinstance(value, str) or len(value) > 100 or not patterns.matches(rule, value):
+                yield Problem("IDENTIFIER_INVALID", ERROR, _key(kind, uid), path, {"value": repr(value), "rule": rule})
+
+
+def check_ranges(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """min_value is not above max_value."""
+    for uid, form in config.forms.items():
+        for field in form["fields"]:
             low, high = field.get("min_value"), field.get("max_value")
             if low is not None and high is not None and low > high:
                 yield Problem("RANGE_INVALID", ERROR, _key(FORM, uid), field["name"], {"min": low, "max": high})
@@ -355,9 +415,9 @@ def check_locations(config: Configuration, ctx: CheckContext) -> Iterator[Proble
 
 
 CHECKS: tuple[Check, ...] = (
-    check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
-    check_published_fields_unchanged, check_expressions, check_ranges, check_modules, check_locked_lookups,
-    check_roles, check_locations,
+    check_identifiers, check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
+    check_published_fields_unchanged, check_expressions, check_patterns, check_ranges, check_modules,
+    check_locked_lookups, check_roles, check_locations,
 )
 
 

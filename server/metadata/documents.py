@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from flask_babel import lazy_gettext as _l
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from server.errors import Detail, Unprocessable
+from server.metadata.patterns import SafeValidator
 
 FORM, LOOKUP, MODULE, ROLE, LOCATION = "form", "lookup", "module", "role", "location"
 KINDS = (MODULE, LOOKUP, LOCATION, FORM, ROLE)
@@ -34,11 +35,15 @@ def _schemas() -> dict[str, dict[str, Any]]:
 
 
 @lru_cache(maxsize=1)
-def _validators() -> dict[str, Draft202012Validator]:
+def _validators() -> dict[str, SafeValidator]:
     schemas = _schemas()
+    # RE2 matches the identifier rules: `^[a-z][a-z0-9_]*$` holds for the whole name, never "name\n".
+    # The parts are registered without `$schema`: jsonschema checks a part that names its dialect with
+    # that dialect's stock validator, whose `pattern` is Python's re.
     registry = Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values())
-    return {kind: Draft202012Validator(schemas[kind], registry=registry) for kind in KINDS}
+        (schema["$id"], DRAFT202012.create_resource({k: v for k, v in schema.items() if k != "$schema"}))
+        for schema in schemas.values())
+    return {kind: SafeValidator(schemas[kind], registry=registry) for kind in KINDS}
 
 
 def meta_schema(name: str) -> dict[str, Any]:

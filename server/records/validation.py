@@ -16,12 +16,13 @@ from typing import Any, Iterator
 from flask import has_app_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 
 from server.errors import Detail, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import CALCULATED, OPTION_TYPES, SEPARATOR, SUBFORM
 from server.metadata.expressions import evaluate
+from server.metadata.patterns import SafeValidator
 from server.metadata.record_schema import option_ids, record_schema
 from server.records.merge import ROW_ID, merge_data
 
@@ -69,7 +70,7 @@ class FormFields:
 
     fields: dict[str, dict[str, Any]]
     nested: dict[str, dict[str, dict[str, Any]]]  # subform field name -> its rows' fields
-    validator: Draft202012Validator
+    validator: SafeValidator
 
     @property
     def subforms(self) -> set[str]:
@@ -91,7 +92,8 @@ def form_fields(config: Configuration, record_type: str, module_id: str | None) 
                      if f["type"] != SEPARATOR}
               for name, field in fields.items() if field["type"] == SUBFORM}
     schema = record_schema(config, record_type, module_id)
-    result = FormFields(fields, nested, Draft202012Validator(schema, format_checker=_format_checker))
+    # The administrator's patterns run on RE2, in time linear in the text (never Python's backtracking re).
+    result = FormFields(fields, nested, SafeValidator(schema, format_checker=_format_checker))
     if config.fingerprint:
         if len(_FIELDS_CACHE) > 64:
             _FIELDS_CACHE.pop(next(iter(_FIELDS_CACHE)))

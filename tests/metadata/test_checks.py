@@ -100,3 +100,28 @@ def test_location_hierarchies_are_consistent():
     found = codes(config)
     assert {("LOCATION_PARENT_UNKNOWN", "error"), ("LOCATION_LEVEL_INVALID", "error"),
             ("LOCATION_LEVEL_UNDECLARED", "error"), ("LOCATION_CODE_DUPLICATE", "error")} <= found
+
+
+@pytest.mark.parametrize("pattern,code", [
+    (r"^(\w+) \1$", "PATTERN_UNSUPPORTED"),
+    (r"^(?=.*\d).{8,}$", "PATTERN_UNSUPPORTED"),
+    (r"a++", "PATTERN_UNSUPPORTED"),
+    (r"^[\p{L}\p{N}]{1,1000}$", "PATTERN_TOO_COMPLEX"),
+    ("a" * 501, "PATTERN_TOO_LONG"),
+])
+def test_a_pattern_the_linear_engine_cannot_run_is_refused(pattern, code):
+    config = changed(lambda c: identity(c).append(field("code_word", pattern=pattern)))
+    assert [(p.code, p.path) for p in run_checks(config, context()) if p.severity == "error"] == [
+        (code, "code_word/pattern")]
+
+
+def test_identifiers_saved_before_the_whole_string_rule_cannot_be_published():
+    def edit(config):
+        identity(config).append(field("name\n"))
+        config.lookups["lookup-sex"]["lookup_values_i18n"].append({"id": "x\n", "display_text": {"en": "X", "fr": "X"}})
+        config.forms["odd_form\n"] = form("odd_form\n", field("note"))
+    problems = {(p.code, p.document, p.path) for p in run_checks(changed(edit), context())}
+    position = len(identity(minimal_configuration()))
+    assert {("IDENTIFIER_INVALID", "form:basic_identity", f"fields/{position}/name"),
+            ("IDENTIFIER_INVALID", "lookup:lookup-sex", "lookup_values_i18n/2/id"),
+            ("IDENTIFIER_INVALID", "form:odd_form\n", "unique_id")} <= problems
