@@ -33,7 +33,8 @@ ENVELOPE_FIELDS = ("id", "short_id", "module_id", "status", "record_state", "cre
                    "last_updated_at", "last_updated_by", "revision", "config_version", "owned_by",
                    "owned_by_agency", "owned_by_groups", "associated_user_names")
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Matched with fullmatch: `$` would also accept a trailing newline (an id that prints like another).
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Crockford's base 32 without I, L, O, U: short ids read aloud over the phone stay unambiguous.
 SHORT_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SHORT_ID_LENGTH = 7
@@ -42,14 +43,14 @@ SHORT_ID_LENGTH = 7
 def parse_record_id(value: str, record_type: RecordType) -> str:
     """Return a lowercase uuid string; NotFound for anything that is not one (a path never leaks)."""
     text = str(value).lower()
-    if not _UUID.match(text):
+    if not _UUID.fullmatch(text):
         raise NotFound(kind=record_type.label, id=value)
     return text
 
 
 def check_client_id(value: object) -> str:
     """Validate a client-supplied record id (offline tablets): a uuid."""
-    if not isinstance(value, str) or not _UUID.match(value.lower()):
+    if not isinstance(value, str) or not _UUID.fullmatch(value.lower()):
         raise Unprocessable(_l("The record id must be a UUID."), code="RECORD_INVALID",
                             details=[Detail("/id", "format", _l("Must be a UUID such as %(example)s."),
                                             {"example": "0f8fad5b-d9cb-469f-a165-70867728950e"})])
