@@ -96,7 +96,7 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
             database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True).start()
         except EmbeddedDatabaseError as error:
             raise click.ClickException(str(error)) from None
-        click.echo(f"Embedded database (SecantusDB) at {database.uri}, data in {database.data_dir}")
+        click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")
     try:
         overrides = {"MONGO_URI": database.uri} if database else {}
         profile = profile or settings["PROFILE"] or None

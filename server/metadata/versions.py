@@ -3,6 +3,11 @@
 Publishing stores the document bodies by content hash, then inserts one version document whose
 manifest names them. That single insert is the commit: a reader sees version N+1 whole or not at
 all, even if the process dies midway, and two concurrent publishers cannot both take N+1.
+
+What publishing derives is derived from the versions, so a crash after the commit leaves nothing
+half-written: the registry of published field types is brought up to the newest version before
+any check reads it (update_field_registry), and the record indexes are created by whoever uses a
+version (records.service.ensure_indexes at start-up, before every create and every list).
 """
 from __future__ import annotations
 
@@ -72,8 +77,15 @@ def published_configuration(db: Database, number: int | None = None) -> Configur
 
 def check_context(db: Database, published: Configuration, languages: LanguageSettings) -> CheckContext:
     """Gather what the checks compare a configuration with."""
+    update_field_registry(db)
     fields = {record_type: store.published_fields(db, record_type) for record_type in ("case", "incident", "tracing_request")}
     return CheckContext(languages.languages, languages.default, published, fields)
+
+
+def update_field_registry(db: Database) -> None:
+    """Add to the registry of published fields the versions it does not hold yet, oldest first."""
+    for number in range(store.fields_known_through(db) + 1, current_version(db) + 1):
+        store.remember_fields(db, _published_field_rows(published_configuration(db, number)), number)
 
 
 def checks_failed(problems: list[Problem], message: Any = None) -> Unprocessable:
@@ -107,7 +119,7 @@ def publish_configuration(db: Database, config: Configuration, languages: Langua
     except DuplicateKey:
         raise Conflict(_l("Someone else published version %(number)s a moment ago. Review the draft "
                           "and publish again."), code="PUBLISH_CONFLICT", number=number) from None
-    store.remember_fields(db, _published_field_rows(config), number)
+    update_field_registry(db)
     return {"version": version_summary(version), "warnings": [p.as_json() for p in problems]}
 
 

@@ -1,12 +1,21 @@
-"""Build the MongoDB client: a real server (embedded SecantusDB or MongoDB) or mongomock."""
+"""Build the MongoDB client: a real server (embedded SecantusDB or MongoDB) or mongomock.
+
+Abri acknowledges a write only once it is durable, so every write goes with a write concern of
+`j: true` (in the journal on disk) and, on a replica set or a sharded cluster, `w: "majority"`
+(a write a majority holds survives the loss of the primary). The URI may choose another `w`
+(`?w=2`) and a time limit (`?wTimeoutMS=`); it may not turn acknowledgement or the journal off.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 import pymongo
 from pymongo.database import Database
+from pymongo.write_concern import WriteConcern
 
-__all__ = ["Database", "connect", "ping"]
+from server.storage.errors import translated_errors
+
+__all__ = ["Database", "authenticates", "connect", "durable_write_concern", "make_sole_user", "ping"]
 
 
 def connect(uri: str, db_name: str) -> Database:
@@ -18,19 +27,74 @@ def connect(uri: str, db_name: str) -> Database:
         import mongomock  # test-only dependency
 
         client: Any = mongomock.MongoClient(tz_aware=True)
-    else:
-        client = pymongo.MongoClient(uri, tz_aware=True, uuidRepresentation="standard",
-                                     serverSelectionTimeoutMS=10_000, appname="abri")
-    return client.get_database(db_name)
+        return client.get_database(db_name)
+    options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 10_000}
+    client = pymongo.MongoClient(uri, tz_aware=True, uuidRepresentation="standard", appname="abri", **options)
+    try:
+        write_concern = durable_write_concern(client)
+    except BaseException:
+        client.close()
+        raise
+    return client.get_database(db_name, write_concern=write_concern)
 
 
-def ping(uri: str, timeout_ms: int = 500) -> bool:
-    """Tell whether a MongoDB server answers at `uri`."""
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
+def durable_write_concern(client: pymongo.MongoClient) -> WriteConcern:
+    """Return `j: true` with the URI's `w`, or `w: "majority"` when the server replicates."""
+    chosen = client.write_concern.document
+    if chosen.get("j") is False or chosen.get("w") == 0:
+        raise RuntimeError("ABRI_MONGO_URI turns off acknowledged, journaled writes (journal=false or w=0): "
+                           "Abri acknowledges a write only once it is durable; remove that option")
+    w = chosen.get("w")
+    if w is None:
+        w = "majority" if _replicated(client) else 1
+    return WriteConcern(w=w, j=True, wtimeout=chosen.get("wtimeout"))
+
+
+def _replicated(client: pymongo.MongoClient) -> bool:
+    """Tell whether the server is a replica set member or a sharded cluster's router."""
+    with translated_errors():
+        hello = client.admin.command("hello")
+    return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+
+
+def ping(uri: str, timeout_ms: int = 500, **options: Any) -> bool:
+    """Tell whether a MongoDB server answers at `uri` (`options`: TLS client settings)."""
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, **options)
     try:
         client.admin.command("ping")
         return True
     except pymongo.errors.PyMongoError:
         return False
+    finally:
+        client.close()
+
+
+def authenticates(uri: str) -> bool:
+    """Tell whether the user and password in `uri` are accepted (False: refused; errors otherwise)."""
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10_000)
+    try:
+        client.admin.command("listDatabases", nameOnly=True)
+        return True
+    except pymongo.errors.OperationFailure as error:
+        if error.code == 18:  # AuthenticationFailed
+            return False
+        raise
+    finally:
+        client.close()
+
+
+def make_sole_user(uri: str, user: str, password: str, **options: Any) -> None:
+    """Make `user` (all rights, SCRAM-SHA-256) the only user of the server at `uri`.
+
+    Any other user is dropped: it could only have been made while the server ran without
+    authentication, by someone who is not Abri.
+    """
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10_000, **options)
+    try:
+        for row in list(client.admin["system.users"].find({}, {"user": 1, "db": 1})):
+            client[row["db"]].command("dropUser", row["user"])
+        client.admin.command("createUser", user, pwd=password, roles=["root"], mechanisms=["SCRAM-SHA-256"],
+                             writeConcern={"w": 1, "j": True})
+        client.admin.command("fsync")  # a checkpoint: the server may now be stopped any way
     finally:
         client.close()

@@ -4,7 +4,10 @@
 - metadata_blobs:    immutable document bodies keyed by their content hash (shared by versions).
 - metadata_versions: one document per published configuration version: its manifest
                      {"<kind>:<unique_id>": hash}; inserting it is the atomic publish step.
-- metadata_fields:   every field name ever published per record type, with its type.
+- metadata_fields:   every field name ever published per record type, with its type. It is derived
+                     from the versions: metadata_derived {"_id": "fields"} names the newest version it
+                     holds, and the newer versions are added in order before it is read (a publisher
+                     that died between its commit and this upkeep leaves nothing missing).
 """
 from __future__ import annotations
 
@@ -127,8 +130,19 @@ def published_fields(db: Database, record_type: str) -> dict[str, dict[str, Any]
         return {row["name"]: row for row in db.metadata_fields.find({"record_type": record_type})}
 
 
+def fields_known_through(db: Database) -> int:
+    """Return the newest version whose fields are all in the registry (0: none)."""
+    with translated_errors():
+        row = db.metadata_derived.find_one({"_id": "fields"})
+    return row["version"] if row else 0
+
+
 def remember_fields(db: Database, fields: Iterable[tuple[str, str, str, bool]], version: int) -> None:
-    """Record (record_type, name, type, multi_select) of published fields; first publish wins."""
+    """Record (record_type, name, type, multi_select) of version `version`'s fields; first publish wins.
+
+    The rows go first, then the mark that the registry holds `version`: a crash between them only
+    makes the next reader add the same rows again (an upsert that changes nothing).
+    """
     fields = list(fields)
     with translated_errors():
         known = {row["_id"] for row in db.metadata_fields.find({}, {"_id": 1})}
@@ -138,4 +152,5 @@ def remember_fields(db: Database, fields: Iterable[tuple[str, str, str, bool]], 
                     {"_id": f"{record_type}:{name}"},
                     {"$setOnInsert": {"record_type": record_type, "name": name, "type": type_,
                                       "multi_select": multi, "version": version}}, upsert=True)
+        db.metadata_derived.update_one({"_id": "fields"}, {"$max": {"version": version}}, upsert=True)
 
