@@ -39,7 +39,7 @@ def make_app(uri: str):
         bootstrap_configuration(db, ROOT / "metadata", LanguageSettings(("en", "fr"), "en"))
         now = datetime.now(timezone.utc)
         user = accounts.create_user(db, published_configuration(db), {
-            "user_name": "bench", "password": "bench password", "role_unique_id": "role-system-administrator"}, now)
+            "user_name": "bench", "password": "quiet lagoon at dusk", "role_unique_id": "role-system-administrator"}, now)
         token = tokens.issue_token(db, user, tokens.BEARER, now, timedelta(hours=4))["token"]
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server.config import load_config
+from server.config import check_settings, load_config
 from server.serialization import AbriJSONProvider
 
 
@@ -26,10 +27,39 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app = AbriFlask(__name__, static_folder=None)
     app.config.from_mapping(load_config(config))
+    check_settings(app.config)
+    init_proxies(app)
     init_i18n(app)
     init_storage(app)
     init_auth(app)
     init_api(app)
     init_admin(app)
     init_errors(app)
+    app.after_request(secure_headers)
     return app
+
+
+def init_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the TRUSTED_PROXIES proxies in front (audit, throttle, cookie)."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
+
+
+def secure_headers(response: Response) -> Response:
+    """Headers of every answer: no MIME sniffing, no referrer; API answers are never stored by a cache.
+
+    API answers may hold personal data: `no-store`, except those that already chose their caching (the
+    published metadata revalidated with ETag and `no-cache`). The admin pages set their own CSP.
+    """
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    else:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response

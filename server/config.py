@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from server.errors import AbriError, render_message
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,10 +49,17 @@ EXPORT_POLL_SECONDS = 2
 # Lifetime of bearer tokens and of admin UI sessions, in hours.
 TOKEN_TTL_HOURS = 12
 SESSION_TTL_HOURS = 8
-# Failed logins allowed per account and per client address within the window, before 429.
+# Login throttle (policy in server/auth/tokens.py): attempts an account takes without delay per window
+# (and each address per day on one account), then an address that failed waits 2^k seconds after its
+# k-th failure; unsuccessful attempts per client address per window before that address is refused.
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 LOGIN_WINDOW_MINUTES = 15
+# Shortest password allowed (8 to 32); common, guessable and name-based passwords are refused at any length.
+PASSWORD_MIN_LENGTH = 10
+# Reverse proxies in front of Abri whose X-Forwarded-For and X-Forwarded-Proto are trusted (0: none,
+# the connecting address is the client). Set it to the number of proxies, or clients can forge their address.
+TRUSTED_PROXIES = 0
 # Password of the `admin` user created on first start; empty: a random one is printed once.
 ADMIN_PASSWORD = ""
 # Secure flag of the session cookie: "auto" (when the request came over https), "always" or "never".
@@ -62,14 +73,21 @@ _ENV_PREFIX = "ABRI_"
 _TUPLES = {"LANGUAGES"}
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def _coerce(name: str, raw: str, default: Any) -> Any:
-    """Turn an environment string into the type of its default."""
+    """Turn an environment string into the type of its default (else it stays text, which check_settings refuses)."""
     if name in _TUPLES:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        word = raw.strip().lower()
+        return True if word in _TRUE else False if word in _FALSE else raw
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw.strip())
+        except ValueError:
+            return raw
     return raw
 
 
@@ -95,3 +113,55 @@ def profile_settings(settings: Mapping[str, Any], profile: Mapping[str, Any],
               "DEFAULT_LANGUAGE": profile.get("default_language", settings["DEFAULT_LANGUAGE"]),
               "DEFAULT_LOCALE": profile.get("default_locale", settings["DEFAULT_LOCALE"])}
     return {name: value for name, value in chosen.items() if _ENV_PREFIX + name not in environ}
+
+
+class SettingInvalid(AbriError):
+    """A setting that would silently weaken Abri: the server does not start."""
+
+    status, code = 500, "SETTING_INVALID"
+    message = _l("The setting %(name)s cannot be %(value)s. Allowed: %(allowed)s.")
+
+
+_POSITIVE = _l("a whole number, 1 or more")
+# Security settings and what they accept: (test, allowed values). Any other whole-number or yes/no setting
+# is checked for its type only.
+_RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
+    "TRUSTED_PROXIES": (lambda v: _is_int(v) and 0 <= v <= 10, _l("a whole number from 0 (no proxy) to 10")),
+    "SESSION_COOKIE_SECURE_MODE": (lambda v: v in ("auto", "always", "never"), "auto, always, never"),
+    "PASSWORD_MIN_LENGTH": (lambda v: _is_int(v) and 8 <= v <= 32, _l("a whole number from 8 to 32")),
+    **{name: (lambda v: _is_int(v) and v >= 1, _POSITIVE) for name in (
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES",
+        "TOKEN_TTL_HOURS", "SESSION_TTL_HOURS", "EXPORT_TTL_DAYS", "MAX_CONTENT_LENGTH", "MAX_PER_PAGE")},
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse, with the variable's name and the allowed values, a setting that is not valid (at start)."""
+    defaults = load_config(environ={})
+    for name, value in settings.items():
+        default = defaults.get(name)
+        rule = _RULES.get(name)
+        if rule is None and isinstance(default, bool) and isinstance(value, str):
+            rule = (lambda v: False, "true, false, yes, no, on, off, 1, 0")
+        elif rule is None and _is_int(default) and isinstance(value, str):
+            rule = (lambda v: False, _l("a whole number"))
+        if rule is not None and not rule[0](value):
+            raise SettingInvalid(name=_ENV_PREFIX + name, value=repr(value), allowed=rule[1])
+    _check_admin_password(settings)
+
+
+def _check_admin_password(settings: Mapping[str, Any]) -> None:
+    from server.auth.passwords import RULE_MESSAGES, find_weakness
+
+    password = settings.get("ADMIN_PASSWORD")
+    if not password:
+        return
+    weakness = find_weakness(password, ("admin", "Administrator"), settings["PASSWORD_MIN_LENGTH"])
+    if weakness is not None:
+        reason = RULE_MESSAGES.get(weakness.rule, _l("Must be at least %(limit)s characters."))
+        raise SettingInvalid(_l("The setting %(name)s is refused: %(reason)s"), name=_ENV_PREFIX + "ADMIN_PASSWORD",
+                             reason=render_message(reason, weakness.params))

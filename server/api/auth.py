@@ -39,15 +39,8 @@ def _limits() -> dict[str, int]:
 
 def _login(credentials: dict, kind: str, ttl_hours: int) -> dict:
     _, now = actor()
-    address = request.remote_addr or "unknown"
-    try:
-        user = tokens.authenticate(db(), credentials["user_name"], credentials["password"], address, now, _limits())
-    except Exception as error:
-        log_event(db(), action="login_failed", user_name=credentials["user_name"], at=now, address=address,
-                  status=getattr(error, "status", 500))
-        raise
-    log_event(db(), action="login", user_name=user["_id"], at=now, address=address, detail=kind)
-    return tokens.issue_token(db(), user, kind, now, timedelta(hours=ttl_hours))
+    return tokens.log_in(db(), credentials["user_name"], credentials["password"], request.remote_addr or "unknown",
+                         now, _limits(), kind, timedelta(hours=ttl_hours))
 
 
 def _logout(action: str) -> None:

@@ -39,11 +39,22 @@ def get(db: Database, kind: str, key: str) -> dict[str, Any]:
     return document
 
 
-def _check_password(password: str, field: str = "/password") -> None:
-    if len(password) < MIN_LENGTH:
+def _check_password(password: str, field: str = "/password", names: tuple[str | None, ...] = ()) -> None:
+    """Refuse a password that breaks the policy of server.auth.passwords (422 naming the field and the rule)."""
+    from flask import current_app, has_app_context
+
+    from server.auth.passwords import RULE_MESSAGES, find_weakness
+
+    min_length = current_app.config.get("PASSWORD_MIN_LENGTH", MIN_LENGTH) if has_app_context() else MIN_LENGTH
+    weakness = find_weakness(password, names, min_length)
+    if weakness is None:
+        return
+    if weakness.rule == "min_length":
         raise Unprocessable(_l("The password is too short."), code="PASSWORD_TOO_SHORT",
                             details=[Detail(field, "min_length", _l("Must be at least %(limit)s characters."),
-                                            {"limit": MIN_LENGTH})])
+                                            weakness.params)])
+    raise Unprocessable(_l("The password is too easy to guess."), code="PASSWORD_TOO_WEAK",
+                        details=[Detail(field, weakness.rule, RULE_MESSAGES[weakness.rule], weakness.params)])
 
 
 def _check_references(db: Database, config: Configuration, data: dict[str, Any]) -> None:
@@ -68,7 +79,7 @@ _USER_FIELDS = {"full_name": "full_name", "email": "email", "locale": "locale", 
 
 def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Create a user with a role, an agency and groups."""
-    _check_password(data["password"])
+    _check_password(data["password"], names=(data["user_name"], data.get("full_name")))
     _check_references(db, config, data)
     user = {"_id": data["user_name"], **{stored: data[key] for key, stored in _USER_FIELDS.items() if key in data},
             "password_hash": hash_password(data["password"]), "password_changed_at": now, "created_at": now}
@@ -88,8 +99,12 @@ def update_user(db: Database, config: Configuration, user_name: str, data: dict[
     _check_references(db, config, data)
     changes = {stored: data[key] for key, stored in _USER_FIELDS.items() if key in data}
     if "password" in data:
-        _check_password(data["password"])
+        from server.auth.tokens import lift_lockout
+
+        full_name = data.get("full_name", get(db, "users", user_name).get("full_name"))
+        _check_password(data["password"], names=(user_name, full_name))
         changes.update(password_hash=hash_password(data["password"]), password_changed_at=now)
+        lift_lockout(db, user_name)  # an administrator's reset lets the user in again, from anywhere
     user = store.update(db, "users", user_name, changes)
     if "password" in data or data.get("disabled"):
         revoke_user_tokens(db, user_name)
@@ -102,7 +117,7 @@ def change_own_password(db: Database, user_name: str, current: str, new: str, no
     if not verify_password(current, user.get("password_hash")):
         raise Unprocessable(_l("The current password is not correct."), code="PASSWORD_INCORRECT",
                             details=[Detail("/current_password", "incorrect", _l("Not the current password."))])
-    _check_password(new, "/new_password")
+    _check_password(new, "/new_password", names=(user_name, user.get("full_name")))
     store.update(db, "users", user_name, {"password_hash": hash_password(new), "password_changed_at": now})
     revoke_user_tokens(db, user_name)
 

@@ -1,10 +1,12 @@
-"""Users, agencies, user groups, tokens, login failures and the audit log."""
+"""Users, agencies, user groups, tokens, login counters and the audit log."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from server.storage.client import Database
 from server.storage.errors import translated_errors
@@ -16,8 +18,8 @@ def ensure_auth_indexes(db: Database) -> None:
     with translated_errors():
         db.tokens.create_index([("user_name", ASCENDING)])
         db.tokens.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
-        db.login_failures.create_index([("at", ASCENDING)], expireAfterSeconds=3600)
-        db.login_failures.create_index([("key", ASCENDING), ("at", DESCENDING)])
+        db.login_counters.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+        db.login_counters.create_index([("account", ASCENDING)])
         db.audit_log.create_index([("at", DESCENDING)])
         db.audit_log.create_index([("user_name", ASCENDING), ("at", DESCENDING)])
         db.audit_log.create_index([("record_id", ASCENDING)])
@@ -68,19 +70,93 @@ def delete_tokens(db: Database, query: dict[str, Any]) -> int:
         return db.tokens.delete_many(query).deleted_count
 
 
-def record_login_failure(db: Database, keys: list[str], now: datetime) -> None:
+def login_name_key(db: Database) -> bytes:
+    """The deployment's secret for keying typed user names (made on first use, the same for every worker)."""
     with translated_errors():
-        db.login_failures.insert_many([{"key": key, "at": now} for key in keys])
+        document = db.auth_secrets.find_one({"_id": "login_names"})
+        if document is None:
+            try:
+                db.auth_secrets.insert_one({"_id": "login_names", "key": secrets.token_hex(32)})
+            except DuplicateKeyError:
+                pass  # another worker made it first
+            document = db.auth_secrets.find_one({"_id": "login_names"})
+    return bytes.fromhex(document["key"])
 
 
-def count_login_failures(db: Database, key: str, since: datetime) -> int:
+def _ensure_counter(db: Database, counter_id: str, account: str | None, expires_at: datetime) -> None:
+    try:
+        db.login_counters.update_one({"_id": counter_id}, {"$setOnInsert": {
+            "count": 0, "account": account, "expires_at": expires_at}}, upsert=True)
+    except DuplicateKeyError:
+        pass  # a concurrent attempt created it
+
+
+def increment_counter(db: Database, counter_id: str, account: str | None, expires_at: datetime,
+                      step: int = 1) -> int:
+    """Add `step` to a login counter and return its new value (concurrent callers each get their own value).
+
+    The document is created first and incremented without upsert: some servers answer a concurrent
+    upserting findAndModify with no document.
+    """
     with translated_errors():
-        return db.login_failures.count_documents({"key": key, "at": {"$gte": since}})
+        for _ in range(3):
+            _ensure_counter(db, counter_id, account, expires_at)
+            document = db.login_counters.find_one_and_update({"_id": counter_id}, {"$inc": {"count": step}},
+                                                             return_document=ReturnDocument.AFTER)
+            if document is not None:  # None: it expired between the two calls
+                return document["count"]
+    raise RuntimeError(f"login counter {counter_id} keeps disappearing")
 
 
-def clear_login_failures(db: Database, key: str) -> None:
+def read_counter(db: Database, counter_id: str) -> int:
     with translated_errors():
-        db.login_failures.delete_many({"key": key})
+        document = db.login_counters.find_one({"_id": counter_id})
+    return document["count"] if document else 0
+
+
+def claim_attempt(db: Database, pair_id: str, account: str, expires_at: datetime) -> dict[str, Any]:
+    """Count an attempt of one source on one account; return the record as this attempt left it.
+
+    `count` is this attempt's position and `inflight` how many of the source's attempts on the
+    account (this one included) are being checked: both come from one atomic increment.
+    """
+    with translated_errors():
+        for _ in range(3):
+            _ensure_counter(db, pair_id, account, expires_at)
+            document = db.login_counters.find_one_and_update(  # AFTER: some servers return a stale BEFORE
+                {"_id": pair_id}, {"$inc": {"count": 1, "inflight": 1}}, return_document=ReturnDocument.AFTER)
+            if document is not None:
+                return document
+    raise RuntimeError(f"login counter {pair_id} keeps disappearing")
+
+
+def release_attempt(db: Database, pair_id: str) -> None:
+    """The attempt's check is over (its failure, if any, is already recorded)."""
+    with translated_errors():
+        db.login_counters.update_one({"_id": pair_id, "inflight": {"$gt": 0}}, {"$inc": {"inflight": -1}})
+
+
+def delay_source(db: Database, pair_id: str, open_at: datetime) -> None:
+    """The source may try the account again no sooner than `open_at`."""
+    with translated_errors():
+        db.login_counters.update_one({"_id": pair_id}, {"$max": {"open_at": open_at}})
+
+
+def count_failure(db: Database, pair_id: str) -> int:
+    """Add a failure to a source's record on an account; return how many it now has."""
+    with translated_errors():
+        document = db.login_counters.find_one_and_update({"_id": pair_id}, {"$inc": {"failures": 1}},
+                                                         return_document=ReturnDocument.AFTER)
+    return (document or {}).get("failures", 1)
+
+
+def delete_counters(db: Database, *, counter_id: str | None = None, account: str | None = None) -> None:
+    """Forget one login counter, or every counter of an account (a lockout lifted)."""
+    with translated_errors():
+        if counter_id is not None:
+            db.login_counters.delete_one({"_id": counter_id})
+        if account is not None:
+            db.login_counters.delete_many({"account": account})
 
 
 def insert_audit(db: Database, entry: dict[str, Any]) -> None:

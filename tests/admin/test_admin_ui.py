@@ -27,7 +27,7 @@ from server.storage import get_db
 from tests.conftest import make_app
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "admin ui password"
+PASSWORD = "ui test passphrase"
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 

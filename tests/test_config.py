@@ -1,0 +1,74 @@
+"""Settings: an invalid security setting stops the server at start, naming the variable and what it accepts."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from server.app import create_app
+from server.config import SettingInvalid, load_config
+
+BASE = {"TESTING": True, "MONGO_URI": "mongomock://"}
+
+
+@pytest.mark.parametrize("variable, value, allowed", [
+    ("TRUSTED_PROXIES", "two", "a whole number from 0 (no proxy) to 10"),
+    ("TRUSTED_PROXIES", "-1", "a whole number from 0 (no proxy) to 10"),
+    ("SESSION_COOKIE_SECURE_MODE", "sometimes", "auto, always, never"),
+    ("SESSION_COOKIE_SECURE_MODE", "false", "auto, always, never"),
+    ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "0", "a whole number, 1 or more"),
+    ("LOGIN_MAX_FAILURES_PER_ADDRESS", "many", "a whole number, 1 or more"),
+    ("LOGIN_WINDOW_MINUTES", "-5", "a whole number, 1 or more"),
+    ("TOKEN_TTL_HOURS", "0", "a whole number, 1 or more"),
+    ("SESSION_TTL_HOURS", "8h", "a whole number, 1 or more"),
+    ("PASSWORD_MIN_LENGTH", "4", "a whole number from 8 to 32"),
+    ("MAX_CONTENT_LENGTH", "2MB", "a whole number, 1 or more"),
+])
+def test_an_invalid_security_setting_stops_the_app_with_its_name_and_the_allowed_values(
+        monkeypatch, variable, value, allowed):
+    monkeypatch.setenv(f"ABRI_{variable}", value)
+    with pytest.raises(SettingInvalid) as refused:
+        create_app(BASE)
+    assert f"ABRI_{variable}" in str(refused.value) and allowed in str(refused.value)
+
+
+def test_a_whole_number_setting_given_as_text_is_refused_rather_than_a_traceback(monkeypatch):
+    monkeypatch.setenv("ABRI_EXPORT_POLL_SECONDS", "often")
+    with pytest.raises(SettingInvalid, match="ABRI_EXPORT_POLL_SECONDS"):
+        create_app(BASE)
+
+
+def test_valid_settings_from_the_environment_are_typed(monkeypatch):
+    monkeypatch.setenv("ABRI_TRUSTED_PROXIES", " 2 ")
+    monkeypatch.setenv("ABRI_PASSWORD_MIN_LENGTH", "12")
+    app = create_app(BASE)
+    assert app.config["TRUSTED_PROXIES"] == 2 and app.config["PASSWORD_MIN_LENGTH"] == 12
+
+
+def test_the_defaults_are_valid():
+    settings = load_config(environ={})
+    assert settings["TRUSTED_PROXIES"] == 0 and settings["PASSWORD_MIN_LENGTH"] >= 10
+    create_app(BASE)
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("admin2024!", "Must not contain the user name or the person's name."),
+    ("motdepasse2024", "This is one of the most common passwords"),
+    ("short", "Must be at least 10 characters."),
+])
+def test_a_weak_first_administrator_password_stops_the_app_without_printing_it(monkeypatch, password, reason):
+    monkeypatch.setenv("ABRI_ADMIN_PASSWORD", password)
+    with pytest.raises(SettingInvalid) as refused:
+        create_app(BASE)
+    assert "ABRI_ADMIN_PASSWORD" in str(refused.value) and reason in str(refused.value)
+    assert password not in str(refused.value)
+
+
+def test_abri_serve_prints_the_invalid_setting_and_exits_non_zero(monkeypatch):
+    from server.cli import cli
+
+    monkeypatch.setenv("ABRI_MONGO_URI", "mongomock://")
+    monkeypatch.setenv("ABRI_SESSION_COOKIE_SECURE_MODE", "yes please")
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert "SETTING_INVALID" in result.output and "ABRI_SESSION_COOKIE_SECURE_MODE" in result.output
+    assert "auto, always, never" in result.output and "Traceback" not in result.output
