@@ -56,7 +56,10 @@ def render_message(template: Any, params: dict[str, Any] | None = None) -> str:
 def _localized(value: Any) -> Any:
     """Numbers as the message's language writes them (12 500 in French, 12,500 in English)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and has_app_context():
-        return format_decimal(value)
+        try:
+            return format_decimal(value)
+        except ArithmeticError:  # beyond Babel's 28 digits (a huge number a client sent): written as is
+            return value
     return value
 
 

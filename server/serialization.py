@@ -1,6 +1,7 @@
-"""JSON for API responses: dates as ISO 8601 (UTC), real accents, keys in insertion order."""
+"""JSON for API responses: dates as ISO 8601 (UTC), real accents, keys in insertion order, strict JSON numbers."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -8,10 +9,17 @@ from flask.json.provider import DefaultJSONProvider
 
 
 class AbriJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider with ISO 8601 dates instead of HTTP dates."""
+    """Flask's JSON provider with ISO 8601 dates instead of HTTP dates, and never NaN or Infinity."""
 
     ensure_ascii = False
     sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        try:
+            return super().dumps(obj, **kwargs)
+        except ValueError:  # a NaN or Infinity stored before bodies were checked: JSON has no such numbers
+            return super().dumps(_finite(obj), **kwargs)
 
     @staticmethod
     def default(value: Any) -> Any:
@@ -22,3 +30,14 @@ class AbriJSONProvider(DefaultJSONProvider):
         if isinstance(value, date):
             return value.isoformat()
         return DefaultJSONProvider.default(value)
+
+
+def _finite(value: Any) -> Any:
+    """Return value with every NaN and Infinity replaced by null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

@@ -6,9 +6,12 @@ permission checks as any other client. No front-end build step: plain templates 
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from werkzeug.urls import iri_to_uri
 
 from server.config import PROJECT_ROOT
 
@@ -67,13 +70,24 @@ def form(unique_id: str):
     return _page("form.html", form_id=unique_id)
 
 
+def local_target(target: str, default: str) -> str:
+    """Return target when it is a page of the admin UI on this site, else default.
+
+    Never another site (no scheme, no host, no //, no backslash that browsers read as /) and never a
+    control character (CR/LF would split the Location header); other characters are percent-encoded.
+    """
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not (parts.path == "/admin" or parts.path.startswith("/admin/")):
+        return default
+    return iri_to_uri(target)
+
+
 @bp.route("/language/<code>")
 def language(code: str):
     """Switch the interface language (kept in a cookie)."""
-    target = request.args.get("next", "")
-    if not target.startswith("/admin") or target.startswith("//"):  # never an open redirect
-        target = url_for("admin.dashboard")
-    response = redirect(target)
+    response = redirect(local_target(request.args.get("next", ""), url_for("admin.dashboard")))
     if code in ("en", "fr"):
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Strict", httponly=True)
     return response

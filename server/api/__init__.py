@@ -1,9 +1,13 @@
 """The JSON API under /api/v1: one blueprint module per resource.
 
 Views are parse -> call one service -> dump. Every body is JSON; the checks every body passes
-(valid JSON, no operator-like keys, bounded nesting) run once here, before any view.
+(valid JSON, no operator-like keys, bounded nesting, only texts and numbers MongoDB can store) run once
+here, before any view, and so do those of query parameters and path segments.
 """
 from __future__ import annotations
+
+import math
+import re
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
@@ -14,30 +18,68 @@ from server.errors import BadRequest, Detail, Unprocessable
 
 MAX_DEPTH = 32
 UPLOAD_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what MongoDB stores as an integer
+_SURROGATES = re.compile("[\ud800-\udfff]")  # only unpaired ones survive decoding: not valid Unicode
 
 
-def _walk_keys(value, path: str, depth: int):
-    """Yield details for keys that could act as MongoDB operators or paths, and for deep nesting."""
+def printable(text: str) -> str:
+    """Return text safe to echo in an error: lone surrogates and NUL written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def text_problem(text: str, where: str) -> Detail | None:
+    """Return why a text cannot be stored (NUL, unpaired surrogates), or None."""
+    if "\x00" in text:
+        return Detail(printable(where), "nul", _l("Text may not contain the NUL character."))
+    if _SURROGATES.search(text):
+        return Detail(printable(where), "surrogate", _l("Text may not contain unpaired surrogates (not valid Unicode)."))
+    return None
+
+
+def number_problem(value: int | float, where: str) -> Detail | None:
+    """Return why a JSON number cannot be stored (NaN, Infinity, beyond 64 bits), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return Detail(where, "not_finite", _l("Must be a finite number (NaN and Infinity are not JSON numbers)."))
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        return Detail(where, "int64_range", _l("Must be a whole number between %(min)s and %(max)s."),
+                      {"min": INT64_MIN, "max": INT64_MAX})
+    return None
+
+
+def _walk(value, path: str, depth: int):
+    """Yield details for what no body may hold: operator-like or unstorable keys and texts, numbers MongoDB
+    cannot store, deep nesting."""
     if depth > MAX_DEPTH:
         yield Detail(path or "/", "max_depth", _l("Nested more than %(limit)s levels deep."), {"limit": MAX_DEPTH})
         return
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{path}/{key}"
-            if key.startswith("$") or "." in key:
+            problem = text_problem(key, here)
+            if problem:
+                yield problem
+            elif key.startswith("$") or "." in key:
                 yield Detail(here, "key_forbidden", _l("Keys may not start with $ or contain a dot."))
             else:
-                yield from _walk_keys(item, here, depth + 1)
+                yield from _walk(item, here, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _walk_keys(item, f"{path}/{index}", depth + 1)
+            yield from _walk(item, f"{path}/{index}", depth + 1)
+    elif isinstance(value, str):
+        problem = text_problem(value, path or "/")
+        if problem:
+            yield problem
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        problem = number_problem(value, path or "/")
+        if problem:
+            yield problem
 
 
 def check_json_body() -> None:
-    """Refuse malformed JSON, operator-like keys and deep nesting before any view runs."""
+    """Refuse malformed JSON, operator-like keys, unstorable texts and numbers, deep nesting before any view runs."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.content_length and not request.data:
         return
-    if request.mimetype in UPLOAD_TYPES:  # files (translation spreadsheets) are checked by their reader
+    if request.mimetype in UPLOAD_TYPES:  # files (translation spreadsheets, CSV) are checked by their reader
         return
     if not request.is_json:
         raise BadRequest(_l("Send the body as JSON (Content-Type: application/json)."), code="CONTENT_TYPE")
@@ -49,9 +91,25 @@ def check_json_body() -> None:
         raise
     except Exception:  # werkzeug raises BadRequest for undecodable JSON
         raise BadRequest(_l("The request body is not valid JSON."), code="MALFORMED_JSON") from None
-    details = list(_walk_keys(body, "", 0))
+    details = list(_walk(body, "", 0))
     if details:
         raise Unprocessable(code="BODY_INVALID", details=details)
+
+
+def check_url_text() -> None:
+    """Refuse query parameters and path segments that no database could hold (NUL, unpaired surrogates,
+    whole numbers beyond 64 bits), naming the parameter, before any view runs."""
+    details = []
+    for name, value in request.args.items(multi=True):
+        details.append(text_problem(name, name) or text_problem(value, name))
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            details.append(text_problem(value, name))
+        elif isinstance(value, int):
+            details.append(number_problem(value, name))
+    details = [detail for detail in details if detail]
+    if details:
+        raise BadRequest(_l("A parameter of the URL is not valid."), code="BAD_PARAMETER", details=details)
 
 
 def init_api(app: Flask) -> None:
@@ -69,4 +127,5 @@ def init_api(app: Flask) -> None:
                       *records.blueprints(), exports.blp, locations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     documents.register_meta_schemas(api)
+    app.before_request(check_url_text)
     app.before_request(check_json_body)

@@ -52,7 +52,7 @@ class ListArgs(PageArgs):
     record_type = fields.String(validate=validate.OneOf(RECORD_TYPES))
     module_id = fields.String(validate=validate.Length(max=100))
     locale = fields.String()
-    since = fields.Integer(validate=validate.Range(min=0))
+    since = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     draft = fields.Boolean(load_default=False)
 
 

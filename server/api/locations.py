@@ -9,6 +9,7 @@ from server.api.common import conditional, db, envelope, languages, published
 from server.metadata.documents import LOCATION
 from server.metadata.labels import resolve_text
 from server.metadata.versions import changes_since
+from server.records.search import INT64_MAX
 
 blp = Blueprint("locations", __name__, description="Location hierarchies (countries, departments, communes...).")
 
@@ -17,7 +18,7 @@ class LocationArgs(Schema):
     admin_level = fields.Integer(validate=validate.Range(min=0, max=6))
     parent_code = fields.String(validate=validate.Length(max=50))
     locale = fields.String()
-    since = fields.Integer(validate=validate.Range(min=0))
+    since = fields.Integer(validate=validate.Range(min=0, max=INT64_MAX))
 
 
 def _place(place: dict, types: dict[int, str], locale: str | None, default: str) -> dict:

@@ -216,7 +216,7 @@ def positive_revision(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # "²" is a digit; MongoDB stores 64 bits
         raise BadRequest(_l("If-Match must be the document's revision number."), code="BAD_PARAMETER",
                          details=[Detail("If-Match", "type", _l("Must be an integer."))])
     return int(text)

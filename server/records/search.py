@@ -2,10 +2,13 @@
 
 Only allowlisted names reach a query (envelope fields and the fields the forms mark filterable),
 and only as scalar values the server parsed itself: `?age[$gt]=1` or `?sex[$regex]=.*` are
-unknown parameters, refused with 400, never operators.
+unknown parameters, refused with 400, never operators. Numbers, dates, pages and text searches are
+bounded to what the database can hold (64-bit integers, finite numbers, UTC dates within years 1-9999,
+regular expressions of a bounded length): anything else is a 400 naming the parameter.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field as dc_field
@@ -27,6 +30,11 @@ ENVELOPE_FILTERS = {"status": "text", "record_state": "bool", "module_id": "text
 _KIND_OF_TYPE = {"numeric_field": "number", "tally_field": "number", "date_field": "date", "tick_box": "bool",
                  "calculated": "number"}
 SEARCH_KEY = "_search"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what MongoDB stores as an integer
+MAX_PAGE = 2**31 - 1  # (page - 1) * per_page records are skipped: this keeps it a 64-bit integer
+MAX_QUERY_LENGTH = 200  # characters of a text search (?query=)
+MAX_QUERY_WORDS = 10  # words of a text search: each becomes a condition of the query
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass
@@ -69,11 +77,36 @@ def _bad(name: str, code: str, message: Any, **params: Any) -> BadRequest:
                       details=[Detail(name, code, message, params)], name=name)
 
 
+def _parse_number(name: str, text: str) -> int | float:
+    """A finite number; whole numbers as 64-bit integers (MongoDB stores no larger ones)."""
+    if _INTEGER.fullmatch(text.strip()):
+        number: int | float = int(text)
+    else:
+        number = float(text)
+        if not math.isfinite(number):  # nan, inf, 1e400
+            raise ValueError(text)
+        if number.is_integer() and INT64_MIN <= number <= INT64_MAX:
+            number = int(number)
+    if isinstance(number, int) and not INT64_MIN <= number <= INT64_MAX:
+        raise _bad(name, "range", _l("Must be between %(min)s and %(max)s."), min=INT64_MIN, max=INT64_MAX)
+    return number
+
+
+def _parse_datetime(text: str) -> datetime:
+    """A moment in UTC (MongoDB's dates): a time without offset is UTC."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError(text) from None
+
+
 def _parse_scalar(name: str, kind: str, text: str) -> Any:
     try:
         if kind == "number":
-            number = float(text)
-            return int(number) if number.is_integer() else number
+            return _parse_number(name, text)
         if kind == "bool":
             if text not in ("true", "false"):
                 raise ValueError(text)
@@ -81,10 +114,7 @@ def _parse_scalar(name: str, kind: str, text: str) -> Any:
         if kind == "date":
             return date.fromisoformat(text).isoformat()
         if kind == "datetime":
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=timezone.utc)
-            return parsed
+            return _parse_datetime(text)
     except ValueError:
         examples = {"number": "12", "bool": "true", "date": "2024-06-30", "datetime": "2024-06-30T12:00:00Z"}
         raise _bad(name, "format", _l("Expected a %(kind)s such as %(example)s."), kind=kind,
@@ -103,13 +133,21 @@ def _condition(name: str, kind: str, raw: str) -> Any:
             condition["$gte"] = _parse_scalar(name, kind, low)
         if high:
             condition["$lte"] = _parse_scalar(name, kind, high)
-            if kind == "datetime" and "T" not in high:  # a day as upper bound includes the whole day
+            if kind == "datetime" and _is_day(high):  # a day as upper bound includes the whole day
                 condition["$lte"] = datetime.combine(date.fromisoformat(high), time.max, timezone.utc)
         if not condition:
             raise _bad(name, "format", _l("A range needs at least one bound."))
         return condition
     values = [_parse_scalar(name, kind, part) for part in raw.split(",")] if "," in raw else None
     return {"$in": values} if values else _parse_scalar(name, kind, raw)
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+        return True
+    except ValueError:
+        return False
 
 
 def filterable_fields(fields: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -144,13 +182,23 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
     if "updated_since" in args:
         query["last_updated_at"] = {"$gt": _parse_scalar("updated_since", "datetime", args["updated_since"][-1])}
     if args.get("query", [""])[-1].strip():
-        words = list(dict.fromkeys(words_of(args["query"][-1])))[:10]
+        words = _query_words(args["query"][-1])
         searchable = list(searchable)
         # Each word must begin a word of one of the (readable) searchable fields; punctuation matches nothing.
         conditions = [{"$or": [{SEARCH_KEY: {"$regex": "^" + re.escape(f"{name}:{word}")}} for name in searchable]}
                       for word in words if searchable]
         query.setdefault("$and", []).extend(conditions or [{"_id": None}])
     return ListQuery(query, _sort(args, data_filters), *_page(args, max_per_page), _fields(args, fields))
+
+
+def _query_words(text: str) -> list[str]:
+    """The distinct words of a text search, refused when too long for the database to run."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise _bad("query", "max_length", _l("Is longer than %(limit)s characters."), limit=MAX_QUERY_LENGTH)
+    words = list(dict.fromkeys(words_of(text)))
+    if len(words) > MAX_QUERY_WORDS:
+        raise _bad("query", "max_words", _l("Has more than %(limit)s words."), limit=MAX_QUERY_WORDS)
+    return words
 
 
 def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[tuple[str, int]]:
@@ -170,10 +218,10 @@ def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[tupl
 
 def _page(args: dict[str, list[str]], max_per_page: int) -> tuple[int, int]:
     numbers = []
-    for name, default in (("page", 1), ("per_page", 50)):
+    for name, default, limit in (("page", 1, MAX_PAGE), ("per_page", 50, INT64_MAX)):
         text = args.get(name, [str(default)])[-1]
-        if not text.isdigit() or int(text) < 1:
-            raise _bad(name, "minimum", _l("Must be a whole number of at least 1."))
+        if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= limit:
+            raise _bad(name, "range", _l("Must be a whole number between %(min)s and %(max)s."), min=1, max=limit)
         numbers.append(int(text))
     return numbers[0], min(numbers[1], max_per_page)
 
