@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from server.api.common import PageArgs, db, envelope, page_size
+from server.api.common import PageArgs, UTCDateTime, db, envelope, page_size
 from server.auth import require_permission
 from server.auth.audit import list_events
 
@@ -16,8 +16,8 @@ class AuditArgs(PageArgs):
     user_name = fields.String(validate=validate.Length(max=100))
     action = fields.String(validate=validate.Length(max=50))
     record_id = fields.String(validate=validate.Length(max=100))
-    from_ = fields.AwareDateTime(data_key="from", attribute="from")
-    to = fields.AwareDateTime()
+    from_ = UTCDateTime(data_key="from", attribute="from")
+    to = UTCDateTime()
 
 
 @blp.route("/audit_logs")

@@ -24,6 +24,17 @@ class PageArgs(Schema):
     per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT64_MAX))
 
 
+class UTCDateTime(fields.AwareDateTime):
+    """A moment with its offset, given back in UTC as MongoDB stores it; refused when that leaves years 1-9999."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 def page_size(args: dict[str, Any], default: int = 50) -> tuple[int, int]:
     """Return (page, per_page) with per_page capped at MAX_PER_PAGE; BadRequest beyond the bounds of PageArgs."""
     cap = current_app.config["MAX_PER_PAGE"]

@@ -477,3 +477,10 @@ def test_a_csv_with_many_bad_rows_lists_the_first_hundred_and_counts_all(hierarc
     assert response.status_code == 422
     assert error_of(response)["message"] == "Rows refused: 500. Nothing was changed."
     assert len(error_of(response)["details"]) == 100
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01T00:00:00%2B01:00", "to=9999-12-31T23:59:59-05:00"])
+def test_audit_dates_outside_what_the_database_holds_are_refused(backend_client, query):
+    response = backend_client.get(f"/api/v1/audit_logs?{query}")
+    assert response.status_code == 400
+    assert error_of(response)["details"][0]["field"] == query.split("=")[0]
