@@ -46,6 +46,10 @@ EXPORT_LEASE_SECONDS = 120
 EXPORT_MAX_ATTEMPTS = 3
 # How long an idle worker waits before looking for jobs again.
 EXPORT_POLL_SECONDS = 2
+# Key that seals the password of an export while it waits for a worker (base64 of 32 random bytes).
+# Empty: a key file export-password.key is made once in INSTANCE_PATH (mode 0600). Give the same value
+# to every app and `abri worker` process that does not share that folder (e.g. on other machines).
+EXPORT_PASSWORD_KEY = ""
 # Lifetime of bearer tokens and of admin UI sessions, in hours.
 TOKEN_TTL_HOURS = 12
 SESSION_TTL_HOURS = 8

@@ -23,9 +23,13 @@ def secantus_uri(tmp_path_factory):
     server.stop()
 
 
+# Seals export passwords in tests, so no test writes a key file into the project's instance folder.
+TEST_EXPORT_KEY = "dGVzdHMgb25seTogYWJyaSBleHBvcnQga2V5IDMyIGI="
+
+
 def make_app(uri: str, **overrides):
     return create_app({"TESTING": True, "MONGO_URI": uri, "MONGO_DB_NAME": f"abri_test_{uuid.uuid4().hex[:12]}",
-                       **overrides})
+                       "EXPORT_PASSWORD_KEY": TEST_EXPORT_KEY, **overrides})
 
 
 def authenticated(application, token: str):

@@ -9,13 +9,20 @@ from marshmallow import Schema, fields, validate
 from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size, published
 from server.auth import current_principal
 from server.auth.audit import log_event
-from server.export import jobs
+from server.export import encryption, jobs
 from server.export.worker import export_settings
 from server.metadata.documents import RECORD_TYPES
 from server.records.service import Actor
 from server.storage import exports as store
 
 blp = Blueprint("exports", __name__, description="Export jobs (xlsx, csv, json).")
+
+
+@blp.record_once
+def check_password_key(state) -> None:
+    """Stop the app at start when EXPORT_PASSWORD_KEY is set but unusable (never silently "no key")."""
+    if state.app.config.get("EXPORT_PASSWORD_KEY"):
+        encryption.parse_key(state.app.config["EXPORT_PASSWORD_KEY"], "ABRI_EXPORT_PASSWORD_KEY")
 
 
 class ExportData(Schema):
@@ -75,12 +82,8 @@ class Export(MethodView):
 @blp.route("/exports/<job_id>/file")
 class ExportFile(MethodView):
     def get(self, job_id):
-        """Download the file of a complete export."""
-        job = jobs.get_job(db(), job_id, current_principal().user_name)
-        chunks = jobs.file_chunks(db(), job)
-        user, now = who_and_when()
-        log_event(db(), action="export_download", user_name=user, at=now, address=request.remote_addr,
-                  resource=job["record_type"], record_id=job_id)
+        """Download the file of a complete export (if the user's current rights still cover what it holds)."""
+        job, chunks = jobs.open_download(db(), published(), job_id, _actor(), request.remote_addr)
         name = job["file_name"]
         mime = jobs.MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream")
         return Response(stream_with_context(chunks), mimetype=mime, headers={

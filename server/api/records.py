@@ -1,17 +1,26 @@
 """Cases, incidents and tracing requests: /api/v1/cases, /incidents, /tracing_requests."""
 from __future__ import annotations
 
-from flask import current_app, request
+from datetime import datetime, timezone
+
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import actor as who_and_when, db, envelope, page_size, published
-from server.auth import accounts, current_principal
+from server.auth import current_principal
 from server.auth.audit import log_event
 from server.metadata.draft import positive_revision
 from server.records import service
+from server.errors import NotFound
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
+
+# The audit action of each route (view, method), for refused accesses.
+ACTIONS = {("Collection", "GET"): "list", ("Collection", "POST"): "create", ("Item", "GET"): "read",
+           ("Item", "PATCH"): "update", ("Item", "DELETE"): "disable", ("Enable", "POST"): "enable",
+           ("Assign", "POST"): "assign", ("History", "GET"): "view_history", ("CaseIncidents", "GET"): "list_incidents",
+           ("CaseIncidents", "POST"): "create_incident", ("TraceMatch", "POST"): "match"}
 
 
 class CreateBody(Schema):
@@ -56,8 +65,8 @@ def _one(record: dict, record_type: RecordType, actor: service.Actor, action: st
     config = published()
     log_event(db(), action=action, user_name=actor.user_name, at=actor.now, address=request.remote_addr,
               resource=record_type.name, record_id=record["_id"], status=status)
-    return envelope(service.present(record, record_type, readable=service.readable_fields(config, record_type, actor)),
-                    status=status, headers={"ETag": f'"{record["revision"]}"'})
+    visible = service.visible_fields(db(), config, record_type, actor)
+    return envelope(service.present(record, record_type, readable=visible), status=status, headers={"ETag": f'"{record["revision"]}"'})
 
 
 def _if_match() -> int | None:
@@ -70,8 +79,8 @@ def _list(record_type: RecordType, base_filter: dict | None = None):
                                                  current_app.config["MAX_PER_PAGE"], actor, base_filter)
     log_event(db(), action="list", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
               resource=record_type.name, detail=f"{total} records")
-    readable = service.readable_fields(config, record_type, actor)
-    return envelope([service.present(r, record_type, query.fields, readable) for r in records],
+    visible = service.visible_fields(db(), config, record_type, actor)
+    return envelope([service.present(r, record_type, query.fields, visible) for r in records],
                     total=total, page=query.page, per_page=query.per_page)
 
 
@@ -82,9 +91,27 @@ def _set_state(record_type: RecordType, record_id: str, enabled: bool):
     return _one(record, record_type, actor, "enable" if enabled else "disable")
 
 
+def audit_refusal(response: Response, record_type: RecordType) -> Response:
+    """Write a refused record access (403, 404) to the audit log: who, which record, what, the status; no values."""
+    if response.status_code in (403, 404) and request.endpoint:
+        raw = (request.view_args or {}).get("record_id")
+        try:
+            record_id = parse_record_id(raw, record_type) if raw is not None else None
+        except NotFound:
+            record_id = None  # not a record id: nothing of the path is kept
+        code = ((response.get_json(silent=True) or {}).get("error") or {}).get("code")
+        principal = current_principal()
+        log_event(db(), action=ACTIONS.get((request.endpoint.rsplit(".", 1)[-1], request.method), "access"),
+                  user_name=principal.user_name if principal else None, at=datetime.now(timezone.utc),
+                  address=request.remote_addr, resource=record_type.name, record_id=record_id,
+                  status=response.status_code, detail=code)
+    return response
+
+
 def record_blueprint(record_type: RecordType) -> Blueprint:
     """Build the routes of one record type."""
     blp = Blueprint(record_type.route, __name__, description=f"{record_type.name} records.")
+    blp.after_request(lambda response: audit_refusal(response, record_type))
     base = f"/{record_type.route}"
 
     @blp.route(base)
@@ -132,9 +159,8 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         def post(self, body, record_id):
             """Give the record a new owner (assign permission)."""
             actor = _actor()
-            owner = accounts.get(db(), "users", body["data"]["owned_by"])
-            record = service.assign_record(db(), record_type, parse_record_id(record_id, record_type), owner,
-                                           _if_match(), actor)
+            record = service.assign_record(db(), published(), record_type, parse_record_id(record_id, record_type),
+                                           body["data"]["owned_by"], _if_match(), actor)
             return _one(record, record_type, actor, "assign")
 
     @blp.route(f"{base}/<record_id>/history")

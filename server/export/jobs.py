@@ -2,8 +2,11 @@
 
 A job remembers who asked and the list arguments, not a query: the runner rebuilds the user's
 permissions when it runs, so a user disabled or a role narrowed meanwhile exports nothing more
-than they may now see. Temporary files are removed whatever happens; the password is dropped
-from the job as soon as the file is encrypted.
+than they may now see. The runner also records what the file holds (its fields) and under which
+scope it was made, and a download is checked again against the user's rights of that moment.
+Temporary files are removed whatever happens. A password is kept only sealed (AES-GCM under the
+instance's key, see encryption.py) while the job waits, and the sealed value is dropped when the
+job ends, complete or failed.
 """
 from __future__ import annotations
 
@@ -13,12 +16,13 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from server.errors import AbriError, Detail, NotFound, Unprocessable, render_message
+from server.auth.audit import log_event
+from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable, render_message
 from server.export import encryption
 from server.i18n import message_locale
 from server.export.layout import build_layout
@@ -26,6 +30,7 @@ from server.export.rows import RowBuilder
 from server.export.writers import write_csv_zip, write_json, write_xlsx
 from server.metadata.configuration import Configuration
 from server.records import service as records
+from server.records.access import fields_of_forms
 from server.records.types import RECORD_TYPES
 from server.storage import Database, exports as store
 
@@ -45,6 +50,16 @@ class ExportSettings:
     max_attempts: int
     languages: tuple[str, ...]
     default_language: str
+    password_key: str = ""      # EXPORT_PASSWORD_KEY; empty: the key file in instance_path
+    instance_path: str = ""
+
+    def sealing_key(self) -> bytes:
+        """The key that seals export passwords while jobs wait."""
+        return encryption.instance_key(self.password_key, self.instance_path)
+
+
+SEALED = "password_sealed"
+ENDED_UNSET = (SEALED, "password")  # "password": jobs queued by versions that kept it in clear
 
 
 def _labels() -> dict[str, Any]:
@@ -67,10 +82,12 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
     job = {"_id": str(uuid.uuid4()), "user_name": actor.user_name, "record_type": record_type.name, "format": fmt,
            "filters": {k: v[0] for k, v in filters.items()}, "form_ids": params.get("form_ids"),
            "field_names": params.get("field_names"), "locale": locale, "codes": params.get("codes", False),
-           "include_removed": params.get("include_removed", False), "password": params.get("password"),
+           "include_removed": params.get("include_removed", False),
            "encrypted": bool(params.get("password")), "status": "queued", "rows_done": 0, "total": None,
            "errors": [], "attempts": 0, "created_at": actor.now, "config_version": config.version,
            "expires_at": actor.now + settings.ttl}
+    if params.get("password"):
+        job[SEALED] = encryption.seal_password(settings.sealing_key(), job["_id"], params["password"])
     store.insert_job(db, job)
     return job
 
@@ -122,11 +139,70 @@ def get_job(db: Database, job_id: str, user_name: str) -> dict[str, Any]:
     return job
 
 
-def file_chunks(db: Database, job: dict[str, Any]):
+def open_download(db: Database, config: Configuration, job_id: str, actor: records.Actor,
+                  address: str | None) -> tuple[dict[str, Any], Iterator[bytes]]:
+    """Return a complete export of the actor and its file's chunks, if their rights still cover its content.
+
+    Refusals and downloads are audited (who, which export, the status; never content).
+    """
+    def audit(resource: str, status: int, detail: str | None = None) -> None:
+        log_event(db, action="export_download", user_name=actor.user_name, at=actor.now, address=address,
+                  resource=resource, record_id=job_id if _is_uuid(job_id) else None, status=status, detail=detail)
+
+    try:
+        job = get_job(db, job_id, actor.user_name)
+    except NotFound:
+        audit("export", 404, "NOT_FOUND")
+        raise
+    try:
+        _check_still_allowed(db, config, job, actor)
+    except Forbidden as error:
+        audit(job["record_type"], 403, error.code)
+        raise
     if job["status"] != "complete":
         raise Unprocessable(_l("The export is not ready yet (%(status)s)."), code="EXPORT_NOT_READY",
                             status=job["status"])
-    return store.read_file(db, job["_id"])
+    audit(job["record_type"], 200)
+    return job, store.read_file(db, job["_id"])
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def _check_still_allowed(db: Database, config: Configuration, job: dict[str, Any], actor: records.Actor) -> None:
+    """Refuse a download the user's current rights would not let them export again."""
+    record_type = RECORD_TYPES[job["record_type"]]
+    principal = actor.principal
+    if principal is None:
+        return
+    if not (principal.can(record_type.name, FORMATS[job["format"]]) and principal.can(record_type.name, "read")):
+        raise Forbidden(_l("Your role may no longer export these records, so this file cannot be downloaded."),
+                        code="EXPORT_NOT_ALLOWED")
+    made = job.get("access")
+    if made is None:  # still running, or made before exports recorded it: nothing to compare yet
+        if job["status"] == "complete":
+            raise _access_changed()
+        return
+    visible = records.visible_fields(db, config, record_type, actor)
+    if visible is not None and not set(made["fields"]) <= visible:
+        raise _access_changed()
+    made_scope = {key: made.get(key) for key in ("scope", "agency", "groups")}
+    # A record of "self" (owned or associated) is in every scope; "all" holds every record.
+    if principal.scope != "all" and made_scope["scope"] != "self" and made_scope != _scope_of(principal):
+        raise _access_changed()
+
+
+def _access_changed() -> Forbidden:
+    return Forbidden(_l("What your role may see has changed since this export was made. Start a new export."),
+                     code="EXPORT_ACCESS_CHANGED")
+
+
+def _scope_of(principal) -> dict[str, Any]:
+    return {"scope": principal.scope, "agency": principal.agency, "groups": sorted(principal.groups)}
 
 
 def run_next_job(db: Database, config_for, principal_for, settings: ExportSettings, worker: str,
@@ -137,7 +213,13 @@ def run_next_job(db: Database, config_for, principal_for, settings: ExportSettin
     job = store.claim_job(db, worker, now, settings.lease, settings.max_attempts)
     if job is None:
         return None
-    run_job(db, job, config_for(db), principal_for(db, job["user_name"]), settings, worker)
+    try:
+        principal = principal_for(db, job["user_name"])
+    except AbriError as error:  # a user disabled or removed since: the job ends failed, never stuck
+        with force_locale(message_locale(job["locale"], settings.default_language)):
+            _end_failed(db, job, worker, render_message(error.message, error.params))
+    else:
+        run_job(db, job, config_for(db), principal, settings, worker)
     return store.find_job(db, job["_id"])
 
 
@@ -147,35 +229,54 @@ def run_job(db: Database, job: dict[str, Any], config: Configuration, principal,
     try:
         with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, \
                 force_locale(message_locale(job["locale"], settings.default_language)):
-            path, name = _write_file(db, job, config, principal, settings, worker, folder, progress_callback)
+            path, name, access = _write_file(db, job, config, principal, settings, worker, folder, progress_callback)
             size = store.store_file(db, job["_id"], path)
         finished = datetime.now(timezone.utc)
         store.update_job(db, job["_id"], worker, {"status": "complete", "file_name": name, "size": size,
-                                                   "finished_at": finished, "expires_at": finished + settings.ttl},
-                         unset=("password",))
+                                                   "finished_at": finished, "expires_at": finished + settings.ttl,
+                                                   "access": access}, unset=ENDED_UNSET)
     except Exception as error:  # the job must end failed, whatever happened
         if isinstance(error, AbriError):
             message = render_message(error.message, error.params)
         else:
             log.exception("export %s failed", job["_id"])
             message = str(_l("The export failed; the error has been logged."))
-        store.update_job(db, job["_id"], worker, {"status": "failed", "errors": [message],
-                                                   "finished_at": datetime.now(timezone.utc)}, unset=("password",))
+        _end_failed(db, job, worker, message)
+
+
+def _end_failed(db: Database, job: dict[str, Any], worker: str | None, message: str) -> None:
+    store.update_job(db, job["_id"], worker, {"status": "failed", "errors": [message],
+                                               "finished_at": datetime.now(timezone.utc)}, unset=ENDED_UNSET)
+
+
+def _password(job: dict[str, Any], settings: ExportSettings) -> str | None:
+    """The job's password, unsealed (None: the file is not to be encrypted)."""
+    if job.get(SEALED):
+        password = encryption.open_password(settings.sealing_key(), job["_id"], job[SEALED])
+        if password is None:
+            raise Unprocessable(_l("The password of this export can no longer be read (the server's export key "
+                                   "changed). Start the export again."), code="EXPORT_KEY_CHANGED")
+        return password
+    return job.get("password")  # queued before passwords were sealed
 
 
 def _write_file(db: Database, job: dict[str, Any], config: Configuration, principal, settings: ExportSettings,
-                worker: str | None, folder: str, progress_callback) -> tuple[str, str]:
+                worker: str | None, folder: str, progress_callback) -> tuple[str, str, dict[str, Any]]:
+    """Write the file; return its path, its download name, and what it holds (fields, scope)."""
+    password = _password(job, settings)
     record_type = RECORD_TYPES[job["record_type"]]
     actor = records.Actor(job["user_name"], datetime.now(timezone.utc), principal)
     query = records.build_query(config, record_type, {k: [v] for k, v in job["filters"].items()},
                                 settings.max_per_page, actor, action=FORMATS[job["format"]])
     total = store.count_records(db, record_type.name, query.filter)
     store.update_job(db, job["_id"], worker, {"total": total, "heartbeat_at": datetime.now(timezone.utc)})
-    readable = records.readable_fields(config, record_type, actor)
+    visible = records.visible_fields(db, config, record_type, actor)
     labels = {key: str(value) for key, value in _labels().items()}
-    removed = _removed_fields(db, config, record_type.name, query.filter) if job.get("include_removed") else []
-    sheets = build_layout(config, record_type.name, readable, job.get("form_ids"), job.get("field_names"),
+    removed = _removed_fields(db, config, record_type.name, query.filter, visible) if job.get("include_removed") else []
+    sheets = build_layout(config, record_type.name, visible, job.get("form_ids"), job.get("field_names"),
                           job["locale"], settings.default_language, labels, removed)
+    exported = list(dict.fromkeys(name for sheet in sheets
+                                  for name in (sheet.fields if sheet.subform is None else [sheet.subform])))
     builder = RowBuilder(sheets, config, job["locale"], settings.default_language, job.get("codes", False),
                          (str(_l("Yes")), str(_l("No"))), record_type.display_id)
 
@@ -197,19 +298,22 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     elif job["format"] == "csv":
         write_csv_zip(path, sheets, builder, stream, description, labels["about"], progress)
     else:
-        write_json(path, stream, lambda r: records.present(r, record_type, readable=readable), progress)
-    if job.get("password"):
-        return encryption.encrypt(path, job["format"], job["password"], folder)
-    return path, os.path.basename(path)
+        write_json(path, stream, lambda r: records.present(r, record_type, exported, visible), progress)
+    access = {"fields": exported, **_scope_of(principal)} if principal else {"fields": exported, "scope": "all"}
+    if password:
+        return (*encryption.encrypt(path, job["format"], password, folder), access)
+    return path, os.path.basename(path), access
 
 
-def _removed_fields(db: Database, config: Configuration, record_type: str, query: dict) -> list[str]:
-    """Names of data fields found in the exported records that the published forms no longer have."""
-    known = {f["name"] for _, form in config.forms_of(record_type) for f in form["fields"]}
+def _removed_fields(db: Database, config: Configuration, record_type: str, query: dict,
+                    visible: set[str] | None) -> list[str]:
+    """Names of the data fields, found in the exported records, that the published forms no longer have
+    and that the user may see (see records.access: only if they may read every form that held them)."""
+    known = fields_of_forms(config, record_type, None)
     seen: dict[str, None] = {}
     for record in store.stream_records(db, record_type, query):
         for name in record.get("data", {}):
-            if name not in known:
+            if name not in known and (visible is None or name in visible):
                 seen[name] = None
     return list(seen)
 

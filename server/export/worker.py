@@ -25,7 +25,8 @@ def export_settings(config) -> ExportSettings:
     return ExportSettings(max_per_page=config["MAX_PER_PAGE"], ttl=timedelta(days=config["EXPORT_TTL_DAYS"]),
                           lease=timedelta(seconds=config["EXPORT_LEASE_SECONDS"]),
                           max_attempts=config["EXPORT_MAX_ATTEMPTS"], languages=tuple(config["LANGUAGES"]),
-                          default_language=config["DEFAULT_LANGUAGE"])
+                          default_language=config["DEFAULT_LANGUAGE"], password_key=config["EXPORT_PASSWORD_KEY"],
+                          instance_path=config["INSTANCE_PATH"])
 
 
 def run_once(app: Flask, worker: str) -> bool:

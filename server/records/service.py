@@ -12,11 +12,13 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
-from server.auth.permissions import Principal
+from server.auth import accounts
+from server.auth.permissions import Principal, principal_from_role
 from server.errors import Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
 from server.records import search
+from server.records.access import readable_fields, visible_changes, visible_fields, writable_fields
 from server.records.merge import diff_data
 from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
 from server.records.validation import FormFields, form_fields, validate_data
@@ -46,23 +48,6 @@ class Actor:
         return self.principal.record_scope_filter() if self.principal else {}
 
 
-def readable_fields(config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
-    """Names of the data fields the actor may read (None: all)."""
-    forms = actor.principal.readable_forms() if actor.principal else None
-    return None if forms is None else _fields_of_forms(config, record_type, forms)
-
-
-def writable_fields(config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
-    """Names of the data fields the actor may write (None: all)."""
-    forms = actor.principal.writable_forms() if actor.principal else None
-    return None if forms is None else _fields_of_forms(config, record_type, forms)
-
-
-def _fields_of_forms(config: Configuration, record_type: RecordType, form_ids: set[str]) -> set[str]:
-    return {field["name"] for uid, form in config.forms_of(record_type.name, nested=False)
-            if uid in form_ids for field in form["fields"]}
-
-
 def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None,
             readable: set[str] | None = None) -> dict[str, Any]:
     """Return what a client sees of a record: the envelope and the `data` it may read."""
@@ -81,9 +66,35 @@ def _refuse_unwritable(config: Configuration, record_type: RecordType, actor: Ac
         return
     refused = [name for name in patch if name not in writable]
     if refused:
-        raise Forbidden(_l("Your role may not change these fields: %(fields)s. Nothing was saved."),
-                        code="FIELDS_FORBIDDEN", fields=", ".join(refused),
-                        details=[Detail(f"/{name}", "forbidden", _l("Not writable with your role.")) for name in refused])
+        raise _fields_forbidden(refused)
+
+
+def _fields_forbidden(pointers: list[str]) -> Forbidden:
+    return Forbidden(_l("Your role may not change these fields: %(fields)s. Nothing was saved."),
+                     code="FIELDS_FORBIDDEN", fields=", ".join(pointers),
+                     details=[Detail(f"/{pointer}", "forbidden", _l("Not writable with your role."))
+                              for pointer in pointers])
+
+
+def _validate(config: Configuration, record_type: RecordType, module_id: str, stored: dict[str, Any],
+              patch: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """Validate a write; the errors of fields the actor may not read are told without naming them.
+
+    A stored value is re-validated with the write (an option since removed, a field now required):
+    its error would otherwise show that value, or what it is, to a role that may not read it.
+    """
+    try:
+        return validate_data(config, record_type.name, module_id, stored, patch)
+    except Unprocessable as error:
+        readable = readable_fields(config, record_type, actor)
+        if readable is None:
+            raise
+        shown = [d for d in error.details if d.field.lstrip("/").split("/")[0] in readable]
+        if len(shown) < len(error.details):
+            shown.append(Detail("", "hidden_fields", _l("Fields your role may not see are not valid; someone who "
+                                                        "may see them must correct them first.")))
+        raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code=error.code, details=shown,
+                            count=len(shown)) from None
 
 
 def _module_id(config: Configuration, record_type: RecordType, requested: str | None) -> str:
@@ -133,7 +144,7 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
     if existing:
         return _same_create(existing, create_hash, record_type, actor), False
     forms = form_fields(config, record_type.name, module_id)
-    data = validate_data(config, record_type.name, module_id, {}, body.get("data", {}))
+    data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor)
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     for _ in range(_SHORT_ID_ATTEMPTS):
         short_id = new_short_id()
@@ -213,7 +224,7 @@ def update_record(db: Database, config: Configuration, record_type: RecordType, 
     def build(record: dict[str, Any]):
         _refuse_disabled(record, record_type)
         forms = form_fields(config, record_type.name, record["module_id"])
-        data = validate_data(config, record_type.name, record["module_id"], record["data"], patch)
+        data = _validate(config, record_type, record["module_id"], record["data"], patch, actor)
         diff = diff_data(record["data"], data, forms.subforms)
         changes = {f"data.{name}": data[name] for name in diff if name in data}
         unset = [f"data.{name}" for name in diff if name not in data]
@@ -234,12 +245,15 @@ def set_record_state(db: Database, record_type: RecordType, record_id: str, enab
                   "enable" if enabled else "disable", build)
 
 
-def assign_record(db: Database, record_type: RecordType, record_id: str, owner: dict[str, Any],
+def assign_record(db: Database, config: Configuration, record_type: RecordType, record_id: str, owner_name: str,
                   expected_revision: int | None, actor: Actor) -> dict[str, Any]:
-    """Give a record a new owner (a user document): agency and groups follow; the old owner stays associated."""
-    if owner.get("disabled"):
-        raise Unprocessable(_l("User %(user)s is disabled."), code="BODY_INVALID", user=owner["_id"],
-                            details=[Detail("/owned_by", "disabled", _l("This user is disabled."))])
+    """Give a record a new owner: agency and groups follow; the old owner stays associated.
+
+    The permission and the record's scope are checked before the new owner is looked up (a refusal
+    never tells which user names exist), and the new owner must be entitled to see such a record.
+    """
+    record = get_record(db, record_type, record_id, actor, "assign")
+    owner = _entitled_owner(db, config, record_type, record, owner_name)
 
     def build(record: dict[str, Any]):
         _refuse_disabled(record, record_type)
@@ -248,6 +262,32 @@ def assign_record(db: Database, record_type: RecordType, record_id: str, owner: 
                    "owned_by_groups": list(owner.get("user_groups") or []), "associated_user_names": associated}
         return changes, [], {"owned_by": {"from": record.get("owned_by"), "to": owner["_id"]}}
     return _write(db, record_type, record_id, expected_revision, "assign", actor, "assign", build)
+
+
+def _owner_refused(message: Any, rule: str, detail: Any, **params: Any) -> Unprocessable:
+    return Unprocessable(message, code="BODY_INVALID", details=[Detail("/owned_by", rule, detail)], **params)
+
+
+def _entitled_owner(db: Database, config: Configuration, record_type: RecordType, record: dict[str, Any],
+                    owner_name: str) -> dict[str, Any]:
+    """Return the user who is to own the record: existing, enabled, with a role that reads its type and module.
+
+    Scope needs no check: a record is always in its owner's scope.
+    """
+    try:
+        owner = accounts.get(db, "users", owner_name)
+    except NotFound:
+        raise _owner_refused(_l("There is no user %(user)s."), "unknown", _l("There is no such user."),
+                             user=owner_name) from None
+    if owner.get("disabled"):
+        raise _owner_refused(_l("User %(user)s is disabled."), "disabled", _l("This user is disabled."),
+                             user=owner["_id"])
+    principal = principal_from_role(owner, config.roles.get(owner.get("role") or ""))
+    if not principal.can(record_type.name, "read") or (principal.module_ids
+                                                        and record.get("module_id") not in principal.module_ids):
+        raise _owner_refused(_l("User %(user)s cannot own this record: their role may not read it."),
+                             "not_entitled", _l("This user's role may not read this record."), user=owner["_id"])
+    return owner
 
 
 def ensure_indexes(db: Database, config: Configuration) -> None:
@@ -285,28 +325,32 @@ def list_records(db: Database, config: Configuration, record_type: RecordType, a
 
 def record_history(db: Database, config: Configuration, record_type: RecordType, record_id: str, page: int,
                    per_page: int, actor: Actor):
-    """Return a page of a record's history (newest first), limited to readable fields, and the total."""
+    """Return a page of a record's history (newest first), limited to the fields the actor may see, and the total."""
     record = get_record(db, record_type, record_id, actor, "view_history")
     store.flush_history(db, record_type.name, record)
     entries, total = store.list_history(db, record_id, record["revision"], (page - 1) * per_page, per_page)
-    readable = readable_fields(config, record_type, actor)
-    if readable is not None:
-        envelope_changes = {"record_state", "owned_by", "owned_by_agency", "associated_user_names"}
-        for entry in entries:
-            entry["changes"] = {k: v for k, v in entry["changes"].items() if k in readable or k in envelope_changes}
+    visible = visible_fields(db, config, record_type, actor)
+    for entry in entries:
+        entry["changes"] = visible_changes(entry, visible)
     return entries, total
 
 
 def create_incident_from_case(db: Database, config: Configuration, case_type: RecordType, incident_type: RecordType,
                               case_id: str, body: dict[str, Any], actor: Actor) -> tuple[dict[str, Any], bool]:
-    """Create an incident linked to a case, pre-filled with the case fields the module maps."""
+    """Create an incident linked to a case, pre-filled with the case fields the module maps.
+
+    Only what the actor may read of the case is copied, and only into incident fields they may write.
+    """
     actor.require(incident_type, "create")  # every permission before any scope check
     case = get_record(db, case_type, case_id, actor)
     module = config.modules.get(case["module_id"], {})
     mapping = module.get("field_map", {}).get(incident_type.name, {})
     incident_fields = form_fields(config, incident_type.name, case["module_id"]).fields
+    readable = readable_fields(config, case_type, actor)
+    writable = writable_fields(config, incident_type, actor)
     prefilled = {target: case["data"][source] for target, source in mapping.items()
-                 if source in case["data"] and target in incident_fields}
+                 if source in case["data"] and target in incident_fields
+                 and (readable is None or source in readable) and (writable is None or target in writable)}
     body = {**body, "module_id": case["module_id"], "data": {**prefilled, **(body.get("data") or {})},
             "links": {"case_id": case_id}}
     return create_record(db, config, incident_type, body, actor)
@@ -314,20 +358,33 @@ def create_incident_from_case(db: Database, config: Configuration, case_type: Re
 
 def match_trace(db: Database, config: Configuration, tracing_type: RecordType, case_type: RecordType,
                 record_id: str, trace_id: str, case_id: str, expected_revision: int | None, actor: Actor) -> dict:
-    """Confirm that a trace (a row of a tracing request's subform) is the child of a case."""
+    """Confirm that a trace (a row of a tracing request's subform) is the child of a case.
+
+    The match is a write of matched_case_id: it goes only through a subform of a form the actor may write.
+    """
     actor.require(tracing_type, "write")  # every permission before any scope check
+    readable = readable_fields(config, tracing_type, actor)
+    writable = writable_fields(config, tracing_type, actor)
+    trace_subforms = [name for name, rows in form_fields(config, tracing_type.name, None).nested.items()
+                      if "matched_case_id" in rows]
+    if writable is not None and trace_subforms and not set(trace_subforms) & writable:
+        raise _fields_forbidden([f"{trace_subforms[0]}/matched_case_id"])
     get_record(db, case_type, case_id, actor)  # the case must exist and be in the actor's scope
 
     def build(record: dict[str, Any]):
         _refuse_disabled(record, tracing_type)
         forms = form_fields(config, tracing_type.name, record["module_id"])
         for name, row_fields in forms.nested.items():
+            if readable is not None and name not in readable:
+                continue  # a trace the actor may not read is not found
             rows = record["data"].get(name) or []
             for position, row in enumerate(rows):
                 if isinstance(row, dict) and row.get("unique_id") == trace_id:
                     if "matched_case_id" not in row_fields:
                         raise Unprocessable(_l("The published trace form has no matched_case_id field."),
                                             code="MATCH_NOT_CONFIGURED")
+                    if writable is not None and name not in writable:
+                        raise _fields_forbidden([f"{name}/{position}/matched_case_id"])
                     before = row.get("matched_case_id")
                     return ({f"data.{name}.{position}.matched_case_id": case_id}, [],
                             {name: {"rows": {trace_id: {"changed": {"matched_case_id": {"from": before, "to": case_id}}}}}})

@@ -61,7 +61,8 @@ def fail_abandoned_jobs(db: Database, now: datetime, lease: timedelta, max_attem
     with translated_errors():
         return db[JOBS].update_many(
             {"status": "running", "heartbeat_at": {"$lt": now - lease}, "attempts": {"$gte": max_attempts}},
-            {"$set": {"status": "failed", "finished_at": now, "errors": [message]}, "$unset": {"password": ""}}
+            {"$set": {"status": "failed", "finished_at": now, "errors": [message]},
+             "$unset": {"password_sealed": "", "password": ""}}
         ).modified_count
 
 

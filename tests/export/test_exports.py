@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import uuid
 import zipfile
 from datetime import datetime, timedelta, timezone
 
@@ -10,10 +11,11 @@ import openpyxl
 import pyzipper
 import pytest
 
+from server.config import PROJECT_ROOT
 from server.export.cells import MAX_CELL, sheet_name
 from server.export.worker import run_once
-from tests.builders import make_user, role
-from tests.conftest import authenticated
+from tests.builders import field, form, make_user, minimal_configuration, role, seed
+from tests.conftest import authenticated, make_app
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
            "\t=1+1", "+1+1", "-2+3", "\r=2"]
@@ -27,7 +29,9 @@ def export(client, app, **data):
     assert run_once(app, "test-worker")
     done = client.get(f"/api/v1/exports/{job['id']}").get_json()["data"]
     assert done["status"] == "complete", done
-    return done, client.get(f"/api/v1/exports/{job['id']}/file")
+    download = client.get(f"/api/v1/exports/{job['id']}/file")
+    download.get_data()  # read the stream now, inside the request
+    return done, download
 
 
 def rows(sheet):
@@ -261,3 +265,193 @@ def test_tick_boxes_are_a_localized_yes_or_no(app, client):
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
     column = rows(sheet)[0].index("Estimé")
     assert sorted(row[column] for row in rows(sheet)[1:]) == ["Non", "Oui"]
+
+
+SECRET = "SECRET-HEALTH"
+
+
+def publish(client):
+    response = client.post("/api/v1/metadata/publish", json={})
+    assert response.status_code == 201, response.get_json()
+
+
+@pytest.fixture
+def partner(backend_app, backend_client):
+    """A partner of ngo-a who may read basic identity (not health) and export; a case of ngo-a with both."""
+    admin = backend_client
+    for route, body in [
+        ("forms", form("health", field("health_notes", "textarea"), order=20)),
+        ("roles", role("role-partner", {"case": ["read", "export_xlsx", "export_json"]}, "agency",
+                       {"basic_identity": "r"})),
+    ]:
+        assert admin.post(f"/api/v1/{route}", json={"data": body}).status_code == 201
+    publish(admin)
+    partner = authenticated(backend_app, make_user(backend_app, "partner", "role-partner", "ngo-a"))
+    worker = authenticated(backend_app, make_user(backend_app, "worker", "role-system-administrator", "ngo-a"))
+    created = worker.post("/api/v1/cases", json={"data": {"name": "Awa", "health_notes": SECRET}})
+    assert created.status_code == 201
+    return partner
+
+
+def change_role(admin, **changes):
+    assert admin.patch("/api/v1/roles/role-partner", json={"data": changes}).status_code == 200
+    publish(admin)
+
+
+def workbook_text(response) -> str:
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    return "\n".join(str(value) for sheet in book.worksheets for row in rows(sheet) for value in row)
+
+
+def test_include_removed_exports_only_fields_of_forms_the_role_could_read(backend_app, backend_client, partner):
+    admin = backend_client
+    for form_id, name in (("basic_identity", "nickname"), ("health", "old_diagnosis")):
+        admin.post(f"/api/v1/forms/{form_id}/fields", json={"data": field(name)})
+    publish(admin)
+    case = admin.get("/api/v1/cases").get_json()["data"][0]
+    admin.patch(f"/api/v1/cases/{case['id']}", json={"data": {"nickname": "Wawa", "old_diagnosis": SECRET}})
+    for form_id, name in (("basic_identity", "nickname"), ("health", "old_diagnosis")):
+        admin.delete(f"/api/v1/forms/{form_id}/fields/{name}")
+    publish(admin)
+
+    _, response = export(partner, backend_app, include_removed=True)
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert rows(book["Removed fields"])[0][6:] == ["nickname"] and rows(book["Removed fields"])[1][6:] == ["Wawa"]
+    assert SECRET not in workbook_text(response) and "old_diagnosis" not in workbook_text(response)
+    _, as_json = export(partner, backend_app, format="json", include_removed=True)
+    assert json.loads(as_json.data)["data"][0]["data"] == {"name": "Awa", "nickname": "Wawa"}
+    _, without = export(partner, backend_app, format="json")
+    assert json.loads(without.data)["data"][0]["data"] == {"name": "Awa"}
+    _, everything = export(admin, backend_app, include_removed=True)
+    assert rows(openpyxl.load_workbook(io.BytesIO(everything.data))["Removed fields"])[0][6:] == [
+        "nickname", "old_diagnosis"]
+
+
+def test_a_download_is_refused_once_the_role_may_no_longer_export(backend_app, backend_client, partner):
+    job, first = export(partner, backend_app)
+    assert first.status_code == 200 and SECRET not in workbook_text(first)
+    change_role(backend_client, permissions={"case": ["read", "export_json"]})
+    refused = partner.get(f"/api/v1/exports/{job['id']}/file")
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "EXPORT_NOT_ALLOWED"
+    assert refused.data.find(b"PK") != 0  # no file
+
+
+def test_a_download_is_refused_once_the_role_reads_less_or_over_a_narrower_scope(backend_app, backend_client, partner):
+    job, _ = export(partner, backend_app)
+    url = f"/api/v1/exports/{job['id']}/file"
+    change_role(backend_client, form_section_read_write={"basic_identity": "r", "health": "r"})
+    assert partner.get(url).status_code == 200  # reading more takes nothing away
+    change_role(backend_client, form_section_read_write={"basic_identity": None})
+    refused = partner.get(url)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "EXPORT_ACCESS_CHANGED"
+    change_role(backend_client, form_section_read_write={"basic_identity": "r"}, group_permission="self")
+    assert partner.get(url).get_json()["error"]["code"] == "EXPORT_ACCESS_CHANGED"
+    change_role(backend_client, group_permission="agency")
+    assert partner.get(url).status_code == 200
+
+
+def test_a_download_is_refused_to_a_disabled_user_and_to_anyone_else(backend_app, backend_client, partner):
+    job, _ = export(partner, backend_app)
+    url = f"/api/v1/exports/{job['id']}/file"
+    assert backend_client.get(url).status_code == 404  # the administrator did not ask for it
+    assert backend_client.patch("/api/v1/users/partner", json={"data": {"disabled": True}}).status_code == 200
+    assert partner.get(url).status_code == 401
+    entries = backend_client.get(f"/api/v1/audit_logs?record_id={job['id']}").get_json()["data"]
+    assert [(e["user_name"], e["action"], e["status"]) for e in entries][:2] == [
+        ("admin", "export_download", 404), ("partner", "export_download", 200)]
+
+
+def test_refused_downloads_are_audited(backend_app, backend_client, partner):
+    job, _ = export(partner, backend_app)
+    change_role(backend_client, permissions={"case": ["read"]})
+    assert partner.get(f"/api/v1/exports/{job['id']}/file").status_code == 403
+    assert partner.get("/api/v1/exports/00000000-0000-4000-8000-000000000000/file").status_code == 404
+    entries = backend_client.get("/api/v1/audit_logs?user_name=partner&action=export_download").get_json()["data"]
+    assert [(e["resource"], e["record_id"], e["status"], e["detail"]) for e in entries] == [
+        ("export", "00000000-0000-4000-8000-000000000000", 404, "NOT_FOUND"),
+        ("case", job["id"], 403, "EXPORT_NOT_ALLOWED"), ("case", job["id"], 200, None)]
+
+
+def jobs_text(app) -> str:
+    return str(list(app.extensions["abri_db"].export_jobs.find()))
+
+
+def test_no_job_document_ever_holds_the_export_password(backend_app, backend_client, cases, monkeypatch):
+    from server.export import jobs as export_jobs
+    password = "s3cret-pass-phrase"
+    seen_while_running = []
+    encrypt = export_jobs.encryption.encrypt
+
+    def watching_encrypt(*args):
+        seen_while_running.append(jobs_text(backend_app))
+        return encrypt(*args)
+    monkeypatch.setattr(export_jobs.encryption, "encrypt", watching_encrypt)
+
+    queued = backend_client.post("/api/v1/exports", json={"data": {"record_type": "case", "password": password}})
+    assert queued.status_code == 202
+    stored = backend_app.extensions["abri_db"].export_jobs.find_one()
+    assert password not in jobs_text(backend_app) and set(stored["password_sealed"]) == {"nonce", "ciphertext"}
+    assert run_once(backend_app, "test-worker")
+    assert seen_while_running and password not in seen_while_running[0] and "password_sealed" in seen_while_running[0]
+    done = backend_app.extensions["abri_db"].export_jobs.find_one()
+    assert done["status"] == "complete" and "password_sealed" not in done and password not in jobs_text(backend_app)
+    monkeypatch.setattr(export_jobs, "write_xlsx", lambda *args: 1 / 0)  # a job that fails
+    failing = backend_client.post("/api/v1/exports", json={"data": {"record_type": "case", "password": password}})
+    assert run_once(backend_app, "test-worker")
+    failed = backend_app.extensions["abri_db"].export_jobs.find_one({"_id": failing.get_json()["data"]["id"]})
+    assert failed["status"] == "failed" and "password_sealed" not in failed
+    assert password not in jobs_text(backend_app)
+    assert password not in str(list(backend_app.extensions["abri_db"].audit_log.find()))
+
+
+def test_a_sealed_password_opens_only_with_the_instance_key(tmp_path):
+    from server.export import encryption
+    key = encryption.instance_key("", str(tmp_path / "instance"))
+    assert (tmp_path / "instance" / encryption.KEY_FILE).stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "instance").stat().st_mode & 0o777 == 0o700
+    assert encryption.instance_key("", str(tmp_path / "instance")) == key  # made once, then read
+    sealed = encryption.seal_password(key, "job-1", "s3cret-pass")
+    assert "s3cret-pass" not in str(sealed)
+    assert encryption.open_password(key, "job-1", sealed) == "s3cret-pass"
+    assert encryption.open_password(key, "job-2", sealed) is None  # bound to its job
+    assert encryption.open_password(bytes(32), "job-1", sealed) is None
+
+
+def test_an_invalid_export_key_setting_stops_the_app():
+    from server.export.encryption import ExportKeyError
+    with pytest.raises(ExportKeyError, match="ABRI_EXPORT_PASSWORD_KEY"):
+        make_app("mongomock://", EXPORT_PASSWORD_KEY="not a key")
+
+
+def test_a_job_whose_key_changed_ends_failed_without_its_sealed_password(app, client):
+    client.post("/api/v1/cases", json={"data": {"name": "A"}})
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case", "password": "s3cret-pass"}})
+    app.config["EXPORT_PASSWORD_KEY"] = "B" * 43 + "="  # another instance key
+    assert run_once(app, "test-worker")
+    failed = client.get(f"/api/v1/exports/{job.get_json()['data']['id']}").get_json()["data"]
+    assert failed["status"] == "failed" and "export key changed" in failed["errors"][0]
+    assert "password_sealed" not in app.extensions["abri_db"].export_jobs.find_one()
+
+
+def test_a_worker_in_another_process_runs_a_job_with_a_password(secantus_uri, tmp_path):
+    """`abri worker` on the same machine: the key file of the instance folder opens the sealed password."""
+    import subprocess
+    import sys
+
+    settings = {"MONGO_DB_NAME": f"abri_test_{uuid.uuid4().hex[:12]}", "INSTANCE_PATH": str(tmp_path / "instance"),
+                "EXPORT_PASSWORD_KEY": ""}
+    web = make_app(secantus_uri, **settings)
+    client = authenticated(web, seed(web, minimal_configuration()))
+    client.post("/api/v1/cases", json={"data": {"name": "Awa"}})
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case", "password": "s3cret-pass"}})
+    script = ("import sys; from tests.conftest import make_app; from server.export.worker import run_once; "
+              f"sys.exit(0 if run_once(make_app({secantus_uri!r}, **{settings!r}), 'other-process') else 1)")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=str(PROJECT_ROOT), timeout=60)
+    response = client.get(f"/api/v1/exports/{job.get_json()['data']['id']}/file")
+    office = msoffcrypto.OfficeFile(io.BytesIO(response.data))
+    office.load_key(password="s3cret-pass")
+    plain = io.BytesIO()
+    office.decrypt(plain)
+    assert rows(openpyxl.load_workbook(plain).worksheets[0])[1][6] == "Awa"
+    web.extensions["abri_db"].client.drop_database(settings["MONGO_DB_NAME"])
+    web.extensions["abri_db"].client.close()
