@@ -56,8 +56,6 @@ class Route:
     invalid: bool = False             # the body is invalid on purpose: 422 shows the permission passed
 
 
-
-
 def record_routes(name: str, route: str) -> list[Route]:
     rule = f"/api/v1/{route}"
     item = rule + "/<record_id>"
@@ -124,7 +122,7 @@ TABLE: list[Route] = [
     Route("PATCH", "/api/v1/lookups/<unique_id>/values/<value_id>", any_of=(MANAGE, TRANSLATE),
           body={"data": {"id": "renamed"}}, extra={"value_id": "does_not_exist"}),
     *document_routes("modules", {"access": AUTHENTICATED}),
-    *document_routes("roles", {"any_of": (MANAGE, ("user", "manage"), ("role", "manage"))}, write=("role", "manage")),
+    *document_routes("roles", {"any_of": (MANAGE, ("user", "manage"))}),
     Route("GET", "/api/v1/schemas/<record_type>", access=AUTHENTICATED),
     Route("GET", "/api/v1/locations", access=AUTHENTICATED),
     Route("POST", "/api/v1/metadata/locations/import", needs=(MANAGE,), body={"data": {}},
