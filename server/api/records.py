@@ -66,7 +66,8 @@ def _one(record: dict, record_type: RecordType, actor: service.Actor, action: st
     log_event(db(), action=action, user_name=actor.user_name, at=actor.now, address=request.remote_addr,
               resource=record_type.name, record_id=record["_id"], status=status)
     visible = service.visible_fields(db(), config, record_type, actor)
-    return envelope(service.present(record, record_type, readable=visible), status=status, headers={"ETag": f'"{record["revision"]}"'})
+    return envelope(service.present(record, record_type, readable=visible), status=status,
+                    headers={"ETag": f'"{record["revision"]}"'})
 
 
 def _if_match() -> int | None:

@@ -64,14 +64,18 @@ def instance_key(setting: str, instance_path: str) -> bytes:
     """Return the key that seals export passwords: the setting, else the instance's key file (made once, 0600)."""
     if setting:
         return parse_key(setting, "ABRI_EXPORT_PASSWORD_KEY")
-    folder = Path(instance_path)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / KEY_FILE
-    if not path.exists():
-        _create_key_file(path)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)  # a key others could read would seal nothing
-    return parse_key(path.read_text(encoding="ascii"), str(path))
+    path = Path(instance_path) / KEY_FILE
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            _create_key_file(path)
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)  # a key others could read would seal nothing
+        text = path.read_text(encoding="ascii")
+    except OSError as error:
+        raise ExportKeyError(f"The export key file {path} cannot be made or read ({error.strerror}): make "
+                             "INSTANCE_PATH writable by Abri, or set ABRI_EXPORT_PASSWORD_KEY.") from error
+    return parse_key(text, str(path))
 
 
 def _create_key_file(path: Path) -> None:

@@ -197,7 +197,8 @@ def _publish_then_remove_a_field(db) -> None:
     config = published_configuration(db)
     documents = [(kind, uid, copy.deepcopy(body)) for kind, uid, body in config.documents()]
     form = next(body for kind, uid, body in documents if (kind, uid) == ("form", REMOVED_FROM))
-    form["fields"].append({"name": REMOVED_FIELD, "type": "textarea", "display_name_i18n": {"en": "Old", "fr": "Ancien"}})
+    form["fields"].append({"name": REMOVED_FIELD, "type": "textarea",
+                           "display_name_i18n": {"en": "Old", "fr": "Ancien"}})
     publish_configuration(db, Configuration.from_documents(documents), languages, "tester", now, "add")
     form["fields"].pop()
     publish_configuration(db, Configuration.from_documents(documents), languages, "tester", now, "remove")

@@ -223,7 +223,8 @@ def test_refused_record_accesses_are_audited_without_values(backend_app, world):
     case = world["nurse"].post("/api/v1/cases", json={"data": {"name": "Awa"}}).get_json()["data"]
     worker, clerk = world["worker"], world["clerk"]
     base = f"/api/v1/cases/{case['id']}"
-    tries = [(worker, "GET", base, None, "read", 404), (worker, "PATCH", base, {"data": {"name": SECRET}}, "update", 404),
+    tries = [(worker, "GET", base, None, "read", 404),
+             (worker, "PATCH", base, {"data": {"name": SECRET}}, "update", 404),
              (worker, "GET", base + "/history", None, "view_history", 404),
              (worker, "POST", base + "/assign", {"data": {"owned_by": "worker"}}, "assign", 404),
              (clerk, "GET", base, None, "read", 403), (clerk, "GET", "/api/v1/cases", None, "list", 403)]
@@ -232,8 +233,8 @@ def test_refused_record_accesses_are_audited_without_values(backend_app, world):
     entries = world["admin"].get("/api/v1/audit_logs?per_page=100").get_json()["data"]
     refused = [(e["user_name"], e["action"], e["resource"], e["record_id"], e["status"]) for e in entries
                if e["status"] in (403, 404)]
-    expected = [("worker" if client is worker else "clerk", action, "case", None if url.endswith("/cases") else case["id"],
-                 status) for client, _, url, _, action, status in tries]
+    expected = [("worker" if client is worker else "clerk", action, "case",
+                 None if url.endswith("/cases") else case["id"], status) for client, _, url, _, action, status in tries]
     assert sorted(refused) == sorted(expected)
     assert SECRET not in str(list(backend_app.extensions["abri_db"].audit_log.find()))
     malformed = worker.get("/api/v1/cases/not-a-uuid%0Aforged")
