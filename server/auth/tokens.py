@@ -16,7 +16,8 @@ trusted proxies report it) without letting anyone lock a person out:
   sources), and each source its first LOGIN_MAX_FAILURES_PER_ACCOUNT attempts of the day.
   Past either, a source that has already tried the account must wait 2^k seconds after its k-th
   failure on it (2, 4, 8 ... seconds, at most the window) before its next attempt; an attempt
-  during the wait is answered 429 with Retry-After and no password is checked.
+  during the wait is answered 429 with Retry-After and no password is checked, and so is one made
+  while another attempt of the same source on the account is still being checked (Retry-After: 1).
 - A success forgets the source's failures on that account; an administrator's password reset
   forgets every source's failures on it (lift_lockout).
 
