@@ -211,7 +211,11 @@ def export(user_name, record_type, fmt, locale, filters, form_ids, codes, includ
 
 @cli.group("users")
 def users() -> None:
-    """Create and disable users, and the first administrator."""
+    """Create and disable users, and the first administrator.
+
+    The command line is the machine operator's: it may give any role and disable anyone, the last
+    system administrator included (after a warning), since it can always create one again.
+    """
 
 
 @users.command("create-admin")
@@ -237,13 +241,16 @@ def create_user(user_name: str, role_id: str, agency: str | None, full_name: str
 
 
 def _create_user(user_name: str, password: str, role_id: str, agency: str | None, full_name: str | None = None) -> None:
+    now = datetime.now(timezone.utc)
     try:
-        accounts.create_user(get_db(), published_configuration(get_db()),
-                             {"user_name": user_name, "password": password, "role_unique_id": role_id,
-                              "agency_unique_id": agency, "full_name": full_name}, datetime.now(timezone.utc))
+        user = accounts.create_user(get_db(), published_configuration(get_db()),
+                                    {"user_name": user_name, "password": password, "role_unique_id": role_id,
+                                     "agency_unique_id": agency, "full_name": full_name}, now)
     except AbriError as error:
         _fail(error)
-    click.echo(f"Created user {user_name} with role {role_id}.")
+    log_event(get_db(), action="user_created", user_name=SYSTEM_USER, at=now, address="cli", resource="user",
+              record_id=user["_id"], detail=f"role_unique_id={json.dumps(role_id)}; agency_unique_id={json.dumps(agency)}")
+    click.echo(f"Created user {user['_id']} with role {role_id}.")
 
 
 @users.command("disable")
@@ -251,12 +258,19 @@ def _create_user(user_name: str, password: str, role_id: str, agency: str | None
 @with_appcontext
 def disable_user(user_name: str) -> None:
     """Disable a user and end all their sessions."""
+    from server.auth.rights import count_administrators
+
+    db, now = get_db(), datetime.now(timezone.utc)
     try:
-        accounts.update_user(get_db(), published_configuration(get_db()), user_name, {"disabled": True},
-                             datetime.now(timezone.utc))
+        user = accounts.update_user(db, published_configuration(db), user_name, {"disabled": True}, now)
     except AbriError as error:
         _fail(error)
-    click.echo(f"Disabled user {user_name}; their tokens and sessions are revoked.")
+    log_event(db, action="user_updated", user_name=SYSTEM_USER, at=now, address="cli", resource="user",
+              record_id=user["_id"], detail="disabled=true")
+    click.echo(f"Disabled user {user['_id']}; their tokens and sessions are revoked.")
+    if not count_administrators(db, published_configuration(db)):
+        click.echo("Warning: no active system administrator remains; create one with `abri users create-admin`.",
+                   err=True)
 
 
 @cli.group("agencies")

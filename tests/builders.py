@@ -33,24 +33,26 @@ def module() -> dict[str, Any]:
 
 ALL_ACTIONS = {"case": ["read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
                         "export_json", "assign", "refer", "transfer", "flag"],
-               "metadata": ["manage", "manage_translations"], "user": ["manage"], "agency": ["manage"],
+               "metadata": ["manage", "manage_translations"], "user": ["manage"], "role": ["manage"], "agency": ["manage"],
                "audit_log": ["read"]}
 ALL_ACTIONS["incident"] = ALL_ACTIONS["tracing_request"] = ALL_ACTIONS["case"]
 
 
 def role(unique_id: str, permissions: dict[str, list[str]], group_permission: str = "self",
-         forms: dict[str, str] | None = None) -> dict[str, Any]:
+         forms: dict[str, str] | None = None, assignable: list[str] | None = None) -> dict[str, Any]:
     body = {"unique_id": unique_id, "name_i18n": i18n(unique_id), "permissions": permissions,
             "group_permission": group_permission}
     if forms is not None:
         body["form_section_read_write"] = forms
+    if assignable is not None:
+        body["assignable_role_ids"] = assignable
     return body
 
 
 def minimal_configuration() -> Configuration:
     """A module, two lookups, a case form with a subform, an incident form, an administrator role."""
     documents = [
-        ("role", "role-system-administrator", role("role-system-administrator", ALL_ACTIONS, "all")),
+        ("role", "role-system-administrator", role("role-system-administrator", ALL_ACTIONS, "all", assignable=["*"])),
         ("module", "primeromodule-cp", module()),
         ("lookup", "lookup-sex", lookup("lookup-sex", "female", "male", locked=True)),
         ("lookup", "lookup-risk-level", lookup("lookup-risk-level", "low", "medium", "high")),

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from server.api.common import PageArgs, UTCDateTime, db, envelope, page_size
-from server.auth import require_permission
+from server.auth import current_principal, require_permission
 from server.auth.audit import list_events
 
 blp = Blueprint("audit", __name__, description="Who did what, when.")
@@ -25,7 +25,11 @@ class AuditLogs(MethodView):
     @require_permission("audit_log", "read")
     @blp.arguments(AuditArgs, location="query")
     def get(self, args):
-        """Audit entries, newest first; filters: user_name, action, record_id, from, to."""
+        """Audit entries, newest first; filters: user_name, action, record_id, from, to.
+
+        Entries about records of a type the reader may not read (with the scope "all") show who,
+        what and when, but not which record (`redacted: true`).
+        """
         page, per_page = page_size(args)
-        items, total = list_events(db(), args, page, per_page)
+        items, total = list_events(db(), args, page, per_page, current_principal())
         return envelope(items, total=total, page=page, per_page=per_page)

@@ -2,7 +2,8 @@
 
 Reads serve the published version (or the draft with ?draft=true, for administrators), all
 languages or one (?locale=), with ETag/304 and `since=<version>` deltas with tombstones.
-Writes change the draft; If-Match carries the document's draft revision.
+Writes change the draft; If-Match carries the document's draft revision. Roles are edited with
+their own permission, `role: manage` (translators may still change their labels).
 """
 from __future__ import annotations
 
@@ -24,18 +25,25 @@ from server.metadata.versions import changes_since
 
 PERMISSION = ("metadata", "manage")
 TRANSLATE = ("metadata", "manage_translations")
+ROLE_PERMISSION = ("role", "manage")
 
 
-def _editor() -> bool:
+def write_permission(kind: str) -> tuple[str, str]:
+    """The permission that edits documents of a kind beyond their labels."""
+    return ROLE_PERMISSION if kind == ROLE else PERMISSION
+
+
+def _editor(kind: str) -> bool:
     """Check that the user may edit the draft; return True for full managers, False for translators."""
-    return check_any_permission(PERMISSION, TRANSLATE).can(*PERMISSION)
+    extra = (ROLE_PERMISSION,) if kind == ROLE else ()
+    return check_any_permission(PERMISSION, TRANSLATE, *extra).can(*write_permission(kind))
 
 
 def visible_forms(config, kind: str) -> set[str] | None:
     """Form ids the user may see (None: all): readable top-level forms and the nested forms they use."""
     principal = current_principal()
     if kind == ROLE:
-        check_any_permission(PERMISSION, ("user", "manage"))
+        check_any_permission(PERMISSION, ("user", "manage"), ROLE_PERMISSION)
     if kind != FORM or principal.can(*PERMISSION) or principal.can(*TRANSLATE):
         return None
     readable = principal.readable_forms()
@@ -96,7 +104,7 @@ def list_documents(kind: str, args: dict[str, Any]):
     page, per_page = page_size(args, default=1000)
     locale = args.get("locale")
     if args["draft"]:
-        _editor()
+        _editor(kind)
         config = drafts.draft_configuration(db())
         bodies = _sorted(kind, [b for b in config.documents_by_kind[kind].values() if _matches(kind, b, args)])
         return envelope([_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]],
@@ -124,7 +132,7 @@ def read_document(kind: str, unique_id: str, args: dict[str, Any]):
     """Return one published (or draft) document."""
     locale = args.get("locale")
     if args["draft"]:
-        _editor()
+        _editor(kind)
         entry = drafts.get_document(db(), kind, unique_id)
         return _draft_response(entry, locale)
     config = published()
@@ -144,16 +152,17 @@ def _draft_response(entry: dict[str, Any], locale: str | None = None, status: in
 
 def _modify(kind: str, unique_id: str, edit: edits.Edit, translators_too: bool = False):
     """Apply an edit to a draft document (translators: labels, order and visibility only)."""
-    manager = _editor() if translators_too else bool(check_permission(*PERMISSION))
+    manager = _editor(kind) if translators_too else bool(check_permission(*write_permission(kind)))
     user, now = actor()
     entry = drafts.modify_document(db(), kind, unique_id, edit, drafts.positive_revision(request.headers.get("If-Match")),
-                                   languages(), user, now, translations_only=not manager)
+                                   languages(), user, now, translations_only=not manager, editor=current_principal())
     return _draft_response(entry)
 
 
 def document_blueprint(kind: str, name: str) -> Blueprint:
     """Build the blueprint of one document kind: list, read, create, replace, patch, delete."""
     blp = Blueprint(name, __name__, description=f"{kind.capitalize()} documents: published reads, draft writes.")
+    write = write_permission(kind)
 
     @blp.route(f"/{name}")
     class Collection(MethodView):
@@ -161,12 +170,13 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         def get(self, args):
             """List published documents (or the draft's, with ?draft=true)."""
             return list_documents(kind, args)
-        @require_permission(*PERMISSION)
+        @require_permission(*write)
         @blp.arguments(DocumentBody)
         def post(self, body):
             """Add a document to the draft."""
             user, now = actor()
-            return _draft_response(drafts.create_document(db(), kind, body["data"], languages(), user, now), status=201)
+            return _draft_response(drafts.create_document(db(), kind, body["data"], languages(), user, now,
+                                                          editor=current_principal()), status=201)
 
     @blp.route(f"/{name}/<unique_id>")
     class Item(MethodView):
@@ -174,7 +184,7 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         def get(self, args, unique_id):
             """Read one document."""
             return read_document(kind, unique_id, args)
-        @require_permission(*PERMISSION)
+        @require_permission(*write)
         @blp.arguments(DocumentBody)
         def put(self, body, unique_id):
             """Replace a draft document."""
@@ -185,11 +195,11 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
             """Change some attributes of a draft document (JSON merge patch)."""
             return _modify(kind, unique_id, edits.patch_document(body["data"]), translators_too=True)
 
-        @require_permission(*PERMISSION)
+        @require_permission(*write)
         def delete(self, unique_id):
             """Remove a document from the draft."""
             drafts.delete_document(db(), kind, unique_id, drafts.positive_revision(request.headers.get("If-Match")),
-                                   languages())
+                                   languages(), editor=current_principal())
             return "", 204
     return blp
 

@@ -96,6 +96,7 @@ def _token_from_request() -> tuple[str | None, bool]:
 
 def load_principal() -> None:
     """Authenticate the request (before every view) and refuse anonymous access to protected routes."""
+    from server.auth.rights import is_active
     from server.metadata.versions import published_configuration
     from server.storage import auth as store, get_db
 
@@ -113,7 +114,7 @@ def load_principal() -> None:
             raise Forbidden(_l("The form is missing its security token. Reload the page and try again."),
                             code="CSRF_FAILED")
         user = store.find(get_db(), "users", entry["user_name"])
-        if user is None or user.get("disabled"):
+        if user is None or not is_active(get_db(), user):  # disabled, or their agency is
             raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
         g.abri_config = published_configuration(get_db())  # the views of this request reuse it
         role = g.abri_config.roles.get(user.get("role") or "")
@@ -127,11 +128,12 @@ def load_principal() -> None:
 
 def principal_for_user(db, user_name: str) -> Principal:
     """The principal of a user by name, from their current role (for work done outside a request)."""
+    from server.auth.rights import is_active
     from server.metadata.versions import published_configuration
     from server.storage import auth as store
 
     user = store.find(db, "users", user_name)
-    if user is None or user.get("disabled"):
+    if user is None or not is_active(db, user):
         raise Forbidden(_l("User %(user)s is disabled or was removed."), code="USER_DISABLED", user=user_name)
     return principal_from_role(user, published_configuration(db).roles.get(user.get("role") or ""))
 

@@ -1,12 +1,20 @@
-"""Users, agencies and user groups: create, edit, disable; the bootstrap administrator."""
+"""Users, agencies and user groups: create, edit, disable; the bootstrap administrator.
+
+User names are stored in their normal form (server.auth.names); who may change whose rights is
+decided by server.auth.rights (`actor=None`: the machine operator, from the command line).
+"""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from server.auth import rights
+from server.auth.names import is_valid_user_name, normalize_user_name
 from server.auth.passwords import MIN_LENGTH, hash_password, random_password, verify_password
+from server.auth.permissions import Principal
 from server.auth.tokens import revoke_user_tokens
 from server.errors import Conflict, Detail, NotFound, Unprocessable
 from server.metadata.configuration import Configuration
@@ -15,6 +23,8 @@ from server.storage import Database, DuplicateKey, auth as store
 ADMIN_USER = "admin"
 ADMIN_ROLE = "role-system-administrator"
 LABELS = {"users": _l("User"), "agencies": _l("Agency"), "user_groups": _l("User group")}
+RESERVED_NAMES = frozenset({"current", "system"})  # a route (/users/current) and the name of unattended writes
+ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")       # agencies and user groups, matched as a whole string
 
 
 def present_user(user: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +87,21 @@ _USER_FIELDS = {"full_name": "full_name", "email": "email", "locale": "locale", 
                 "agency_unique_id": "agency", "user_group_unique_ids": "user_groups", "disabled": "disabled"}
 
 
-def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Create a user with a role, an agency and groups."""
+def _check_user_name(name: str) -> None:
+    if not is_valid_user_name(name) or name in RESERVED_NAMES:
+        raise Unprocessable(code="BODY_INVALID", details=[Detail(
+            "/user_name", "pattern", _l("Use 2 to 100 letters, digits, . _ - (no space); %(reserved)s are reserved. "
+                                        "Upper and lower case and character width do not make another name."),
+            {"reserved": ", ".join(sorted(RESERVED_NAMES))})])
+
+
+def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime,
+                actor: Principal | None = None) -> dict[str, Any]:
+    """Create a user with a role, an agency and groups (`actor`: who, checked against what they may assign)."""
+    data = {**data, "user_name": normalize_user_name(data["user_name"])}
+    _check_user_name(data["user_name"])
+    if actor is not None:
+        rights.check_grant(config, actor, data["role_unique_id"])
     _check_password(data["password"], names=(data["user_name"], data.get("full_name")))
     _check_references(db, config, data)
     user = {"_id": data["user_name"], **{stored: data[key] for key, stored in _USER_FIELDS.items() if key in data},
@@ -93,20 +116,31 @@ def create_user(db: Database, config: Configuration, data: dict[str, Any], now: 
     return user
 
 
-def update_user(db: Database, config: Configuration, user_name: str, data: dict[str, Any], now: datetime) -> dict:
-    """Edit a user; a new password or disabling revokes every token and session of the user."""
-    get(db, "users", user_name)
+def update_user(db: Database, config: Configuration, user_name: str, data: dict[str, Any], now: datetime,
+                actor: Principal | None = None) -> dict:
+    """Edit a user; a new password or disabling revokes every token and session of the user.
+
+    With an `actor` (an API user) the rights rules apply, and the last system administrator stays.
+    """
+    user_name = normalize_user_name(user_name)
+    before = get(db, "users", user_name)
+    if actor is not None:
+        rights.check_user_edit(config, actor, before, data)
     _check_references(db, config, data)
     changes = {stored: data[key] for key, stored in _USER_FIELDS.items() if key in data}
+    guarded = actor is not None and rights.is_administrator(db, config, before) \
+        and not rights.is_administrator(db, config, {**before, **changes})
     if "password" in data:
         from server.auth.tokens import lift_lockout
 
-        full_name = data.get("full_name", get(db, "users", user_name).get("full_name"))
+        full_name = data.get("full_name", before.get("full_name"))
         _check_password(data["password"], names=(user_name, full_name))
         changes.update(password_hash=hash_password(data["password"]), password_changed_at=now)
         lift_lockout(db, user_name)  # an administrator's reset lets the user in again, from anywhere
-    user = store.update(db, "users", user_name, changes)
-    if "password" in data or data.get("disabled"):
+    write = lambda: store.update(db, "users", user_name, changes)  # noqa: E731
+    undo = lambda: store.update(db, "users", user_name, {k: before.get(k) for k in changes})  # noqa: E731
+    user = rights.keep_an_administrator(db, config, write, undo) if guarded else write()
+    if "password" in data or data.get("disabled") or (user is not None and not rights.is_active(db, user)):
         revoke_user_tokens(db, user_name)
     return user
 
@@ -124,6 +158,9 @@ def change_own_password(db: Database, user_name: str, current: str, new: str, no
 
 def create_entity(db: Database, kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Create an agency or a user group."""
+    if not (2 <= len(data["unique_id"]) <= 100 and ENTITY_ID.fullmatch(data["unique_id"])):
+        raise Unprocessable(code="BODY_INVALID", details=[Detail("/unique_id", "pattern", _l(
+            "Use 2 to 100 lowercase letters, digits, . _ - (the whole id, no space or line break)."))])
     document = {"_id": data["unique_id"], **{k: v for k, v in data.items() if k != "unique_id"},
                 "disabled": data.get("disabled", False), "created_at": now}
     try:
@@ -134,9 +171,23 @@ def create_entity(db: Database, kind: str, data: dict[str, Any], now: datetime) 
     return document
 
 
-def update_entity(db: Database, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
-    get(db, kind, key)
-    return store.update(db, kind, key, {k: v for k, v in data.items() if k != "unique_id"})
+def update_entity(db: Database, kind: str, key: str, data: dict[str, Any], config: Configuration | None = None,
+                  actor: Principal | None = None) -> dict[str, Any]:
+    """Edit an agency or a user group; disabling an agency disables its users and ends their sessions."""
+    before = get(db, kind, key)
+    changes = {k: v for k, v in data.items() if k != "unique_id"}
+    toggled = kind == "agencies" and "disabled" in changes and bool(changes["disabled"]) != bool(before.get("disabled"))
+    if toggled and actor is not None:
+        rights.check_agency_change(db, actor, key)
+    write = lambda: store.update(db, kind, key, changes)  # noqa: E731
+    if not (toggled and changes["disabled"]):
+        return write()
+    removed = rights.administrators_in_agency(db, config, key) if config is not None and actor is not None else 0
+    entity = rights.keep_an_administrator(db, config, write, lambda: store.update(db, kind, key, {"disabled": False}),
+                                          removed) if removed else write()
+    for user in store.page(db, "users", {"agency": key}, 0, 0)[0]:
+        revoke_user_tokens(db, user["_id"])
+    return entity
 
 
 def list_entities(db: Database, kind: str, filters: dict[str, Any], page: int, per_page: int):

@@ -1,9 +1,16 @@
-"""The audit log: who did what, when, to which record, from where. Never field values or passwords."""
+"""The audit log: who did what, when, to which record, from where. Never field values or passwords.
+
+A reader sees which record an entry is about (its id and detail) only for the record types their
+role may read with the scope "all"; for the others the entry shows who, what and when, with
+`redacted: true` (an administrator who sees no case data learns no case id from the log either).
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from server.auth.permissions import Principal
+from server.metadata.documents import RECORD_TYPES
 from server.storage import Database, auth as store
 
 
@@ -15,14 +22,36 @@ def log_event(db: Database, *, action: str, user_name: str | None, at: datetime,
                             "record_id": record_id, "address": address, "status": status, "detail": detail})
 
 
-def list_events(db: Database, filters: dict[str, Any], page: int, per_page: int) -> tuple[list[dict], int]:
-    """Return a page of audit entries, newest first, filtered by user, action, record and date range."""
+def hidden_record_types(reader: Principal | None) -> list[str]:
+    """The record types whose ids and details `reader` may not see in the log (None: the operator sees all)."""
+    if reader is None:
+        return []
+    return [name for name in RECORD_TYPES if not (reader.can(name, "read") and reader.scope == "all")]
+
+
+def _shown(entry: dict[str, Any], hidden: list[str]) -> dict[str, Any]:
+    shown = {k: v for k, v in entry.items() if k != "_id"}
+    if shown.get("resource") in hidden:
+        shown.update(record_id=None, detail=None, redacted=True)
+    return shown
+
+
+def list_events(db: Database, filters: dict[str, Any], page: int, per_page: int,
+                reader: Principal | None = None) -> tuple[list[dict], int]:
+    """Return a page of audit entries, newest first, filtered by user, action, record and date range.
+
+    Entries about records `reader` may not see are redacted, and a record_id filter never matches
+    them (the answer would tell that such a record exists and who touched it).
+    """
+    hidden = hidden_record_types(reader)
     query: dict[str, Any] = {}
     for name in ("user_name", "action", "record_id"):
         if filters.get(name):
             query[name] = filters[name]
+    if filters.get("record_id") and hidden:
+        query["resource"] = {"$nin": hidden}
     if filters.get("from") or filters.get("to"):
         query["at"] = {**({"$gte": filters["from"]} if filters.get("from") else {}),
                        **({"$lte": filters["to"]} if filters.get("to") else {})}
     items, total = store.page(db, "audit_log", query, (page - 1) * per_page, per_page, sort="at", direction=-1)
-    return [{k: v for k, v in item.items() if k != "_id"} for item in items], total
+    return [_shown(item, hidden) for item in items], total

@@ -4,6 +4,11 @@ A role (versioned metadata) grants actions on resources, a scope over records (g
 self, group, agency, all) and access to forms (form_section_read_write: r or rw; forms not
 listed are hidden). Every read is filtered to readable fields, every write limited to writable
 ones, every record route checks scope, and exports use the same filter.
+
+Who may give rights: `user: manage` creates and edits users, but only with the roles listed in
+the manager's role under `assignable_role_ids` ("*": every role); `role: manage` edits roles.
+`widening` and `rights_beyond` compare roles so that nobody raises their own rights (see
+server/auth/accounts.py and server/metadata/draft.py, which apply them).
 """
 from __future__ import annotations
 
@@ -18,10 +23,15 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "tracing_request": RECORD_ACTIONS,
     "metadata": ("manage", "manage_translations"),
     "user": ("manage",),
+    "role": ("manage",),
     "agency": ("manage",),
     "audit_log": ("read",),
 }
 SCOPES = ("self", "group", "agency", "all")
+ASSIGN_ALL = "*"           # in assignable_role_ids: every role, present and future
+GRANTING = ("user", "role")  # resources whose `manage` lets a user hand out rights
+# The scopes a scope includes: "group" and "agency" are not nested, "all" holds every one.
+_SCOPE_INCLUDES = {"self": {"self"}, "group": {"self", "group"}, "agency": {"self", "agency"}, "all": set(SCOPES)}
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,14 @@ class Principal:
     module_ids: tuple[str, ...] = ()
     locale: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    assignable_roles: frozenset[str] = frozenset()
 
     def can(self, resource: str, action: str) -> bool:
         return action in self.permissions.get(resource, frozenset())
+
+    def may_assign(self, role_id: str) -> bool:
+        """Tell whether this user may give `role_id` to a user (and edit the users who hold it)."""
+        return self.can("user", "manage") and (ASSIGN_ALL in self.assignable_roles or role_id in self.assignable_roles)
 
     def record_scope_filter(self) -> dict[str, Any]:
         """The MongoDB condition that limits records to this principal's scope."""
@@ -81,4 +96,59 @@ def principal_from_role(user: dict[str, Any], role: dict[str, Any] | None) -> Pr
         permissions={resource: frozenset(actions) for resource, actions in role.get("permissions", {}).items()},
         scope=role.get("group_permission", "self"),
         forms=dict(role["form_section_read_write"]) if "form_section_read_write" in role else None,
-        module_ids=tuple(role.get("module_ids") or ()), locale=user.get("locale"))
+        module_ids=tuple(role.get("module_ids") or ()), locale=user.get("locale"),
+        assignable_roles=frozenset(role.get("assignable_role_ids") or ()))
+
+
+def role_grants(role: dict[str, Any] | None) -> set[tuple[str, ...]]:
+    """What a role grants, as comparable atoms (an absent form list or module list means every one)."""
+    if not role:
+        return set()
+    grants = {("permissions", resource, action) for resource, actions in role.get("permissions", {}).items()
+              for action in actions}
+    grants |= {("group_permission", scope) for scope in _SCOPE_INCLUDES.get(role.get("group_permission"), ())}
+    forms = role.get("form_section_read_write")
+    if forms is None:
+        grants.add(("form_section_read_write", "*", "rw"))
+    for form_id, access in (forms or {}).items():
+        grants |= {("form_section_read_write", form_id, "r")} | ({("form_section_read_write", form_id, "rw")}
+                                                                  if access == "rw" else set())
+    grants |= {("module_ids", module_id) for module_id in role.get("module_ids") or ("*",)}
+    grants |= {("assignable_role_ids", role_id) for role_id in role.get("assignable_role_ids") or ()}
+    return grants
+
+
+def _covered(grant: tuple[str, ...], grants: set[tuple[str, ...]]) -> bool:
+    wildcard = {"form_section_read_write": ("form_section_read_write", "*", "rw"), "module_ids": ("module_ids", "*"),
+                "assignable_role_ids": ("assignable_role_ids", ASSIGN_ALL)}.get(grant[0])
+    return grant in grants or wildcard in grants
+
+
+def widening(after: dict[str, Any] | None, before: dict[str, Any] | None) -> list[str]:
+    """What `after` grants that `before` does not, as paths such as "permissions/case/read" (sorted)."""
+    base = role_grants(before)
+    return sorted("/".join(grant) for grant in role_grants(after) if not _covered(grant, base))
+
+
+def rights_beyond(role: dict[str, Any] | None, granter: Principal) -> list[str]:
+    """What holders of `role` could hand out that `granter` cannot: role/user management, assignable roles."""
+    if not role:
+        return []
+    permissions = role.get("permissions", {})
+    beyond = [f"permissions/{resource}/manage" for resource in GRANTING
+              if "manage" in permissions.get(resource, ()) and not granter.can(resource, "manage")]
+    if "manage" in permissions.get("user", ()):
+        beyond += [f"assignable_role_ids/{role_id}" for role_id in role.get("assignable_role_ids") or ()
+                   if not (ASSIGN_ALL in granter.assignable_roles if role_id == ASSIGN_ALL
+                           else granter.may_assign(role_id))]
+    return beyond
+
+
+def is_full_administrator_role(role: dict[str, Any] | None, role_ids: set[str]) -> bool:
+    """Tell whether a role can repair any lockout: it manages users and roles and may assign every role."""
+    if not role:
+        return False
+    permissions = role.get("permissions", {})
+    assignable = set(role.get("assignable_role_ids") or ())
+    return (all("manage" in permissions.get(resource, ()) for resource in GRANTING)
+            and (ASSIGN_ALL in assignable or role_ids <= assignable))

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 
 from flask_babel import lazy_gettext as _l
 
-from server.auth.permissions import RESOURCES
+from server.auth.permissions import ASSIGN_ALL, RESOURCES
 from server.errors import Detail
 from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
@@ -62,6 +62,7 @@ MESSAGES = {
     "ROLE_FORM_UNKNOWN": _l("The role gives access to %(form)s, which is not a top-level form."),
     "ROLE_PERMISSION_UNKNOWN": _l("Unknown permission %(resource)s: %(action)s."),
     "ROLE_MODULE_UNKNOWN": _l("The module %(module)s does not exist."),
+    "ROLE_ASSIGNABLE_UNKNOWN": _l("The role lets its users assign %(role)s, which is not a role."),
     "LOCKED_LOOKUP_CHANGED": _l("The lookup is locked: its values can be translated, but not added, "
                                 "removed or given new ids (%(change)s)."),
 }
@@ -371,7 +372,7 @@ def check_locked_lookups(config: Configuration, ctx: CheckContext) -> Iterator[P
 
 
 def check_roles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
-    """Roles name known permissions, existing modules and top-level forms."""
+    """Roles name known permissions, existing modules, top-level forms and roles they may assign."""
     for uid, role in config.roles.items():
         for resource, actions in role["permissions"].items():
             for action in actions:
@@ -386,6 +387,9 @@ def check_roles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
         for module_id in role.get("module_ids", []):
             if module_id not in config.modules:
                 yield Problem("ROLE_MODULE_UNKNOWN", ERROR, _key(ROLE, uid), "module_ids", {"module": module_id})
+        for role_id in role.get("assignable_role_ids", []):
+            if role_id != ASSIGN_ALL and role_id not in config.roles:
+                yield Problem("ROLE_ASSIGNABLE_UNKNOWN", ERROR, _key(ROLE, uid), "assignable_role_ids", {"role": role_id})
 
 
 def check_locations(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:

@@ -3,6 +3,8 @@
 Every write is checked twice: the document's shape against its meta-schema, then the whole draft
 with the change against the configuration checks. A write that would add a check error is refused
 whole (nothing is stored); errors that were already in the draft do not block unrelated edits.
+Changes to roles also pass the rights rules of server.auth.rights for the `editor` who makes them
+(None: the machine operator), and again for the user who publishes them.
 """
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
+from server.auth import rights
+from server.auth.permissions import Principal
 from server.errors import BadRequest, Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.checks import ERROR, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
-from server.metadata.documents import FORM, LOOKUP, validate_document
+from server.metadata.documents import FORM, LOOKUP, ROLE, validate_document
 from server.metadata.labels import non_translation_changes
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
                                       publish_configuration, published_configuration)
@@ -51,13 +55,20 @@ def _refuse_new_errors(db: Database, before: Configuration, after: Configuration
         raise checks_failed(new, _l("The change would fail checks: %(count)s. Nothing was changed."))
 
 
+def _check_role_rights(db: Database, editor: Principal | None, kind: str, unique_id: str,
+                       before: dict | None, after: dict | None) -> None:
+    if kind == ROLE and editor is not None:
+        rights.check_role_edit(editor, unique_id, before, after, published_configuration(db).roles.get(unique_id))
+
+
 def create_document(db: Database, kind: str, body: Any, languages: LanguageSettings,
-                    user: str, now: datetime) -> dict[str, Any]:
+                    user: str, now: datetime, editor: Principal | None = None) -> dict[str, Any]:
     """Add a new document to the draft."""
     validate_document(kind, body)
     before = draft_configuration(db)
     if before.get(kind, body["unique_id"]) is not None:
         raise _exists(kind, body["unique_id"])
+    _check_role_rights(db, editor, kind, body["unique_id"], None, body)
     after = copy.deepcopy(before)
     after.documents_by_kind[kind][body["unique_id"]] = body
     _refuse_new_errors(db, before, after, languages)
@@ -75,7 +86,8 @@ def _exists(kind: str, unique_id: str) -> Conflict:
 
 def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[dict], dict],
                     expected_revision: int | None, languages: LanguageSettings,
-                    user: str, now: datetime, translations_only: bool = False) -> dict[str, Any]:
+                    user: str, now: datetime, translations_only: bool = False,
+                    editor: Principal | None = None) -> dict[str, Any]:
     """Apply `change` to a copy of a draft document and store it if it still passes.
 
     With `expected_revision` (If-Match) a stale revision is refused with 412. Without it the
@@ -94,6 +106,7 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
         validate_document(kind, body)
         if translations_only:
             _refuse_beyond_translations(kind, entry["body"], body)
+        _check_role_rights(db, editor, kind, unique_id, entry["body"], body)
         before = draft_configuration(db)
         after = copy.deepcopy(before)
         after.documents_by_kind[kind][unique_id] = body
@@ -115,11 +128,12 @@ def _refuse_beyond_translations(kind: str, before: dict, after: dict) -> None:
 
 
 def delete_document(db: Database, kind: str, unique_id: str, expected_revision: int | None,
-                    languages: LanguageSettings) -> None:
+                    languages: LanguageSettings, editor: Principal | None = None) -> None:
     """Remove a document from the draft; refused while other documents use it."""
     entry = get_document(db, kind, unique_id)
     if expected_revision is not None and entry["revision"] != expected_revision:
         raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=entry["revision"], sent=expected_revision)
+    _check_role_rights(db, editor, kind, unique_id, entry["body"], None)
     before = draft_configuration(db)
     users = list(_users_of(before, kind, unique_id))
     if users:
@@ -180,8 +194,10 @@ def draft_status(db: Database, languages: LanguageSettings) -> dict[str, Any]:
 
 def publish_draft(db: Database, languages: LanguageSettings, user: str, now: datetime,
                   comment: str = "") -> dict[str, Any]:
-    """Publish the draft as the next version."""
-    return publish_configuration(db, draft_configuration(db), languages, user, now, comment)
+    """Publish the draft as the next version (its role changes checked for the user who publishes)."""
+    draft = draft_configuration(db)
+    rights.check_publication(db, user, published_configuration(db), draft)
+    return publish_configuration(db, draft, languages, user, now, comment)
 
 
 def has_pending_changes(db: Database) -> bool:
@@ -205,6 +221,7 @@ def restore_version(db: Database, number: int, languages: LanguageSettings, user
         raise Conflict(_l("The draft has changes that are not published; restoring would discard them. "
                           "Publish them, or restore with discard_draft."), code="DRAFT_NOT_EMPTY")
     old = published_configuration(db, number)
+    rights.check_publication(db, user, published_configuration(db), old)
     result = publish_configuration(db, old, languages, user, now,
                                    comment or f"restore of version {number}", restored_from=number)
     store.reset_draft(db, list(old.documents()), user, now)

@@ -122,7 +122,7 @@ TABLE: list[Route] = [
     Route("PATCH", "/api/v1/lookups/<unique_id>/values/<value_id>", any_of=(MANAGE, TRANSLATE),
           body={"data": {"id": "renamed"}}, extra={"value_id": "does_not_exist"}),
     *document_routes("modules", {"access": AUTHENTICATED}),
-    *document_routes("roles", {"any_of": (MANAGE, ("user", "manage"))}),
+    *document_routes("roles", {"any_of": (MANAGE, ("user", "manage"), ("role", "manage"))}, write=("role", "manage")),
     Route("GET", "/api/v1/schemas/<record_type>", access=AUTHENTICATED),
     Route("GET", "/api/v1/locations", access=AUTHENTICATED),
     Route("POST", "/api/v1/metadata/locations/import", needs=(MANAGE,), body={"data": {}},
