@@ -7,7 +7,8 @@ their own permission, `role: manage` (translators may still change their labels)
 """
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from flask import request
 from flask.views import MethodView
@@ -16,7 +17,8 @@ from marshmallow import Schema, fields, validate
 
 from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
 from server.auth import check_any_permission, check_permission, current_principal, require_permission
-from server.errors import NotFound
+from server.auth.audit import log_event
+from server.errors import AbriError, NotFound
 from server.metadata import draft as drafts, edits
 from server.metadata.configuration import form_sort_key
 from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
@@ -37,6 +39,24 @@ def _editor(kind: str) -> bool:
     """Check that the user may edit the draft; return True for full managers, False for translators."""
     extra = (ROLE_PERMISSION,) if kind == ROLE else ()
     return check_any_permission(PERMISSION, TRANSLATE, *extra).can(*write_permission(kind))
+
+
+@contextmanager
+def _audited(kind: str, unique_id: str, action: str) -> Iterator[None]:
+    """Write a change of a role in the draft, or its refusal (403), to the audit log: roles are rights."""
+    if kind != ROLE:
+        yield
+        return
+    user, now = actor()
+    try:
+        yield
+    except AbriError as error:
+        if error.status == 403:
+            log_event(db(), action=f"{action}_refused", user_name=user, at=now, address=request.remote_addr,
+                      resource="role", record_id=unique_id, status=403, detail=error.code)
+        raise
+    log_event(db(), action=action, user_name=user, at=now, address=request.remote_addr, resource="role",
+              record_id=unique_id, detail="draft")
 
 
 def visible_forms(config, kind: str) -> set[str] | None:
@@ -154,8 +174,10 @@ def _modify(kind: str, unique_id: str, edit: edits.Edit, translators_too: bool =
     """Apply an edit to a draft document (translators: labels, order and visibility only)."""
     manager = _editor(kind) if translators_too else bool(check_permission(*write_permission(kind)))
     user, now = actor()
-    entry = drafts.modify_document(db(), kind, unique_id, edit, drafts.positive_revision(request.headers.get("If-Match")),
-                                   languages(), user, now, translations_only=not manager, editor=current_principal())
+    with _audited(kind, unique_id, "role_changed"):
+        entry = drafts.modify_document(db(), kind, unique_id, edit,
+                                       drafts.positive_revision(request.headers.get("If-Match")), languages(), user,
+                                       now, translations_only=not manager, editor=current_principal())
     return _draft_response(entry)
 
 
@@ -175,8 +197,10 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         def post(self, body):
             """Add a document to the draft."""
             user, now = actor()
-            return _draft_response(drafts.create_document(db(), kind, body["data"], languages(), user, now,
-                                                          editor=current_principal()), status=201)
+            with _audited(kind, str(body["data"].get("unique_id")), "role_created"):
+                entry = drafts.create_document(db(), kind, body["data"], languages(), user, now,
+                                               editor=current_principal())
+            return _draft_response(entry, status=201)
 
     @blp.route(f"/{name}/<unique_id>")
     class Item(MethodView):
@@ -198,8 +222,9 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         @require_permission(*write)
         def delete(self, unique_id):
             """Remove a document from the draft."""
-            drafts.delete_document(db(), kind, unique_id, drafts.positive_revision(request.headers.get("If-Match")),
-                                   languages(), editor=current_principal())
+            with _audited(kind, unique_id, "role_deleted"):
+                drafts.delete_document(db(), kind, unique_id, drafts.positive_revision(request.headers.get("If-Match")),
+                                       languages(), editor=current_principal())
             return "", 204
     return blp
 

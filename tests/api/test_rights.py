@@ -574,6 +574,16 @@ def test_rights_changes_and_refusals_are_audited_with_who_what_and_whom(world):
     assert refused["detail"] == f'SELF_RIGHTS_CHANGE: role_unique_id="{SYSADMIN}"'
     agency = world.audit(action="agencies_updated")[0]
     assert (agency["user_name"], agency["record_id"], agency["detail"]) == ("admin", "agency-a", "disabled=true")
+    national = world.role(NATIONAL)
+    assert world["nat"].put(f"/api/v1/roles/{NATIONAL}", json={"data": {**national, "group_permission": "self",
+                                                                       "module_ids": []}}).status_code == 403
+    assert world["nat"].put("/api/v1/roles/role-focal-point", json={"data": {
+        **world.role("role-focal-point"), "group_permission": "agency"}}).status_code == 200
+    widening = world.audit(action="role_changed_refused")[0]
+    assert (widening["user_name"], widening["resource"], widening["record_id"], widening["detail"]) == \
+        ("nat", "role", NATIONAL, "OWN_ROLE_WIDENING")
+    changed = world.audit(action="role_changed")[0]
+    assert (changed["user_name"], changed["record_id"]) == ("nat", "role-focal-point")
 
 
 # The command line is the machine operator -----------------------------------------------------------
