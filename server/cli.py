@@ -40,7 +40,13 @@ def _create_app():
     settings = load_config()
     overrides = None if settings["MONGO_URI"] else {"MONGO_URI": _embedded_uri(Path(settings["INSTANCE_PATH"]))}
     app = create_app(overrides)
-    atexit.register(get_client(app).close)
+    # Close the client when the command ends, while its server still answers: closing it later (at exit,
+    # once an embedded database has stopped) waits 10 s for a server to send endSessions to.
+    command = click.get_current_context(silent=True)
+    if command is not None:
+        command.call_on_close(get_client(app).close)
+    else:
+        atexit.register(get_client(app).close)
     return app
 
 
