@@ -4,6 +4,7 @@ Abri acknowledges a write only once it is durable, so every write goes with a wr
 `j: true` (in the journal on disk) and, on a replica set or a sharded cluster, `w: "majority"`
 (a write a majority holds survives the loss of the primary). The URI may choose another `w`
 (`?w=2`) and a time limit (`?wTimeoutMS=`); it may not turn acknowledgement or the journal off.
+It may also set how long to wait for a server (`?serverSelectionTimeoutMS=`, 10 s by default).
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 import uuid
 from datetime import datetime, timezone
 from types import SimpleNamespace
