@@ -46,7 +46,7 @@ RULE_MESSAGES = {
 def hash_password(password: str) -> str:
     """Return "scrypt$n$r$p$salt$hash" for a password."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_LENGTH)
+    digest = hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=salt, n=_N, r=_R, p=_P, dklen=_LENGTH)
     encode = lambda raw: base64.b64encode(raw).decode("ascii")  # noqa: E731
     return f"scrypt${_N}${_R}${_P}${encode(salt)}${encode(digest)}"
 
@@ -66,8 +66,8 @@ def verify_password(password: str, stored: str | None) -> bool:
 def _check(password: str, stored: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split("$")
-        computed = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                                  p=int(p), dklen=len(base64.b64decode(digest)))
+        computed = hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=base64.b64decode(salt),
+                                  n=int(n), r=int(r), p=int(p), dklen=len(base64.b64decode(digest)))
     except ValueError:
         return False
     return hmac.compare_digest(computed, base64.b64decode(digest))

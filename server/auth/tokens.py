@@ -69,7 +69,7 @@ def _refuse(seconds: float) -> TooManyAttempts:
 
 def name_key(db: Database, name: str) -> str:
     """A keyed hash of a normalized user name: counters and the audit log never hold typed text."""
-    return hmac.new(store.login_name_key(db), name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(store.login_name_key(db), name.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
 def _window(now: datetime, length: timedelta) -> tuple[int, datetime]:

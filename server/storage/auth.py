@@ -95,23 +95,17 @@ def increment_counter(db: Database, counter_id: str, account: str | None, expire
                       step: int = 1) -> int:
     """Add `step` to a login counter and return its new value (concurrent callers each get their own value).
 
-    The document is created first and incremented without upsert: some servers answer a concurrent
-    upserting findAndModify with no document.
+    A missing document is created apart and the increment tried again, never upserted by the increment
+    itself: some servers answer concurrent upserting findAndModify calls with no document.
     """
     with translated_errors():
         for _ in range(3):
-            _ensure_counter(db, counter_id, account, expires_at)
             document = db.login_counters.find_one_and_update({"_id": counter_id}, {"$inc": {"count": step}},
                                                              return_document=ReturnDocument.AFTER)
-            if document is not None:  # None: it expired between the two calls
+            if document is not None:
                 return document["count"]
+            _ensure_counter(db, counter_id, account, expires_at)  # the first attempt of its window
     raise RuntimeError(f"login counter {counter_id} keeps disappearing")
-
-
-def read_counter(db: Database, counter_id: str) -> int:
-    with translated_errors():
-        document = db.login_counters.find_one({"_id": counter_id})
-    return document["count"] if document else 0
 
 
 def claim_attempt(db: Database, pair_id: str, account: str, expires_at: datetime) -> dict[str, Any]:
@@ -122,11 +116,11 @@ def claim_attempt(db: Database, pair_id: str, account: str, expires_at: datetime
     """
     with translated_errors():
         for _ in range(3):
-            _ensure_counter(db, pair_id, account, expires_at)
             document = db.login_counters.find_one_and_update(  # AFTER: some servers return a stale BEFORE
                 {"_id": pair_id}, {"$inc": {"count": 1, "inflight": 1}}, return_document=ReturnDocument.AFTER)
             if document is not None:
                 return document
+            _ensure_counter(db, pair_id, account, expires_at)
     raise RuntimeError(f"login counter {pair_id} keeps disappearing")
 
 
