@@ -227,7 +227,7 @@ def users() -> None:
 @users.command("create-admin")
 @click.option("--user-name", default=accounts.ADMIN_USER, show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 10 characters (asked for when not given).")
+              help="Long, not common, without the user's name (asked for when not given).")
 @with_appcontext
 def create_admin(user_name: str, password: str) -> None:
     """Create a system administrator."""

@@ -39,7 +39,7 @@ SCRIPT_TEXTS = {
     "coverage": _l("%(language)s: %(percent)s%% of this document translated (%(overall)s%% overall)"),
     "uploaded": _l("%(count)s texts changed in the draft."),
     "user_disabled": _l("disabled"), "user_active": _l("active"), "enable": _l("Enable"), "disable": _l("Disable"),
-    "reset_password": _l("Reset the password"), "new_password_for": _l("New password for %(user)s (at least 10 characters):"),
+    "reset_password": _l("Reset the password"), "new_password_for": _l("New password for %(user)s (a long phrase, not a common one, without the person's name):"),
     "lock": _l("Lock"), "unlock": _l("Unlock"), "role_of": _l("Role of"), "agency_of": _l("Agency of"),
     "subform": _l("subform"), "revision": _l("draft revision %(revision)s"), "fields_count": _l("%(count)s fields"), "add_field": _l("Add a field"),
     "edit_field": _l("Edit the field %(name)s"), "add_button": _l("Add the field"), "save_button": _l("Save the field"),

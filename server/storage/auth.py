@@ -46,7 +46,8 @@ def page(db: Database, collection: str, query: dict[str, Any], skip: int, limit:
          sort: str = "_id", direction: int = ASCENDING) -> tuple[list[dict], int]:
     with translated_errors():
         total = db[collection].count_documents(query)
-        items = list(db[collection].find(query).sort(sort, direction).skip(skip).limit(limit))
+        order = [(sort, direction)] + ([("_id", direction)] if sort != "_id" else [])  # a total order
+        items = list(db[collection].find(query).sort(order).skip(skip).limit(limit))
     return items, total
 
 

@@ -28,3 +28,6 @@ def translated_errors() -> Iterator[None]:
         raise DuplicateKey(details=[]) from exc
     except (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError) as exc:
         raise StorageUnavailable() from exc
+    except (pymongo.errors.WriteConcernError, pymongo.errors.WTimeoutError) as exc:
+        # The write could not be confirmed durable in time (w: majority and wTimeoutMS): the client retries.
+        raise StorageUnavailable() from exc
