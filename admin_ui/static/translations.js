@@ -30,12 +30,17 @@ async function loadDocuments() {
   await loadDocument();
 }
 
+let latestLoad = 0;  // a slower, older answer never replaces the document chosen since
+
 async function loadDocument() {
+  const ticket = ++latestLoad;
   const answer = await api("GET", "/api/v1/" + docSelect.value + "?draft=true");
+  if (ticket !== latestLoad) return;
   documentKind = docSelect.value.split("/")[0];
   body = answer.data.data; revision = answer.data.meta.revision;
   render();
   const coverage = (await api("GET", "/api/v1/metadata/translations/coverage?locale=" + toSelect.value)).data.data[toSelect.value];
+  if (ticket !== latestLoad) return;
   const mine = coverage.documents.find((d) => d.unique_id === body.unique_id);
   document.getElementById("t-coverage").textContent = fmt("coverage", {language: toSelect.value,
     percent: mine ? mine.percent : coverage.percent, overall: coverage.percent});
