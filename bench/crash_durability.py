@@ -148,6 +148,21 @@ def losses(stack: Stack, token: str, acknowledged: list[tuple[str, int]]) -> lis
     return lost
 
 
+def run_threads(threads: list[threading.Thread], seconds: float, stop: threading.Event,
+                interrupt=None) -> float:
+    """Start the threads, let them work for `seconds`, interrupt them (kill the stack) or stop them; the time taken."""
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    if interrupt is not None:
+        interrupt()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - began
+
+
 def crash_runs(args, source: Path, folder: Path) -> None:
     stack, rng = Stack(source, folder / "instance"), random.Random(args.seed)
     acknowledged: list[tuple[str, int]] = []
@@ -158,15 +173,7 @@ def crash_runs(args, source: Path, folder: Path) -> None:
         token, stop, this_run = stack.token(), threading.Event(), []
         clients = [threading.Thread(target=burst, args=(stack, token, random.Random(rng.random()), stop, this_run))
                    for _ in range(args.clients)]
-        began = time.monotonic()
-        for client in clients:
-            client.start()
-        time.sleep(rng.uniform(args.seconds / 2, args.seconds))
-        stack.kill()
-        elapsed = time.monotonic() - began
-        stop.set()
-        for client in clients:
-            client.join()
+        elapsed = run_threads(clients, rng.uniform(args.seconds / 2, args.seconds), stop, interrupt=stack.kill)
         acknowledged += this_run
         restart = stack.start()
         missing = set(losses(stack, stack.token(), acknowledged))
@@ -196,14 +203,7 @@ def http_throughput(args, source: Path, folder: Path) -> None:
     stop.clear()
     clients = [threading.Thread(target=burst, args=(stack, token, random.Random(n), stop, created, False))
                for n in range(args.clients)]
-    began = time.monotonic()
-    for client in clients:
-        client.start()
-    time.sleep(args.seconds)
-    stop.set()
-    for client in clients:
-        client.join()
-    elapsed = time.monotonic() - began
+    elapsed = run_threads(clients, args.seconds, stop)
     stack.stop()
     print(f"POST /api/v1/cases over HTTP, {args.clients} clients, {elapsed:.1f} s: {len(created)} creates, "
           f"{len(created) / elapsed:.0f} creates/s")
@@ -239,14 +239,7 @@ def bare_inserts(args, folder: Path) -> None:
                 n += 1
                 count[0] += 1
         threads = [threading.Thread(target=insert, args=(n,)) for n in range(args.clients)]
-        began = time.monotonic()
-        for thread in threads:
-            thread.start()
-        time.sleep(args.seconds)
-        stop.set()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - began
+        elapsed = run_threads(threads, args.seconds, stop)
         client.close()
         server.terminate()
         server.wait()

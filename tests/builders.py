@@ -111,3 +111,10 @@ def make_user(app, user_name: str, role_id: str, agency: str | None = None, grou
             "user_name": user_name, "password": PASSWORD, "role_unique_id": role_id,
             "agency_unique_id": agency, "user_group_unique_ids": groups or []}, now)
         return tokens.issue_token(db, user, tokens.BEARER, now, timedelta(hours=1))["token"]
+
+
+def publish(client, comment: str = "") -> dict:
+    """Publish the draft through the API as `client`; fail the test if it is refused."""
+    response = client.post("/api/v1/metadata/publish", json={"data": {"comment": comment}} if comment else {})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

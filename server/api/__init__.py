@@ -15,10 +15,10 @@ from flask_smorest import Api
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.errors import BadRequest, Detail, Unprocessable
+from server.records.search import INT64_MAX, INT64_MIN
 
 MAX_DEPTH = 32
 UPLOAD_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"})
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what MongoDB stores as an integer
 _SURROGATES = re.compile("[\ud800-\udfff]")  # only unpaired ones survive decoding: not valid Unicode
 
 

@@ -185,8 +185,7 @@ def update_entity(db: Database, kind: str, key: str, data: dict[str, Any], confi
     removed = rights.administrators_in_agency(db, config, key) if config is not None and actor is not None else 0
     entity = rights.keep_an_administrator(db, config, write, lambda: store.update(db, kind, key, {"disabled": False}),
                                           removed) if removed else write()
-    for user in store.page(db, "users", {"agency": key}, 0, 0)[0]:
-        revoke_user_tokens(db, user["_id"])
+    revoke_user_tokens(db, *(user["_id"] for user in store.page(db, "users", {"agency": key}, 0, 0)[0]))
     return entity
 
 

@@ -41,6 +41,7 @@ from flask_babel import lazy_gettext as _l
 from server.auth.audit import log_event
 from server.auth.names import is_valid_user_name, normalize_user_name
 from server.auth.passwords import verify_password
+from server.auth.rights import is_active
 from server.errors import AbriError, Unauthorized
 from server.storage import Database, auth as store
 
@@ -142,8 +143,7 @@ def authenticate(db: Database, user_name: str, password: str, address: str, now:
     try:
         user = store.find(db, "users", name) if is_valid_user_name(name) else None
         matches = verify_password(password, user.get("password_hash") if user else None)  # always the same work
-        if user is None or not matches or user.get("disabled") \
-                or (user.get("agency") and (store.find(db, "agencies", user["agency"]) or {}).get("disabled")):
+        if user is None or not matches or not is_active(db, user):  # disabled, or their agency is
             _record_failure(db, attempt, now, limits)
             raise _invalid()
     finally:
@@ -201,6 +201,6 @@ def revoke_token(db: Database, token: str) -> None:
     store.delete_tokens(db, {"_id": _digest(token)})
 
 
-def revoke_user_tokens(db: Database, user_name: str) -> int:
-    """Revoke every token and session of a user (disabled, or password changed)."""
-    return store.delete_tokens(db, {"user_name": user_name})
+def revoke_user_tokens(db: Database, *user_names: str) -> int:
+    """Revoke every token and session of these users (disabled, their agency disabled, or password changed)."""
+    return store.delete_tokens(db, {"user_name": {"$in": list(user_names)}})

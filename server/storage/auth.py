@@ -71,8 +71,14 @@ def delete_tokens(db: Database, query: dict[str, Any]) -> int:
         return db.tokens.delete_many(query).deleted_count
 
 
+_login_name_keys: dict[tuple[int, str], bytes] = {}  # the secret never changes once made: read it once
+
+
 def login_name_key(db: Database) -> bytes:
     """The deployment's secret for keying typed user names (made on first use, the same for every worker)."""
+    cached = _login_name_keys.get((id(db.client), db.name))
+    if cached is not None:
+        return cached
     with translated_errors():
         document = db.auth_secrets.find_one({"_id": "login_names"})
         if document is None:
@@ -81,7 +87,8 @@ def login_name_key(db: Database) -> bytes:
             except DuplicateKeyError:
                 pass  # another worker made it first
             document = db.auth_secrets.find_one({"_id": "login_names"})
-    return bytes.fromhex(document["key"])
+    key = _login_name_keys[(id(db.client), db.name)] = bytes.fromhex(document["key"])
+    return key
 
 
 def _ensure_counter(db: Database, counter_id: str, account: str | None, expires_at: datetime) -> None:

@@ -8,18 +8,13 @@ Each test runs on mongomock and on SecantusDB.
 """
 import pytest
 
-from tests.builders import field, form, make_user, role
+from tests.builders import field, form, make_user, publish, role
 from tests.conftest import authenticated
 
 SECRET = "SECRET-HEALTH"
 CASE = ["read", "create", "write", "view_history", "assign"]
 OPTIONS = [{"id": "positive", "display_text": {"en": "Positive", "fr": "Positif"}},
            {"id": "negative", "display_text": {"en": "Negative", "fr": "Négatif"}}]
-
-
-def publish(admin):
-    response = admin.post("/api/v1/metadata/publish", json={})
-    assert response.status_code == 201, response.get_json()
 
 
 @pytest.fixture

@@ -4,16 +4,11 @@ On mongomock and on SecantusDB: a write is refused before anything reaches the d
 """
 import time
 
-from tests.builders import field, form, i18n, lookup
+from tests.builders import field, form, i18n, lookup, publish
 
 
 def add_field(client, data, form_id="basic_identity"):
     return client.post(f"/api/v1/forms/{form_id}/fields", json={"data": data})
-
-
-def publish(client):
-    response = client.post("/api/v1/metadata/publish", json={"data": {"comment": "patterns"}})
-    assert response.status_code == 201, response.get_json()
 
 
 def details(response):

@@ -14,7 +14,7 @@ import pytest
 from server.config import PROJECT_ROOT
 from server.export.cells import MAX_CELL, sheet_name
 from server.export.worker import run_once
-from tests.builders import field, form, make_user, minimal_configuration, role, seed
+from tests.builders import field, form, make_user, minimal_configuration, publish, role, seed
 from tests.conftest import authenticated, make_app
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
@@ -268,11 +268,6 @@ def test_tick_boxes_are_a_localized_yes_or_no(app, client):
 
 
 SECRET = "SECRET-HEALTH"
-
-
-def publish(client):
-    response = client.post("/api/v1/metadata/publish", json={})
-    assert response.status_code == 201, response.get_json()
 
 
 @pytest.fixture
