@@ -423,17 +423,24 @@ def _publish(comment: str) -> None:
 @metadata.command("import-locations")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--hierarchy", "unique_id", required=True, help="The location hierarchy to replace, e.g. locations-bj.")
+@click.option("--confirm", is_flag=True, help="Also remove places that records use (listed by a first run).")
 @with_appcontext
-def import_locations(path: str, unique_id: str) -> None:
+def import_locations(path: str, unique_id: str, confirm: bool) -> None:
     """Replace the places of a location hierarchy in the draft with a CSV with HXL hashtags."""
-    from server.metadata.locations import import_csv
+    from server.metadata.locations import MAX_FILE_BYTES, import_csv
 
     try:
-        entry = import_csv(get_db(), unique_id, Path(path).read_text("utf-8-sig"), _languages(), SYSTEM_USER,
-                           datetime.now(timezone.utc))
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # one byte more: decode_csv refuses a larger file
+        result = import_csv(get_db(), unique_id, data, _languages(), SYSTEM_USER, datetime.now(timezone.utc),
+                            confirm=confirm, address="cli")
     except AbriError as error:
         _fail(error)
-    click.echo(f"{len(entry['body']['locations'])} places in {unique_id} (draft); publish to apply.")
+    for place in result["removed_in_use"]:
+        click.echo(f"removed although records use it: {place['code']} ({place['name']}): "
+                   + ", ".join(f"{kind} {count}" for kind, count in place["records"].items()))
+    click.echo(f"{len(result['entry']['body']['locations'])} places in {unique_id} (draft), "
+               f"{len(result['removed'])} removed; publish to apply.")
 
 
 @metadata.command("publish")

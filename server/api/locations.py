@@ -1,11 +1,14 @@
-"""Places of the published location hierarchies: GET /api/v1/locations (ETag, since)."""
+"""Places of the location hierarchies: GET /api/v1/locations (published; ETag, since), and their CSV import."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from server.api.common import conditional, db, envelope, languages, published
+from server.api.common import actor, conditional, db, envelope, languages, published
+from server.auth import require_permission
+from server.metadata import locations
 from server.metadata.documents import LOCATION
 from server.metadata.labels import resolve_text
 from server.metadata.versions import changes_since
@@ -53,3 +56,24 @@ class Locations(MethodView):
             return envelope(places + [{"unique_id": uid, "deleted": True} for uid in deleted],
                             total=len(places), version=config.version)
         return conditional((config.fingerprint,), build)
+
+
+class ImportArgs(Schema):
+    unique_id = fields.String(required=True, validate=validate.Regexp(r"^locations-[a-z0-9][a-z0-9_-]*$"))
+    confirm = fields.Boolean(load_default=False, metadata={
+        "description": "Remove the places that records use (listed by a first call answered 409 LOCATIONS_IN_USE); "
+                       "the records keep their codes."})
+
+
+@blp.route("/metadata/locations/import")
+class LocationImport(MethodView):
+    @require_permission("metadata", "manage")
+    @blp.arguments(ImportArgs, location="query")
+    def post(self, args):
+        """Replace the places of a location hierarchy in the draft with a CSV (HXL hashtags) sent as the body."""
+        user, now = actor()
+        result = locations.import_csv(db(), args["unique_id"], request.get_data(), languages(), user, now,
+                                      confirm=args["confirm"], address=request.remote_addr)
+        body = result["entry"]["body"]
+        return envelope(body, total=len(body["locations"]), revision=result["entry"]["revision"],
+                        removed=result["removed"], removed_in_use=result["removed_in_use"])

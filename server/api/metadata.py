@@ -10,7 +10,7 @@ from server.api.common import PageArgs, actor, db, envelope, languages, page_siz
 from server.auth import require_any_permission, require_permission
 from server.auth.audit import log_event
 from server.export.translation_workbook import read_translation_workbook, write_translation_workbook
-from server.metadata import draft as drafts, locations, translations, versions
+from server.metadata import draft as drafts, translations, versions
 from server.records import service as record_service
 
 blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")
@@ -140,18 +140,3 @@ class TranslationSheet(MethodView):
         changes = translations.import_translations(db(), read_translation_workbook(request.get_data()),
                                                    args["locale"], languages(), user, now)
         return envelope(changes, total=len(changes))
-
-
-class ImportArgs(Schema):
-    unique_id = fields.String(required=True, validate=validate.Regexp(r"^locations-[a-z0-9][a-z0-9_-]*$"))
-
-
-@blp.route("/metadata/locations/import")
-class LocationImport(MethodView):
-    @require_permission(*PERMISSION)
-    @blp.arguments(ImportArgs, location="query")
-    def post(self, args):
-        """Replace the places of a location hierarchy in the draft with a CSV (HXL hashtags) sent as the body."""
-        user, now = actor()
-        entry = locations.import_csv(db(), args["unique_id"], request.get_data(as_text=True), languages(), user, now)
-        return envelope(entry["body"], total=len(entry["body"]["locations"]), revision=entry["revision"])
