@@ -5,7 +5,8 @@ publishing; warnings are shown but do not. The same checks run on the draft view
 """
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, deque
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable, Iterator
 
@@ -22,8 +23,9 @@ ERROR, WARNING = "error", "warning"
 
 MESSAGES = {
     "FIELD_NAME_DUPLICATE": _l("The field name %(name)s is used more than once in this form."),
-    "FIELD_INCONSISTENT": _l("The field %(name)s is a %(this)s here but a %(other)s in form %(other_form)s; "
-                             "a field name must mean the same thing in every form of a record type."),
+    "FIELD_INCONSISTENT": _l("The field %(name)s has %(attribute)s %(this)s here but %(other)s in form "
+                             "%(other_form)s: a field name used in several forms of a record type has one definition "
+                             "(only its labels, help texts and layout may differ)."),
     "LOOKUP_MISSING": _l("The lookup %(lookup)s does not exist."),
     "SUBFORM_TARGET_REQUIRED": _l("A subform field must name its nested form in subform_section_id."),
     "SUBFORM_MISSING": _l("The nested form %(target)s does not exist."),
@@ -65,6 +67,14 @@ MESSAGES = {
     "ROLE_ASSIGNABLE_UNKNOWN": _l("The role lets its users assign %(role)s, which is not a role."),
     "LOCKED_LOOKUP_CHANGED": _l("The lookup is locked: its values can be translated, but not added, "
                                 "removed or given new ids (%(change)s)."),
+    "LOCKED_LOOKUP_UNLOCK_WITH_CHANGES": _l("The lookup is unlocked in this draft but published locked: publish "
+                                            "the unlock on its own first, then change its values (%(change)s)."),
+    "CONDITION_OPTION_UNKNOWN": _l("The condition compares %(name)s with %(value)s, which is not one of its "
+                                   "options (%(options)s)."),
+    "CALCULATION_OPERAND_NOT_NUMBER": _l("sum and avg add numbers, but %(name)s is a %(type)s field; use number "
+                                         "or calculated fields."),
+    "EXPRESSION_CYCLE": _l("The field %(name)s depends on itself through display conditions or calculations: "
+                           "%(cycle)s."),
 }
 
 EXPRESSION_REASONS = {
@@ -129,23 +139,73 @@ def check_field_names_unique(config: Configuration, ctx: CheckContext) -> Iterat
                 yield Problem("FIELD_NAME_DUPLICATE", ERROR, _key(FORM, uid), name, {"name": name})
 
 
-def _signature(field: dict) -> tuple:
-    options = field.get("option_strings_source") or tuple(o["id"] for o in field.get("option_strings_text_i18n", []))
-    return field["type"], bool(field.get("multi_select")), options or None
+# Attributes that only present a field on one form: they may differ between the forms sharing its
+# name. Everything else (type, options, required, rules, conditions, calculation, search marks)
+# decides what the record accepts, computes or finds, so it is the same wherever the name is used.
+PRESENTATION_KEYS = frozenset({"display_name_i18n", "help_text_i18n", "guiding_questions_i18n", "tick_box_label_i18n",
+                               "pattern_hint_i18n", "visible", "mobile_visible", "show_on_minify_form",
+                               "collapsed_field_names", "subform_sort_by"})
+_DEFAULTS = {"required": False, "disabled": False, "multi_select": False, "date_include_time": False,
+             "filterable": False, "searchable": False, "matchable": False,
+             "date_validation": "default_date_validation"}
+OPTIONS = "options"
+
+
+def field_definition(field: dict[str, Any]) -> dict[str, Any]:
+    """Return what a field's name means in a record: every attribute but its texts and layout on one form.
+
+    Absent flags equal their defaults. `options` is the lookup, or the inline option ids with their
+    `disabled` mark (which decides what may still be chosen), whatever their texts or order.
+    """
+    definition = {key: value for key, value in field.items()
+                  if key not in PRESENTATION_KEYS and key not in ("option_strings_source", "option_strings_text_i18n")}
+    for key, default in _DEFAULTS.items():
+        definition.setdefault(key, default)
+    if "tally_i18n" in definition:
+        definition["tally_i18n"] = sorted(str(t.get("id")) for t in field["tally_i18n"])
+    if field.get("option_strings_source"):
+        definition[OPTIONS] = field["option_strings_source"]
+    elif "option_strings_text_i18n" in field:
+        definition[OPTIONS] = sorted([str(o.get("id")), bool(o.get("disabled"))]
+                                     for o in field["option_strings_text_i18n"])
+    return definition
+
+
+_ABSENT = object()
+
+
+def _definition_text(key: str, value: Any) -> Any:
+    if value is _ABSENT:
+        return _l("(not set)")  # lazy: rendered in the language of whoever reads the problem
+    if key == OPTIONS and isinstance(value, list):
+        return "[" + ", ".join(option + (" (disabled)" if disabled else "") for option, disabled in value) + "]"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _attribute_path(field: dict[str, Any], key: str) -> str:
+    if key != OPTIONS:
+        return key
+    return "option_strings_source" if field.get("option_strings_source") else "option_strings_text_i18n"
 
 
 def check_fields_consistent(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
-    """Top-level forms of a record type share the record's data: a name must mean one thing."""
+    """Top-level forms of a record type share the record's data: a name has one definition (field_definition)."""
     for record_type in config.record_types():
-        seen: dict[str, tuple[str, tuple]] = {}
+        seen: dict[str, tuple[str, dict[str, Any]]] = {}
         for uid, form in config.forms_of(record_type, nested=False):
             for field in form["fields"]:
-                signature = _signature(field)
-                first = seen.setdefault(field["name"], (uid, signature))
-                if first[1] != signature:
-                    yield Problem("FIELD_INCONSISTENT", ERROR, _key(FORM, uid), field["name"],
-                                  {"name": field["name"], "this": _describe(signature),
-                                   "other": _describe(first[1]), "other_form": first[0]})
+                definition = field_definition(field)
+                first_form, first = seen.setdefault(field["name"], (uid, definition))
+                if first_form == uid:  # a name twice in one form is FIELD_NAME_DUPLICATE
+                    continue
+                for key in sorted(set(definition) | set(first)):
+                    this, other = definition.get(key, _ABSENT), first.get(key, _ABSENT)
+                    if this != other:
+                        yield Problem("FIELD_INCONSISTENT", ERROR, _key(FORM, uid),
+                                      f"{field['name']}/{_attribute_path(field, key)}",
+                                      {"name": field["name"], "attribute": key, "this": _definition_text(key, this),
+                                       "other": _definition_text(key, other), "other_form": first_form})
 
 
 def _describe(signature: tuple) -> str:
@@ -282,6 +342,142 @@ def _check_expression(expression: Any, attribute: str, names: set[str], document
             yield Problem("EXPRESSION_FIELD_UNKNOWN", ERROR, document, path, {"name": name})
 
 
+EXPRESSION_ATTRIBUTES = ("display_conditions", "calculation")
+NUMBER_TYPES = frozenset({"numeric_field", CALCULATED})
+
+
+def _valid_expression(expression: Any) -> bool:
+    """Tell whether an expression follows the grammar (check_expressions reports those that do not)."""
+    try:
+        list(expressions.referenced_fields(expression))
+    except expressions.ExpressionError:
+        return False
+    return True
+
+
+def _parts(expression: Any) -> Iterator[tuple[str, Any]]:
+    """Yield (operator, operand) of every sub-expression of a valid expression, depth first."""
+    (operator, operand), = expression.items()
+    yield operator, operand
+    if operator in ("and", "or"):
+        for part in operand:
+            yield from _parts(part)
+    elif operator == "not":
+        yield from _parts(operand)
+    elif operator in expressions.AGGREGATES:
+        for part in operand:
+            if isinstance(part, dict):
+                yield from _parts(part)
+
+
+def _expressions_of(field: dict[str, Any]) -> Iterator[tuple[str, dict]]:
+    """Yield (attribute, expression) of a field's valid display condition and calculation."""
+    for attribute in EXPRESSION_ATTRIBUTES:
+        if attribute in field and _valid_expression(field[attribute]):
+            yield attribute, field[attribute]
+
+
+def _option_ids(field: dict[str, Any], config: Configuration) -> set[str] | None:
+    """The option ids of a select or radio field (None when its lookup does not exist)."""
+    source = field.get("option_strings_source")
+    if source:
+        lookup = config.lookups.get(source.split(" ", 1)[-1])
+        return None if lookup is None else {v.get("id") for v in lookup["lookup_values_i18n"]}
+    return {o.get("id") for o in field.get("option_strings_text_i18n", [])}
+
+
+def _listed(ids: set[str], limit: int = 20) -> str:
+    shown = sorted(map(str, ids))
+    return ", ".join(shown[:limit]) + (", …" if len(shown) > limit else "")
+
+
+def check_condition_options(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """A condition compares a select or radio field only with its option ids (or null: not answered)."""
+    for uid, form in config.forms.items():
+        by_name = {f["name"]: f for f in form["fields"]}
+        for field in form["fields"]:
+            for attribute, expression in _expressions_of(field):
+                for operator, operand in _parts(expression):
+                    if operator not in expressions.COMPARISONS:
+                        continue
+                    (name, value), = operand.items()
+                    target = by_name.get(name)
+                    ids = _option_ids(target, config) if target and target["type"] in OPTION_TYPES else None
+                    for compared in (value if isinstance(value, list) else [value]) if ids is not None else ():
+                        if compared is not None and not (isinstance(compared, str) and compared in ids):
+                            yield Problem("CONDITION_OPTION_UNKNOWN", ERROR, _key(FORM, uid),
+                                          f"{field['name']}/{attribute}",
+                                          {"name": name, "value": json.dumps(compared, ensure_ascii=False),
+                                           "options": _listed(ids)})
+
+
+def check_calculation_operands(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """sum and avg read number fields only (numeric or calculated): anything else would silently count as nothing."""
+    for uid, form in config.forms.items():
+        by_name = {f["name"]: f for f in form["fields"]}
+        for field in form["fields"]:
+            for attribute, expression in _expressions_of(field):
+                for operator, operand in _parts(expression):
+                    names = [part for part in operand if isinstance(part, str)] \
+                        if operator in expressions.AGGREGATES else []
+                    for name in names:
+                        target = by_name.get(name)
+                        if target is not None and target["type"] not in NUMBER_TYPES:
+                            yield Problem("CALCULATION_OPERAND_NOT_NUMBER", ERROR, _key(FORM, uid),
+                                          f"{field['name']}/{attribute}", {"name": name, "type": target["type"]})
+
+
+def _dependencies(field: dict[str, Any]) -> dict[str, set[str]]:
+    """{attribute: names it reads} of a field's display condition and calculation."""
+    return {attribute: set(expressions.referenced_fields(expression))
+            for attribute, expression in _expressions_of(field)}
+
+
+def _shortest_cycle(graph: dict[str, set[str]], start: str) -> list[str] | None:
+    """The shortest path start -> ... -> start in the dependency graph (breadth first), or None."""
+    parent: dict[str, str] = {}
+    queue = deque([start])
+    while queue:
+        name = queue.popleft()
+        for reached in sorted(graph.get(name, ())):
+            if reached == start:
+                path = [name]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return path[::-1] + [start]
+            if reached not in parent:
+                parent[reached] = name
+                queue.append(reached)
+    return None
+
+
+def _namespaces(config: Configuration) -> Iterator[list[tuple[str, dict]]]:
+    """Groups of forms whose fields share one namespace: a record type's top-level forms; each nested form (rows)."""
+    for record_type in config.record_types():
+        yield config.forms_of(record_type, nested=False)
+    for uid, form in sorted(config.forms.items()):
+        if form.get("is_nested"):
+            yield [(uid, form)]
+
+
+def check_expression_cycles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """No field's display or value depends on itself, directly or through other fields of the record (or row)."""
+    for forms in _namespaces(config):
+        graph: dict[str, set[str]] = {}
+        for _, form in forms:
+            for field in form["fields"]:
+                graph.setdefault(field["name"], set()).update(*_dependencies(field).values())
+        for uid, form in forms:
+            for field in form["fields"]:
+                cycle = _shortest_cycle(graph, field["name"])
+                if cycle is None:
+                    continue
+                attribute = next((a for a, names in _dependencies(field).items() if cycle[1] in names), None)
+                if attribute:  # a name shared by several forms is reported where the edge is
+                    yield Problem("EXPRESSION_CYCLE", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
+                                  {"name": field["name"], "cycle": " → ".join(cycle)})
+
+
 def check_patterns(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
     """A pattern is one the linear-time engine (RE2) runs: no backreference, lookaround or huge repetition."""
     for uid, form in config.forms.items():
@@ -354,21 +550,27 @@ def check_modules(config: Configuration, ctx: CheckContext) -> Iterator[Problem]
 
 
 def check_locked_lookups(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
-    """A locked lookup (published so) keeps its value ids: workflows and stored records rely on them."""
+    """A lookup published locked keeps its value ids: workflows and stored records rely on them.
+
+    An administrator may unlock it (`locked: false`), but the unlock is published on its own, values
+    unchanged, so the version history shows who unlocked it before any value id changes.
+    """
     for uid, before in ctx.published.lookups.items():
         if not before.get("locked"):
             continue
         now = config.lookups.get(uid)
-        if now is None or not now.get("locked"):
-            change = "-" + uid if now is None else "locked: false"
-        else:
-            ids_before = {v["id"] for v in before["lookup_values_i18n"]}
-            ids_now = {v["id"] for v in now["lookup_values_i18n"]}
-            if ids_before == ids_now:
-                continue
-            change = ", ".join([f"+{i}" for i in sorted(ids_now - ids_before)] +
-                               [f"-{i}" for i in sorted(ids_before - ids_now)])
-        yield Problem("LOCKED_LOOKUP_CHANGED", ERROR, _key(LOOKUP, uid), "lookup_values_i18n", {"change": change})
+        if now is None:
+            yield Problem("LOCKED_LOOKUP_CHANGED", ERROR, _key(LOOKUP, uid), "lookup_values_i18n",
+                          {"change": "-" + uid})
+            continue
+        ids_before = {v.get("id") for v in before["lookup_values_i18n"]}
+        ids_now = {v.get("id") for v in now["lookup_values_i18n"]}
+        if ids_before == ids_now:
+            continue
+        change = ", ".join([f"+{i}" for i in sorted(map(str, ids_now - ids_before))] +
+                           [f"-{i}" for i in sorted(map(str, ids_before - ids_now))])
+        code = "LOCKED_LOOKUP_CHANGED" if now.get("locked") else "LOCKED_LOOKUP_UNLOCK_WITH_CHANGES"
+        yield Problem(code, ERROR, _key(LOOKUP, uid), "lookup_values_i18n", {"change": change})
 
 
 def check_roles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
@@ -420,7 +622,8 @@ def check_locations(config: Configuration, ctx: CheckContext) -> Iterator[Proble
 
 CHECKS: tuple[Check, ...] = (
     check_identifiers, check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
-    check_published_fields_unchanged, check_expressions, check_patterns, check_ranges, check_modules,
+    check_published_fields_unchanged, check_expressions, check_condition_options, check_calculation_operands,
+    check_expression_cycles, check_patterns, check_ranges, check_modules,
     check_locked_lookups, check_roles, check_locations,
 )
 
