@@ -15,13 +15,15 @@ from typing import Any, Callable
 from flask_babel import lazy_gettext as _l
 
 from server.auth import rights
+from server.auth.audit import log_event
 from server.auth.permissions import Principal
 from server.errors import BadRequest, Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.checks import ERROR, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
-from server.metadata.documents import FORM, LOOKUP, ROLE, validate_document
+from server.metadata.documents import FORM, LOOKUP, RECORD_TYPES, ROLE, validate_document
 from server.metadata.labels import non_translation_changes
+from server.metadata.usage import count_uses, value_paths
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
                                       publish_configuration, published_configuration)
 from server.storage import Database, DuplicateKey, metadata as store
@@ -113,10 +115,19 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
         _refuse_new_errors(db, before, after, languages)
         stored = store.replace_draft(db, kind, unique_id, body, entry["revision"], user, now)
         if stored is not None:
+            _audit_lock_change(db, kind, unique_id, entry["body"], body, user, now)
             return stored
     current = get_document(db, kind, unique_id)["revision"]
     raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=current,
                              sent=expected_revision if expected_revision is not None else current)
+
+
+def _audit_lock_change(db: Database, kind: str, unique_id: str, before: dict, after: dict, user: str,
+                       now: datetime) -> None:
+    """Write the locking or unlocking of a lookup to the audit log: a lock protects the values records rely on."""
+    if kind == LOOKUP and bool(before.get("locked")) != bool(after.get("locked")):
+        log_event(db, action="lookup_locked" if after.get("locked") else "lookup_unlocked", user_name=user, at=now,
+                  address=None, resource=LOOKUP, record_id=unique_id, detail="draft")
 
 
 def _refuse_beyond_translations(kind: str, before: dict, after: dict) -> None:
@@ -197,7 +208,35 @@ def publish_draft(db: Database, languages: LanguageSettings, user: str, now: dat
     """Publish the draft as the next version (its role changes checked for the user who publishes)."""
     draft = draft_configuration(db)
     rights.check_publication(db, user, published_configuration(db), draft)
+    refuse_removing_used_values(db, published_configuration(db), draft)
     return publish_configuration(db, draft, languages, user, now, comment)
+
+
+def refuse_removing_used_values(db: Database, published: Configuration, draft: Configuration) -> None:
+    """Refuse to publish lookups without values that records hold in fields the draft still has.
+
+    Such records could no longer be saved (their value is not an option any more): the value is
+    disabled instead, so records keep it and new records cannot choose it. Data of fields removed
+    from the forms are not checked again, so they do not count.
+    """
+    details = []
+    for uid, before in sorted(published.lookups.items()):
+        now = draft.lookups.get(uid, {"lookup_values_i18n": []})
+        gone = {v["id"] for v in before["lookup_values_i18n"]} - {v["id"] for v in now["lookup_values_i18n"]}
+        if not gone:
+            continue
+        source = f"lookup {uid}"
+        uses = count_uses(db, value_paths([draft], lambda field: field.get("option_strings_source") == source), gone)
+        details += [Detail(f"lookup:{uid}/lookup_values_i18n/{value}", "in_use",
+                           _l("The value %(value)s is held by records: %(total)s (cases: %(case)s, incidents: "
+                              "%(incident)s, tracing requests: %(tracing_request)s). Disable it instead of removing "
+                              "it."),
+                           {"value": value, "total": sum(counts.values()),
+                            **{record_type: counts[record_type] for record_type in RECORD_TYPES}})
+                    for value, counts in sorted(uses.items())]
+    if details:
+        raise Conflict(_l("Publishing would remove lookup values that records hold: %(count)s. Nothing was "
+                          "published."), code="LOOKUP_VALUES_IN_USE", details=details, count=len(details))
 
 
 def has_pending_changes(db: Database) -> bool:

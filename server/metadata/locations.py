@@ -262,13 +262,14 @@ def places_in_use(db: Database, places: dict[str, dict[str, Any]], codes: Iterab
 
 
 def _in_use_refused(in_use: list[dict[str, Any]]) -> Conflict:
-    details = [Detail(place["code"], "in_use", _l("%(code)s (%(name)s): %(total)s records (cases: %(case)s, "
-                                                  "incidents: %(incident)s, tracing requests: %(tracing_request)s)."),
+    details = [Detail(place["code"], "in_use", _l("%(code)s (%(name)s) is used by records: %(total)s (cases: "
+                                                  "%(case)s, incidents: %(incident)s, tracing requests: "
+                                                  "%(tracing_request)s)."),
                       {"code": place["code"], "name": place["name"], "total": sum(place["records"].values()),
                        **place["records"]})
                for place in in_use[:MAX_DETAILS]]
-    return Conflict(_l("The import would remove %(count)s places that records use. Nothing was changed: check the "
-                       "list, then import again with confirm to remove them (the records keep their codes)."),
+    return Conflict(_l("Places that records use would be removed: %(count)s. Nothing was changed: check the list, "
+                       "then import again with confirm to remove them (the records keep their codes)."),
                     code="LOCATIONS_IN_USE", details=details, count=len(in_use))
 
 

@@ -1,5 +1,6 @@
 """Editing the draft through the API, publishing, versions, diff and restore."""
-from tests.builders import field, form, lookup
+from tests.builders import field, form, lookup, make_user, publish, role
+from tests.conftest import authenticated
 
 
 def add_field(client, form_id, data, **kwargs):
@@ -125,3 +126,68 @@ def test_publishing_an_unchanged_draft_is_a_conflict(client):
     response = client.post("/api/v1/metadata/publish", json={})
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "NOTHING_TO_PUBLISH"
+
+
+def test_an_administrator_unlocks_a_lookup_then_changes_its_values_in_a_later_version(backend_client):
+    client = backend_client
+    unlocked = client.patch("/api/v1/lookups/lookup-sex", json={"data": {"locked": False}})
+    assert unlocked.status_code == 200 and unlocked.get_json()["data"]["locked"] is False
+    entry = client.get("/api/v1/audit_logs?action=lookup_unlocked").get_json()["data"][0]
+    assert (entry["user_name"], entry["resource"], entry["record_id"]) == ("admin", "lookup", "lookup-sex")
+    other = {"data": {"id": "other", "display_text": {"en": "Other", "fr": "Autre"}}}
+    too_soon = client.post("/api/v1/lookups/lookup-sex/values", json=other)
+    assert too_soon.status_code == 422
+    assert too_soon.get_json()["error"]["details"] == [{
+        "field": "lookup:lookup-sex/lookup_values_i18n", "code": "LOCKED_LOOKUP_UNLOCK_WITH_CHANGES",
+        "message": "The lookup is unlocked in this draft but published locked: publish the unlock on its own first, "
+                   "then change its values (+other)."}]
+    publish(client, "unlock lookup-sex")
+    assert client.post("/api/v1/lookups/lookup-sex/values", json=other).status_code == 200
+    publish(client)
+    assert "other" in [v["id"] for v in client.get("/api/v1/lookups/lookup-sex").get_json()["data"]["lookup_values_i18n"]]
+    relocked = client.patch("/api/v1/lookups/lookup-sex", json={"data": {"locked": True}})
+    assert relocked.status_code == 200
+    assert client.get("/api/v1/audit_logs?action=lookup_locked").get_json()["meta"]["total"] == 1
+
+
+def test_only_metadata_managers_lock_or_unlock_and_others_are_refused_before_any_lookup(backend_app, backend_client):
+    backend_client.post("/api/v1/roles", json={"data": role("role-worker", {"case": ["read", "create"]})})
+    backend_client.post("/api/v1/roles", json={"data": role("role-translator", {"metadata": ["manage_translations"]})})
+    publish(backend_client)
+    worker = authenticated(backend_app, make_user(backend_app, "awa", "role-worker"))
+    for lookup_id in ("lookup-sex", "lookup-nowhere"):
+        refused = worker.patch(f"/api/v1/lookups/{lookup_id}", json={"data": {"locked": False}})
+        assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "PERMISSION_DENIED"
+    translator = authenticated(backend_app, make_user(backend_app, "tia", "role-translator"))
+    refused = translator.patch("/api/v1/lookups/lookup-sex", json={"data": {"locked": False}},
+                               headers={"Accept-Language": "fr"})
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "TRANSLATIONS_ONLY"
+    assert refused.get_json()["error"]["details"][0]["field"] == "locked"
+    assert backend_client.get("/api/v1/lookups/lookup-sex?draft=true").get_json()["data"]["locked"] is True
+    assert backend_client.get("/api/v1/audit_logs?action=lookup_unlocked").get_json()["meta"]["total"] == 0
+
+
+def test_publishing_refuses_to_remove_a_lookup_value_that_records_hold(backend_client):
+    client = backend_client
+    for level in ("low", "low", "medium"):
+        assert client.post("/api/v1/cases", json={"data": {"risk_level": level, "risk_reason": "x"}}).status_code == 201
+    values = client.get("/api/v1/lookups/lookup-risk-level?draft=true").get_json()["data"]["lookup_values_i18n"]
+    kept = [v for v in values if v["id"] == "high"]
+    assert client.patch("/api/v1/lookups/lookup-risk-level", json={"data": {"lookup_values_i18n": kept}}).status_code == 200
+    refused = client.post("/api/v1/metadata/publish", json={}, headers={"Accept-Language": "fr"})
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "LOOKUP_VALUES_IN_USE"
+    assert error["message"] == ("La publication supprimerait des valeurs de listes présentes dans des fiches : 2. "
+                                "Rien n'a été publié.")
+    assert error["details"] == [
+        {"field": "lookup:lookup-risk-level/lookup_values_i18n/low", "code": "in_use",
+         "message": "La valeur low figure dans des fiches : 2 (dossiers : 2, incidents : 0, demandes de recherche : "
+                    "0). Désactivez-la au lieu de la supprimer."},
+        {"field": "lookup:lookup-risk-level/lookup_values_i18n/medium", "code": "in_use",
+         "message": "La valeur medium figure dans des fiches : 1 (dossiers : 1, incidents : 0, demandes de "
+                    "recherche : 0). Désactivez-la au lieu de la supprimer."}]
+    disabled = [{**v, "disabled": True} for v in values if v["id"] != "high"] + kept
+    assert client.patch("/api/v1/lookups/lookup-risk-level", json={"data": {"lookup_values_i18n": disabled}}).status_code == 200
+    publish(client, "retire low and medium")
