@@ -16,11 +16,24 @@ async function loadLookup() {
   lookup = answer.data.data; revision = answer.data.meta.revision;
   document.getElementById("lookup-locked").textContent = lookup.locked ? T.locked : "";
   document.getElementById("lock-toggle").textContent = lookup.locked ? T.unlock : T.lock;
+  showUnlockPending().catch(() => {});
   document.querySelector("#values tbody").replaceChildren(...lookup.lookup_values_i18n.map((value) => el("tr", {"data-id": value.id},
     el("td", {}, el("code", {text: value.id})),
     el("td", {}, el("input", {"aria-label": value.id + " en", lang: "en", "data-lang": "en", value: value.display_text.en || ""})),
     el("td", {}, el("input", {"aria-label": value.id + " fr", lang: "fr", "data-lang": "fr", value: value.display_text.fr || ""})),
     el("td", {}, el("input", {type: "checkbox", "aria-label": T.disabled + " " + value.id, "data-disabled": "1", checked: !!value.disabled})))));
+}
+
+/* A lookup published locked and unlocked in the draft: its values may change only once the unlock is published. */
+async function showUnlockPending() {
+  const shown = lookup;
+  let publishedLocked = false;
+  if (!lookup.locked) {
+    try {
+      publishedLocked = !!(await api("GET", "/api/v1/lookups/" + encodeURIComponent(lookup.unique_id))).data.data.locked;
+    } catch (error) { if (error.status !== 404) throw error; }  // a lookup not published yet
+  }
+  if (shown === lookup) document.getElementById("unlock-pending").hidden = !publishedLocked;
 }
 
 document.getElementById("values-form").addEventListener("submit", async (event) => {
