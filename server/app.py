@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from server.admin import init_admin
     from server.api import init_api
     from server.auth import init_auth
+    from server.deployment import init_deployment
     from server.errors import init_errors
     from server.i18n import init_i18n
     from server.storage import init_storage
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_proxies(app)
     init_i18n(app)
     init_storage(app)
+    init_deployment(app, config)
     init_auth(app)
     init_api(app)
     init_admin(app)

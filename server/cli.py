@@ -24,9 +24,8 @@ from server.auth.audit import log_event
 from server.errors import AbriError
 from server.export.worker import start_workers
 from server.metadata import draft as drafts
-from server.metadata.bootstrap import SYSTEM_USER, bootstrap_configuration, load_directory
-from server.config import profile_settings
-from server.metadata.files import dump_directory, read_profile
+from server.metadata.bootstrap import SYSTEM_USER, load_directory
+from server.metadata.files import dump_directory
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.records import service as record_service
 from server.storage import get_client, get_db
@@ -39,7 +38,10 @@ def _create_app():
 
     settings = load_config()
     overrides = None if settings["MONGO_URI"] else {"MONGO_URI": _embedded_uri(Path(settings["INSTANCE_PATH"]))}
-    app = create_app(overrides)
+    try:
+        app = create_app(overrides)
+    except AbriError as error:  # a setting refused at start, or another country profile than the stored one
+        _fail(error)
     # Close the client when the command ends, while its server still answers: closing it later (at exit,
     # once an embedded database has stopped) waits 10 s for a server to send endSessions to.
     command = click.get_current_context(silent=True)
@@ -86,7 +88,8 @@ def _fail(error: AbriError) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-@click.option("--profile", default=None, help="Country profile for an empty database: bj, cm (default ABRI_PROFILE).")
+@click.option("--profile", default=None,
+              help="Country profile of a new deployment: bj, cm (default ABRI_PROFILE); kept in the database.")
 def serve(host: str, port: int, threads: int, profile: str | None) -> None:
     """Run Abri with the waitress WSGI server (the embedded database unless ABRI_MONGO_URI is set)."""
     from waitress import create_server
@@ -100,31 +103,17 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
     if not settings["MONGO_URI"]:
         try:
             database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True).start()
-        except EmbeddedDatabaseError as error:
-            raise click.ClickException(str(error)) from None
+        except (EmbeddedDatabaseError, OSError) as error:
+            raise click.ClickException(f"{error} (set ABRI_INSTANCE_PATH to a folder this account may write)") \
+                from None
         click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")
     try:
         overrides = {"MONGO_URI": database.uri} if database else {}
-        profile = profile or settings["PROFILE"] or None
-        country = read_profile(settings["METADATA_DIR"], profile) if profile else None
-        if country:
-            overrides.update(profile_settings(settings, country))
+        if profile:
+            overrides["PROFILE"] = profile
         app = create_app(overrides)
         with app.app_context():
-            version = bootstrap_configuration(get_db(), app.config["METADATA_DIR"], _languages(), profile)
-            record_service.ensure_indexes(get_db(), published_configuration(get_db()))
-            if version:
-                click.echo(f"Published the shipped configuration as version {version}"
-                           + (f" with the {country['country']} profile." if country else "."))
-                for agency in (country or {}).get("agencies", []):
-                    accounts.create_entity(get_db(), "agencies", agency, datetime.now(timezone.utc))
-            created, generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
-                                                       app.config["ADMIN_PASSWORD"] or None, datetime.now(timezone.utc))
-            if generated:
-                click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}, password {generated} "
-                           "(shown only this once; change it after logging in).")
-            elif created:
-                click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}.")
+            _start(app)
         workers = start_workers(app, app.config["EXPORT_WORKER_THREADS"])
         server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
         signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
@@ -142,6 +131,48 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         if database:
             database.stop()
         click.echo("Abri stopped.")
+
+
+def _start(app) -> None:
+    """Record or read the deployment, publish on first start, make the administrator; say what is active."""
+    from server.config import environment_choices
+    from server.deployment import start_deployment
+
+    now = datetime.now(timezone.utc)
+    start = start_deployment(app, now)
+    record_service.ensure_indexes(get_db(), published_configuration(get_db()))
+    deployment = start.deployment
+    if start.version:
+        click.echo(f"Published the shipped configuration as version {start.version}"
+                   + (f" with the {deployment['country']} profile." if deployment["profile"] else "."))
+    if start.agencies:
+        click.echo(f"Created the agencies of the profile: {', '.join(start.agencies)}.")
+    click.echo(_deployment_line(deployment, start.stored_now))
+    for variable, value in environment_choices().items():
+        click.echo(f"{variable}={value} overrides the deployment's setting.")
+    config = app.config
+    click.echo(f"Active: languages {', '.join(config['LANGUAGES'])}; labels default to {config['DEFAULT_LANGUAGE']}; "
+               f"messages default to {config['DEFAULT_LOCALE']}.")
+    try:
+        created, generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
+                                                   config["ADMIN_PASSWORD"] or None, now)
+    except AbriError as error:
+        if error.code != "ALREADY_EXISTS":
+            raise
+        created, generated = False, None  # another process starting at the same moment made it
+    if generated:
+        click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}, password {generated} "
+                   "(shown only this once; change it after logging in).")
+    elif created:
+        click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}.")
+
+
+def _deployment_line(deployment: dict, stored_now: bool) -> str:
+    """Say which country profile this deployment runs (stored at its first start)."""
+    profile = (f"country profile {deployment['profile']} ({deployment['country']})" if deployment["profile"]
+               else "no country profile")
+    when = "recorded now" if stored_now else f"since {deployment['created_at']:%Y-%m-%d}"
+    return f"Deployment: {profile}, {when}."
 
 
 @cli.command("worker")
@@ -303,17 +334,22 @@ def create_agency(unique_id: str, agency_code: str, name_en: str, name_fr: str) 
 
 @cli.group("translations")
 def translations() -> None:
-    """The Babel workflow of the server's own messages (translations/)."""
+    """The server's messages (extract, update, compile: in a source checkout) and the forms' translations."""
 
 
 def _pybabel(*args: str) -> None:
+    """Run pybabel on the source checkout; an installed package has no sources to extract or catalogs to edit."""
     from babel.messages.frontend import CommandLineInterface
 
     from server.config import PROJECT_ROOT
-    from server.i18n import TRANSLATIONS_DIR
 
+    translations_dir = PROJECT_ROOT / "translations"
+    if not (PROJECT_ROOT / "babel.cfg").is_file() or not translations_dir.is_dir():
+        raise click.ClickException(
+            "abri translations extract, update and compile are developer commands: run them in a source checkout "
+            f"of Abri (no babel.cfg in {PROJECT_ROOT}). An installed package already holds its compiled catalogs.")
     CommandLineInterface().run(["pybabel", *[a.replace("{root}", str(PROJECT_ROOT))
-                                             .replace("{translations}", str(TRANSLATIONS_DIR)) for a in args]])
+                                             .replace("{translations}", str(translations_dir)) for a in args]])
 
 
 @translations.command("extract")

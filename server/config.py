@@ -7,23 +7,57 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from flask_babel import lazy_gettext as _l
 
 from server.errors import AbriError, render_message
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+# The source checkout: tests and the developer commands (`abri translations extract|update|compile`) use it.
+PROJECT_ROOT = PACKAGE_ROOT.parent
+# In an installed wheel the shipped folders (metadata/, translations/, admin_ui/) are package data here;
+# in a source checkout (editable install included) they stay at the top of the repository.
+SHIPPED_ROOT = PACKAGE_ROOT / "_shipped"
+
+
+def shipped_path(name: str) -> Path:
+    """Return a shipped folder (metadata, translations, admin_ui): the installed package's, else the checkout's."""
+    packaged = SHIPPED_ROOT / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+def is_installed_package() -> bool:
+    """Tell whether Abri runs from an installed wheel rather than from a source checkout."""
+    return SHIPPED_ROOT.is_dir()
+
+
+def default_instance_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the default instance folder: the checkout's instance/, or the user's data folder for a wheel.
+
+    An installed package must not write into site-packages, and a folder relative to the working
+    directory would give `abri users ...` run from elsewhere a second, empty database.
+    """
+    environ = os.environ if environ is None else environ
+    if not is_installed_package():
+        return PROJECT_ROOT / "instance"
+    try:
+        data_home = Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    except RuntimeError:  # no home folder (a service account without one): the working directory
+        return Path.cwd() / "instance"
+    return data_home / "abri"
+
 
 # MongoDB connection string. Empty: `abri serve` starts the embedded SecantusDB server.
 # "mongomock://" gives an in-memory fake (unit tests only).
 MONGO_URI = ""
 # Database name inside the MongoDB server.
 MONGO_DB_NAME = "abri"
-# Folder for the embedded database and other instance data.
-INSTANCE_PATH = str(PROJECT_ROOT / "instance")
-# The shipped configuration loaded on first start with an empty database.
-METADATA_DIR = str(PROJECT_ROOT / "metadata")
+# Folder for the embedded database and other instance data: instance/ of a source checkout; for an installed
+# package $XDG_DATA_HOME/abri (~/.local/share/abri), the same whatever the working directory.
+INSTANCE_PATH = str(default_instance_path())
+# The shipped configuration loaded on first start with an empty database (inside the package when installed).
+METADATA_DIR = str(shipped_path("metadata"))
 # Country profile loaded with the shipped configuration on first start (metadata/countries/<profile>/): bj, cm.
 PROFILE = ""
 # Languages labels are written in; the first is not special, DEFAULT_LANGUAGE is.
@@ -74,6 +108,7 @@ DISPLAY_ID_FORMAT = "{short_id}"
 OFFICE_CODE = ""
 
 _ENV_PREFIX = "ABRI_"
+_PATHS = {"PACKAGE_ROOT", "PROJECT_ROOT", "SHIPPED_ROOT"}  # where the code is, not settings
 _TUPLES = {"LANGUAGES"}
 
 
@@ -100,7 +135,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     """Return the settings: defaults, then ABRI_* variables, then overrides."""
     environ = os.environ if environ is None else environ
     settings = {name: value for name, value in globals().items()
-                if name.isupper() and not name.startswith("_") and name != "PROJECT_ROOT"}
+                if name.isupper() and not name.startswith("_") and name not in _PATHS}
     for name, default in list(settings.items()):
         raw = environ.get(_ENV_PREFIX + name)
         if raw is not None:
@@ -109,14 +144,41 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     return settings
 
 
+# The settings a country profile brings, and that the deployment stored at first start keeps.
+PROFILE_SETTINGS = ("LANGUAGES", "DEFAULT_LANGUAGE", "DEFAULT_LOCALE")
+
+
 def profile_settings(settings: Mapping[str, Any], profile: Mapping[str, Any],
-                     environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Settings a country profile brings (languages), unless the environment already chose them."""
-    environ = os.environ if environ is None else environ
-    chosen = {"LANGUAGES": tuple(profile.get("languages") or settings["LANGUAGES"]),
+                     environ: Mapping[str, str] | None = None, chosen: Iterable[str] = ()) -> dict[str, Any]:
+    """Settings a country profile brings (languages), unless the environment or the caller already chose them."""
+    values = {"LANGUAGES": tuple(profile.get("languages") or settings["LANGUAGES"]),
               "DEFAULT_LANGUAGE": profile.get("default_language", settings["DEFAULT_LANGUAGE"]),
               "DEFAULT_LOCALE": profile.get("default_locale", settings["DEFAULT_LOCALE"])}
-    return {name: value for name, value in chosen.items() if _ENV_PREFIX + name not in environ}
+    return _unless_chosen(values, environ, chosen)
+
+
+def deployment_settings(deployment: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+                        chosen: Iterable[str] = ()) -> dict[str, Any]:
+    """Settings the stored deployment keeps (its languages), unless the environment or the caller chose them.
+
+    Order: defaults -> the stored deployment -> ABRI_* variables -> create_app's mapping, so an operator
+    can still add a label language (ABRI_LANGUAGES=fr,en,fon) without a new first start.
+    """
+    values = {"LANGUAGES": tuple(deployment["languages"]), "DEFAULT_LANGUAGE": deployment["default_language"],
+              "DEFAULT_LOCALE": deployment["default_locale"]}
+    return _unless_chosen(values, environ, chosen)
+
+
+def environment_choices(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ABRI_* variables that set a profile setting (LANGUAGES ...), by variable name."""
+    environ = os.environ if environ is None else environ
+    return {_ENV_PREFIX + name: environ[_ENV_PREFIX + name] for name in PROFILE_SETTINGS if _ENV_PREFIX + name in environ}
+
+
+def _unless_chosen(values: dict[str, Any], environ: Mapping[str, str] | None, chosen: Iterable[str]) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    chosen = set(chosen)
+    return {name: value for name, value in values.items() if name not in chosen and _ENV_PREFIX + name not in environ}
 
 
 class SettingInvalid(AbriError):

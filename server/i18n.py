@@ -1,20 +1,23 @@
 """Languages: flask-babel set-up and the locale of each request.
 
-Order: ?locale= > the user's preference (once users exist) > Accept-Language > DEFAULT_LOCALE.
+Order: ?locale= > the user's preference > the interface language chosen in the admin UI (a cookie) >
+Accept-Language > DEFAULT_LOCALE. The admin UI's pages skip Accept-Language: they open in the
+deployment's language (French in Bénin and Cameroon) until the user chooses another.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
 from babel import Locale, UnknownLocaleError
 from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
 
+from server.config import shipped_path
 from server.errors import BadRequest, Detail
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS_DIR = shipped_path("translations")
 MESSAGE_LOCALES = ("en", "fr")  # languages with a message catalog
+UI_LOCALE_COOKIE = "abri_ui_locale"  # the admin UI's language links set it
+ADMIN_BLUEPRINT = "admin"
 
 
 def known_locales() -> tuple[str, ...]:
@@ -42,10 +45,17 @@ def select_locale() -> str:
         locale = request.args.get("locale")
         if locale not in known_locales():
             principal = g.get("principal")
-            locale = (getattr(principal, "locale", None) or request.cookies.get("abri_ui_locale") or
-                      request.accept_languages.best_match(known_locales()) or current_app.config["DEFAULT_LOCALE"])
+            locale = (getattr(principal, "locale", None) or request.cookies.get(UI_LOCALE_COOKIE) or
+                      _browser_locale() or current_app.config["DEFAULT_LOCALE"])
         g.abri_locale = locale if _babel_knows(locale) else current_app.config["DEFAULT_LOCALE"]
     return g.abri_locale
+
+
+def _browser_locale() -> str | None:
+    """The browser's language, except on the admin UI's pages (a browser's setting is not the user's choice there)."""
+    if request.blueprint == ADMIN_BLUEPRINT:
+        return None
+    return request.accept_languages.best_match(known_locales())
 
 
 def message_locale(locale: str, default: str) -> str:

@@ -13,11 +13,12 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.urls import iri_to_uri
 
-from server.config import PROJECT_ROOT
+from server.config import shipped_path
+from server.i18n import ADMIN_BLUEPRINT, UI_LOCALE_COOKIE
 
-UI = PROJECT_ROOT / "admin_ui"
-LOCALE_COOKIE = "abri_ui_locale"
-bp = Blueprint("admin", __name__, template_folder=str(UI / "templates"), static_folder=str(UI / "static"),
+UI = shipped_path("admin_ui")
+LOCALE_COOKIE = UI_LOCALE_COOKIE
+bp = Blueprint(ADMIN_BLUEPRINT, __name__, template_folder=str(UI / "templates"), static_folder=str(UI / "static"),
                static_url_path="/static")
 
 # Texts the scripts show, translated on the server and handed to them as JSON.

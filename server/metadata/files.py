@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.errors import Detail, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.documents import KIND_FOLDERS, KINDS, meta_schema, validate_document
+from server.metadata.documents import FORM, KIND_FOLDERS, KINDS, ROLE, meta_schema, validate_document
 
 
 def read_directory(directory: str | Path) -> list[tuple[str, str, dict]]:
@@ -56,7 +56,33 @@ def read_configuration(directory: str | Path, profile: str | None = None) -> lis
             raise Unprocessable(_l("There is no country profile %(profile)s (no folder %(path)s)."), code="PROFILE_UNKNOWN",
                                 profile=profile, path=str(overlay))
         documents.update({(kind, uid): body for kind, uid, body in read_directory(overlay)})
+        grant_profile_forms(documents, read_profile(directory, profile).get("form_access", {}))
     return [(kind, uid, body) for (kind, uid), body in documents.items()]
+
+
+def grant_profile_forms(documents: dict[tuple[str, str], dict], form_access: dict[str, dict[str, str]]) -> None:
+    """Give roles the forms a country adds, as profile.json's form_access says ({form: {role: "r"|"rw"}}).
+
+    The base roles cannot name those forms (the base configuration does not have them), and copies of
+    whole roles in each overlay would drift from the base ones; roles that see every form are left alone.
+    """
+    details = []
+    for form_id, grants in form_access.items():
+        if (FORM, form_id) not in documents:
+            details.append(Detail(f"profile.json/form_access/{form_id}", "form_unknown",
+                                  _l("There is no form %(form)s."), {"form": form_id}))
+            continue
+        for role_id, access in grants.items():
+            role = documents.get((ROLE, role_id))
+            if role is None or access not in ("r", "rw"):
+                details.append(Detail(f"profile.json/form_access/{form_id}/{role_id}", "grant_invalid",
+                                      _l("Name a role of the configuration and give it r or rw.")))
+            elif "form_section_read_write" in role:
+                documents[(ROLE, role_id)] = {**role, "form_section_read_write": {
+                    **role["form_section_read_write"], form_id: access}}
+    if details:
+        raise Unprocessable(_l("Problems in the configuration folder: %(count)s. Nothing was loaded."),
+                            code="FOLDER_INVALID", details=details, count=len(details))
 
 
 def read_profile(directory: str | Path, profile: str) -> dict[str, Any]:
@@ -66,6 +92,16 @@ def read_profile(directory: str | Path, profile: str) -> dict[str, Any]:
         raise Unprocessable(_l("There is no country profile %(profile)s (no folder %(path)s)."), code="PROFILE_UNKNOWN",
                             profile=profile, path=str(path.parent))
     return json.loads(path.read_text("utf-8"))
+
+
+def profile_documents(directory: str | Path, profile: str) -> set[tuple[str, str]]:
+    """The (kind, unique_id) of the documents a country overlay adds or replaces."""
+    return {(kind, uid) for kind, uid, _ in read_directory(Path(directory) / "countries" / profile)}
+
+
+def list_profiles(directory: str | Path) -> list[str]:
+    """The country profiles a configuration folder has (DIR/countries/<profile>/profile.json)."""
+    return sorted(path.parent.name for path in (Path(directory) / "countries").glob("*/profile.json"))
 
 
 def _ordered(value: Any, schema: dict[str, Any] | None) -> Any:

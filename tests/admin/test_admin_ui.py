@@ -26,7 +26,6 @@ from server.metadata.versions import LanguageSettings, published_configuration
 from server.storage import get_db
 from tests.conftest import make_app
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "ui test passphrase"
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -49,20 +48,6 @@ def live_server():
     yield f"http://127.0.0.1:{server.effective_port}"
     workers.set()
     server.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
