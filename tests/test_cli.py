@@ -212,3 +212,37 @@ def test_import_locations_from_the_command_line(cli_env, tmp_path):
     bad.write_text("#adm1+name,#adm1+code\nLittoral,\n", "utf-8")
     refused = cli_env.invoke(cli, ["metadata", "import-locations", str(bad), "--hierarchy", "locations-bj"])
     assert refused.exit_code == 1 and "row 2" in refused.output
+
+
+def test_a_restart_after_kill_9_keeps_the_country_profile_and_refuses_another(tmp_path):
+    pytest.importorskip("secantus")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ABRI_")}
+    env.update(ABRI_INSTANCE_PATH=str(tmp_path / "instance"), ABRI_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    first = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--profile", "bj"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
+                             start_new_session=True)  # the server and its database in one process group
+    try:
+        _wait_until_serving(first, f"http://127.0.0.1:{port}/api/v1/forms")
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the whole stack goes down, nothing is stopped cleanly
+        first.communicate(timeout=30)
+    restart = _start_server(tmp_path, port)  # no --profile, no ABRI_PROFILE
+    try:
+        _wait_until_serving(restart, f"http://127.0.0.1:{port}/api/v1/forms")
+        token = _token(port)
+        try:
+            _get_json(f"http://127.0.0.1:{port}/api/v1/cases/00000000-0000-4000-8000-000000000000", token)
+        except urllib.error.HTTPError as error:  # still French by default
+            assert "introuvable" in json.loads(error.read())["error"]["message"]
+        assert _get_json(f"http://127.0.0.1:{port}/api/v1/metadata/versions", token)[1]["meta"]["total"] == 1
+    finally:
+        output = _stop(restart)
+    assert "Deployment: country profile bj (Bénin), since" in output
+    assert "Active: languages fr, en; labels default to fr; messages default to fr." in output
+    assert "Published the shipped configuration" not in output and "Created the agencies" not in output
+    other = _start_server(tmp_path, port, "--profile", "cm")
+    output = other.communicate(timeout=60)[0]
+    assert other.returncode == 1
+    assert "PROFILE_MISMATCH: This database was set up with the country profile bj, and this start asks for cm." \
+        in output
