@@ -4,12 +4,14 @@ Each test names the README section it holds to; the audit that chose them is /wo
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -275,6 +277,16 @@ def test_lists_filter_on_envelope_values_and_ranges_of_filterable_fields(client)
     assert names("sort=-date_of_birth&fields=name") == ["Awa", "Koffi", "Nadia"]
 
 
+def test_a_case_is_not_assigned_to_a_disabled_user(app, client):
+    make_user(app, "koffi", "role-system-administrator")
+    assert client.patch("/api/v1/users/koffi", json={"data": {"disabled": True}}).status_code == 200
+    case = client.post("/api/v1/cases", json={"data": {"name": "Awa"}}).get_json()["data"]
+    refused = client.post(f"/api/v1/cases/{case['id']}/assign", json={"data": {"owned_by": "koffi"}})
+    assert refused.status_code == 422
+    assert [(d["field"], d["code"]) for d in refused.get_json()["error"]["details"]] == [("/owned_by", "disabled")]
+    assert client.get(f"/api/v1/cases/{case['id']}").get_json()["data"]["owned_by"] == "admin"
+
+
 # ### Users, roles and permissions
 
 
@@ -379,8 +391,6 @@ def test_metadata_status_load_force_and_publish_with_a_comment(cli_env):
 
 
 def test_translations_coverage_download_and_upload_from_the_command_line(cli_env):
-    import openpyxl
-
     runner, folder = cli_env
     coverage = runner.invoke(cli, ["translations", "coverage"])
     assert coverage.exit_code == 0 and "fr: 100.0%" in coverage.output
@@ -399,3 +409,16 @@ def test_translations_coverage_download_and_upload_from_the_command_line(cli_env
     assert "'Basic identity (fr)' -> \"Identité de l'enfant\"" in uploaded.output and "1 texts changed" in uploaded.output
     status = json.loads(runner.invoke(cli, ["metadata", "status"]).output)
     assert [(c["unique_id"], c["change"]) for c in status["changes"]] == [("basic_identity", "changed")]
+
+
+# ### Exports
+
+
+def test_an_address_in_a_text_field_is_exported_as_text_not_a_link(app, client):
+    address = "https://evil.example/login"
+    assert client.post("/api/v1/cases", json={"data": {"name": address}}).status_code == 201
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case", "format": "xlsx"}}).get_json()["data"]
+    assert run_once(app, "test-worker")
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/exports/{job['id']}/file").data)).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == address]
+    assert cells and all(cell.data_type == "s" and cell.hyperlink is None for cell in cells)
