@@ -403,7 +403,9 @@ def check_condition_options(config: Configuration, ctx: CheckContext) -> Iterato
                     (name, value), = operand.items()
                     target = by_name.get(name)
                     ids = _option_ids(target, config) if target and target["type"] in OPTION_TYPES else None
-                    for compared in (value if isinstance(value, list) else [value]) if ids is not None else ():
+                    if ids is None:
+                        continue
+                    for compared in value if isinstance(value, list) else [value]:
                         if compared is not None and not (isinstance(compared, str) and compared in ids):
                             yield Problem("CONDITION_OPTION_UNKNOWN", ERROR, _key(FORM, uid),
                                           f"{field['name']}/{attribute}",
@@ -460,22 +462,66 @@ def _namespaces(config: Configuration) -> Iterator[list[tuple[str, dict]]]:
             yield [(uid, form)]
 
 
+def _cyclic_part(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The graph without the fields no cycle can go through, peeled off in linear time.
+
+    A field that reads nothing, or that nothing reads, is on no cycle; removing it may expose others.
+    """
+    graph = {name: names & graph.keys() for name, names in graph.items()}
+    readers: dict[str, set[str]] = {name: set() for name in graph}
+    for name, names in graph.items():
+        for read in names:
+            readers[read].add(name)
+    pending = [name for name in graph if not graph[name] or not readers[name]]
+    removed: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in removed:
+            continue
+        removed.add(name)
+        for read in graph[name]:
+            readers[read].discard(name)
+            if not readers[read]:
+                pending.append(read)
+        for reader in readers[name]:
+            graph[reader].discard(name)
+            if not graph[reader]:
+                pending.append(reader)
+    return {name: names for name, names in graph.items() if name not in removed}
+
+
+def _cycles(graph: dict[str, set[str]]) -> dict[str, tuple[list[str], int]]:
+    """{field: (a cycle through it, its place there)}; the fields of a cycle found share that cycle."""
+    cycles: dict[str, tuple[list[str], int]] = {}
+    for name in sorted(graph):
+        cycle = None if name in cycles else _shortest_cycle(graph, name)
+        for index, member in enumerate(cycle[:-1] if cycle else ()):
+            cycles.setdefault(member, (cycle[:-1], index))
+    return cycles
+
+
+def _cycle_text(cycle: list[str], index: int, limit: int = 12) -> str:
+    """The cycle from the field at `index` back to it: "a → b → a" (a long one cut after `limit` fields)."""
+    members = cycle[index:] + cycle[:index]
+    shown = members[:limit] + (["…"] if len(members) > limit else [])
+    return " → ".join(shown + [members[0]])
+
+
 def check_expression_cycles(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
     """No field's display or value depends on itself, directly or through other fields of the record (or row)."""
     for forms in _namespaces(config):
+        reads = [(uid, field, _dependencies(field)) for uid, form in forms for field in form["fields"]]
         graph: dict[str, set[str]] = {}
-        for _, form in forms:
-            for field in form["fields"]:
-                graph.setdefault(field["name"], set()).update(*_dependencies(field).values())
-        for uid, form in forms:
-            for field in form["fields"]:
-                cycle = _shortest_cycle(graph, field["name"])
-                if cycle is None:
-                    continue
-                attribute = next((a for a, names in _dependencies(field).items() if cycle[1] in names), None)
-                if attribute:  # a name shared by several forms is reported where the edge is
-                    yield Problem("EXPRESSION_CYCLE", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
-                                  {"name": field["name"], "cycle": " → ".join(cycle)})
+        for _, field, dependencies in reads:
+            graph.setdefault(field["name"], set()).update(*dependencies.values())
+        cycles = _cycles(_cyclic_part(graph))
+        for uid, field, dependencies in reads:
+            cycle, index = cycles.get(field["name"], ([], 0))
+            following = cycle[(index + 1) % len(cycle)] if cycle else None
+            attribute = next((a for a, names in dependencies.items() if following in names), None)
+            if attribute:  # a name shared by several forms is reported where the edge is
+                yield Problem("EXPRESSION_CYCLE", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
+                              {"name": field["name"], "cycle": _cycle_text(cycle, index)})
 
 
 def check_patterns(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:

@@ -285,3 +285,12 @@ def test_a_locked_lookup_cannot_be_deleted_before_it_is_unlocked():
 def test_the_shipped_configuration_and_both_country_profiles_pass_every_check(profile):
     config = Configuration.from_documents(read_configuration(PROJECT_ROOT / "metadata", profile))
     assert [(p.code, p.document, p.path) for p in problems(config)] == []
+
+
+def test_a_long_cycle_is_named_by_its_first_fields():
+    ring = form("ring", *[field(f"step_{n:02}", "tick_box", display_conditions={"eq": {f"step_{(n + 1) % 20:02}": True}})
+                          for n in range(20)])
+    found = problems(with_forms(ring), code="EXPRESSION_CYCLE")
+    assert len(found) == 20
+    first = next(p for p in found if p.path == "step_00/display_conditions")
+    assert first.params["cycle"] == " → ".join([f"step_{n:02}" for n in range(12)] + ["…", "step_00"])
