@@ -124,6 +124,15 @@ def test_token_and_session_lifetimes_are_settings(monkeypatch):
     assert "Max-Age=7200" in session.headers["Set-Cookie"]
 
 
+@pytest.mark.parametrize("mode, scheme, secure", [("always", "http", True), ("never", "https", False)])
+def test_the_session_cookie_secure_flag_follows_its_setting(monkeypatch, mode, scheme, secure):
+    monkeypatch.setenv("ABRI_SESSION_COOKIE_SECURE_MODE", mode)
+    application, _ = seeded()
+    session = application.test_client().post("/api/v1/sessions", json={"user_name": "admin", "password": PASSWORD},
+                                             base_url=f"{scheme}://localhost")
+    assert session.status_code == 201 and ("Secure" in session.headers["Set-Cookie"]) is secure
+
+
 def test_an_export_file_is_kept_for_the_export_ttl_days(monkeypatch):
     monkeypatch.setenv("ABRI_EXPORT_TTL_DAYS", "2")
     application, client = seeded()
@@ -307,6 +316,14 @@ def test_a_user_is_created_with_every_key_the_readme_lists(client):
         "agency_code"] == "COT"
 
 
+def test_a_password_reset_by_an_administrator_ends_the_users_tokens(app, client):
+    worker = authenticated(app, make_user(app, "awa", "role-system-administrator"))
+    assert worker.get("/api/v1/users/current").status_code == 200
+    assert client.patch("/api/v1/users/awa", json={"data": {"password": "new spring passphrase"}}).status_code == 200
+    refused = worker.get("/api/v1/users/current")
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "TOKEN_INVALID"
+
+
 def test_the_audit_log_is_filtered_by_action_and_period(app, client):
     app.test_client().post("/api/v1/tokens", json={"user_name": "admin", "password": "wrong password"})
     failed = client.get("/api/v1/audit_logs?action=login_failed").get_json()
@@ -422,3 +439,12 @@ def test_an_address_in_a_text_field_is_exported_as_text_not_a_link(app, client):
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/exports/{job['id']}/file").data)).worksheets[0]
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == address]
     assert cells and all(cell.data_type == "s" and cell.hyperlink is None for cell in cells)
+
+
+def test_a_json_export_holds_only_the_chosen_fields(app, client):
+    assert client.post("/api/v1/cases", json={"data": {"name": "Awa", "age": 4, "sex": "female"}}).status_code == 201
+    job = client.post("/api/v1/exports", json={"data": {"record_type": "case", "format": "json",
+                                                        "field_names": ["name"]}}).get_json()["data"]
+    assert run_once(app, "test-worker")
+    records = json.loads(client.get(f"/api/v1/exports/{job['id']}/file").data)["data"]
+    assert [record["data"] for record in records] == [{"name": "Awa"}]
