@@ -43,8 +43,9 @@ MAX_CELL_LENGTH = 500  # characters of one cell: a code or a name
 MAX_CODE_LENGTH = 50  # as the location meta-schema
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a file given to the command line (the API stops at ABRI_MAX_CONTENT_LENGTH)
 MAX_DETAILS = 100  # problems listed in one answer (the count covers them all)
-# Bidirectional overrides and isolates: they make a name display as another one.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters (Unicode category Cc) and the bidirectional overrides and isolates that make a
+# name display as another one.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _columns(tags: list[str], default_language: str) -> dict[int, dict[str, Any]]:
@@ -85,7 +86,7 @@ def _cell_problem(number: int, cell: str) -> Unprocessable | None:
                             limit=MAX_CELL_LENGTH)
     if "\x00" in cell:
         return _row_refused(number, "nul", _l("Row %(row)s: a cell contains the NUL character."))
-    if any(unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS for char in cell):
+    if _CONTROL.search(cell):
         return _row_refused(number, "control", _l("Row %(row)s: a cell contains a control character (a line "
                                                   "break, a tab or a text direction mark)."))
     return None
