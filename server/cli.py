@@ -61,8 +61,8 @@ def _embedded_uri(instance: Path) -> str:
         return uri
     try:
         database = EmbeddedDatabase(instance / "db").start()
-    except EmbeddedDatabaseError as error:
-        raise click.ClickException(str(error)) from None
+    except (EmbeddedDatabaseError, OSError) as error:
+        raise click.ClickException(str(error) + _instance_hint(error, instance)) from None
     atexit.register(database.stop)
     return database.uri
 
@@ -104,8 +104,7 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         try:
             database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True).start()
         except (EmbeddedDatabaseError, OSError) as error:
-            raise click.ClickException(f"{error} (set ABRI_INSTANCE_PATH to a folder this account may write)") \
-                from None
+            raise click.ClickException(str(error) + _instance_hint(error, Path(settings["INSTANCE_PATH"]))) from None
         click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")
     try:
         overrides = {"MONGO_URI": database.uri} if database else {}
@@ -131,6 +130,15 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         if database:
             database.stop()
         click.echo("Abri stopped.")
+
+
+def _instance_hint(error: Exception, instance: Path) -> str:
+    """Point at ABRI_INSTANCE_PATH when the instance folder (or a folder above it) is what could not be written."""
+    failed = getattr(error, "filename", None)
+    if failed is None or not (Path(failed) == instance or Path(failed) in instance.parents
+                              or instance in Path(failed).parents):
+        return ""
+    return f" (the instance folder is {instance}: set ABRI_INSTANCE_PATH to a folder this account may write)"
 
 
 def _start(app) -> None:

@@ -59,6 +59,8 @@ INSTANCE_PATH = str(default_instance_path())
 # The shipped configuration loaded on first start with an empty database (inside the package when installed).
 METADATA_DIR = str(shipped_path("metadata"))
 # Country profile loaded with the shipped configuration on first start (metadata/countries/<profile>/): bj, cm.
+# The database keeps it, with the languages below as they were then: later starts need not repeat it, and a
+# start naming another profile is refused. The three language settings below still override the stored ones.
 PROFILE = ""
 # Languages labels are written in; the first is not special, DEFAULT_LANGUAGE is.
 LANGUAGES = ("en", "fr")

@@ -72,3 +72,17 @@ def test_abri_serve_prints_the_invalid_setting_and_exits_non_zero(monkeypatch):
     assert result.exit_code == 1
     assert "SETTING_INVALID" in result.output and "ABRI_SESSION_COOKIE_SECURE_MODE" in result.output
     assert "auto, always, never" in result.output and "Traceback" not in result.output
+
+
+def test_an_installed_package_keeps_its_data_in_the_user_data_folder_and_reads_its_shipped_folders(monkeypatch, tmp_path):
+    from server import config
+
+    assert config.shipped_path("metadata") == config.PROJECT_ROOT / "metadata"  # a checkout: the repository's
+    assert config.default_instance_path({}) == config.PROJECT_ROOT / "instance"
+    shipped = tmp_path / "server" / "_shipped"
+    (shipped / "metadata").mkdir(parents=True)
+    monkeypatch.setattr(config, "SHIPPED_ROOT", shipped)  # as in a wheel
+    assert config.shipped_path("metadata") == shipped / "metadata"
+    assert config.default_instance_path({"XDG_DATA_HOME": str(tmp_path / "data")}) == tmp_path / "data" / "abri"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert config.default_instance_path({}) == tmp_path / "home" / ".local" / "share" / "abri"
