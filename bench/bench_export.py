@@ -4,7 +4,8 @@
 
 For each size the cases are loaded into SecantusDB (realistic French and English data with
 subform rows), then each variant runs in its own process so its peak memory (max RSS) is its own:
-- abri:   the export job's writer (records streamed from MongoDB in batches, labels, dates, xlsxwriter constant_memory)
+- abri:   the export job's writer (records streamed from MongoDB in batches, labels, translated statuses, dates,
+          print setup, xlsxwriter constant_memory)
 - bare:   the simplest code writing the same cells: the same stream, the same RowBuilder cells, plain xlsxwriter calls
 - pandas: the same sheets as DataFrames, DataFrame.to_excel (xlsxwriter engine)
 """
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from common import header, make_app, secantus
 from generate import case_data
@@ -68,10 +69,12 @@ def run_variant(variant: str, uri: str, path: str) -> dict:
     from flask_babel import force_locale
 
     from server.app import create_app
+    from server.export.cells import DATE_NUMBER_FORMAT, DATETIME_NUMBER_FORMAT
+    from server.export.envelope import envelope_labels
     from server.export.jobs import _labels
     from server.export.layout import build_layout
-    from server.export.rows import RowBuilder, is_date
-    from server.export.writers import XLSX_OPTIONS, write_xlsx
+    from server.export.rows import RowBuilder
+    from server.export.writers import XLSX_OPTIONS, PrintTexts, write_xlsx
     from server.metadata.versions import published_configuration
     from server.storage import exports as store, get_db
 
@@ -81,14 +84,18 @@ def run_variant(variant: str, uri: str, path: str) -> dict:
         db, config = get_db(), published_configuration(get_db())
         labels = {key: str(value) for key, value in _labels().items()}
         sheets = build_layout(config, "case", None, None, None, "fr", "en", labels)
-        builder = RowBuilder(sheets, config, "fr", "en", False, ("Oui", "Non"), "case_id_display")
-        records = store.stream_records(db, "case", {})
+        builder = RowBuilder(sheets, config, "fr", "en", False, ("Oui", "Non"), "case_id_display",
+                             envelope_labels(config, "case", "fr", "en", False))
+        records = store.stream_records(db, "case", {"record_state": True})
         if variant == "abri":
-            count = write_xlsx(path, sheets, builder, records, [("Exporté par", "bench")], labels["about"], lambda n: None)
+            texts = PrintTexts("Export des dossiers", "2024-05-31T13:30:00Z", "Exporté par bench", "Page &P sur &N")
+            count = write_xlsx(path, sheets, builder, records, [("Exporté par", "bench")], labels["about"],
+                               lambda n: None, texts)
         elif variant == "bare":
             import xlsxwriter
             workbook = xlsxwriter.Workbook(path, XLSX_OPTIONS)
-            date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+            date_format = workbook.add_format({"num_format": DATE_NUMBER_FORMAT})
+            datetime_format = workbook.add_format({"num_format": DATETIME_NUMBER_FORMAT})
             worksheets = [workbook.add_worksheet(s.title[:31]) for s in sheets]
             for worksheet, sheet in zip(worksheets, sheets):
                 worksheet.write_row(0, 0, [c.title for c in sheet.columns])
@@ -99,7 +106,9 @@ def run_variant(variant: str, uri: str, path: str) -> dict:
                     for column, value in enumerate(values):
                         if value is None:
                             continue
-                        if isinstance(value, datetime) or is_date(value):
+                        if isinstance(value, datetime):
+                            worksheets[index].write_datetime(rows[index], column, value, datetime_format)
+                        elif isinstance(value, date):
                             worksheets[index].write_datetime(rows[index], column, value, date_format)
                         else:
                             worksheets[index].write(rows[index], column, value)

@@ -19,6 +19,7 @@ document.getElementById("export-form").addEventListener("submit", async (event) 
   event.preventDefault();
   const value = (id) => document.getElementById(id).value;
   const data = {record_type: value("e-type"), format: value("e-format"), locale: value("e-locale")};
+  if (document.getElementById("e-disabled").checked) data.include_disabled = true;
   if (value("e-password")) data.password = value("e-password");
   try {
     await api("POST", "/api/v1/exports", {data: data});

@@ -35,6 +35,7 @@ class ExportData(Schema):
     locale = fields.String(validate=validate.Length(max=10))
     codes = fields.Boolean(load_default=False)
     include_removed = fields.Boolean(load_default=False)
+    include_disabled = fields.Boolean(load_default=False)
     password = fields.String(validate=validate.Length(max=200), allow_none=True)
 
 

@@ -1,4 +1,9 @@
-"""Cell values: localized labels, real dates, and text that can never become a formula or a link."""
+"""Cell values: localized labels, real dates, and text that can never become a formula or a link.
+
+Dates and times read the same in every format: a date is `YYYY-MM-DD`, a date-time is in UTC to the
+second, `YYYY-MM-DDThh:mm:ssZ` (ISO 8601). json and csv hold that text; xlsx holds real Excel dates
+whose number format shows the same text.
+"""
 from __future__ import annotations
 
 import re
@@ -24,6 +29,18 @@ def truncate(text: str) -> str:
     return text if len(text) <= MAX_CELL else text[:MAX_CELL - len(TRUNCATION_MARK)] + TRUNCATION_MARK
 
 
+DATE_NUMBER_FORMAT = "yyyy-mm-dd"
+DATETIME_NUMBER_FORMAT = 'yyyy-mm-dd"T"hh:mm:ss"Z"'
+EXCEL_FIRST_YEAR = 1900  # Excel's dates start on 1900-01-01; earlier ones are written as text
+
+
+def date_text(value: date) -> str:
+    """A date, or a naive UTC date-time, as every export format writes it."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds") + "Z"
+    return value.isoformat()
+
+
 def parse_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
@@ -32,7 +49,7 @@ def parse_date(value: Any) -> date | None:
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """Return a naive UTC datetime (spreadsheets have no time zones)."""
+    """Return a naive UTC datetime to the second (spreadsheets have no time zones; exports show seconds)."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -43,8 +60,11 @@ def parse_datetime(value: Any) -> datetime | None:
     else:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
+        try:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            return None
+    return parsed.replace(microsecond=0)
 
 
 def sheet_name(title: str, taken: set[str]) -> str:

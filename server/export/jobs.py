@@ -4,6 +4,8 @@ A job remembers who asked and the list arguments, not a query: the runner rebuil
 permissions when it runs, so a user disabled or a role narrowed meanwhile exports nothing more
 than they may now see. The runner also records what the file holds (its fields) and under which
 scope it was made, and a download is checked again against the user's rights of that moment.
+Disabled records are left out unless the export asks for them (`include_disabled`), which only a
+role that sees disabled records in lists may do: one that reads the record type.
 Temporary files are removed whatever happens. A password is kept only sealed (AES-GCM under the
 instance's key, see encryption.py) while the job waits, and the sealed value is dropped when the
 job ends, complete or failed.
@@ -16,7 +18,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -24,10 +26,12 @@ from flask_babel import lazy_gettext as _l
 from server.auth.audit import log_event
 from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable, render_message
 from server.export import encryption
+from server.export.cells import date_text
+from server.export.envelope import JsonRecords, envelope_labels, with_linked_cases
 from server.i18n import message_locale
-from server.export.layout import build_layout
+from server.export.layout import RECORD_STATE, build_layout
 from server.export.rows import RowBuilder
-from server.export.writers import write_csv_zip, write_json, write_xlsx
+from server.export.writers import PrintTexts, write_csv_zip, write_json, write_xlsx
 from server.metadata.configuration import Configuration
 from server.records import service as records
 from server.records.access import fields_of_forms
@@ -62,10 +66,16 @@ SEALED = "password_sealed"
 ENDED_UNSET = (SEALED, "password")  # "password": jobs queued by versions that kept it in clear
 
 
+ENABLED_ONLY = {"record_state": True}
+TITLES = {"case": _l("Export of cases"), "incident": _l("Export of incidents"),
+          "tracing_request": _l("Export of tracing requests")}
+
+
 def _labels() -> dict[str, Any]:
     return {"display_id": _l("Record id"), "short_id": _l("Short id"), "status": _l("Status"),
             "owned_by": _l("Owner"), "created_at": _l("Created"), "last_updated_at": _l("Last updated"),
-            "unique_id": _l("Row id"), "removed_fields": _l("Removed fields"), "about": _l("About this export")}
+            "unique_id": _l("Row id"), "removed_fields": _l("Removed fields"), "about": _l("About this export"),
+            "record_state": _l("Record state"), "case_id_display": _l("Linked case")}
 
 
 def create_export(db: Database, config: Configuration, actor: records.Actor, params: dict[str, Any],
@@ -73,8 +83,14 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
     """Queue an export after checking the permission, the filters and the choice of forms."""
     record_type = RECORD_TYPES[params["record_type"]]
     fmt = params["format"]
+    actor.require(record_type, FORMATS[fmt])
+    include_disabled = params.get("include_disabled", False)
+    if include_disabled:
+        _check_may_see_disabled(record_type, actor.principal)
     filters = {name: [_filter_text(name, value)] for name, value in (params.get("filters") or {}).items()}
     records.build_query(config, record_type, filters, settings.max_per_page, actor, action=FORMATS[fmt])
+    if not include_disabled:
+        _check_state_filter(filters)
     _check_choice(config, record_type, actor, params)
     locale = params.get("locale") or settings.default_language
     if locale not in settings.languages:
@@ -82,7 +98,7 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
     job = {"_id": str(uuid.uuid4()), "user_name": actor.user_name, "record_type": record_type.name, "format": fmt,
            "filters": {k: v[0] for k, v in filters.items()}, "form_ids": params.get("form_ids"),
            "field_names": params.get("field_names"), "locale": locale, "codes": params.get("codes", False),
-           "include_removed": params.get("include_removed", False),
+           "include_removed": params.get("include_removed", False), "include_disabled": include_disabled,
            "encrypted": bool(params.get("password")), "status": "queued", "rows_done": 0, "total": None,
            "errors": [], "attempts": 0, "created_at": actor.now, "config_version": config.version,
            "expires_at": actor.now + settings.ttl}
@@ -90,6 +106,27 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
         job[SEALED] = encryption.seal_password(settings.sealing_key(), job["_id"], params["password"])
     store.insert_job(db, job)
     return job
+
+
+def _check_may_see_disabled(record_type, principal) -> None:
+    """Refuse include_disabled to a role that may not see disabled records.
+
+    Record lists show disabled records to every role that reads the record type (in its scope), so
+    that is the rule here too; asked before anything is looked up.
+    """
+    if principal is not None and not principal.can(record_type.name, "read"):
+        raise Forbidden(_l("Your role may not see disabled records: it may not read records of this type "
+                           "(%(resource)s)."), resource=record_type.label, details=[
+                            Detail("/include_disabled", "forbidden",
+                                   _l("Only a role that reads these records may ask for disabled ones."))])
+
+
+def _check_state_filter(filters: dict[str, list[str]]) -> None:
+    """Refuse a record_state filter that asks for disabled records without include_disabled."""
+    if any(part != "true" for part in filters.get("record_state", ["true"])[0].split(",")):
+        raise Unprocessable(code="BODY_INVALID", details=[
+            Detail("/filters/record_state", "include_disabled",
+                   _l("Disabled records are exported only with include_disabled."))])
 
 
 def _filter_text(name: str, value: Any) -> str:
@@ -125,7 +162,8 @@ def present_job(job: dict[str, Any]) -> dict[str, Any]:
     total, done = job.get("total"), job.get("rows_done", 0)
     percent = 100 if job["status"] == "complete" else (int(100 * done / total) if total else 0)
     return {"id": job["_id"], "status": job["status"], "record_type": job["record_type"], "format": job["format"],
-            "locale": job["locale"], "filters": job["filters"], "rows_done": done, "total": total,
+            "locale": job["locale"], "filters": job["filters"], "include_disabled": job.get("include_disabled", False),
+            "rows_done": done, "total": total,
             "percent": percent, "errors": job.get("errors", []), "encrypted": job.get("encrypted", False),
             "file_name": job.get("file_name"), "size": job.get("size"), "created_at": job["created_at"],
             "finished_at": job.get("finished_at"), "expires_at": job.get("expires_at")}
@@ -265,44 +303,66 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     """Write the file; return its path, its download name, and what it holds (fields, scope)."""
     password = _password(job, settings)
     record_type = RECORD_TYPES[job["record_type"]]
+    include_disabled = job.get("include_disabled", False)
+    if include_disabled:  # the role may have changed since the job was queued
+        _check_may_see_disabled(record_type, principal)
     actor = records.Actor(job["user_name"], datetime.now(timezone.utc), principal)
     query = records.build_query(config, record_type, {k: [v] for k, v in job["filters"].items()},
-                                settings.max_per_page, actor, action=FORMATS[job["format"]])
+                                settings.max_per_page, actor, None if include_disabled else ENABLED_ONLY,
+                                action=FORMATS[job["format"]])
     total = store.count_records(db, record_type.name, query.filter)
     store.update_job(db, job["_id"], worker, {"total": total, "heartbeat_at": datetime.now(timezone.utc)})
     visible = records.visible_fields(db, config, record_type, actor)
     labels = {key: str(value) for key, value in _labels().items()}
     removed = _removed_fields(db, config, record_type.name, query.filter, visible) if job.get("include_removed") else []
     sheets = build_layout(config, record_type.name, visible, job.get("form_ids"), job.get("field_names"),
-                          job["locale"], settings.default_language, labels, removed)
+                          job["locale"], settings.default_language, labels, removed, include_disabled)
     exported = list(dict.fromkeys(name for sheet in sheets
                                   for name in (sheet.fields if sheet.subform is None else [sheet.subform])))
-    builder = RowBuilder(sheets, config, job["locale"], settings.default_language, job.get("codes", False),
-                         (str(_l("Yes")), str(_l("No"))), record_type.display_id)
-
-    def progress(done: int) -> None:
-        if done % PROGRESS_EVERY == 0 or done == total:
-            if not store.update_job(db, job["_id"], worker, {"rows_done": done,
-                                                              "heartbeat_at": datetime.now(timezone.utc)}):
-                raise Unprocessable(_l("The export was cancelled."), code="EXPORT_CANCELLED")
-            if progress_callback:
-                progress_callback(done, total)
-
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-    base = f"{record_type.route}-{stamp}"
-    path = os.path.join(folder, f"{base}.{EXTENSIONS[job['format']]}")
-    description = _description(job, config, total)
+    progress = _progress(db, job["_id"], worker, total, progress_callback)
+    made_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    path = os.path.join(folder, f"{record_type.route}-{made_at:%Y%m%d-%H%M}.{EXTENSIONS[job['format']]}")
+    description = _description(job, config, total, made_at, labels[RECORD_STATE])
     stream = store.stream_records(db, record_type.name, query.filter)
-    if job["format"] == "xlsx":
-        write_xlsx(path, sheets, builder, stream, description, labels["about"], progress, job["locale"])
-    elif job["format"] == "csv":
-        write_csv_zip(path, sheets, builder, stream, description, labels["about"], progress)
+    if record_type.name == "incident":
+        stream = with_linked_cases(db, stream, RECORD_TYPES["case"])
+    if job["format"] == "json":
+        present = JsonRecords(db, config, record_type, exported, visible, job["locale"], settings.default_language,
+                              job.get("codes", False))
+        write_json(path, stream, present, progress, _meta(job, config, made_at))
     else:
-        write_json(path, stream, lambda r: records.present(r, record_type, exported, visible), progress)
+        builder = RowBuilder(sheets, config, job["locale"], settings.default_language, job.get("codes", False),
+                             (str(_l("Yes")), str(_l("No"))), record_type.display_id,
+                             envelope_labels(config, record_type.name, job["locale"], settings.default_language,
+                                             job.get("codes", False)))
+        if job["format"] == "xlsx":
+            write_xlsx(path, sheets, builder, stream, description, labels["about"], progress,
+                       _print_texts(job, made_at))
+        else:
+            write_csv_zip(path, sheets, builder, stream, description, labels["about"], progress)
     access = {"fields": exported, **_scope_of(principal)} if principal else {"fields": exported, "scope": "all"}
     if password:
         return (*encryption.encrypt(path, job["format"], password, folder), access)
     return path, os.path.basename(path), access
+
+
+def _progress(db: Database, job_id: str, worker: str | None, total: int, callback) -> Callable[[int], None]:
+    """The function a writer calls after each record: it records progress and stops a cancelled job."""
+    def progress(done: int) -> None:
+        if done % PROGRESS_EVERY == 0 or done == total:
+            now = datetime.now(timezone.utc)
+            if not store.update_job(db, job_id, worker, {"rows_done": done, "heartbeat_at": now}):
+                raise Unprocessable(_l("The export was cancelled."), code="EXPORT_CANCELLED")
+            if callback:
+                callback(done, total)
+    return progress
+
+
+def _print_texts(job: dict[str, Any], made_at: datetime) -> PrintTexts:
+    """The header and footer of each printed page, in the export's language."""
+    return PrintTexts(title=str(TITLES[job["record_type"]]), stamp=date_text(made_at),
+                      footer=str(_l("Exported by %(user)s")) % {"user": job["user_name"]},
+                      page=str(_l("Page %(page)s of %(pages)s")) % {"page": "&P", "pages": "&N"})
 
 
 def _removed_fields(db: Database, config: Configuration, record_type: str, query: dict,
@@ -318,15 +378,28 @@ def _removed_fields(db: Database, config: Configuration, record_type: str, query
     return list(seen)
 
 
-def _description(job: dict[str, Any], config: Configuration, total: int) -> list[tuple[str, Any]]:
+def _description(job: dict[str, Any], config: Configuration, total: int, made_at: datetime,
+                 state_column: str) -> list[tuple[str, Any]]:
     filters = ", ".join(f"{k}={v}" for k, v in job["filters"].items()) or str(_l("none"))
+    disabled = (str(_l("Included, marked in the column %(column)s")) % {"column": state_column}
+                if job.get("include_disabled") else str(_l("Left out")))
     return [(str(_l("Exported by")), job["user_name"]),
-            (str(_l("Exported at (UTC)")), datetime.now(timezone.utc).replace(tzinfo=None)),
+            (str(_l("Exported at (UTC)")), made_at),
             (str(_l("Record type")), str(RECORD_TYPES[job["record_type"]].label)),
             (str(_l("Filters")), filters),
+            (str(_l("Disabled records")), disabled),
             (str(_l("Configuration version")), config.version),
             (str(_l("Language")), job["locale"]),
+            (str(_l("Dates and times")), str(_l("Dates as YYYY-MM-DD; times in UTC, as YYYY-MM-DDThh:mm:ssZ"))),
             (str(_l("Number of records")), total)]
+
+
+def _meta(job: dict[str, Any], config: Configuration, made_at: datetime) -> dict[str, Any]:
+    """What a json export says about itself (the description sheet of the other formats)."""
+    return {"exported_by": job["user_name"], "exported_at": date_text(made_at), "record_type": job["record_type"],
+            "filters": job["filters"], "include_disabled": job.get("include_disabled", False),
+            "include_removed": job.get("include_removed", False), "codes": job.get("codes", False),
+            "config_version": config.version, "locale": job["locale"]}
 
 
 def cleanup_expired(db: Database, now: datetime | None = None) -> int:

@@ -1,11 +1,10 @@
 """Turn records into the rows of each sheet: labels or codes, real dates, numbers as numbers."""
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from server.export.cells import parse_date, parse_datetime
-from server.export.layout import Column, Sheet
+from server.export.layout import DATA, LINKED_CASE, RECORD, Column, Sheet
 from server.metadata.configuration import Configuration
 from server.metadata.documents import OPTION_TYPES, TALLY, UPLOAD_TYPES
 from server.metadata.labels import resolve_text
@@ -20,11 +19,23 @@ def _option_labels(field: dict[str, Any], config: Configuration, locale: str, de
     return {o["id"]: resolve_text(o["display_text"], locale, default) or o["id"] for o in options}
 
 
+def _labelled(labels: dict[Any, str]) -> Converter:
+    return lambda v: labels.get(v, v) if isinstance(v, (str, bool)) else _plain(v)
+
+
 def converter(column: Column, config: Configuration, locale: str, default: str, codes: bool,
-              yes_no: tuple[str, str], separator: str = "; ") -> Converter:
+              yes_no: tuple[str, str], envelope_labels: dict[str, dict[Any, str]] | None = None,
+              separator: str = "; ") -> Converter:
     """Return the function that turns a stored value of this column into a cell value."""
-    field = column.field
-    kind = field["type"] if field else ("datetime" if column.name in ("created_at", "last_updated_at") else "text")
+    field, dates = column.field, column.date_kind()
+    if dates == "date":
+        return lambda v: parse_date(v) or v
+    if dates == "datetime":
+        return lambda v: parse_datetime(v) or v
+    if field is None:
+        labels = (envelope_labels or {}).get(column.name) if column.source == RECORD else None
+        return _plain if labels is None else _labelled(labels)
+    kind = field["type"]
     if kind in OPTION_TYPES:
         labels = {} if codes else _option_labels(field, config, locale, default)
         return lambda v: separator.join(labels.get(i, str(i)) for i in v) if isinstance(v, list) else labels.get(v, v)
@@ -33,10 +44,6 @@ def converter(column: Column, config: Configuration, locale: str, default: str, 
     if kind == TALLY:
         names = {t["id"]: resolve_text(t["display_text"], locale, default) for t in field.get("tally_i18n", [])}
         return lambda v: separator.join(f"{names.get(k, k)}: {n}" for k, n in v.items()) if isinstance(v, dict) else v
-    if kind == "date_field" and not field.get("date_include_time"):
-        return lambda v: parse_date(v) or v
-    if kind in ("date_field", "datetime"):
-        return lambda v: parse_datetime(v) or v
     if kind == "location":
         places = config.locations
         return lambda v: resolve_text(places.get(v)["name_i18n"], locale, default) if places.get(v) else v
@@ -55,34 +62,33 @@ class RowBuilder:
     """Builds each sheet's rows for one record."""
 
     def __init__(self, sheets: list[Sheet], config: Configuration, locale: str, default: str, codes: bool,
-                 yes_no: tuple[str, str], display_id_key: str) -> None:
+                 yes_no: tuple[str, str], display_id_key: str,
+                 envelope_labels: dict[str, dict[Any, str]] | None = None) -> None:
         self.sheets = sheets
         self.display_id_key = display_id_key
-        self.converters = [[converter(c, config, locale, default, codes, yes_no) for c in sheet.columns]
-                           for sheet in sheets]
+        self.plans = [[(c.source, c.name) for c in sheet.columns] for sheet in sheets]
+        self.converters = [[converter(c, config, locale, default, codes, yes_no, envelope_labels)
+                            for c in sheet.columns] for sheet in sheets]
 
     def _envelope(self, record: dict[str, Any], name: str) -> Any:
         if name == "display_id":
             return record.get(self.display_id_key)
+        if name == LINKED_CASE:
+            return (record.get("links") or {}).get(LINKED_CASE)
         return record.get(name)
 
     def rows(self, record: dict[str, Any]) -> Iterator[tuple[int, list[Any]]]:
         """Yield (sheet index, row values) for a record: one row per form sheet, one per subform row."""
         data = record.get("data", {})
+        envelope = self._envelope
         for index, sheet in enumerate(self.sheets):
-            convert = self.converters[index]
+            convert, plan = self.converters[index], self.plans[index]
             if sheet.subform is None:
-                values = [data.get(c.name) if c.field is not None or c.name in sheet.fields
-                          else self._envelope(record, c.name) for c in sheet.columns]
+                values = [data.get(name) if source == DATA else envelope(record, name) for source, name in plan]
                 yield index, [None if v is None else f(v) for f, v in zip(convert, values)]
             else:
                 for row in data.get(sheet.subform) or []:
                     if not isinstance(row, dict):
                         continue
-                    values = [record.get(self.display_id_key), row.get("unique_id")]
-                    values += [row.get(c.name) for c in sheet.columns[2:]]
+                    values = [envelope(record, name) if source == RECORD else row.get(name) for source, name in plan]
                     yield index, [None if v is None else f(v) for f, v in zip(convert, values)]
-
-
-def is_date(value: Any) -> bool:
-    return isinstance(value, date) and not isinstance(value, datetime)

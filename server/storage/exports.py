@@ -124,3 +124,10 @@ def stream_records(db: Database, collection: str, query: dict[str, Any], batch_s
 def count_records(db: Database, collection: str, query: dict[str, Any]) -> int:
     with translated_errors():
         return db[collection].count_documents(query)
+
+
+def display_ids(db: Database, collection: str, ids: set[str], key: str) -> dict[str, Any]:
+    """{record id: its display id} of the records found among `ids`."""
+    with translated_errors():
+        found = db[collection].find({"_id": {"$in": sorted(ids)}}, {key: 1})
+        return {record["_id"]: record.get(key) for record in found}

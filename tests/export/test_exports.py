@@ -62,7 +62,7 @@ def test_xlsx_export_reads_back_with_labels_dates_and_numbers(backend_app, backe
     assert header[6:10] == ["Name (fr)", "Sex (fr)", "Age (fr)", "Date of birth (fr)"]
     awa = next(r for r in rows(identity)[1:] if r[6] == "Awa")
     assert awa[7] == "Female (fr)" and awa[8] == 4
-    assert awa[9] == datetime(2020, 1, 31) and identity.cell(row=2, column=10).number_format == "dd/mm/yyyy"
+    assert awa[9] == datetime(2020, 1, 31) and identity.cell(row=2, column=10).number_format == "yyyy-mm-dd"
     assert isinstance(awa[4], datetime)
     assert identity.freeze_panes == "A2" and identity.auto_filter.ref.startswith("A1")
     members = rows(book["Family members (fr)"])
