@@ -67,7 +67,8 @@ def start_deployment(app: Flask, now: datetime) -> Start:
     stored_now = False
     if deployment is None:
         deployment, stored_now = claim_deployment(db, _first_deployment(app, db, now))
-        apply_deployment(app, deployment)
+    # Also when another process stored it after this app was built (processes starting at the same moment).
+    apply_deployment(app, deployment)
     start = Start(deployment, stored_now)
     if deployment.get("initialized_at") is None:
         languages = LanguageSettings(tuple(app.config["LANGUAGES"]), app.config["DEFAULT_LANGUAGE"])

@@ -101,6 +101,18 @@ def test_the_profile_chosen_at_first_start_is_stored_and_kept_by_every_later_pro
         assert current_version(get_db()) == 1
 
 
+def test_a_process_built_before_another_stored_the_deployment_still_runs_as_it(database):
+    early, first = app_on(database), app_on(database, PROFILE="cm")  # both built on the empty database
+    start(first)
+    assert early.config["LANGUAGES"] == ("en", "fr")  # nothing stored yet when it was built
+    assert start(early).deployment["profile"] == "cm"
+    assert early.config["LANGUAGES"] == ("fr", "en") and early.config["DEFAULT_LOCALE"] == "fr"
+    late_other = app_on(database)
+    late_other.config["PROFILE"] = "bj"  # as if built with --profile bj before cm was stored
+    with pytest.raises(ProfileMismatch):
+        start(late_other)
+
+
 def test_a_start_naming_another_profile_is_refused_naming_both(database, monkeypatch):
     start(app_on(database, PROFILE="bj"))
     with pytest.raises(ProfileMismatch) as refused:
