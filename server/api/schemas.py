@@ -1,13 +1,15 @@
 """The JSON Schema of each record type's data, compiled from the published forms."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import conditional, envelope, published
 from server.auth import current_principal
-from server.metadata.record_schema import record_schema
+from server.metadata.record_schema import day_bounds, record_schema
 
 blp = Blueprint("schemas", __name__, description="JSON Schema 2020-12 of record data.")
 
@@ -16,14 +18,23 @@ class SchemaArgs(Schema):
     module_id = fields.String(validate=validate.Length(max=100))
 
 
+def _forms(ids: set[str] | None) -> frozenset[str] | None:
+    return None if ids is None else frozenset(ids)
+
+
 @blp.route("/schemas/<any(case, incident, tracing_request):record_type>")
 class RecordSchema(MethodView):
     @blp.arguments(SchemaArgs, location="query")
     def get(self, args, record_type):
-        """The schema of a record type's `data` (optionally of one module)."""
+        """The schema of a record type's `data` for the user's role (optionally of one module).
+
+        What a create may hold: a standard 2020-12 validator accepts exactly what the server accepts.
+        It depends on the day (date rules), so its ETag changes with the day.
+        """
         config = published()
         principal = current_principal()
-        readable = principal.readable_forms()
-        form_ids = None if readable is None else frozenset(readable)
-        return conditional((config.fingerprint, principal.role_id), lambda: envelope(
-            record_schema(config, record_type, args.get("module_id"), form_ids), version=config.version))
+        readable, writable = _forms(principal.readable_forms()), _forms(principal.writable_forms())
+        days = day_bounds(datetime.now(timezone.utc))
+        return conditional((config.fingerprint, principal.role_id, days), lambda: envelope(
+            record_schema(config, record_type, args.get("module_id"), readable, writable, days),
+            version=config.version))

@@ -1,22 +1,115 @@
 """Compile the JSON Schema (2020-12) of a record type's data from the published forms.
 
-The schema describes what a client may write under a record's `data`: one property per field of
-the record type's top-level forms (optionally of one module), subforms as arrays of row objects.
-Display conditions, `required` and calculations depend on other values and are evaluated by the
-record engine; the schema marks calculated fields readOnly and lists the required ones in
-`x-abri-required` for clients.
+`record_fields` says which definition each field name has (the first in display order; the
+configuration check FIELD_INCONSISTENT refuses two different ones): the record engine validates
+with it and this module compiles from it, so the server and the schema never disagree on a field.
+
+One compiler, two schemas:
+
+- the *write* schema, served at GET /api/v1/schemas/<record_type>: standard 2020-12 with which a
+  client that has only a standard validator (no `x-` keys, formats as annotations) accepts exactly
+  the `data` the server accepts in a create: required fields (a blank text, an empty list or null
+  is missing), `if`/`then` for fields required only when shown, server-set fields refused
+  (`readOnly` plus `not: {}`), dates and times by pattern, date rules of the day, location codes of
+  the right level, only the options that may still be chosen and, for a role, only the forms it
+  reads, with those it may not write refused. It depends on the day (`not_future_date`), so it is
+  cached per version and day.
+- the *stored* schema the record engine checks merged data with (server/records/validation.py):
+  types, lengths, patterns, formats and options including disabled ones. The rules that apply
+  only to new values (disabled options, date rules, location codes), `required` and display
+  conditions are checked there, in Python, with the definitions and patterns of this module.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field as dataclass_field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from server.metadata.configuration import Configuration
 from server.metadata.documents import CALCULATED, OPTION_TYPES, SEPARATOR, SUBFORM, TALLY, UPLOAD_TYPES
+from server.metadata.expressions import INEXACT, condition_schema, referenced_fields, regex_literal
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-ROW_ID = "unique_id"
-UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+ROW_ID, DESTROY = "unique_id", "_destroy"
 DEFAULT_TEXT_LENGTH = {"text_field": 1000, "textarea": 20000}
+MAX_ROWS, MAX_CHOICES, MAX_FILES, MAX_TALLY = 1000, 500, 100, 100_000
+# A lower-case UUID. Its length bounds it, so no end anchor is needed (Python's `$` also matches
+# before a final newline; this pattern means the same in every regex engine).
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+UUID_LENGTH = 36
+END = r"(?![\s\S])"  # the very end of the text in ECMA-262 and Python alike (Python's `$` is not)
+
+# Blank text: JavaScript's trim() removes exactly these (ECMA-262 WhiteSpace and LineTerminator).
+_BLANK_CLASS = "\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+BLANK_CHARACTERS = frozenset("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
+                             + "".join(map(chr, range(0x2000, 0x200B))))
+NOT_BLANK_PATTERN = f"[^{_BLANK_CLASS}]"
+
+# ISO 8601 calendar dates of years 0001-9999 (leap days included), times, RFC 3339 date-times.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+              "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+DATE_REGEX = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+DATE_TIME_REGEX = (DATE_REGEX + "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?"
+                   "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")
+_DATE_RE, _DATE_TIME_RE = re.compile(DATE_REGEX), re.compile(DATE_TIME_REGEX)
+DATE_RULES = ("not_future_date", "not_past_date")
+
+
+def is_blank(value: Any) -> bool:
+    """Tell whether a value answers nothing: null, text of blanks only, an empty list or object."""
+    if isinstance(value, str):
+        return all(character in BLANK_CHARACTERS for character in value)
+    return value is None or value == [] or value == {}
+
+
+def is_date(value: str) -> bool:
+    """A calendar date written YYYY-MM-DD (years 0001 to 9999)."""
+    return _DATE_RE.fullmatch(value) is not None
+
+
+def is_date_time(value: str) -> bool:
+    """An RFC 3339 date and time with its offset (2024-05-31T14:30:00+01:00, ...Z)."""
+    return _DATE_TIME_RE.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class DayBounds:
+    """Today at its latest and earliest on Earth (UTC+14, UTC-12): the date rules never refuse a real today."""
+
+    latest: date
+    earliest: date
+
+
+def day_bounds(now: datetime) -> DayBounds:
+    """Return the days `not_future_date` and `not_past_date` compare with at this instant."""
+    utc = now.astimezone(timezone.utc) if now.tzinfo else now
+    return DayBounds((utc + timedelta(hours=14)).date(), (utc - timedelta(hours=12)).date())
+
+
+def date_rule_broken(rule: str | None, value: str, days: DayBounds) -> bool:
+    """Tell whether a valid date (or the day of a date-time) breaks its field's date_validation."""
+    day = value[:10]
+    if rule == "not_future_date":
+        return day > days.latest.isoformat()
+    if rule == "not_past_date":
+        return day < days.earliest.isoformat()
+    return False
+
+
+def _day_order_pattern(bound: date, at_most: bool) -> str:
+    """A pattern for valid dates (or date-times) whose day is at most (or at least) `bound`."""
+    text, branches = bound.isoformat(), []
+    for position, digit in enumerate(text):
+        if digit == "-":
+            continue
+        if at_most and digit > "0":
+            branches.append(text[:position] + f"[0-{chr(ord(digit) - 1)}]")
+        elif not at_most and digit < "9":
+            branches.append(text[:position] + f"[{chr(ord(digit) + 1)}-9]")
+    return "^(?:" + "|".join([*branches, text]) + ")"
 
 
 def option_ids(field: dict[str, Any], config: Configuration, include_disabled: bool = True) -> list[str]:
@@ -27,92 +120,469 @@ def option_ids(field: dict[str, Any], config: Configuration, include_disabled: b
     return [o["id"] for o in options if include_disabled or not o.get("disabled")]
 
 
-def field_schema(field: dict[str, Any], config: Configuration) -> dict[str, Any] | None:
-    """Return the schema of one field's value (None for fields that hold no data)."""
-    kind = field["type"]
-    title = field["display_name_i18n"]
-    if kind == SEPARATOR:
-        return None
-    if kind in ("text_field", "textarea"):
-        schema: dict[str, Any] = {"type": "string", "maxLength": field.get("max_length", DEFAULT_TEXT_LENGTH[kind])}
+def is_read_only(field: dict[str, Any]) -> bool:
+    """Calculated fields and fields marked `disabled` are set by the server or a workflow, never by a write."""
+    return field["type"] == CALCULATED or bool(field.get("disabled"))
+
+
+def requirement(field: dict[str, Any]) -> bool:
+    """Tell whether the field must be answered when it is shown (read-only fields never must)."""
+    return bool(field.get("required")) and not is_read_only(field)
+
+
+@dataclass(frozen=True)
+class RecordFields:
+    """The published fields of a record type: one definition per name, and which forms hold each name.
+
+    `rows` has the fields of every nested form a subform field of the record type reaches, by form id.
+    """
+
+    fields: dict[str, dict[str, Any]]
+    forms: dict[str, frozenset[str]]
+    rows: dict[str, dict[str, dict[str, Any]]] = dataclass_field(default_factory=dict)
+
+    def row_fields(self, field: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The fields of a subform field's rows ({} when its nested form is missing)."""
+        return self.rows.get(field.get("subform_section_id", ""), {})
+
+
+def _data_fields(form: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    fields: dict[str, dict[str, Any]] = {}
+    for field in (form or {}).get("fields", []):
+        if field["type"] != SEPARATOR:
+            fields.setdefault(field["name"], field)
+    return fields
+
+
+def record_fields(config: Configuration, record_type: str, module_id: str | None = None) -> RecordFields:
+    """Return the one definition of each field name of a record type (cached per published version)."""
+    key = ("fields", config.fingerprint, record_type, module_id)
+    cached = _CACHE.get(key) if config.fingerprint else None
+    if cached is not None:
+        return cached
+    fields: dict[str, dict[str, Any]] = {}
+    forms: dict[str, set[str]] = {}
+    for uid, form in config.forms_of(record_type, nested=False, module_id=module_id):
+        for name, field in _data_fields(form).items():
+            fields.setdefault(name, field)
+            forms.setdefault(name, set()).add(uid)
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    pending = [f.get("subform_section_id", "") for f in fields.values() if f["type"] == SUBFORM]
+    while pending:
+        form_id = pending.pop()
+        if form_id in rows or form_id not in config.forms:
+            continue
+        rows[form_id] = _data_fields(config.forms[form_id])
+        pending += [f.get("subform_section_id", "") for f in rows[form_id].values() if f["type"] == SUBFORM]
+    result = RecordFields(fields, {name: frozenset(ids) for name, ids in forms.items()}, rows)
+    _remember(config, key, result)
+    return result
+
+
+# --- the schema of one value -------------------------------------------------------------------
+
+
+@dataclass
+class _Compiler:
+    """What compiling one schema needs: the configuration, the fields, which schema, the day."""
+
+    config: Configuration
+    record: RecordFields
+    write: bool
+    days: DayBounds | None
+    defs: dict[str, Any] = dataclass_field(default_factory=dict)
+    inexact: list[str] = dataclass_field(default_factory=list)
+    trail: list[str] = dataclass_field(default_factory=list)  # the nested forms being compiled, outermost first
+
+    def value_schema(self, field: dict[str, Any], nullable: bool, path: tuple[str, ...]) -> dict[str, Any]:
+        """The schema of one field's value; in the write schema, null (which clears it) is allowed when `nullable`."""
+        kind = field["type"]
+        title = field["display_name_i18n"]
+        head = {"title": title.get("en") or next(iter(title.values()), "")}
+        if self.write and is_read_only(field):
+            return {**head, "readOnly": True, "not": {}}
+        schema = getattr(self, f"_{kind}", self._other)(field, path)
+        if self.write and nullable:
+            _allow_null(schema)
+        return {**head, **schema}
+
+    def _text(self, field: dict[str, Any], path) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string",
+                                  "maxLength": field.get("max_length", DEFAULT_TEXT_LENGTH[field["type"]])}
         if "pattern" in field:
-            schema["pattern"] = field["pattern"]
-    elif kind in OPTION_TYPES:
-        choice = {"type": "string", "enum": option_ids(field, config)}
-        schema = ({"type": "array", "items": choice, "uniqueItems": True, "maxItems": 500}
-                  if field.get("multi_select") else choice)
-    elif kind == "tick_box":
-        schema = {"type": "boolean"}
-    elif kind == "numeric_field":
-        schema = {"type": "number"}
+            portable = portable_pattern(field["pattern"]) if self.write else field["pattern"]
+            if portable is None:
+                portable = field["pattern"]
+                self.inexact.append("/".join((*path, field["name"])))
+            schema["pattern"] = portable
+        return schema
+
+    _text_field = _textarea = _text
+
+    def _choice(self, field: dict[str, Any], path) -> dict[str, Any]:
+        choice = {"type": "string", "enum": option_ids(field, self.config, include_disabled=not self.write)}
+        if field.get("multi_select"):
+            return {"type": "array", "items": choice, "uniqueItems": True, "maxItems": MAX_CHOICES}
+        return choice
+
+    _select_box = _radio_button = _choice
+
+    def _tick_box(self, field, path) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def _numeric_field(self, field, path) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "number"}
         if "min_value" in field:
             schema["minimum"] = field["min_value"]
         if "max_value" in field:
             schema["maximum"] = field["max_value"]
-    elif kind == "date_field":
-        schema = {"type": "string", "format": "date-time" if field.get("date_include_time") else "date"}
-    elif kind == TALLY:
-        schema = {"type": "object", "additionalProperties": False,
-                  "properties": {t["id"]: {"type": "integer", "minimum": 0, "maximum": 100000}
-                                 for t in field.get("tally_i18n", [])}}
-    elif kind == CALCULATED:
-        schema = {"type": ["number", "null"], "readOnly": True}
-    elif kind == "location":
-        schema = {"type": "string", "maxLength": 100}
-        if "location_admin_level" in field:
-            schema["x-abri-admin-level"] = field["location_admin_level"]
-    elif kind in UPLOAD_TYPES:
-        schema = {"type": "array", "maxItems": 100, "items": {"type": "string", "pattern": UUID_PATTERN}}
-    elif kind == SUBFORM:
-        nested = config.forms.get(field.get("subform_section_id", ""))
-        schema = {"type": "array", "maxItems": 1000, "items": _object_schema(nested["fields"] if nested else [], config, row=True)}
-    else:  # pragma: no cover - the meta-schema admits no other type
-        raise ValueError(kind)
-    return {"title": title.get("en") or next(iter(title.values()), ""), **schema}
+        return schema
+
+    def _date_field(self, field, path) -> dict[str, Any]:
+        timed = bool(field.get("date_include_time"))
+        schema: dict[str, Any] = {"type": "string", "format": "date-time" if timed else "date"}
+        if not self.write:
+            return schema  # the stored schema's format checker runs the same regular expressions
+        schema["pattern"] = "^" + (DATE_TIME_REGEX + END if timed else DATE_REGEX)
+        if not timed:
+            schema["maxLength"] = 10
+        rule = field.get("date_validation")
+        if rule in DATE_RULES and self.days is not None:
+            bound = self.days.latest if rule == "not_future_date" else self.days.earliest
+            schema["allOf"] = [{"pattern": _day_order_pattern(bound, at_most=rule == "not_future_date")}]
+        return schema
+
+    def _tally_field(self, field, path) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False,
+                "properties": {t["id"]: {"type": "integer", "minimum": 0, "maximum": MAX_TALLY}
+                               for t in field.get("tally_i18n", [])}}
+
+    def _location(self, field, path) -> dict[str, Any]:
+        level = field.get("location_admin_level")
+        if not self.write:
+            return {"type": "string", "maxLength": 100}  # the code and its level are checked for new values
+        name = "locations" if level is None else f"locations_level_{level}"
+        if name not in self.defs:
+            places = self.config.locations.places.values()
+            self.defs[name] = {"enum": sorted(p["code"] for p in places if level is None or p["admin_level"] == level)}
+        schema: dict[str, Any] = {"type": "string", "$ref": f"#/$defs/{name}"}
+        if level is not None:
+            schema["x-abri-admin-level"] = level
+        return schema
+
+    def _upload(self, field, path) -> dict[str, Any]:
+        return {"type": "array", "maxItems": MAX_FILES, "items": _uuid_schema()}
+
+    _photo_upload_box = _document_upload_box = _audio_upload_box = _upload
+
+    def _calculated(self, field, path) -> dict[str, Any]:
+        return {"type": ["number", "null"], "readOnly": True}
+
+    def _subform(self, field, path) -> dict[str, Any]:
+        target = field.get("subform_section_id", "")
+        if target in self.trail or target not in self.record.rows:  # a form nested in itself holds nothing
+            return {"type": "array", "maxItems": 0}
+        self.trail.append(target)
+        try:
+            rows = self.row_schema(self.record.rows[target], (*path, field["name"]))
+        finally:
+            self.trail.pop()
+        return {"type": "array", "maxItems": MAX_ROWS, "items": rows}
+
+    def _other(self, field, path) -> dict[str, Any]:  # pragma: no cover - the meta-schema admits no other type
+        raise ValueError(field["type"])
+
+    # --- objects: the record's data and subform rows -----------------------------------------
+
+    def object_schema(self, fields: dict[str, dict[str, Any]], path: tuple[str, ...], nullable: bool,
+                      row: bool = False, writable: frozenset[str] | None = None,
+                      scope: dict[str, dict[str, Any]] | None = None, absent: frozenset[str] = frozenset()
+                      ) -> dict[str, Any]:
+        """The schema of an object of fields (the data, or a row), with its required fields and conditions.
+
+        `writable`: the names a role may write (None: all); the others are refused. `scope`: every field
+        the conditions may read (default: `fields`); `absent`: the names a valid write never holds.
+        """
+        properties = {}
+        for name, field in fields.items():
+            properties[name] = self.value_schema(field, nullable, path)
+            if self.write and writable is not None and name not in writable:
+                properties[name] = {"title": properties[name]["title"], "readOnly": True, "not": {}}
+        if row:
+            properties[ROW_ID] = _uuid_schema(nullable and self.write)
+        schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+        if self.write:
+            self._requirements(schema, fields, scope or fields, path, absent)
+        return schema
+
+    def _requirements(self, schema: dict[str, Any], fields: dict[str, dict[str, Any]],
+                      scope: dict[str, dict[str, Any]], path: tuple[str, ...], absent: frozenset[str]) -> None:
+        """Add `required` and `if`/`then` for the fields required when shown."""
+        required, rules = [], []
+        for name, field in fields.items():
+            if not requirement(field):
+                continue
+            condition = self.condition(field, scope, absent)
+            if condition is INEXACT:
+                self.inexact.append("/" + "/".join((*path, name)))
+                continue
+            if condition is False:
+                continue
+            answered = {"properties": {name: _answered(field)}}
+            if condition is True:
+                required.append(name)
+                rules.append(answered)
+            else:
+                rules.append({"if": condition, "then": {"required": [name], **answered}})
+        if required:
+            schema["required"] = required
+        if rules:
+            schema["allOf"] = rules
+
+    def condition(self, field: dict[str, Any], scope: dict[str, dict[str, Any]],
+                  absent: frozenset[str]) -> Any:
+        """The field's display condition as a schema (True: always shown), or INEXACT.
+
+        A condition on a calculated field is INEXACT: the server computes that value first, and no
+        standard keyword computes a sum. The schema then leaves the field optional (never refusing
+        what the server accepts) and lists it in `x-abri-inexact`.
+        """
+        if "display_conditions" not in field:
+            return True
+        computed = frozenset(name for name in referenced_fields(field["display_conditions"])
+                             if scope.get(name, {}).get("type") == CALCULATED)
+        return condition_schema(field["display_conditions"], absent=absent - computed, computed=computed)
+
+    def row_schema(self, fields: dict[str, dict[str, Any]], path: tuple[str, ...]) -> dict[str, Any]:
+        """A subform row; a row of the record's own subforms may also be `{"unique_id", "_destroy": true}`.
+
+        Those rows are merged by unique_id and null clears a value; rows nested deeper are plain values.
+        """
+        first_level = len(self.trail) == 1
+        schema = self.object_schema(fields, path, nullable=first_level, row=True)
+        if not (self.write and first_level):
+            return schema
+        removal = {"required": [ROW_ID, DESTROY], "additionalProperties": False,
+                   "properties": {ROW_ID: _uuid_schema(), DESTROY: {"const": True}}}
+        return {"type": "object", "if": {"required": [DESTROY]}, "then": removal, "else": schema}
 
 
-def _object_schema(fields: list[dict[str, Any]], config: Configuration, row: bool = False) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    required = []
-    for field in fields:
-        schema = field_schema(field, config)
-        if schema is None:
-            continue
-        properties[field["name"]] = schema
-        if field.get("required"):
-            required.append(field["name"])
-    if row:
-        properties[ROW_ID] = {"type": "string", "pattern": UUID_PATTERN}
-    schema = {"type": "object", "additionalProperties": False, "properties": properties}
-    if required:
-        schema["x-abri-required"] = required
-    return schema
+def _uuid_schema(nullable: bool = False) -> dict[str, Any]:
+    return {"type": ["string", "null"] if nullable else "string", "pattern": UUID_PATTERN,
+            "minLength": UUID_LENGTH, "maxLength": UUID_LENGTH}
+
+
+def _allow_null(schema: dict[str, Any]) -> None:
+    """Let a value schema accept null: keywords of other types ignore null, so only `type` changes."""
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    schema["type"] = [*kinds, "null"] if "null" not in kinds else kinds
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    if "$ref" in schema:  # a location code, or null
+        schema["anyOf"] = [{"type": "null"}, {"$ref": schema.pop("$ref")}]
+
+
+def _answered(field: dict[str, Any]) -> dict[str, Any]:
+    """What a required field must hold: not null, not blank text, not an empty list or object."""
+    kind = field["type"]
+    if kind in ("text_field", "textarea"):
+        return {"type": "string", "pattern": NOT_BLANK_PATTERN}
+    if kind == SUBFORM:  # at least one row that is not a removal
+        return {"type": "array", "contains": {"not": {"required": [DESTROY]}}}
+    if kind in UPLOAD_TYPES or (kind in OPTION_TYPES and field.get("multi_select")):
+        return {"type": "array", "minItems": 1}
+    if kind == TALLY:
+        return {"type": "object", "minProperties": 1}
+    return {"not": {"type": "null"}}
+
+
+# --- whole schemas -----------------------------------------------------------------------------
 
 
 def compile_record_schema(config: Configuration, record_type: str, module_id: str | None = None,
-                          form_ids: frozenset[str] | None = None) -> dict[str, Any]:
-    """Return the JSON Schema of a record type's data (optionally of some forms only)."""
-    fields = [field for uid, form in config.forms_of(record_type, nested=False, module_id=module_id)
-              if form_ids is None or uid in form_ids for field in form["fields"]]
-    schema = _object_schema(fields, config)
-    return {"$schema": SCHEMA_DIALECT,
-            "$id": f"abri:record/{record_type}" + (f"/{module_id}" if module_id else "") + f"/v{config.version}",
-            "title": record_type, **schema, "x-abri-config-version": config.version}
+                          form_ids: frozenset[str] | None = None, writable_form_ids: frozenset[str] | None = None,
+                          days: DayBounds | None = None, write: bool = True) -> dict[str, Any]:
+    """Return the JSON Schema of a record type's data.
+
+    `form_ids`: the forms a role reads (None: all), whose fields the schema lists; `writable_form_ids`:
+    those it writes (None: all), the others' fields are refused. A field the role may not read is
+    never named: a requirement of one is told as "nothing can be written when ..." (a constant or a
+    condition on fields the role may read). `write=False` gives the stored schema.
+    """
+    record = record_fields(config, record_type, module_id)
+    compiler = _Compiler(config, record, write, days)
+    readable = {name for name, forms in record.forms.items() if form_ids is None or forms & form_ids}
+    writable = None if writable_form_ids is None else frozenset(
+        name for name, forms in record.forms.items() if forms & writable_form_ids)
+    # What a valid create never holds: the fields the role may not write, and the workflow's (not calculated ones).
+    absent = frozenset(name for name, field in record.fields.items()
+                       if field["type"] != CALCULATED and (is_read_only(field)
+                                                            or writable is not None and name not in writable))
+    shown = {name: field for name, field in record.fields.items() if name in readable}
+    schema = compiler.object_schema(shown, (), nullable=True, writable=writable, scope=record.fields, absent=absent)
+    if write:
+        schema.setdefault("allOf", []).extend(_unseen_requirements(compiler, record, readable, absent))
+        if not schema["allOf"]:
+            del schema["allOf"]
+    identifier = f"abri:record/{record_type}" + (f"/{module_id}" if module_id else "") + f"/v{config.version}"
+    head = {"$schema": SCHEMA_DIALECT, "$id": identifier, "title": record_type}
+    if write:
+        head["description"] = WRITE_SCHEMA_DESCRIPTION
+    tail: dict[str, Any] = {"x-abri-config-version": config.version}
+    if compiler.defs:
+        tail["$defs"] = compiler.defs
+    if write and days is not None:
+        tail["x-abri-days"] = {"latest": days.latest.isoformat(), "earliest": days.earliest.isoformat()}
+    if compiler.inexact:
+        tail["x-abri-inexact"] = sorted(set(compiler.inexact))
+    return {**head, **schema, **tail}
+
+
+WRITE_SCHEMA_DESCRIPTION = (
+    "The `data` of a create, or a record's whole data after a change without the fields the server sets: "
+    "a standard JSON Schema 2020-12 validator accepts exactly what the server accepts, with format "
+    "assertion on or off (dates and times also have patterns). Depends on the day (date rules): "
+    "revalidate with If-None-Match. Not said here: rows of one list never share a unique_id; every JSON "
+    "body also refuses NUL characters, lone surrogates, NaN, whole numbers beyond 64 bits and nesting "
+    "deeper than 32. Stored values the server keeps even though this schema refuses them for new "
+    "values: options disabled since, codes of places removed since, dates that the date rules "
+    "now refuse.")
+
+
+def _unseen_requirements(compiler: _Compiler, record: RecordFields, readable: set[str],
+                         absent: frozenset[str]) -> list[Any]:
+    """A required field the role cannot read is missing from its every create: refuse when it is shown."""
+    rules: list[Any] = []
+    for name, field in record.fields.items():
+        if name in readable or not requirement(field):
+            continue
+        condition = compiler.condition(field, record.fields, absent)
+        if condition is INEXACT:
+            compiler.inexact.append("/")
+        elif condition is True:
+            rules.append({"not": {}})
+        elif condition is not False:
+            rules.append({"if": condition, "then": False})
+    return rules
 
 
 def record_schema(config: Configuration, record_type: str, module_id: str | None = None,
-                  form_ids: frozenset[str] | None = None) -> dict[str, Any]:
-    """Return the compiled schema, cached per published version (a version never changes)."""
-    if not config.fingerprint:  # the draft: compile afresh
-        return compile_record_schema(config, record_type, module_id, form_ids)
-    key = (config.fingerprint, record_type, module_id, form_ids)
-    schema = _SCHEMA_CACHE.get(key)
-    if schema is None:
-        if len(_SCHEMA_CACHE) >= _SCHEMA_CACHE_SIZE:
-            _SCHEMA_CACHE.pop(next(iter(_SCHEMA_CACHE)))
-        schema = _SCHEMA_CACHE[key] = compile_record_schema(config, record_type, module_id, form_ids)
-    return schema
+                  form_ids: frozenset[str] | None = None, writable_form_ids: frozenset[str] | None = None,
+                  days: DayBounds | None = None) -> dict[str, Any]:
+    """Return the served (write) schema, cached per published version, forms and day."""
+    days = days or day_bounds(datetime.now(timezone.utc))
+    key = ("write", config.fingerprint, record_type, module_id, form_ids, writable_form_ids, days)
+    cached = _CACHE.get(key) if config.fingerprint else None
+    if cached is None:
+        cached = compile_record_schema(config, record_type, module_id, form_ids, writable_form_ids, days)
+        _remember(config, key, cached)
+    return cached
 
 
-_SCHEMA_CACHE_SIZE = 64
-_SCHEMA_CACHE: dict[tuple, dict[str, Any]] = {}
+def stored_schema(config: Configuration, record_type: str, module_id: str | None = None) -> dict[str, Any]:
+    """Return the schema the record engine checks merged data with (compiled per call; the engine caches it)."""
+    return compile_record_schema(config, record_type, module_id, write=False)
+
+
+_CACHE_SIZE = 256
+_CACHE: dict[tuple, Any] = {}
+
+
+def _remember(config: Configuration, key: tuple, value: Any) -> None:
+    """Keep a compiled result of a published version (a version never changes; the draft is never cached)."""
+    if not config.fingerprint:
+        return
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)), None)
+    _CACHE[key] = value
+
+
+# --- administrators' patterns, in a form every regex engine reads alike --------------------------
+
+_SHORTHANDS = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
+_CONTROL_ESCAPES = {"n": "\\n", "t": "\\t", "r": "\\r", "f": "\\f", "v": "\\u000b"}
+_QUANTIFIER = re.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
+
+
+def portable_pattern(pattern: str) -> str | None:
+    """Rewrite a field's pattern so that ECMA-262 and Python's `re` match what the server's RE2 matches.
+
+    RE2 reads `\\d`, `\\w`, `\\s` as ASCII classes, `.` as anything but a newline and `$` as the very
+    end; Python's `re` (the jsonschema package) reads the first three as Unicode classes and lets `$`
+    match before a final newline. The rewrite spells each as an explicit class (and `$` as "nothing
+    follows"), and every other literal as \\uXXXX. None when the pattern uses anything else (word
+    boundaries, flags, Unicode properties, POSIX classes, named groups): the schema then keeps the
+    pattern as written and names the field in `x-abri-inexact`.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            piece, i = _escape(pattern, i, in_class=False)
+        elif char == "[":
+            piece, i = _character_class(pattern, i)
+        elif char == "(":
+            if pattern.startswith("(?", i) and not pattern.startswith("(?:", i):
+                return None
+            piece, i = ("(?:", i + 3) if pattern.startswith("(?:", i) else ("(", i + 1)
+        elif char == "{":
+            match = _QUANTIFIER.match(pattern, i)
+            piece, i = (match.group(), match.end()) if match and out else (regex_literal("{"), i + 1)
+        elif char in ")|*+?^":
+            piece, i = char, i + 1
+        elif char == "$":
+            piece, i = END, i + 1
+        elif char == ".":
+            piece, i = "[^\\n]", i + 1
+        else:
+            piece, i = regex_literal(char), i + 1
+        if piece is None:
+            return None
+        out.append(piece)
+    return "".join(out)
+
+
+def _escape(pattern: str, i: int, in_class: bool) -> tuple[str | None, int]:
+    """Translate the escape at pattern[i] (a backslash); None when it is not portable."""
+    letter = pattern[i + 1:i + 2]
+    if letter in _SHORTHANDS:
+        return (_SHORTHANDS[letter] if in_class else f"[{_SHORTHANDS[letter]}]"), i + 2
+    if letter.lower() in _SHORTHANDS and not in_class:
+        return f"[^{_SHORTHANDS[letter.lower()]}]", i + 2
+    if letter in _CONTROL_ESCAPES:
+        return _CONTROL_ESCAPES[letter], i + 2
+    if letter == "u" and re.fullmatch("[0-9a-fA-F]{4}", pattern[i + 2:i + 6]):
+        return "\\u" + pattern[i + 2:i + 6].lower(), i + 6
+    if letter == "x" and re.fullmatch("[0-9a-fA-F]{2}", pattern[i + 2:i + 4]):
+        return "\\u00" + pattern[i + 2:i + 4].lower(), i + 4
+    if letter and not letter.isalnum() and letter != "_":
+        return regex_literal(letter), i + 2
+    return None, i + 2
+
+
+def _character_class(pattern: str, i: int) -> tuple[str | None, int]:
+    """Translate the class that opens at pattern[i]; None when it is not portable."""
+    out, j = ["["], i + 1
+    if pattern.startswith("^", j):
+        out.append("^")
+        j += 1
+    if pattern.startswith("]", j) or pattern.startswith("[:", j):
+        return None, j  # RE2 reads a leading ] as a literal, ECMA-262 as an empty class
+    while j < len(pattern) and pattern[j] != "]":
+        char = pattern[j]
+        if char == "\\":
+            piece, j = _escape(pattern, j, in_class=True)
+        elif char == "-" and out[-1] not in ("[", "^") and pattern[j + 1:j + 2] not in ("]", ""):
+            piece, j = "-", j + 1
+        elif char == "[" and pattern.startswith("[:", j):
+            return None, j
+        else:
+            piece, j = regex_literal(char), j + 1
+        if piece is None:
+            return None, j
+        out.append(piece)
+    if j >= len(pattern):
+        return None, j
+    out.append("]")
+    return "".join(out), j + 1

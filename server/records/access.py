@@ -8,6 +8,11 @@ rather than the record's config_version, because the data of a removed field sur
 that restamp the record with newer versions; and "every form" rather than "the last one" because
 the data was written while the field sat in each of those forms, under each form's protection.
 A removed field that no published form ever held is seen only by roles that read everything.
+
+A write names fields: one the role reads but may not write is refused as forbidden; one in no form
+the role reads is unknown to it, exactly as a name no form has. A role that may not read a form is
+not served it (nor its fields in the record schema), so a refusal must not tell it that such a
+name exists either: the names of forms a role reads are all a write refusal ever confirms.
 """
 from __future__ import annotations
 
@@ -47,6 +52,17 @@ def writable_fields(config: Configuration, record_type: "RecordType", actor: "Ac
     """Names of the published fields the actor may write (None: all)."""
     forms = actor.principal.writable_forms() if actor.principal else None
     return None if forms is None else fields_of_forms(config, record_type.name, forms)
+
+
+def write_refusals(config: Configuration, record_type: "RecordType", actor: "Actor",
+                   names: list[str]) -> tuple[list[str], list[str]]:
+    """Split the names a write sets that the actor may not write into (forbidden, unknown to the actor)."""
+    writable = writable_fields(config, record_type, actor)
+    if writable is None:
+        return [], []
+    readable = readable_fields(config, record_type, actor) or set()
+    refused = [name for name in names if name not in writable]
+    return [name for name in refused if name in readable], [name for name in refused if name not in readable]
 
 
 def visible_fields(db: Database, config: Configuration, record_type: "RecordType", actor: "Actor") -> set[str] | None:

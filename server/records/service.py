@@ -18,10 +18,11 @@ from server.errors import Conflict, Detail, Forbidden, NotFound, PreconditionFai
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
 from server.records import search
-from server.records.access import readable_fields, visible_changes, visible_fields, writable_fields
+from server.records.access import (readable_fields, visible_changes, visible_fields, writable_fields,
+                                   write_refusals)
 from server.records.merge import diff_data
 from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
-from server.records.validation import FormFields, form_fields, validate_data
+from server.records.validation import MESSAGES, FormFields, form_fields, validate_data
 from server.storage import Database, DuplicateKey, records as store
 
 INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links")
@@ -60,41 +61,47 @@ def present(record: dict[str, Any], record_type: RecordType, fields: list[str] |
     return shown
 
 
-def _refuse_unwritable(config: Configuration, record_type: RecordType, actor: Actor, patch: dict[str, Any]) -> None:
-    writable = writable_fields(config, record_type, actor)
-    if writable is None:
-        return
-    refused = [name for name in patch if name not in writable]
-    if refused:
-        raise _fields_forbidden(refused)
-
-
 def _fields_forbidden(pointers: list[str]) -> Forbidden:
     return Forbidden(_l("Your role may not change these fields: %(fields)s. Nothing was saved."),
                      code="FIELDS_FORBIDDEN", fields=", ".join(pointers),
-                     details=[Detail(f"/{pointer}", "forbidden", _l("Not writable with your role."))
-                              for pointer in pointers])
+                     details=[_forbidden(pointer) for pointer in pointers])
+
+
+def _forbidden(pointer: str) -> Detail:
+    return Detail(f"/{pointer}", "forbidden", _l("Not writable with your role."))
 
 
 def _validate(config: Configuration, record_type: RecordType, module_id: str, stored: dict[str, Any],
-              patch: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    """Validate a write; the errors of fields the actor may not read are told without naming them.
+              patch: dict[str, Any], actor: Actor, server_set: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Validate a write: every refusal at once, whatever found it; nothing is written on any.
 
-    A stored value is re-validated with the write (an option since removed, a field now required):
-    its error would otherwise show that value, or what it is, to a role that may not read it.
+    Fields the role may not write are checked first (write_refusals). Only forbidden fields: 403
+    FIELDS_FORBIDDEN, as a role change would make the write pass. Anything else too: one 422
+    RECORD_INVALID listing every detail, the forbidden fields with code "forbidden". Errors of
+    fields the actor may not read are told without naming them: a stored value is re-validated with
+    the write (an option since removed, a field now required), and its error would otherwise show
+    that value, or what it is, to a role that may not read it.
     """
+    forbidden, unknown = write_refusals(config, record_type, actor, list(patch))
+    refused = [_forbidden(name) for name in forbidden]
+    refused += [Detail(f"/{name}", "unknown", MESSAGES["unknown"]) for name in unknown]
+    allowed = {name: value for name, value in patch.items() if name not in forbidden and name not in unknown}
+    invalid: list[Detail] = []
     try:
-        return validate_data(config, record_type.name, module_id, stored, patch)
+        data = validate_data(config, record_type.name, module_id, stored, allowed, actor.now, server_set)
     except Unprocessable as error:
         readable = readable_fields(config, record_type, actor)
-        if readable is None:
-            raise
-        shown = [d for d in error.details if d.field.lstrip("/").split("/")[0] in readable]
-        if len(shown) < len(error.details):
-            shown.append(Detail("", "hidden_fields", _l("Fields your role may not see are not valid; someone who "
-                                                        "may see them must correct them first.")))
-        raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code=error.code, details=shown,
-                            count=len(shown)) from None
+        invalid = [d for d in error.details if readable is None or d.field.lstrip("/").split("/")[0] in readable]
+        if len(invalid) < len(error.details):
+            invalid.append(Detail("", "hidden_fields", _l("Fields your role may not see are not valid; someone who "
+                                                          "may see them must correct them first.")))
+    if not refused and not invalid:
+        return data
+    if not invalid and not unknown:
+        raise _fields_forbidden(forbidden)
+    details = refused + invalid
+    raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code="RECORD_INVALID", details=details,
+                        count=len(details))
 
 
 def _module_id(config: Configuration, record_type: RecordType, requested: str | None) -> str:
@@ -131,20 +138,24 @@ def _history(record_id: str, revision: int, action: str, actor: Actor, changes: 
 
 
 def create_record(db: Database, config: Configuration, record_type: RecordType, body: dict[str, Any],
-                  actor: Actor) -> tuple[dict[str, Any], bool]:
-    """Create a record; return (record, created). The same client id and body again returns the stored one."""
+                  actor: Actor, server_set: frozenset[str] = frozenset()) -> tuple[dict[str, Any], bool]:
+    """Create a record; return (record, created). The same client id and body again returns the stored one.
+
+    `server_set`: names of `data` a workflow fills (an incident pre-filled from its case).
+    """
     actor.require(record_type, "create")
     module_id = _module_id(config, record_type, body.get("module_id"))
     if actor.principal and actor.principal.module_ids and module_id not in actor.principal.module_ids:
         raise Forbidden(_l("Your role may not create records of module %(module)s."), module=module_id)
-    _refuse_unwritable(config, record_type, actor, body.get("data") or {})
+    if any(write_refusals(config, record_type, actor, list(body.get("data") or {}))):  # refused before any lookup
+        _validate(config, record_type, module_id, {}, body.get("data") or {}, actor, server_set)
     record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
     create_hash = content_hash({"module_id": module_id, "data": body.get("data", {})})
     existing = store.find_record(db, record_type.name, record_id)
     if existing:
         return _same_create(existing, create_hash, record_type, actor), False
     forms = form_fields(config, record_type.name, module_id)
-    data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor)
+    data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor, server_set)
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     for _ in range(_SHORT_ID_ATTEMPTS):
         short_id = new_short_id()
@@ -219,8 +230,6 @@ def _refuse_disabled(record: dict[str, Any], record_type: RecordType) -> None:
 def update_record(db: Database, config: Configuration, record_type: RecordType, record_id: str,
                   patch: dict[str, Any], expected_revision: int | None, actor: Actor) -> dict[str, Any]:
     """Merge `patch` into the record's data, validated against the published forms."""
-    _refuse_unwritable(config, record_type, actor, patch)
-
     def build(record: dict[str, Any]):
         _refuse_disabled(record, record_type)
         forms = form_fields(config, record_type.name, record["module_id"])
@@ -351,9 +360,9 @@ def create_incident_from_case(db: Database, config: Configuration, case_type: Re
     prefilled = {target: case["data"][source] for target, source in mapping.items()
                  if source in case["data"] and target in incident_fields
                  and (readable is None or source in readable) and (writable is None or target in writable)}
-    body = {**body, "module_id": case["module_id"], "data": {**prefilled, **(body.get("data") or {})},
-            "links": {"case_id": case_id}}
-    return create_record(db, config, incident_type, body, actor)
+    sent = body.get("data") or {}
+    body = {**body, "module_id": case["module_id"], "data": {**prefilled, **sent}, "links": {"case_id": case_id}}
+    return create_record(db, config, incident_type, body, actor, server_set=frozenset(prefilled) - set(sent))
 
 
 def match_trace(db: Database, config: Configuration, tracing_type: RecordType, case_type: RecordType,

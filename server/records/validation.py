@@ -1,16 +1,30 @@
 """Validate record data against the published forms.
 
-A write passes, in order: no client value for calculated fields -> the JSON Schema compiled from
-the published forms (types, options, dates, ranges, lengths, tallies, subform rows, unknown
-fields) -> no disabled option newly chosen -> `required` for the fields that are shown (display
-conditions evaluated here, as the field apps do) -> calculated fields computed. Every failing
-field is reported at once, each with a JSON pointer (into subform rows too) and a stable code.
-Data of fields no longer in the forms stay in the record untouched: they are not re-validated.
+A write is a patch over the stored data (a create patches nothing). It is checked in one pass and
+every failing field is reported at once, each with a JSON pointer (into subform rows too) and a
+stable code, whatever stage finds it:
+
+1. the patch: no field name the published forms lack (whatever the value), no value for a field
+   the server or a workflow sets (calculated, `disabled`) unless it is the stored one, rows to
+   remove written `{"unique_id", "_destroy": true}`, no two rows of a list with one unique_id, at
+   most 1000 rows sent;
+2. the merged data against the stored schema (server/metadata/record_schema.py): types, options,
+   dates, ranges, lengths, patterns, tallies, subform rows;
+3. the rules of new values (set or changed by this write): no disabled option, a known location
+   code of the field's admin level, the field's date rule (`not_future_date`, `not_past_date`);
+4. `required` for the fields that are shown (display conditions read the data with the calculated
+   fields computed, as the field apps do): null, blank text and empty lists or objects are missing.
+
+A field an earlier stage found broken is not reported again by a later one. Data of fields no
+longer in the forms stay in the record untouched and unchecked. The schema served to clients
+(record_schema.record_schema) states the same rules in standard keywords; a differential test
+(tests/records/test_schema_differential.py) holds the two together.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field as dataclass_field
+from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any, Iterator
 
 from flask import has_app_context
@@ -20,11 +34,14 @@ from jsonschema import FormatChecker
 
 from server.errors import Detail, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, OPTION_TYPES, SEPARATOR, SUBFORM
+from server.metadata.documents import CALCULATED, OPTION_TYPES, SUBFORM
 from server.metadata.expressions import evaluate
-from server.metadata.patterns import SafeValidator
-from server.metadata.record_schema import option_ids, record_schema
-from server.records.merge import ROW_ID, merge_data
+from server.metadata.patterns import SafeValidator, matches
+from server.metadata.record_schema import (DATE_RULES, DESTROY, MAX_ROWS, ROW_ID, UUID_PATTERN, DayBounds,
+                                           RecordFields, date_rule_broken, day_bounds, is_blank, is_date,
+                                           is_date_time, is_read_only, option_ids, record_fields, requirement,
+                                           stored_schema)
+from server.records.merge import merge_data
 
 MESSAGES = {
     "required": _l("This field is required."),
@@ -40,41 +57,79 @@ MESSAGES = {
     "pattern": _l("Is not in the expected form."),
     "pattern_hint": _l("Is not in the expected form: %(hint)s."),
     "read_only": _l("This field is calculated by the server and cannot be written."),
+    "workflow_only": _l("This field is set by the server or a workflow and cannot be written."),
     "disabled_option": _l("The option %(value)s is disabled and cannot be chosen any more."),
     "location": _l("%(value)s is not a known location code."),
     "location_level": _l("Choose a place of admin level %(level)s (%(value)s is at level %(actual)s)."),
+    "future_date": _l("Must not be in the future."),
+    "past_date": _l("Must not be in the past."),
+    "destroy_row": _l("A row to remove holds only its unique_id and \"_destroy\": true."),
+    "duplicate_row": _l("Another row of this list has the same unique_id."),
 }
 _CODES = {"maxLength": "max_length", "maxItems": "max_items", "uniqueItems": "unique_items",
-          "additionalProperties": "unknown"}
+          "additionalProperties": "unknown", "minLength": "pattern"}
 _EXAMPLES = {"date": "2024-05-31", "date-time": "2024-05-31T14:30:00+01:00"}
 
 _format_checker = FormatChecker(formats=())
+_format_checker.checks("date")(lambda value: not isinstance(value, str) or is_date(value))
+_format_checker.checks("date-time")(lambda value: not isinstance(value, str) or is_date_time(value))
 
 
-@_format_checker.checks("date", raises=ValueError)
-def _is_date(value: object) -> bool:
-    return not isinstance(value, str) or bool(date.fromisoformat(value)) and len(value) == 10
+@dataclass(frozen=True)
+class Scope:
+    """The fields of one object (the data, or the rows of one nested form), sorted by the rules they carry."""
 
+    fields: dict[str, dict[str, Any]]
+    options: list[tuple[str, dict]] = dataclass_field(default_factory=list)
+    locations: list[tuple[str, dict]] = dataclass_field(default_factory=list)
+    dated: list[tuple[str, dict]] = dataclass_field(default_factory=list)
+    required: list[tuple[str, dict]] = dataclass_field(default_factory=list)
+    calculated: list[tuple[str, dict]] = dataclass_field(default_factory=list)
+    subforms: list[tuple[str, str]] = dataclass_field(default_factory=list)  # (field name, nested form id)
+    subform_ids: dict[str, str] = dataclass_field(default_factory=dict)
 
-@_format_checker.checks("date-time", raises=ValueError)
-def _is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.tzinfo is not None and "T" in value
+    @classmethod
+    def of(cls, fields: dict[str, dict[str, Any]]) -> "Scope":
+        scope = cls(fields)
+        for name, field in fields.items():
+            kind = field["type"]
+            if kind in OPTION_TYPES:
+                scope.options.append((name, field))
+            elif kind == "location":
+                scope.locations.append((name, field))
+            elif kind == "date_field" and field.get("date_validation") in DATE_RULES:
+                scope.dated.append((name, field))
+            elif kind == CALCULATED:
+                scope.calculated.append((name, field))
+            elif kind == SUBFORM:
+                scope.subforms.append((name, field.get("subform_section_id", "")))
+                scope.subform_ids[name] = field.get("subform_section_id", "")
+            if requirement(field):
+                scope.required.append((name, field))
+        return scope
 
 
 @dataclass
 class FormFields:
-    """The published fields of a record type, by name, with the nested forms' fields."""
+    """The published fields of a record type, by name, with the nested forms' fields, and their checks."""
 
-    fields: dict[str, dict[str, Any]]
-    nested: dict[str, dict[str, dict[str, Any]]]  # subform field name -> its rows' fields
+    record: RecordFields
     validator: SafeValidator
+    scopes: dict[str, Scope]  # "" for the data, else a nested form id
 
     @property
+    def fields(self) -> dict[str, dict[str, Any]]:
+        return self.record.fields
+
+    @cached_property
+    def nested(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Subform field name -> the fields of its rows."""
+        return {name: self.scopes[form_id].fields for name, form_id in self.scopes[""].subforms
+                if form_id in self.scopes}
+
+    @cached_property
     def subforms(self) -> set[str]:
-        return set(self.nested)
+        return {name for name, _ in self.scopes[""].subforms}
 
 
 _FIELDS_CACHE: dict[tuple, FormFields] = {}
@@ -86,14 +141,11 @@ def form_fields(config: Configuration, record_type: str, module_id: str | None) 
     cached = _FIELDS_CACHE.get(key) if config.fingerprint else None
     if cached:
         return cached
-    fields = {f["name"]: f for _, form in config.forms_of(record_type, nested=False, module_id=module_id)
-              for f in form["fields"] if f["type"] != SEPARATOR}
-    nested = {name: {f["name"]: f for f in config.forms.get(field.get("subform_section_id", ""), {}).get("fields", [])
-                     if f["type"] != SEPARATOR}
-              for name, field in fields.items() if field["type"] == SUBFORM}
-    schema = record_schema(config, record_type, module_id)
+    record = record_fields(config, record_type, module_id)
+    scopes = {"": Scope.of(record.fields), **{form_id: Scope.of(rows) for form_id, rows in record.rows.items()}}
     # The administrator's patterns run on RE2, in time linear in the text (never Python's backtracking re).
-    result = FormFields(fields, nested, SafeValidator(schema, format_checker=_format_checker))
+    validator = SafeValidator(stored_schema(config, record_type, module_id), format_checker=_format_checker)
+    result = FormFields(record, validator, scopes)
     if config.fingerprint:
         if len(_FIELDS_CACHE) > 64:
             _FIELDS_CACHE.pop(next(iter(_FIELDS_CACHE)))
@@ -129,7 +181,7 @@ def _with_hint(detail: Detail, forms: FormFields) -> Detail:
     if detail.code != "pattern":
         return detail
     name = detail.field.rsplit("/", 1)[-1]
-    field = forms.fields.get(name) or next((rows[name] for rows in forms.nested.values() if name in rows), None)
+    field = forms.fields.get(name) or next((s.fields[name] for s in forms.scopes.values() if name in s.fields), None)
     hint = (field or {}).get("pattern_hint_i18n")
     if not hint:
         return detail
@@ -137,119 +189,224 @@ def _with_hint(detail: Detail, forms: FormFields) -> Detail:
     return Detail(detail.field, "pattern", MESSAGES["pattern_hint"], {"hint": hint.get(locale) or next(iter(hint.values()))})
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+class _Findings:
+    """The details found so far, one per (pointer, code); a later stage skips a pointer already reported."""
+
+    def __init__(self) -> None:
+        self.details: dict[tuple[str, str], Detail] = {}
+        self.pointers: set[str] = set()
+
+    def add(self, detail: Detail, later: bool = False) -> None:
+        if later and detail.field in self.pointers:
+            return
+        self.details.setdefault((detail.field, detail.code), detail)
+        self.pointers.add(detail.field)
 
 
-def _without_legacy(merged: dict, stored: dict, known: dict[str, dict], nested: dict[str, dict]) -> dict:
-    """Leave out data of fields no longer in the forms that this write does not touch.
-
-    They stay in the record (nothing is lost by a form change) but are not re-validated;
-    a write that sets such a field is refused as unknown.
-    """
-    checked = {}
-    for name, value in merged.items():
-        if name not in known and stored.get(name) == value:
-            continue
-        if name in nested and isinstance(value, list):
-            old_rows = {row.get(ROW_ID): row for row in stored.get(name) or [] if isinstance(row, dict)}
-            allowed = set(nested[name]) | {ROW_ID}
-            value = [{k: v for k, v in row.items()
-                      if k in allowed or old_rows.get(row.get(ROW_ID), {}).get(k, _MISSING) != v}
-                     if isinstance(row, dict) else row for row in value]
-        checked[name] = value
-    return checked
+# --- 1. the patch --------------------------------------------------------------------------------
 
 
-_MISSING = object()
+def _is_row_id(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 36 and matches(UUID_PATTERN, value)
 
 
-def _read_only_writes(patch: dict, forms: FormFields) -> Iterator[Detail]:
+def _read_only_refusal(field: dict[str, Any]) -> str:
+    return "read_only" if field["type"] == CALCULATED else "workflow_only"
+
+
+def _checked_patch(patch: dict[str, Any], stored: dict[str, Any], forms: FormFields, found: _Findings,
+                   server_set: frozenset[str]) -> dict[str, Any]:
+    """Return the patch without what it may not hold, reporting each refusal."""
+    accepted = {}
     for name, value in patch.items():
         field = forms.fields.get(name)
-        if field and field["type"] == CALCULATED:
-            yield _detail(f"/{name}", "read_only")
-        if name in forms.nested and isinstance(value, list):
-            for position, row in enumerate(value):
-                for key in row if isinstance(row, dict) else ():
-                    if forms.nested[name].get(key, {}).get("type") == CALCULATED:
-                        yield _detail(f"/{name}/{position}/{key}", "read_only")
+        if field is None:
+            found.add(_detail(f"/{name}", "unknown"))
+        elif is_read_only(field) and name not in server_set and not (name in stored and stored[name] == value):
+            found.add(_detail(f"/{name}", _read_only_refusal(field)))
+        elif field["type"] == SUBFORM and isinstance(value, list):
+            accepted[name] = _checked_rows(value, stored.get(name), forms.record.row_fields(field), f"/{name}",
+                                           found, merged_by_id=True, forms=forms)
+        else:
+            accepted[name] = value
+    return accepted
 
 
-def _disabled_choices(data: dict, stored: dict, fields: dict[str, dict], config: Configuration,
-                      prefix: str = "") -> Iterator[Detail]:
-    for name, field in fields.items():
-        if field["type"] not in OPTION_TYPES or _empty(data.get(name)):
+def _checked_rows(rows: list[Any], stored_rows: Any, fields: dict[str, dict], pointer: str, found: _Findings,
+                  merged_by_id: bool, forms: FormFields) -> list[Any]:
+    """The rows of a subform in a patch, without the keys (or rows) they may not hold."""
+    if len(rows) > MAX_ROWS:
+        found.add(_detail(pointer, "max_items", limit=MAX_ROWS))
+        return []
+    before = {row.get(ROW_ID): row for row in stored_rows if isinstance(row, dict) and isinstance(row.get(ROW_ID), str)} \
+        if isinstance(stored_rows, list) else {}
+    kept, seen = [], set()
+    for position, row in enumerate(rows):
+        at = f"{pointer}/{position}"
+        if not isinstance(row, dict):
+            kept.append(row)  # the schema refuses it with its position
+            continue
+        row_id = row.get(ROW_ID)
+        if merged_by_id and DESTROY in row:
+            if row.get(DESTROY) is not True or set(row) != {ROW_ID, DESTROY} or not _is_row_id(row_id):
+                found.add(_detail(at, "destroy_row"))
+                continue
+        if row_id is not None and not isinstance(row_id, str):
+            found.add(_detail(f"{at}/{ROW_ID}", "type", expected="string"))
+            continue
+        if merged_by_id and row_id is not None:
+            if row_id in seen:
+                found.add(_detail(f"{at}/{ROW_ID}", "duplicate_row"))
+                continue
+            seen.add(row_id)
+        kept.append(_checked_row(row, before.get(row_id, {}), fields, at, found, forms, merged_by_id))
+    return kept
+
+
+def _checked_row(row: dict[str, Any], stored: dict[str, Any], fields: dict[str, dict], at: str, found: _Findings,
+                 forms: FormFields, merged_by_id: bool) -> dict[str, Any]:
+    kept = {}
+    for key, value in row.items():
+        field = fields.get(key)
+        if key == ROW_ID or (key == DESTROY and merged_by_id):
+            kept[key] = value
+        elif field is None:
+            found.add(_detail(f"{at}/{key}", "unknown"))
+        elif is_read_only(field) and not (key in stored and stored[key] == value):
+            found.add(_detail(f"{at}/{key}", _read_only_refusal(field)))
+        elif field["type"] == SUBFORM and isinstance(value, list):  # deeper rows are values: no merge by id
+            kept[key] = _checked_rows(value, stored.get(key), forms.record.row_fields(field), f"{at}/{key}", found,
+                                      merged_by_id=False, forms=forms)
+        else:
+            kept[key] = value
+    return kept
+
+
+# --- merged data: calculations, what is checked ------------------------------------------------
+
+
+def _calculate(data: Any, scope: Scope, forms: FormFields) -> None:
+    """Compute the calculated fields of an object and of its rows (in place)."""
+    if not isinstance(data, dict):
+        return
+    for name, field in scope.calculated:
+        value = evaluate(field["calculation"], data)
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    for name, form_id in scope.subforms:
+        if form_id in forms.scopes and isinstance(data.get(name), list):
+            for row in data[name]:
+                _calculate(row, forms.scopes[form_id], forms)
+
+
+def _known(data: dict[str, Any], scope: Scope, forms: FormFields, row: bool = False) -> dict[str, Any]:
+    """The data of the fields the forms have: data of removed fields stay in the record, unchecked."""
+    known = {}
+    for name, value in data.items():
+        if name not in scope.fields and not (row and name == ROW_ID):
+            continue
+        form_id = scope.subform_ids.get(name)
+        if form_id in forms.scopes and isinstance(value, list):
+            value = [_known(item, forms.scopes[form_id], forms, row=True) if isinstance(item, dict) else item
+                     for item in value]
+        known[name] = value
+    return known
+
+
+# --- 3 and 4. new values, and required fields ----------------------------------------------------
+
+
+def _new(data: dict[str, Any], stored: dict[str, Any], name: str) -> bool:
+    return name in data and (name not in stored or stored[name] != data[name])
+
+
+def _option_problems(data: dict, stored: dict, scope: Scope, config: Configuration, at: str) -> Iterator[Detail]:
+    for name, field in scope.options:
+        if not _new(data, stored, name):
             continue
         allowed = set(option_ids(field, config, include_disabled=False))
-        before = stored.get(name)
-        before = set(before if isinstance(before, list) else [before])
+        before = stored.get(name) if isinstance(stored.get(name), list) else [stored.get(name)]
         values = data[name] if isinstance(data[name], list) else [data[name]]
         for value in values:
-            if value not in allowed and value not in before:
-                yield _detail(f"{prefix}/{name}", "disabled_option", value=value)
+            if isinstance(value, str) and value not in allowed and value not in before:
+                yield _detail(f"{at}/{name}", "disabled_option", value=value)
 
 
-def _locations(data: dict, fields: dict[str, dict], config: Configuration, prefix: str = "") -> Iterator[Detail]:
-    """Location fields hold a known code, at the admin level the form asks for."""
-    for name, field in fields.items():
+def _location_problems(data: dict, stored: dict, scope: Scope, config: Configuration, at: str) -> Iterator[Detail]:
+    """A location field holds a known code, at the admin level the form asks for."""
+    for name, field in scope.locations:
         code = data.get(name)
-        if field["type"] != "location" or _empty(code):
+        if not _new(data, stored, name) or not isinstance(code, str):
             continue
         place = config.locations.get(code)
         if place is None:
-            yield _detail(f"{prefix}/{name}", "location", value=code)
+            yield _detail(f"{at}/{name}", "location", value=code or '""')
         elif "location_admin_level" in field and place["admin_level"] != field["location_admin_level"]:
-            yield _detail(f"{prefix}/{name}", "location_level", value=code, level=field["location_admin_level"],
+            yield _detail(f"{at}/{name}", "location_level", value=code, level=field["location_admin_level"],
                           actual=place["admin_level"])
 
 
-def _required(data: dict, fields: dict[str, dict], prefix: str = "") -> Iterator[Detail]:
-    for name, field in fields.items():
-        if not field.get("required") or field["type"] == CALCULATED:
+def _date_problems(data: dict, stored: dict, scope: Scope, days: DayBounds, at: str) -> Iterator[Detail]:
+    for name, field in scope.dated:
+        value = data.get(name)
+        if not _new(data, stored, name) or not isinstance(value, str):
             continue
+        valid = is_date_time(value) if field.get("date_include_time") else is_date(value)
+        rule = field["date_validation"]
+        if valid and date_rule_broken(rule, value, days):
+            yield _detail(f"{at}/{name}", "future_date" if rule == "not_future_date" else "past_date")
+
+
+def _required_problems(data: dict, scope: Scope, at: str) -> Iterator[Detail]:
+    for name, field in scope.required:
         shown = "display_conditions" not in field or evaluate(field["display_conditions"], data)
-        if shown and _empty(data.get(name)):
-            yield _detail(f"{prefix}/{name}", "required")
+        if shown and is_blank(data.get(name)):
+            yield _detail(f"{at}/{name}", "required")
 
 
-def _calculate(data: dict, fields: dict[str, dict]) -> None:
-    for name, field in fields.items():
-        if field["type"] == CALCULATED:
-            value = evaluate(field["calculation"], data)
-            if value is None:
-                data.pop(name, None)
-            else:
-                data[name] = value
+def _rule_problems(data: dict, stored: dict, scope: Scope, forms: FormFields, config: Configuration,
+                   days: DayBounds, at: str = "") -> Iterator[Detail]:
+    """The rules of new values and the required fields of an object, then of its rows."""
+    yield from _option_problems(data, stored, scope, config, at)
+    yield from _location_problems(data, stored, scope, config, at)
+    yield from _date_problems(data, stored, scope, days, at)
+    yield from _required_problems(data, scope, at)
+    for name, form_id in scope.subforms:
+        rows, nested = data.get(name), forms.scopes.get(form_id)
+        if nested is None or not isinstance(rows, list):
+            continue
+        old = stored.get(name) if isinstance(stored.get(name), list) else []
+        before = {row.get(ROW_ID): row for row in old if isinstance(row, dict) and isinstance(row.get(ROW_ID), str)}
+        for position, row in enumerate(rows):
+            if isinstance(row, dict):
+                counterpart = before.get(row.get(ROW_ID), {}) if isinstance(row.get(ROW_ID), str) else {}
+                yield from _rule_problems(row, counterpart, nested, forms, config, days, f"{at}/{name}/{position}")
 
 
 def validate_data(config: Configuration, record_type: str, module_id: str | None,
-                  stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """Return the record's new data (stored + patch, calculated fields computed), or raise RECORD_INVALID."""
+                  stored: dict[str, Any], patch: dict[str, Any], now: datetime | None = None,
+                  server_set: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Return the record's new data (stored + patch, calculated fields computed), or raise RECORD_INVALID.
+
+    `now` decides the date rules (default: the clock); `server_set` names fields of the patch the
+    server itself fills (a workflow), which may be read-only ones.
+    """
     forms = form_fields(config, record_type, module_id)
-    details = list(_read_only_writes(patch, forms))
-    merged = merge_data(stored, patch, forms.subforms)
-    checked = _without_legacy(merged, stored, forms.fields, forms.nested)
-    schema_errors = sorted(forms.validator.iter_errors(checked), key=lambda e: list(map(str, e.absolute_path)))
-    details += [d for error in schema_errors for d in _schema_details(error)]
-    if not details:
-        details += _disabled_choices(checked, stored, forms.fields, config)
-        details += _locations({k: v for k, v in checked.items() if stored.get(k) != v}, forms.fields, config)
-        details += _required(checked, forms.fields)
-        for name, nested in forms.nested.items():
-            stored_rows = {r.get(ROW_ID): r for r in stored.get(name) or [] if isinstance(r, dict)}
-            for position, row in enumerate(checked.get(name) or []):
-                details += _disabled_choices(row, stored_rows.get(row.get(ROW_ID), {}), nested, config,
-                                             f"/{name}/{position}")
-                details += _locations(row, nested, config, f"/{name}/{position}")
-                details += _required(row, nested, f"/{name}/{position}")
-    details = [_with_hint(d, forms) for d in details]
-    if details:
-        unique = {(d.field, d.code): d for d in details}
+    found = _Findings()
+    accepted = _checked_patch(patch, stored, forms, found, server_set)
+    merged = merge_data(stored, accepted, forms.subforms)
+    _calculate(merged, forms.scopes[""], forms)
+    checked = _known(merged, forms.scopes[""], forms)
+    for error in sorted(forms.validator.iter_errors(checked), key=lambda e: list(map(str, e.absolute_path))):
+        for detail in _schema_details(error):
+            found.add(detail)
+    days = day_bounds(now or datetime.now(timezone.utc))
+    for detail in _rule_problems(checked, stored, forms.scopes[""], forms, config, days):
+        found.add(detail, later=True)
+    if found.details:
+        details = [_with_hint(d, forms) for d in found.details.values()]
         raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code="RECORD_INVALID",
-                            details=list(unique.values()), count=len(unique))
-    _calculate(merged, forms.fields)
-    for name, nested in forms.nested.items():
-        for row in merged.get(name) or []:
-            _calculate(row, nested)
+                            details=details, count=len(details))
     return merged

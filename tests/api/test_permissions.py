@@ -85,11 +85,25 @@ def test_reads_show_only_readable_fields(world):
 
 def test_writes_to_read_only_forms_are_refused_naming_the_fields(world):
     clients, cases = world
-    response = clients["partner"].patch(f"/api/v1/cases/{cases['awa']}", json={"data": {"age": 9, "concern_notes": "x"}})
+    response = clients["partner"].patch(f"/api/v1/cases/{cases['awa']}", json={"data": {"age": 9, "name": "x"}})
     assert response.status_code == 403
     error = response.get_json()["error"]
     assert error["code"] == "FIELDS_FORBIDDEN"
-    assert {d["field"] for d in error["details"]} == {"/age", "/concern_notes"}
+    assert {(d["field"], d["code"]) for d in error["details"]} == {("/age", "forbidden"), ("/name", "forbidden")}
+    assert clients["awa"].get(f"/api/v1/cases/{cases['awa']}").get_json()["data"]["revision"] == 1
+
+
+def test_a_field_of_a_form_the_role_may_not_read_is_unknown_to_it(world):
+    """Its forms are not served to the role: a refusal does not tell it that the name exists either."""
+    clients, cases = world
+    response = clients["partner"].patch(f"/api/v1/cases/{cases['awa']}", json={"data": {"age": 9, "concern_notes": "x"}})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "RECORD_INVALID"
+    assert [(d["field"], d["code"]) for d in error["details"]] == [("/age", "forbidden"), ("/concern_notes", "unknown")]
+    no_such_field = clients["partner"].patch(f"/api/v1/cases/{cases['awa']}", json={"data": {"no_such_field": "x"}})
+    assert no_such_field.get_json()["error"]["details"] == [
+        {**error["details"][1], "field": "/no_such_field"}]  # told exactly as a name no form has
     assert clients["awa"].get(f"/api/v1/cases/{cases['awa']}").get_json()["data"]["revision"] == 1
 
 

@@ -6,9 +6,10 @@ def test_case_schema_is_valid_json_schema_2020_12(backend_client):
     response = backend_client.get("/api/v1/schemas/case")
     schema = response.get_json()["data"]
     Draft202012Validator.check_schema(schema)
-    assert schema["properties"]["sex"]["enum"] == ["female", "male"]
-    assert schema["properties"]["family_members"]["items"]["properties"]["relation_age"] == {
-        "title": "Relation age", "type": "number"}
+    assert schema["properties"]["sex"]["enum"] == ["female", "male", None]  # null clears a field
+    rows = schema["properties"]["family_members"]["items"]
+    assert rows["else"]["properties"]["relation_age"] == {"title": "Relation age", "type": ["number", "null"]}
+    assert rows["then"]["properties"]["_destroy"] == {"const": True}  # {"unique_id", "_destroy": true} removes a row
     assert Draft202012Validator(schema).is_valid({"name": "Awa", "sex": "female", "age": 9})
     assert not Draft202012Validator(schema).is_valid({"sex": "unknown"})
 
