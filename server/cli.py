@@ -28,7 +28,7 @@ from server.metadata.bootstrap import SYSTEM_USER, load_directory
 from server.metadata.files import dump_directory
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.records import service as record_service
-from server.storage import get_client, get_db
+from server.storage import get_db
 
 
 def _create_app():
@@ -44,12 +44,17 @@ def _create_app():
         _fail(error)
     # Close the client when the command ends, while its server still answers: closing it later (at exit,
     # once an embedded database has stopped) waits 10 s for a server to send endSessions to.
+    _when_command_ends(app.close)
+    return app
+
+
+def _when_command_ends(callback) -> None:
+    """Run `callback` when the current command ends (last registered, first run), or else at exit."""
     command = click.get_current_context(silent=True)
     if command is not None:
-        command.call_on_close(get_client(app).close)
+        command.call_on_close(callback)
     else:
-        atexit.register(get_client(app).close)
-    return app
+        atexit.register(callback)
 
 
 def _embedded_uri(instance: Path) -> str:
@@ -63,7 +68,7 @@ def _embedded_uri(instance: Path) -> str:
         database = EmbeddedDatabase(instance / "db").start()
     except (EmbeddedDatabaseError, OSError) as error:
         raise click.ClickException(str(error) + _instance_hint(error, instance)) from None
-    atexit.register(database.stop)
+    _when_command_ends(database.stop)  # after the app's client closes (registered later, so run first)
     return database.uri
 
 
@@ -106,6 +111,7 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         except (EmbeddedDatabaseError, OSError) as error:
             raise click.ClickException(str(error) + _instance_hint(error, Path(settings["INSTANCE_PATH"]))) from None
         click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")
+    app = None
     try:
         overrides = {"MONGO_URI": database.uri} if database else {}
         if profile:
@@ -127,6 +133,8 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
     except AbriError as error:
         _fail(error)
     finally:
+        if app is not None:
+            app.close()  # while its database still answers
         if database:
             database.stop()
         click.echo("Abri stopped.")

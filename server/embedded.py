@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 from server.storage.client import authenticates, make_sole_user, ping
@@ -52,6 +53,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wake_listener(port: int) -> None:
+    """Connect once to a stopping server's port and leave at once.
+
+    SecantusDB's accept loop looks at its stop flag only when a connection arrives; without one, its
+    stop waits 2 s for that loop (every `abri serve` stop, every command that started the database).
+    """
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+    except OSError:
+        pass  # already gone
+
+
+def wake_while(running: Callable[[], bool], port: int, timeout: float) -> None:
+    """Wake the stopping server on `port` until `running()` is false, for at most `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while running() and time.monotonic() < deadline:
+        wake_listener(port)
+        time.sleep(0.02)
 
 
 def running_uri(instance: str | Path) -> str | None:
@@ -197,6 +218,7 @@ class EmbeddedDatabase:
         if self.process and self.process.poll() is None:
             if graceful:
                 self.process.terminate()
+                wake_while(lambda: self.process.poll() is None, self.port, timeout=10)
             else:
                 self.process.kill()
             try:

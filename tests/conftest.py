@@ -2,22 +2,32 @@
 
 Suites that must not rely on mongomock's leniency use the `backend_app` fixture, which runs each
 test twice: on mongomock and on a real SecantusDB server started once per test session.
+
+Every app a fixture makes is closed when its test ends (`app_on`), and the session fails if a test
+left a database client open: an open client keeps its monitor threads until the interpreter exits,
+where each one costs a wait.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 
 import pytest
+from pymongo import monitoring
 
 from server.app import create_app
+from server.embedded import wake_while
 from tests.builders import minimal_configuration, seed
+
+BACKENDS = ["mongomock", "secantus"]
 
 
 @pytest.fixture(scope="session")
-def secantus_uri():
+def secantus_server():
     """Start one SecantusDB server (in-process, as its README shows) for the session.
 
     Its data are kept in memory (/dev/shm) when there is room: Abri's writes ask for j: true, and a
@@ -28,8 +38,19 @@ def secantus_uri():
     with tempfile.TemporaryDirectory(prefix="abri-tests-", dir="/dev/shm" if in_memory else None) as folder:
         server = secantus.SecantusDBServer(storage_path=folder)
         server.start()
-        yield server.uri
-        server.stop()
+        yield server
+        port = server.address[1]
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        try:
+            wake_while(stopping.is_alive, port, timeout=30)  # its accept loop would wait 2 s for a client
+        finally:
+            stopping.join()  # before the folder goes
+
+
+@pytest.fixture(scope="session")
+def secantus_uri(secantus_server):
+    return secantus_server.uri
 
 
 # Seals export passwords in tests, so no test writes a key file into the project's instance folder.
@@ -37,8 +58,29 @@ TEST_EXPORT_KEY = "dGVzdHMgb25seTogYWJyaSBleHBvcnQga2V5IDMyIGI="
 
 
 def make_app(uri: str, **overrides):
+    """A new app on its own database at `uri`; the caller closes it (`app_on` does)."""
     return create_app({"TESTING": True, "MONGO_URI": uri, "MONGO_DB_NAME": f"abri_test_{uuid.uuid4().hex[:12]}",
                        "EXPORT_PASSWORD_KEY": TEST_EXPORT_KEY, **overrides})
+
+
+@contextlib.contextmanager
+def app_on(uri: str, **overrides):
+    """An app on `uri` for the length of a `with` block; then its database is dropped and its client closed."""
+    application = make_app(uri, **overrides)
+    try:
+        yield application
+    finally:
+        try:
+            if not uri.startswith("mongomock://"):
+                database = application.extensions["abri_db"]
+                database.client.drop_database(database.name)
+        finally:
+            application.close()
+
+
+def backend_uri(request) -> str:
+    """The URI of the backend a fixture parametrized with BACKENDS runs on."""
+    return "mongomock://" if request.param == "mongomock" else request.getfixturevalue("secantus_uri")
 
 
 def authenticated(application, token: str):
@@ -51,24 +93,17 @@ def authenticated(application, token: str):
 @pytest.fixture
 def app():
     """An app on mongomock with the minimal configuration published as version 1 and an `admin` user."""
-    application = make_app("mongomock://")
-    application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
-    return application
+    with app_on("mongomock://") as application:
+        application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
+        yield application
 
 
-@pytest.fixture(params=["mongomock", "secantus"])
+@pytest.fixture(params=BACKENDS)
 def backend_app(request):
     """The same app on each storage backend: mongomock and a real wire server."""
-    if request.param == "mongomock":
-        application = make_app("mongomock://")
-    else:
-        application = make_app(request.getfixturevalue("secantus_uri"))
-    application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
-    yield application
-    if request.param == "secantus":
-        database = application.extensions["abri_db"]
-        database.client.drop_database(database.name)
-        database.client.close()
+    with app_on(backend_uri(request)) as application:
+        application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
+        yield application
 
 
 @pytest.fixture
@@ -80,3 +115,38 @@ def client(app):
 @pytest.fixture
 def backend_client(backend_app):
     return authenticated(backend_app, backend_app.config["ADMIN_TOKEN"])
+
+
+class OpenClients(monitoring.TopologyListener):
+    """The pymongo clients opened and not closed yet, with the test that opened each."""
+
+    def __init__(self) -> None:
+        self.test = "(no test)"
+        self.open: dict[object, str] = {}
+
+    def opened(self, event) -> None:
+        self.open[event.topology_id] = self.test
+
+    def closed(self, event) -> None:
+        self.open.pop(event.topology_id, None)
+
+    def description_changed(self, event) -> None:
+        pass
+
+
+OPEN_CLIENTS = OpenClients()
+monitoring.register(OPEN_CLIENTS)
+
+
+def pytest_runtest_setup(item):
+    """Name the test before its fixtures run: clients its module-scoped fixtures open are its too."""
+    OPEN_CLIENTS.test = item.nodeid
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_client_left_open(request):
+    """Fail the session when a test left a database client open (unless tests failed: they skip their closes)."""
+    yield
+    left = sorted(set(OPEN_CLIENTS.open.values()))
+    if left and not request.session.testsfailed:
+        pytest.fail(f"{len(OPEN_CLIENTS.open)} database clients left open by: {', '.join(left)}", pytrace=False)

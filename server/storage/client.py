@@ -16,7 +16,7 @@ from pymongo.write_concern import WriteConcern
 
 from server.storage.errors import translated_errors
 
-__all__ = ["Database", "authenticates", "connect", "durable_write_concern", "make_sole_user", "ping"]
+__all__ = ["Database", "authenticates", "connect", "disconnect", "durable_write_concern", "make_sole_user", "ping"]
 
 
 def connect(uri: str, db_name: str) -> Database:
@@ -37,6 +37,11 @@ def connect(uri: str, db_name: str) -> Database:
         client.close()
         raise
     return client.get_database(db_name, write_concern=write_concern)
+
+
+def disconnect(database: Database) -> None:
+    """Close the client of `database` (its monitor threads stop and its server sessions end now)."""
+    database.client.close()
 
 
 def durable_write_concern(client: pymongo.MongoClient) -> WriteConcern:

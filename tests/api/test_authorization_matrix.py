@@ -33,7 +33,7 @@ from server.records import service
 from server.records.types import RECORD_TYPES
 from server.storage import get_db
 from tests.builders import make_user
-from tests.conftest import authenticated, make_app
+from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
 
 PUBLIC, AUTHENTICATED = "public", "authenticated"
 MANAGE, TRANSLATE = ("metadata", "manage"), ("metadata", "manage_translations")
@@ -169,22 +169,17 @@ def test_every_route_is_in_the_table(app):
     assert listed - served == set(), "entries for routes that do not exist"
 
 
-@pytest.fixture(scope="module", params=["mongomock", "secantus"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def world(request):
     """The shipped configuration, one user per shipped role, and a stranger in another agency and group."""
-    uri = "mongomock://" if request.param == "mongomock" else request.getfixturevalue("secantus_uri")
-    app = make_app(uri)
-    with app.app_context():
-        bootstrap_configuration(get_db(), load_config()["METADATA_DIR"], LanguageSettings(("en", "fr"), "en"))
-        _publish_then_remove_a_field(get_db())
-    tokens = {role: make_user(app, f"user-{role[5:]}", role, "agency-a", ["group-a"]) for role in ROLES}
-    make_user(app, "admin", "role-system-administrator")
-    make_user(app, "stranger", "role-case-worker", "agency-b", ["group-b"])
-    yield app, tokens
-    if request.param == "secantus":
-        get_client = app.extensions["abri_db"].client
-        get_client.drop_database(app.extensions["abri_db"].name)
-        get_client.close()
+    with app_on(backend_uri(request)) as app:
+        with app.app_context():
+            bootstrap_configuration(get_db(), load_config()["METADATA_DIR"], LanguageSettings(("en", "fr"), "en"))
+            _publish_then_remove_a_field(get_db())
+        tokens = {role: make_user(app, f"user-{role[5:]}", role, "agency-a", ["group-a"]) for role in ROLES}
+        make_user(app, "admin", "role-system-administrator")
+        make_user(app, "stranger", "role-case-worker", "agency-b", ["group-b"])
+        yield app, tokens
 
 
 # A field published in a form, then removed: records keep its data (set below), which only roles

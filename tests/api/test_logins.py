@@ -10,7 +10,7 @@ import pytest
 from server.auth import tokens
 from server.storage import get_db
 from tests.builders import PASSWORD, make_user, minimal_configuration, seed
-from tests.conftest import authenticated, make_app
+from tests.conftest import app_on, authenticated
 
 LIMITS = {"per_account": 5, "per_address": 30, "window_minutes": 15}
 # Tomorrow just after midnight: counters expire by the real clock, and no window boundary falls inside a test.
@@ -37,12 +37,9 @@ def attempt(app, password, address, at, user_name="admin"):
 @pytest.fixture
 def wire_app(secantus_uri):
     """An app on the real wire server only (threads need the server's atomicity, not mongomock's)."""
-    application = make_app(secantus_uri)
-    application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
-    yield application
-    database = application.extensions["abri_db"]
-    database.client.drop_database(database.name)
-    database.client.close()
+    with app_on(secantus_uri) as application:
+        application.config["ADMIN_TOKEN"] = seed(application, minimal_configuration())
+        yield application
 
 
 # 1. The same work for every name
@@ -175,15 +172,15 @@ def test_a_password_typed_as_the_user_name_never_reaches_the_database(backend_ap
 ])
 def test_the_client_address_and_scheme_come_from_the_trusted_proxies_only(proxies, forwarded_for, client_address,
                                                                            secure):
-    application = make_app("mongomock://", TRUSTED_PROXIES=proxies)
-    token = seed(application, minimal_configuration())
-    headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": ", ".join(["https"] * proxies) or "https"}
-    response = login(application.test_client(), route="sessions", address="127.0.0.1", headers=headers)
-    assert response.status_code == 201 and ("Secure" in response.headers["Set-Cookie"]) == secure
-    entries = authenticated(application, token).get("/api/v1/audit_logs?action=login").get_json()["data"]
-    assert entries[0]["address"] == client_address
-    with application.app_context():
-        assert get_db().login_counters.count_documents({"_id": {"$regex": f"^source:{client_address}:"}}) == 1
+    with app_on("mongomock://", TRUSTED_PROXIES=proxies) as application:
+        token = seed(application, minimal_configuration())
+        headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": ", ".join(["https"] * proxies) or "https"}
+        response = login(application.test_client(), route="sessions", address="127.0.0.1", headers=headers)
+        assert response.status_code == 201 and ("Secure" in response.headers["Set-Cookie"]) == secure
+        entries = authenticated(application, token).get("/api/v1/audit_logs?action=login").get_json()["data"]
+        assert entries[0]["address"] == client_address
+        with application.app_context():
+            assert get_db().login_counters.count_documents({"_id": {"$regex": f"^source:{client_address}:"}}) == 1
 
 
 # 6. Password policy

@@ -23,7 +23,7 @@ from server.metadata.bootstrap import bootstrap_configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.storage import get_db
 from tests.builders import PASSWORD, make_user, role
-from tests.conftest import authenticated, make_app
+from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
 
 SYSADMIN, NATIONAL = "role-system-administrator", "role-national-administrator"
 FIELD_ROLES = ("role-agency-manager", "role-case-worker", "role-focal-point", "role-partner-data-manager",
@@ -77,21 +77,18 @@ class World:
         return self["admin"].get("/api/v1/audit_logs", query_string=filters).get_json()["data"]
 
 
-@pytest.fixture(scope="module", params=["mongomock", "secantus"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def template(request):
     """The world built once per backend: its app, its users' tokens, and every collection's documents."""
-    app = make_app("mongomock://" if request.param == "mongomock" else request.getfixturevalue("secantus_uri"))
-    with app.app_context():
-        bootstrap_configuration(get_db(), load_config()["METADATA_DIR"], LANGUAGES)
-    World(app).publish_roles(*TEST_ROLES)
-    tokens = {"admin": make_user(app, "admin", SYSADMIN), "nat": make_user(app, "nat", NATIONAL, "agency-hq"),
-              "cw1": make_user(app, "cw1", "role-case-worker", "agency-a", ["group-a"])}
-    database = app.extensions["abri_db"]
-    saved = {name: list(database[name].find()) for name in database.list_collection_names()}
-    yield app, tokens, saved
-    if request.param == "secantus":
-        database.client.drop_database(database.name)
-        database.client.close()
+    with app_on(backend_uri(request)) as app:
+        with app.app_context():
+            bootstrap_configuration(get_db(), load_config()["METADATA_DIR"], LANGUAGES)
+        World(app).publish_roles(*TEST_ROLES)
+        tokens = {"admin": make_user(app, "admin", SYSADMIN), "nat": make_user(app, "nat", NATIONAL, "agency-hq"),
+                  "cw1": make_user(app, "cw1", "role-case-worker", "agency-a", ["group-a"])}
+        database = app.extensions["abri_db"]
+        saved = {name: list(database[name].find()) for name in database.list_collection_names()}
+        yield app, tokens, saved
 
 
 @pytest.fixture

@@ -154,11 +154,12 @@ def with_option(uri: str, option: str) -> str:
 
 @contextlib.contextmanager
 def app_on(uri: str, **settings):
+    """An app on the embedded database, closed after the block (its data stay: they are what is checked)."""
     application = make_app(uri, **settings)
     try:
         yield application
     finally:
-        application.extensions["abri_db"].client.close()
+        application.close()
 
 
 def test_acknowledged_creates_and_updates_survive_kill_9_of_the_database(embedded):
