@@ -301,6 +301,11 @@ def test_a_confirmed_removal_applies_and_the_records_keep_their_places(benin):
                           headers={"If-Match": f'"{stored["revision"]}"'})
     assert updated.status_code == 200, updated.get_json()
     assert updated.get_json()["data"]["data"]["location_current"] == KANDI
+    family_revision = benin.get(f"/api/v1/cases/{family_case['id']}").get_json()["data"]["revision"]
+    row_kept = benin.patch(f"/api/v1/cases/{family_case['id']}", json={"data": {"name_first": "Ali"}},
+                           headers={"If-Match": f'"{family_revision}"'})
+    assert row_kept.status_code == 200, row_kept.get_json()  # a subform row's removed place is not checked again
+    assert row_kept.get_json()["data"]["data"]["family_details_section"][0]["relation_location_current"] == KANDI
     entries = benin.get("/api/v1/audit_logs?action=locations_imported").get_json()["data"]
     assert entries[0]["record_id"] == "locations-bj" and "in use 2: BJ-AL-01 BJ-AL-03" in entries[0]["detail"]
 
