@@ -3,10 +3,13 @@
 Jobs are claimed atomically (find_one_and_update), so any number of workers, in any number of
 processes, can run them; a running job whose worker stops sending heartbeats is claimed again.
 Files are stored in MongoDB in chunks, so every app worker can serve a download.
+
+An export is gone from the moment it expires: the lookups below leave expired jobs out, whether or
+not a worker's cleanup (every few minutes, and only where a worker runs) has deleted them yet.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 from bson.binary import Binary
@@ -32,13 +35,20 @@ def insert_job(db: Database, job: dict[str, Any]) -> None:
         db[JOBS].insert_one(job)
 
 
-def find_job(db: Database, job_id: str) -> dict[str, Any] | None:
+def _unexpired(now: datetime | None) -> dict[str, Any]:
+    return {"expires_at": {"$gt": now or datetime.now(timezone.utc)}}
+
+
+def find_job(db: Database, job_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """Return the job `job_id`, or None when there is none or it has expired (at `now`, by default the time now)."""
     with translated_errors():
-        return db[JOBS].find_one({"_id": job_id})
+        return db[JOBS].find_one({"_id": job_id, **_unexpired(now)})
 
 
-def list_jobs(db: Database, user_name: str, skip: int, limit: int) -> tuple[list[dict], int]:
-    query = {"user_name": user_name}
+def list_jobs(db: Database, user_name: str, skip: int, limit: int,
+              now: datetime | None = None) -> tuple[list[dict], int]:
+    """Return a page of the user's unexpired jobs, newest first, and how many there are."""
+    query = {"user_name": user_name, **_unexpired(now)}
     with translated_errors():
         total = db[JOBS].count_documents(query)
         return list(db[JOBS].find(query).sort("created_at", DESCENDING).skip(skip).limit(limit)), total
