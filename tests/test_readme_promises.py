@@ -4,6 +4,7 @@ Each test names the README section it holds to; the audit that chose them is /wo
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -19,17 +20,21 @@ from server.cli import cli
 from server.config import PROJECT_ROOT, load_config
 from server.export.worker import run_once
 from tests.builders import PASSWORD, field, form, make_user, minimal_configuration, publish, seed
-from tests.conftest import authenticated, make_app
+from tests.conftest import app_on, authenticated
 
 README = (PROJECT_ROOT / "README.md").read_text("utf-8")
 MISSING = "00000000-0000-4000-8000-000000000000"
 NOT_FOUND_EN, NOT_FOUND_FR = f"Case {MISSING} was not found.", f"Dossier {MISSING} est introuvable."
 
 
-def seeded(**overrides):
-    """An app on mongomock with the minimal configuration, and the administrator's client."""
-    application = make_app("mongomock://", **overrides)
-    return application, authenticated(application, seed(application, minimal_configuration()))
+@pytest.fixture
+def seeded():
+    """Make apps on mongomock (minimal configuration, settings from the environment); each is closed at the end."""
+    with contextlib.ExitStack() as apps:
+        def make(**overrides):
+            application = apps.enter_context(app_on("mongomock://", **overrides))
+            return application, authenticated(application, seed(application, minimal_configuration()))
+        yield make
 
 
 def near(stamp: str, expected: datetime) -> bool:
@@ -81,7 +86,7 @@ def test_every_setting_of_the_readme_is_set_by_its_environment_variable():
         assert load_config(environ={variable: raw})[name] == expected, variable
 
 
-def test_list_pages_are_capped_by_the_max_per_page_setting(monkeypatch):
+def test_list_pages_are_capped_by_the_max_per_page_setting(monkeypatch, seeded):
     monkeypatch.setenv("ABRI_MAX_PER_PAGE", "2")
     _, client = seeded()
     for name in ("Awa", "Koffi", "Nadia"):
@@ -90,7 +95,7 @@ def test_list_pages_are_capped_by_the_max_per_page_setting(monkeypatch):
     assert listing["meta"] == {"total": 3, "page": 1, "per_page": 2} and len(listing["data"]) == 2
 
 
-def test_the_display_id_format_and_office_code_make_the_display_ids(monkeypatch):
+def test_the_display_id_format_and_office_code_make_the_display_ids(monkeypatch, seeded):
     monkeypatch.setenv("ABRI_DISPLAY_ID_FORMAT", "{office_code}-{short_id}")
     monkeypatch.setenv("ABRI_OFFICE_CODE", "COT")
     _, client = seeded()
@@ -104,7 +109,7 @@ def login(application, route: str):
     return application.test_client().post(f"/api/v1/{route}", json={"user_name": "admin", "password": PASSWORD})
 
 
-def test_tokens_last_12_hours_and_sessions_8_by_default():
+def test_tokens_last_12_hours_and_sessions_8_by_default(seeded):
     application, _ = seeded()
     now = datetime.now(timezone.utc)
     assert near(login(application, "tokens").get_json()["data"]["expires_at"], now + timedelta(hours=12))
@@ -113,7 +118,7 @@ def test_tokens_last_12_hours_and_sessions_8_by_default():
     assert "Max-Age=28800" in session.headers["Set-Cookie"]
 
 
-def test_token_and_session_lifetimes_are_settings(monkeypatch):
+def test_token_and_session_lifetimes_are_settings(monkeypatch, seeded):
     monkeypatch.setenv("ABRI_TOKEN_TTL_HOURS", "1")
     monkeypatch.setenv("ABRI_SESSION_TTL_HOURS", "2")
     application, _ = seeded()
@@ -125,7 +130,7 @@ def test_token_and_session_lifetimes_are_settings(monkeypatch):
 
 
 @pytest.mark.parametrize("mode, scheme, secure", [("always", "http", True), ("never", "https", False)])
-def test_the_session_cookie_secure_flag_follows_its_setting(monkeypatch, mode, scheme, secure):
+def test_the_session_cookie_secure_flag_follows_its_setting(monkeypatch, mode, scheme, secure, seeded):
     monkeypatch.setenv("ABRI_SESSION_COOKIE_SECURE_MODE", mode)
     application, _ = seeded()
     session = application.test_client().post("/api/v1/sessions", json={"user_name": "admin", "password": PASSWORD},
@@ -133,7 +138,7 @@ def test_the_session_cookie_secure_flag_follows_its_setting(monkeypatch, mode, s
     assert session.status_code == 201 and ("Secure" in session.headers["Set-Cookie"]) is secure
 
 
-def test_an_export_file_is_kept_for_the_export_ttl_days(monkeypatch):
+def test_an_export_file_is_kept_for_the_export_ttl_days(monkeypatch, seeded):
     monkeypatch.setenv("ABRI_EXPORT_TTL_DAYS", "2")
     application, client = seeded()
     job = client.post("/api/v1/exports", json={"data": {"record_type": "case", "format": "json"}}).get_json()["data"]
@@ -146,7 +151,7 @@ def test_an_export_file_is_kept_for_the_export_ttl_days(monkeypatch):
 # ## API overview and ## Adding a language: the language of a request
 
 
-def test_messages_follow_the_default_locale_setting(monkeypatch):
+def test_messages_follow_the_default_locale_setting(monkeypatch, seeded):
     _, english = seeded()
     assert english.get(f"/api/v1/cases/{MISSING}").get_json()["error"]["message"] == NOT_FOUND_EN
     monkeypatch.setenv("ABRI_DEFAULT_LOCALE", "fr")
