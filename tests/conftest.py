@@ -39,13 +39,16 @@ def secantus_server():
         server = secantus.SecantusDBServer(storage_path=folder)
         server.start()
         yield server
-        port = server.address[1]
-        stopping = threading.Thread(target=server.stop)
-        stopping.start()
+        # Stop on this thread (the one that opened the storage, whose session stop() uses); wake the
+        # accept loop from another, else stop() waits 2 s for a client to arrive.
+        stopped = threading.Event()
+        waker = threading.Thread(target=wake_while, args=(lambda: not stopped.is_set(), server.address[1], 30))
+        waker.start()
         try:
-            wake_while(stopping.is_alive, port, timeout=30)  # its accept loop would wait 2 s for a client
+            server.stop()
         finally:
-            stopping.join()  # before the folder goes
+            stopped.set()
+            waker.join()
 
 
 @pytest.fixture(scope="session")

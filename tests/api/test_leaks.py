@@ -28,6 +28,8 @@ def world(backend_app, backend_client):
         role("role-worker", {"case": CASE}, "self", {"basic_identity": "rw"}),
         role("role-nurse", {"case": CASE}, "all", {"basic_identity": "rw", "health": "rw"}),
         role("role-no-cases", {"incident": ["read"]}, "all", {}),
+        role("role-supervisor", {"case": ["read", "view_history"]}, "group", {"basic_identity": "r"}),
+        role("role-manager", {"case": ["read", "view_history"]}, "agency", {"basic_identity": "r"}),
     ]:
         route = "roles" if "permissions" in body else "forms"
         assert admin.post(f"/api/v1/{route}", json={"data": body}).status_code == 201, body
@@ -236,3 +238,69 @@ def test_refused_record_accesses_are_audited_without_values(backend_app, world):
     assert malformed.status_code == 404
     last = world["admin"].get("/api/v1/audit_logs?user_name=worker&per_page=1").get_json()["data"][0]
     assert (last["action"], last["record_id"], last["status"]) == ("read", None, 404)
+
+
+# Lists, counts, searches, sync pulls and pages hold only the records in the user's scope -------------
+
+@pytest.fixture
+def caseload(backend_app, world):
+    """One case each of: the worker (agency-a), a colleague (agency-a, group-b), an outsider (agency-b, group-a);
+    a supervisor of group-a and a manager of agency-a, who read them by their group or agency."""
+    clients = dict(world)
+    for name, role_id, agency, groups in [("colleague", "role-worker", "agency-a", ["group-b"]),
+                                          ("outsider", "role-worker", "agency-b", ["group-a"]),
+                                          ("supervisor", "role-supervisor", "agency-c", ["group-a"]),
+                                          ("manager", "role-manager", "agency-a", [])]:
+        clients[name] = authenticated(backend_app, make_user(backend_app, name, role_id, agency, groups))
+    cases = {}
+    for name, child in (("worker", "Awa"), ("colleague", "Koffi"), ("outsider", "Nadia")):
+        made = clients[name].post("/api/v1/cases", json={"data": {"name": f"{child} Enfant", "age": 7}})
+        assert made.status_code == 201, made.get_json()
+        cases[child] = made.get_json()["data"]["id"]
+    return clients, cases
+
+
+SEES = {"worker": ["Awa"], "colleague": ["Koffi"], "outsider": ["Nadia"], "supervisor": ["Nadia"],
+        "manager": ["Awa", "Koffi"], "nurse": ["Awa", "Koffi", "Nadia"]}
+
+
+def names(answer) -> list[str]:
+    body = answer.get_json()
+    assert answer.status_code == 200, body
+    return sorted(record["data"]["name"].split()[0] for record in body["data"])
+
+
+def test_lists_searches_and_sync_pulls_hold_only_the_records_in_scope(caseload):
+    clients, _ = caseload
+    for query in ("", "?query=enfant", "?record_state=true", "?created_at=2020-01-01..2099-12-31",
+                  "?updated_since=2020-01-01T00:00:00Z", "?sort=-created_at"):
+        for user, expected in SEES.items():
+            answer = clients[user].get("/api/v1/cases" + query)
+            assert (names(answer), answer.get_json()["meta"]["total"]) == (expected, len(expected)), (user, query)
+
+
+def test_pages_count_only_the_records_in_scope(caseload):
+    clients, _ = caseload
+    pages = [clients["manager"].get(f"/api/v1/cases?sort=created_at&per_page=1&page={page}") for page in (1, 2, 3)]
+    assert [names(page) for page in pages] == [["Awa"], ["Koffi"], []]
+    assert {page.get_json()["meta"]["total"] for page in pages} == {2}
+
+
+def test_a_filter_never_widens_the_scope(caseload):
+    clients, _ = caseload
+    for user, query, expected in [("worker", "owned_by=colleague", []),
+                                  ("worker", "owned_by=worker,colleague,outsider", ["Awa"]),
+                                  ("manager", "owned_by_agency=agency-b", []),
+                                  ("manager", "owned_by_agency=agency-a,agency-b", ["Awa", "Koffi"]),
+                                  ("supervisor", "owned_by=worker", [])]:
+        answer = clients[user].get(f"/api/v1/cases?{query}")
+        assert (names(answer), answer.get_json()["meta"]["total"]) == (expected, len(expected)), (user, query)
+
+
+def test_history_is_read_only_in_scope(caseload):
+    clients, cases = caseload
+    for user, visible in SEES.items():
+        for child, case_id in cases.items():
+            answer = clients[user].get(f"/api/v1/cases/{case_id}/history")
+            assert answer.status_code == (200 if child in visible else 404), (user, child)
+            assert (child in answer.get_data(as_text=True)) == (child in visible), (user, child)
