@@ -213,7 +213,7 @@ class _Compiler:
             portable = portable_pattern(field["pattern"]) if self.write else field["pattern"]
             if portable is None:
                 portable = field["pattern"]
-                self.inexact.append("/".join((*path, field["name"])))
+                self.inexact.append("/" + "/".join((*path, field["name"])))
             schema["pattern"] = portable
         return schema
 

@@ -312,3 +312,63 @@ def test_history_survives_a_crash_between_the_write_and_the_history_copy(backend
     backend_client.patch(f"/api/v1/cases/{case['id']}", json={"data": {"age": 11}})
     revisions = [e["revision"] for e in backend_client.get(f"/api/v1/cases/{case['id']}/history").get_json()["data"]]
     assert revisions == [3, 2, 1]
+
+
+def test_every_failing_field_is_told_in_the_users_language(backend_client):
+    from datetime import date, timedelta
+
+    client = backend_client
+    assert client.post("/api/v1/forms/basic_identity/fields", json={"data": {
+        "name": "seen_on", "type": "date_field", "date_validation": "not_future_date",
+        "display_name_i18n": {"en": "Seen on", "fr": "Vu le"}}}).status_code == 200
+    assert client.post("/api/v1/metadata/publish", json={}).status_code == 201
+    body = {"data": {"ghost": 1, "seen_on": (date.today() + timedelta(days=3)).isoformat(), "risk_level": "high",
+                     "risk_reason": " \u00a0 "}}
+    told = {}
+    for locale in ("en", "fr"):
+        response = client.post(f"/api/v1/cases?locale={locale}", json=body)
+        assert response.status_code == 422
+        told[locale] = response.get_json()["error"]
+    assert told["en"]["message"] == "Invalid fields: 3. Nothing was saved."
+    assert told["fr"]["message"] == "Champs non valides : 3. Rien n'a été enregistré."
+    assert told["en"]["details"] == [
+        {"field": "/ghost", "code": "unknown", "message": "There is no such field in the published forms."},
+        {"field": "/seen_on", "code": "future_date", "message": "Must not be in the future."},
+        {"field": "/risk_reason", "code": "required", "message": "This field is required."}]
+    assert [d["message"] for d in told["fr"]["details"]] == [
+        "Ce champ n'existe pas dans les formulaires publiés.", "Ne doit pas être dans le futur.",
+        "Ce champ est obligatoire."]
+    assert client.get("/api/v1/cases").get_json()["meta"]["total"] == 0
+
+
+@pytest.fixture
+def assessor(backend_app, backend_client):
+    """A user who reads basic identity and writes only an assessment form."""
+    from tests.builders import field, form, make_user, role
+    from tests.conftest import authenticated
+
+    for route, body in (("forms", form("assessment_form", field("assessment_notes", "textarea"), order=20)),
+                        ("roles", role("role-assessor", {"case": ["read", "create", "write"]}, "all",
+                                       {"basic_identity": "r", "assessment_form": "rw"}))):
+        assert backend_client.post(f"/api/v1/{route}", json={"data": body}).status_code == 201
+    assert backend_client.post("/api/v1/metadata/publish", json={}).status_code == 201
+    return authenticated(backend_app, make_user(backend_app, "assessor", "role-assessor"))
+
+
+def test_forbidden_fields_alone_are_403_and_with_other_errors_one_422(backend_client, assessor, case):
+    url = f"/api/v1/cases/{case['id']}"
+    alone = assessor.patch(url, json={"data": {"age": 10}})
+    assert alone.status_code == 403 and alone.get_json()["error"]["code"] == "FIELDS_FORBIDDEN"
+    together = assessor.patch(f"{url}?locale=fr", json={"data": {"age": 10, "assessment_notes": 5}})
+    assert together.status_code == 422
+    error = together.get_json()["error"]
+    assert error["code"] == "RECORD_INVALID"
+    assert error["details"] == [
+        {"field": "/age", "code": "forbidden", "message": "Non modifiable avec votre rôle."},
+        {"field": "/assessment_notes", "code": "type", "message": "Doit être de type string."}]
+    assert assessor.patch(url, json={"data": {"assessment_notes": "Seen at school"}}).status_code == 200
+    history = backend_client.get(f"{url}/history").get_json()
+    assert history["meta"]["total"] == 2 and history["data"][0]["changes"] == {
+        "assessment_notes": {"from": None, "to": "Seen at school"}}  # the refused writes wrote nothing
+    created = assessor.post("/api/v1/cases", json={"data": {"name": "Awa", "assessment_notes": ""}})
+    assert created.status_code == 403 and backend_client.get("/api/v1/cases").get_json()["meta"]["total"] == 1
