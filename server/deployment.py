@@ -16,8 +16,8 @@ from flask import Flask
 
 from server.config import PROFILE_SETTINGS, deployment_settings, profile_settings
 from server.errors import Conflict
-from server.metadata.bootstrap import (ProfileMismatch, bootstrap_configuration, check_profile, claim_deployment,
-                                       infer_profile, new_deployment)
+from server.metadata.bootstrap import (bootstrap_configuration, check_profile, claim_deployment, infer_profile,
+                                       new_deployment)
 from server.metadata.files import read_profile
 from server.metadata.versions import LanguageSettings, current_version, published_configuration
 from server.storage import Database
@@ -39,15 +39,9 @@ class Start:
 def init_deployment(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     """Apply the stored deployment's languages to the app (its caller's own choices win); refuse another profile."""
     app.extensions[_CHOSEN] = frozenset(overrides or ()) & set(PROFILE_SETTINGS)
-    database = app.extensions["abri_db"]
-    deployment = store.find_deployment(database)
-    if deployment is None:
-        return
-    try:
-        apply_deployment(app, deployment)
-    except ProfileMismatch:
-        database.client.close()  # the app is not returned: nobody else can close its client
-        raise
+    deployment = store.find_deployment(app.extensions["abri_db"])
+    if deployment is not None:
+        apply_deployment(app, deployment)  # ProfileMismatch: create_app closes the client and refuses to start
 
 
 def apply_deployment(app: Flask, deployment: Mapping[str, Any]) -> None:

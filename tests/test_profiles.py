@@ -43,7 +43,7 @@ class Deployment:
 
     def close(self) -> None:
         for application in self.apps:
-            application.extensions["abri_db"].client.close()
+            application.close()
 
 
 @pytest.fixture(params=["mongomock", "secantus"])

@@ -40,6 +40,7 @@ def benin_server():
     threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
+    app.close()
 
 
 @pytest.fixture
