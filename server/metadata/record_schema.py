@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime, timedelta, timezone
+from threading import Lock
 from typing import Any
 
 from server.metadata.configuration import Configuration
@@ -486,15 +487,17 @@ def stored_schema(config: Configuration, record_type: str, module_id: str | None
 
 _CACHE_SIZE = 256
 _CACHE: dict[tuple, Any] = {}
+_CACHE_LOCK = Lock()  # the app's threads share it: evicting while another thread inserts must not fail
 
 
 def _remember(config: Configuration, key: tuple, value: Any) -> None:
     """Keep a compiled result of a published version (a version never changes; the draft is never cached)."""
     if not config.fingerprint:
         return
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)), None)
-    _CACHE[key] = value
+    with _CACHE_LOCK:
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = value
 
 
 # --- administrators' patterns, in a form every regex engine reads alike --------------------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dataclass_field
 from datetime import datetime, timezone
 from functools import cached_property
+from threading import Lock
 from typing import Any, Iterator
 
 from flask import has_app_context
@@ -133,6 +134,7 @@ class FormFields:
 
 
 _FIELDS_CACHE: dict[tuple, FormFields] = {}
+_FIELDS_LOCK = Lock()
 
 
 def form_fields(config: Configuration, record_type: str, module_id: str | None) -> FormFields:
@@ -147,9 +149,10 @@ def form_fields(config: Configuration, record_type: str, module_id: str | None) 
     validator = SafeValidator(stored_schema(config, record_type, module_id), format_checker=_format_checker)
     result = FormFields(record, validator, scopes)
     if config.fingerprint:
-        if len(_FIELDS_CACHE) > 64:
-            _FIELDS_CACHE.pop(next(iter(_FIELDS_CACHE)))
-        _FIELDS_CACHE[key] = result
+        with _FIELDS_LOCK:  # the app's threads share the cache
+            while len(_FIELDS_CACHE) > 64:
+                _FIELDS_CACHE.pop(next(iter(_FIELDS_CACHE)))
+            _FIELDS_CACHE[key] = result
     return result
 
 
