@@ -100,10 +100,14 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
     from waitress import create_server
 
     from server.app import create_app
-    from server.config import load_config
+    from server.config import check_settings, load_config
     from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
 
     settings = load_config()
+    try:
+        check_settings(settings)  # before the embedded database starts: a refused start leaves nothing behind
+    except AbriError as error:
+        _fail(error)
     database = None
     if not settings["MONGO_URI"]:
         try:

@@ -6,6 +6,7 @@ passed to create_app (tests) -> function arguments. Nothing else in Abri reads o
 from __future__ import annotations
 
 import os
+import string
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -110,7 +111,7 @@ DISPLAY_ID_FORMAT = "{short_id}"
 OFFICE_CODE = ""
 
 _ENV_PREFIX = "ABRI_"
-_PATHS = {"PACKAGE_ROOT", "PROJECT_ROOT", "SHIPPED_ROOT"}  # where the code is, not settings
+_NOT_SETTINGS = {"PACKAGE_ROOT", "PROJECT_ROOT", "SHIPPED_ROOT", "PROFILE_LANGUAGE_SETTINGS"}  # constants, not settings
 _TUPLES = {"LANGUAGES"}
 
 
@@ -137,7 +138,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     """Return the settings: defaults, then ABRI_* variables, then overrides."""
     environ = os.environ if environ is None else environ
     settings = {name: value for name, value in globals().items()
-                if name.isupper() and not name.startswith("_") and name not in _PATHS}
+                if name.isupper() and not name.startswith("_") and name not in _NOT_SETTINGS}
     for name, default in list(settings.items()):
         raw = environ.get(_ENV_PREFIX + name)
         if raw is not None:
@@ -147,7 +148,7 @@ def load_config(overrides: Mapping[str, Any] | None = None,
 
 
 # The settings a country profile brings, and that the deployment stored at first start keeps.
-PROFILE_SETTINGS = ("LANGUAGES", "DEFAULT_LANGUAGE", "DEFAULT_LOCALE")
+PROFILE_LANGUAGE_SETTINGS = ("LANGUAGES", "DEFAULT_LANGUAGE", "DEFAULT_LOCALE")
 
 
 def profile_settings(settings: Mapping[str, Any], profile: Mapping[str, Any],
@@ -174,7 +175,7 @@ def deployment_settings(deployment: Mapping[str, Any], environ: Mapping[str, str
 def environment_choices(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The ABRI_* variables that set a profile setting (LANGUAGES ...), by variable name."""
     environ = os.environ if environ is None else environ
-    return {_ENV_PREFIX + name: environ[_ENV_PREFIX + name] for name in PROFILE_SETTINGS if _ENV_PREFIX + name in environ}
+    return {_ENV_PREFIX + name: environ[_ENV_PREFIX + name] for name in PROFILE_LANGUAGE_SETTINGS if _ENV_PREFIX + name in environ}
 
 
 def _unless_chosen(values: dict[str, Any], environ: Mapping[str, str] | None, chosen: Iterable[str]) -> dict[str, Any]:
@@ -200,7 +201,47 @@ _RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
     **{name: (lambda v: _is_int(v) and v >= 1, _POSITIVE) for name in (
         "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES",
         "TOKEN_TTL_HOURS", "SESSION_TTL_HOURS", "EXPORT_TTL_DAYS", "MAX_CONTENT_LENGTH", "MAX_PER_PAGE")},
+    # 0 threads is allowed (separate `abri worker` processes run the exports); 0 attempts would run none.
+    "EXPORT_WORKER_THREADS": (lambda v: _is_int(v) and 0 <= v <= 32, _l("a whole number from 0 to 32")),
+    "EXPORT_MAX_ATTEMPTS": (lambda v: _is_int(v) and 1 <= v <= 20, _l("a whole number from 1 to 20")),
+    # A lease shorter than the time between two heartbeats would hand a running export to a second worker.
+    "EXPORT_LEASE_SECONDS": (lambda v: _is_int(v) and 30 <= v <= 86400, _l("a whole number from 30 to 86400")),
+    "EXPORT_POLL_SECONDS": (lambda v: _is_int(v) and 1 <= v <= 3600, _l("a whole number from 1 to 3600")),
+    "DISPLAY_ID_FORMAT": (lambda v: _is_display_id_format(v),
+                          _l("a text holding {short_id} once and no placeholder other than {office_code}")),
+    "EXPORT_PASSWORD_KEY": (lambda v: _is_export_key(v),
+                            _l("empty, or the base64 text of 32 random bytes")),
 }
+
+
+def _is_display_id_format(value: Any) -> bool:
+    """Tell whether a display id pattern keeps ids unique ({short_id} once) and formats without error."""
+    if not isinstance(value, str) or len(value) > 100:
+        return False
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(value)
+                  if name is not None]
+        value.format(short_id="x", office_code="y")
+    except (ValueError, IndexError, KeyError):
+        return False
+    names = [name for name, _, _ in fields]
+    plain = all(not spec and conversion is None for _, spec, conversion in fields)
+    return plain and names.count("short_id") == 1 and set(names) <= {"short_id", "office_code"}
+
+
+def _is_export_key(value: Any) -> bool:
+    from server.export.encryption import ExportKeyError, parse_key
+
+    if value == "":
+        return True
+    try:
+        parse_key(value, "ABRI_EXPORT_PASSWORD_KEY")
+    except ExportKeyError:
+        return False
+    return True
+
+
+_SECRETS = {"EXPORT_PASSWORD_KEY", "ADMIN_PASSWORD"}
 
 
 def _is_int(value: Any) -> bool:
@@ -218,7 +259,8 @@ def check_settings(settings: Mapping[str, Any]) -> None:
         elif rule is None and _is_int(default) and isinstance(value, str):
             rule = (lambda v: False, _l("a whole number"))
         if rule is not None and not rule[0](value):
-            raise SettingInvalid(name=_ENV_PREFIX + name, value=repr(value), allowed=rule[1])
+            shown = _l("this value") if name in _SECRETS else repr(value)  # a key is never echoed to a log
+            raise SettingInvalid(name=_ENV_PREFIX + name, value=shown, allowed=rule[1])
     _check_admin_password(settings)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from server.config import PROFILE_SETTINGS, deployment_settings, profile_settings
+from server.config import PROFILE_LANGUAGE_SETTINGS, deployment_settings, profile_settings
 from server.errors import Conflict
 from server.metadata.bootstrap import (bootstrap_configuration, check_profile, claim_deployment, infer_profile,
                                        new_deployment)
@@ -38,7 +38,7 @@ class Start:
 
 def init_deployment(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     """Apply the stored deployment's languages to the app (its caller's own choices win); refuse another profile."""
-    app.extensions[_CHOSEN] = frozenset(overrides or ()) & set(PROFILE_SETTINGS)
+    app.extensions[_CHOSEN] = frozenset(overrides or ()) & set(PROFILE_LANGUAGE_SETTINGS)
     deployment = store.find_deployment(app.extensions["abri_db"])
     if deployment is not None:
         apply_deployment(app, deployment)  # ProfileMismatch: create_app closes the client and refuses to start

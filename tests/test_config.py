@@ -22,6 +22,17 @@ BASE = {"TESTING": True, "MONGO_URI": "mongomock://"}
     ("SESSION_TTL_HOURS", "8h", "a whole number, 1 or more"),
     ("PASSWORD_MIN_LENGTH", "4", "a whole number from 8 to 32"),
     ("MAX_CONTENT_LENGTH", "2MB", "a whole number, 1 or more"),
+    ("EXPORT_MAX_ATTEMPTS", "0", "a whole number from 1 to 20"),
+    ("EXPORT_WORKER_THREADS", "-1", "a whole number from 0 to 32"),
+    ("EXPORT_LEASE_SECONDS", "0", "a whole number from 30 to 86400"),
+    ("EXPORT_LEASE_SECONDS", "-5", "a whole number from 30 to 86400"),
+    ("EXPORT_POLL_SECONDS", "-1", "a whole number from 1 to 3600"),
+    ("DISPLAY_ID_FORMAT", "{nope}", "{short_id} once"),
+    ("DISPLAY_ID_FORMAT", "{short_id", "{short_id} once"),
+    ("DISPLAY_ID_FORMAT", "{office_code}", "{short_id} once"),
+    ("DISPLAY_ID_FORMAT", "{short_id}-{short_id}", "{short_id} once"),
+    ("DISPLAY_ID_FORMAT", "{short_id!r}", "{short_id} once"),
+    ("EXPORT_PASSWORD_KEY", "abc", "the base64 text of 32 random bytes"),
 ])
 def test_an_invalid_security_setting_stops_the_app_with_its_name_and_the_allowed_values(
         monkeypatch, variable, value, allowed):
@@ -29,6 +40,20 @@ def test_an_invalid_security_setting_stops_the_app_with_its_name_and_the_allowed
     with pytest.raises(SettingInvalid) as refused:
         create_app(BASE)
     assert f"ABRI_{variable}" in str(refused.value) and allowed in str(refused.value)
+
+
+def test_a_valid_display_id_format_and_export_key_are_accepted(monkeypatch):
+    monkeypatch.setenv("ABRI_DISPLAY_ID_FORMAT", "{office_code}-{short_id}")
+    monkeypatch.setenv("ABRI_EXPORT_PASSWORD_KEY", "dGVzdHMgb25seTogYWJyaSBleHBvcnQga2V5IDMyIGI=")
+    create_app(BASE).close()
+
+
+def test_an_invalid_export_key_is_refused_without_being_echoed(monkeypatch):
+    key = "not-a-key-but-maybe-half-of-one"
+    monkeypatch.setenv("ABRI_EXPORT_PASSWORD_KEY", key)
+    with pytest.raises(SettingInvalid) as refused:
+        create_app(BASE)
+    assert "ABRI_EXPORT_PASSWORD_KEY" in str(refused.value) and key not in str(refused.value)
 
 
 def test_a_whole_number_setting_given_as_text_is_refused_rather_than_a_traceback(monkeypatch):
@@ -72,6 +97,17 @@ def test_abri_serve_prints_the_invalid_setting_and_exits_non_zero(monkeypatch):
     assert result.exit_code == 1
     assert "SETTING_INVALID" in result.output and "ABRI_SESSION_COOKIE_SECURE_MODE" in result.output
     assert "auto, always, never" in result.output and "Traceback" not in result.output
+
+
+def test_abri_serve_refuses_an_invalid_setting_before_starting_the_embedded_database(monkeypatch, tmp_path):
+    from server.cli import cli
+
+    monkeypatch.setenv("ABRI_MONGO_URI", "")
+    monkeypatch.setenv("ABRI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("ABRI_DISPLAY_ID_FORMAT", "{nope}")
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 1 and "ABRI_DISPLAY_ID_FORMAT" in result.output and "Traceback" not in result.output
+    assert "Embedded database" not in result.output and not (tmp_path / "db").exists()
 
 
 def test_an_installed_package_keeps_its_data_in_the_user_data_folder_and_reads_its_shipped_folders(monkeypatch, tmp_path):
