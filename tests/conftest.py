@@ -18,7 +18,7 @@ import threading
 import uuid
 
 import pytest
-from pymongo import monitoring
+import pymongo
 
 from server.app import create_app
 from server.embedded import wake_while
