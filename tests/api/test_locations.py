@@ -11,7 +11,7 @@ from server.metadata.bootstrap import bootstrap_configuration
 from server.metadata.versions import LanguageSettings
 from server.storage import get_db
 from tests.builders import make_user
-from tests.conftest import authenticated, make_app
+from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
 
 PROFILES = PROJECT_ROOT / "metadata" / "countries"
 
@@ -41,17 +41,13 @@ def test_official_names_keep_their_accents():
     assert regions["Extrême-Nord"] == "Far North" and regions["Sud-Ouest"] == "South-West"
 
 
-@pytest.fixture(params=["mongomock", "secantus"])
+@pytest.fixture(params=BACKENDS)
 def benin(request):
-    uri = "mongomock://" if request.param == "mongomock" else request.getfixturevalue("secantus_uri")
-    app = make_app(uri)
-    with app.app_context():
-        assert bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("en", "fr"), "en"), "bj") == 1
-    yield authenticated(app, make_user(app, "admin", "role-system-administrator"))
-    if request.param == "secantus":
-        database = app.extensions["abri_db"]
-        database.client.drop_database(database.name)
-        database.client.close()
+    with app_on(backend_uri(request)) as app:
+        with app.app_context():
+            assert bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("en", "fr"), "en"),
+                                           "bj") == 1
+        yield authenticated(app, make_user(app, "admin", "role-system-administrator"))
 
 
 CASE = {"registration_date": "2025-02-10", "name_first": "Awa", "sex": "female", "risk_level": "low",
@@ -133,8 +129,7 @@ def test_a_bad_csv_names_its_rows_and_changes_nothing(benin):
 
 def test_an_unknown_profile_is_refused():
     from server.errors import Unprocessable
-    app = make_app("mongomock://")
-    with app.app_context(), pytest.raises(Unprocessable) as refused:
+    with app_on("mongomock://") as app, app.app_context(), pytest.raises(Unprocessable) as refused:
         bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("en", "fr"), "en"), "zz")
     assert refused.value.code == "PROFILE_UNKNOWN"
 

@@ -13,12 +13,13 @@ from server.metadata.checks import CheckContext, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.files import read_configuration
 from tests.builders import field, form, lookup, minimal_configuration
-from tests.conftest import make_app
+from tests.conftest import app_on
 
 
 @pytest.fixture(scope="module")
 def app():
-    return make_app("mongomock://")
+    with app_on("mongomock://") as application:
+        yield application
 
 
 def problems(config, published=None, code=None):

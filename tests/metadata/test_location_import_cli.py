@@ -9,7 +9,7 @@ from server.config import PROJECT_ROOT
 from server.metadata import locations
 from tests.api.test_locations import CASE
 from tests.builders import make_user
-from tests.conftest import authenticated, make_app
+from tests.conftest import app_on, authenticated
 
 HEAD = "Departement,Code,Commune,Code commune\n#adm1+name,#adm1+code,#adm2+name,#adm2+code\n"
 ONLY_LITTORAL = HEAD + "Littoral,BJ-LI,Cotonou,BJ-LI-01\n"
@@ -24,11 +24,8 @@ def benin_cli(monkeypatch, secantus_uri):
     runner = CliRunner()
     loaded = runner.invoke(cli, ["metadata", "load", str(PROJECT_ROOT / "metadata"), "--profile", "bj", "--publish"])
     assert loaded.exit_code == 0, loaded.output
-    app = make_app(secantus_uri, MONGO_DB_NAME=name)
-    yield runner, authenticated(app, make_user(app, "admin", "role-system-administrator"))
-    database = app.extensions["abri_db"]
-    database.client.drop_database(database.name)
-    database.client.close()
+    with app_on(secantus_uri, MONGO_DB_NAME=name) as app:
+        yield runner, authenticated(app, make_user(app, "admin", "role-system-administrator"))
 
 
 def run(runner, tmp_path, content, *options):
