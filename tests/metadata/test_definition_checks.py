@@ -295,3 +295,18 @@ def test_a_long_cycle_is_named_by_its_first_fields():
     assert len(found) == 20
     first = next(p for p in found if p.path == "step_00/display_conditions")
     assert first.params["cycle"] == " → ".join([f"step_{n:02}" for n in range(12)] + ["…", "step_00"])
+
+
+@pytest.mark.parametrize("profile", [None, "bj", "cm"])
+def test_the_shipped_configuration_and_both_country_profiles_publish(profile):
+    from datetime import datetime, timezone
+
+    from server.metadata import draft as drafts
+    from server.metadata.versions import LanguageSettings
+    from server.storage import get_db
+
+    now = datetime.now(timezone.utc)
+    with app_on("mongomock://") as application, application.app_context():
+        drafts.replace_draft(get_db(), read_configuration(PROJECT_ROOT / "metadata", profile), "tester", now)
+        result = drafts.publish_draft(get_db(), LanguageSettings(("en", "fr"), "en"), "tester", now, "shipped")
+        assert result["version"]["version"] == 1 and result["warnings"] == []
