@@ -8,8 +8,8 @@ Each test runs on mongomock and on SecantusDB.
 """
 import pytest
 
-from tests.builders import field, form, make_user, publish, role
-from tests.conftest import authenticated
+from tests.builders import field, form, make_user, minimal_configuration, publish, role, seed
+from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
 
 SECRET = "SECRET-HEALTH"
 CASE = ["read", "create", "write", "view_history", "assign"]
@@ -20,7 +20,11 @@ OPTIONS = [{"id": "positive", "display_text": {"en": "Positive", "fr": "Positif"
 @pytest.fixture
 def world(backend_app, backend_client):
     """A worker (basic identity only), a nurse (basic identity and health), both of agency-a, and their clients."""
-    admin = backend_client
+    return build_world(backend_app, backend_client)
+
+
+def build_world(app, admin) -> dict:
+    """Publish the health form and the roles as `admin`; make the users; return everyone's clients."""
     for body in [
         form("treatments_section", field("medicine"), is_nested=True, visible=False),
         form("health", field("hiv", "select_box", option_strings_text_i18n=OPTIONS), field("health_notes", "textarea"),
@@ -34,7 +38,7 @@ def world(backend_app, backend_client):
         route = "roles" if "permissions" in body else "forms"
         assert admin.post(f"/api/v1/{route}", json={"data": body}).status_code == 201, body
     publish(admin)
-    clients = {name: authenticated(backend_app, make_user(backend_app, name, role_id, "agency-a"))
+    clients = {name: authenticated(app, make_user(app, name, role_id, "agency-a"))
                for name, role_id in [("worker", "role-worker"), ("nurse", "role-nurse"),
                                      ("clerk", "role-no-cases")]}
     clients["admin"] = admin
@@ -242,22 +246,24 @@ def test_refused_record_accesses_are_audited_without_values(backend_app, world):
 
 # Lists, counts, searches, sync pulls and pages hold only the records in the user's scope -------------
 
-@pytest.fixture
-def caseload(backend_app, world):
-    """One case each of: the worker (agency-a), a colleague (agency-a, group-b), an outsider (agency-b, group-a);
-    a supervisor of group-a and a manager of agency-a, who read them by their group or agency."""
-    clients = dict(world)
-    for name, role_id, agency, groups in [("colleague", "role-worker", "agency-a", ["group-b"]),
-                                          ("outsider", "role-worker", "agency-b", ["group-a"]),
-                                          ("supervisor", "role-supervisor", "agency-c", ["group-a"]),
-                                          ("manager", "role-manager", "agency-a", [])]:
-        clients[name] = authenticated(backend_app, make_user(backend_app, name, role_id, agency, groups))
-    cases = {}
-    for name, child in (("worker", "Awa"), ("colleague", "Koffi"), ("outsider", "Nadia")):
-        made = clients[name].post("/api/v1/cases", json={"data": {"name": f"{child} Enfant", "age": 7}})
-        assert made.status_code == 201, made.get_json()
-        cases[child] = made.get_json()["data"]["id"]
-    return clients, cases
+@pytest.fixture(scope="module", params=BACKENDS)
+def caseload(request):
+    """The world, and one case each of: the worker (agency-a), a colleague (agency-a, group-b), an outsider
+    (agency-b, group-a); a supervisor of group-a and a manager of agency-a, who read them by their group or
+    agency. Built once per backend: the tests that use it only read."""
+    with app_on(backend_uri(request)) as app:
+        clients = build_world(app, authenticated(app, seed(app, minimal_configuration())))
+        for name, role_id, agency, groups in [("colleague", "role-worker", "agency-a", ["group-b"]),
+                                              ("outsider", "role-worker", "agency-b", ["group-a"]),
+                                              ("supervisor", "role-supervisor", "agency-c", ["group-a"]),
+                                              ("manager", "role-manager", "agency-a", [])]:
+            clients[name] = authenticated(app, make_user(app, name, role_id, agency, groups))
+        cases = {}
+        for name, child in (("worker", "Awa"), ("colleague", "Koffi"), ("outsider", "Nadia")):
+            made = clients[name].post("/api/v1/cases", json={"data": {"name": f"{child} Enfant", "age": 7}})
+            assert made.status_code == 201, made.get_json()
+            cases[child] = made.get_json()["data"]["id"]
+        yield clients, cases
 
 
 SEES = {"worker": ["Awa"], "colleague": ["Koffi"], "outsider": ["Nadia"], "supervisor": ["Nadia"],

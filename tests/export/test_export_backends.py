@@ -20,32 +20,37 @@ from server.export.worker import export_settings, run_once
 from server.metadata.versions import published_configuration
 from server.storage import exports as store, get_db
 from tests.builders import field, form, make_user, minimal_configuration, publish, role, seed
-from tests.conftest import app_on, authenticated
+from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
 
 SECRET = "SECRET-DIAGNOSIS"
 CASE = ["read", "create", "write", "export_xlsx", "export_json"]
 
 
-@pytest.fixture
-def office(backend_app, backend_client):
+@pytest.fixture(scope="module", params=BACKENDS)
+def office(request):
     """Agency ngo-a: a worker and a colleague (each sees their own cases), a partner who reads the identity
-    form of the agency's cases; an outsider of ngo-b. Each worker made one case with a health secret."""
-    for route, body in [
-        ("forms", form("health", field("diagnosis", "textarea"), order=20)),
-        ("roles", role("role-worker", {"case": CASE}, "self", {"basic_identity": "rw", "health": "rw"})),
-        ("roles", role("role-partner", {"case": ["read", "export_xlsx", "export_json"]}, "agency",
-                       {"basic_identity": "r"})),
-    ]:
-        assert backend_client.post(f"/api/v1/{route}", json={"data": body}).status_code == 201, body
-    publish(backend_client)
-    people = {name: authenticated(backend_app, make_user(backend_app, name, role_id, agency))
-              for name, role_id, agency in [("worker", "role-worker", "ngo-a"), ("colleague", "role-worker", "ngo-a"),
-                                            ("partner", "role-partner", "ngo-a"),
-                                            ("outsider", "role-worker", "ngo-b")]}
-    for name, child in (("worker", "Awa"), ("colleague", "Koffi"), ("outsider", "Nadia")):
-        made = people[name].post("/api/v1/cases", json={"data": {"name": child, "diagnosis": f"{SECRET} of {child}"}})
-        assert made.status_code == 201, made.get_json()
-    return people
+    form of the agency's cases; an outsider of ngo-b. Each worker made one case with a health secret.
+    Built once per backend: each test reads its own export only."""
+    with app_on(backend_uri(request)) as app:
+        admin = authenticated(app, seed(app, minimal_configuration()))
+        for route, body in [
+            ("forms", form("health", field("diagnosis", "textarea"), order=20)),
+            ("roles", role("role-worker", {"case": CASE}, "self", {"basic_identity": "rw", "health": "rw"})),
+            ("roles", role("role-partner", {"case": ["read", "export_xlsx", "export_json"]}, "agency",
+                           {"basic_identity": "r"})),
+        ]:
+            assert admin.post(f"/api/v1/{route}", json={"data": body}).status_code == 201, body
+        publish(admin)
+        people = {name: authenticated(app, make_user(app, name, role_id, agency))
+                  for name, role_id, agency in [("worker", "role-worker", "ngo-a"),
+                                                ("colleague", "role-worker", "ngo-a"),
+                                                ("partner", "role-partner", "ngo-a"),
+                                                ("outsider", "role-worker", "ngo-b")]}
+        for name, child in (("worker", "Awa"), ("colleague", "Koffi"), ("outsider", "Nadia")):
+            made = people[name].post("/api/v1/cases", json={"data": {"name": child,
+                                                                      "diagnosis": f"{SECRET} of {child}"}})
+            assert made.status_code == 201, made.get_json()
+        yield app, people
 
 
 def exported(app, client, **data) -> bytes:
@@ -75,22 +80,24 @@ def queue(client, count: int) -> list[str]:
 
 # What a file holds -----------------------------------------------------------------------------------
 
-def test_an_export_holds_the_agencys_records_and_only_the_forms_the_role_reads(backend_app, office):
-    sheets = cells(exported(backend_app, office["partner"]))
+def test_an_export_holds_the_agencys_records_and_only_the_forms_the_role_reads(office):
+    app, people = office
+    sheets = cells(exported(app, people["partner"]))
     assert "Health" not in sheets and SECRET not in str(sheets)
     identity = sheets["Basic identity"]
     name = identity[0].index("Name")
     assert sorted(row[name] for row in identity[1:]) == ["Awa", "Koffi"]  # not Nadia, of another agency
 
 
-def test_an_export_holds_only_the_records_a_case_worker_owns(backend_app, office):
-    records = json.loads(exported(backend_app, office["worker"], format="json"))["data"]
+def test_an_export_holds_only_the_records_a_case_worker_owns(office):
+    app, people = office
+    records = json.loads(exported(app, people["worker"], format="json"))["data"]
     assert [(r["data"]["name"], r["data"]["diagnosis"]) for r in records] == [("Awa", f"{SECRET} of Awa")]
 
 
-def test_a_filter_never_widens_the_scope(backend_app, office):
-    records = json.loads(exported(backend_app, office["worker"], format="json",
-                                  filters={"owned_by": "colleague"}))["data"]
+def test_a_filter_never_widens_the_scope(office):
+    app, people = office
+    records = json.loads(exported(app, people["worker"], format="json", filters={"owned_by": "colleague"}))["data"]
     assert records == []
 
 
