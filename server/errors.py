@@ -12,7 +12,8 @@
     ├── Unprocessable         422  DOCUMENT_INVALID, CHECKS_FAILED, BODY_INVALID, ...
     └── ServiceUnavailable    503  STORAGE_UNAVAILABLE
 
-Anything else that escapes a view is answered as INTERNAL_ERROR (500) in the same shape.
+Anything else that escapes a view is answered as INTERNAL_ERROR (500) in the same shape, which
+ErrorSchema describes for the OpenAPI document (server/api/openapi.py).
 Messages are lazy gettext templates with %(name)s placeholders, localized when rendered.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from flask import Flask, has_app_context, jsonify
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,41 @@ class AbriError(Exception):
                 "details": [detail.as_json() for detail in self.details]}
         body.update(self.extra)
         return {"error": body}
+
+
+class ErrorDetailSchema(Schema):
+    """One failing field, as Detail.as_json writes it."""
+
+    field = fields.String(required=True, metadata={
+        "description": "Where: a JSON pointer into the body (/data/age), a query parameter or a header (If-Match)."})
+    code = fields.String(required=True, metadata={"description": "The rule that failed, stable (required, type, "
+                                                                 "range, unknown, forbidden, ...)."})
+    message = fields.String(required=True, metadata={"description": "The rule in the request's language."})
+
+
+class ProblemSchema(ErrorDetailSchema):
+    """A configuration check result that does not block (server.metadata.checks.Problem.as_json)."""
+
+    severity = fields.String(required=True, metadata={"description": "error or warning."})
+
+
+class ErrorBodySchema(Schema):
+    """The `error` object of AbriError.as_json: `extra` keys are declared here as they are added."""
+
+    code = fields.String(required=True, metadata={"description": "Stable error code (RECORD_INVALID, NOT_FOUND, "
+                                                                 "STALE_REVISION, ...)."})
+    message = fields.String(required=True, metadata={"description": "What went wrong, in the request's language."})
+    details = fields.List(fields.Nested(ErrorDetailSchema), required=True,
+                          metadata={"description": "Every failing field (empty when the error is not about one)."})
+    revision = fields.Integer(metadata={"description": "The stored record's revision (ALREADY_EXISTS of a record)."})
+    warnings = fields.List(fields.Nested(ProblemSchema), metadata={
+        "description": "Check warnings that travel with CHECKS_FAILED."})
+
+
+class ErrorSchema(Schema):
+    """Every error answer, 500 included: {"error": {"code", "message", "details": [{"field", "code", "message"}]}}."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 class BadRequest(AbriError):

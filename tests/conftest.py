@@ -17,14 +17,16 @@ import tempfile
 import threading
 import uuid
 
-import pytest
 import pymongo
+import pytest
 
 from server.app import create_app
 from server.embedded import wake_while
 from tests.builders import minimal_configuration, seed
+from tests.openapi_check import check_api_answers
 
 BACKENDS = ["mongomock", "secantus"]
+check_api_answers()  # every /api/v1 answer a test gets must fit the OpenAPI document
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import re
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Api
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.errors import BadRequest, Detail, Unprocessable
@@ -114,18 +113,19 @@ def check_url_text() -> None:
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from server.api import accounts, audit, auth, documents, exports, locations, metadata, records, schemas
+    from server.api import accounts, audit, auth, documents, exports, locations, metadata, openapi, records, schemas
 
     app.config.setdefault("API_TITLE", "Abri")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api = Api(app)
+    api = openapi.create_api(app)
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
                       *records.blueprints(), exports.blp, locations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
-    documents.register_meta_schemas(api)
+    openapi.register_document_schemas(api)
+    openapi.document_openapi_route(api, app)
     app.before_request(check_url_text)
     app.before_request(check_json_body)

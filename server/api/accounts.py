@@ -14,7 +14,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import PageArgs, actor, db, envelope, page_size, published
+from server.api.openapi import answers
 from server.auth import accounts, current_principal, require_permission
 from server.auth.audit import log_event
 from server.auth.names import normalize_user_name
@@ -85,6 +87,8 @@ class ListArgs(PageArgs):
 
 
 RESOURCES = {"users": "user", "agencies": "agency", "user_groups": "user_group"}
+USER, USERS = docs.one("UserAnswer", docs.User), docs.list_of("UserList", docs.User)
+ENTITY, ENTITIES = docs.one("EntityAnswer", docs.Entity), docs.list_of("EntityList", docs.Entity)
 _RIGHTS = ("role_unique_id", "agency_unique_id", "user_group_unique_ids", "disabled")
 
 
@@ -115,14 +119,17 @@ def _audited(action: str, kind: str, key: str, data: dict[str, Any]) -> Iterator
 class Users(MethodView):
     @require_permission("user", "manage")
     @blp.arguments(ListArgs, location="query")
+    @blp.response(200, USERS)
     def get(self, args):
         """List users."""
         page, per_page = page_size(args)
         filters = {"disabled": args["disabled"]} if "disabled" in args else {}
         items, total = accounts.list_entities(db(), "users", filters, page, per_page)
         return envelope([accounts.present_user(u) for u in items], total=total, page=page, per_page=per_page)
+    @answers(409)
     @require_permission("user", "manage")
     @blp.arguments(UserBody)
+    @blp.response(201, USER)
     def post(self, body):
         """Create a user (with a role the creator's role may assign)."""
         _, now = actor()
@@ -136,11 +143,14 @@ class Users(MethodView):
 @blp.route("/users/<user_name>")
 class User(MethodView):
     @require_permission("user", "manage")
+    @blp.response(200, USER)
     def get(self, user_name):
         """Read a user (the name is compared without regard to case or character width)."""
         return envelope(accounts.present_user(accounts.get(db(), "users", normalize_user_name(user_name))))
+    @answers(409)
     @require_permission("user", "manage")
     @blp.arguments(UserPatchBody)
+    @blp.response(200, USER)
     def patch(self, body, user_name):
         """Edit, disable, or reset the password of a user (both end the user's sessions).
 
@@ -160,13 +170,16 @@ def entity_routes(kind: str, route: str, permission: tuple[str, str]) -> None:
     class Collection(MethodView):
         @require_permission(*permission)
         @blp.arguments(ListArgs, location="query")
+        @blp.response(200, ENTITIES)
         def get(self, args):
             page, per_page = page_size(args)
             filters = {"disabled": args["disabled"]} if "disabled" in args else {}
             items, total = accounts.list_entities(db(), kind, filters, page, per_page)
             return envelope([accounts.present(kind, i) for i in items], total=total, page=page, per_page=per_page)
+        @answers(409)
         @require_permission(*permission)
         @blp.arguments(EntityBody)
+        @blp.response(201, ENTITY)
         def post(self, body):
             _, now = actor()
             entity = accounts.create_entity(db(), kind, body["data"], now)
@@ -175,10 +188,13 @@ def entity_routes(kind: str, route: str, permission: tuple[str, str]) -> None:
 
     class Item(MethodView):
         @require_permission(*permission)
+        @blp.response(200, ENTITY)
         def get(self, unique_id):
             return envelope(accounts.present(kind, accounts.get(db(), kind, unique_id)))
+        @answers(409)
         @require_permission(*permission)
         @blp.arguments(EntityPatchBody)
+        @blp.response(200, ENTITY)
         def patch(self, body, unique_id):
             """Edit; disabling an agency refuses its users' logins and ends their sessions and tokens."""
             with _audited(f"{kind}_update", kind, unique_id, body["data"]):

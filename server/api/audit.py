@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from server.api import responses as docs
 from server.api.common import PageArgs, UTCDateTime, db, envelope, page_size
 from server.auth import current_principal, require_permission
 from server.auth.audit import list_events
@@ -24,6 +25,7 @@ class AuditArgs(PageArgs):
 class AuditLogs(MethodView):
     @require_permission("audit_log", "read")
     @blp.arguments(AuditArgs, location="query")
+    @blp.response(200, docs.list_of("AuditEntryList", docs.AuditEntry))
     def get(self, args):
         """Audit entries, newest first; filters: user_name, action, record_id, from, to.
 

@@ -3,18 +3,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api.common import actor, db, envelope
+from server.api.openapi import answers
+from server.api import responses as docs
 from server.auth import SESSION_COOKIE, current_principal
 from server.auth import accounts, tokens
 from server.auth.audit import log_event
 from server.auth.permissions import RESOURCES, SCOPES
 
 blp = Blueprint("auth", __name__, description="Tokens, sessions, passwords, permissions.")
+SET_COOKIE = {"Set-Cookie": {"description": "The session cookie (abri_session; HttpOnly, SameSite=Strict).",
+                             "schema": {"type": "string"}, "required": True}}
 
 
 class Credentials(Schema):
@@ -52,7 +56,9 @@ def _logout(action: str) -> None:
 
 @blp.route("/tokens")
 class Tokens(MethodView):
+    @answers(429)
     @blp.arguments(Credentials)
+    @blp.response(201, docs.one("TokenAnswer", docs.Token))
     def post(self, credentials):
         """Log in for a bearer token (field apps, scripts)."""
         issued = _login(credentials, tokens.BEARER, current_app.config["TOKEN_TTL_HOURS"])
@@ -61,6 +67,7 @@ class Tokens(MethodView):
 
 @blp.route("/tokens/current")
 class CurrentToken(MethodView):
+    @blp.response(204)
     def delete(self):
         """Revoke the token this request uses."""
         _logout("token_revoked")
@@ -69,7 +76,9 @@ class CurrentToken(MethodView):
 
 @blp.route("/sessions")
 class Sessions(MethodView):
+    @answers(429)
     @blp.arguments(Credentials)
+    @blp.response(201, docs.one("SessionAnswer", docs.Session), headers=SET_COOKIE)
     def post(self, credentials):
         """Log in to the admin UI: a session cookie (HttpOnly, SameSite=Strict) and its CSRF token."""
         ttl = current_app.config["SESSION_TTL_HOURS"]
@@ -83,22 +92,26 @@ class Sessions(MethodView):
 
 @blp.route("/sessions/current")
 class CurrentSession(MethodView):
+    @answers(everyone=True)
+    @blp.response(200, docs.one("SessionInfoAnswer", docs.SessionInfo))
     def get(self):
         """The CSRF token of the current session (for a page opened after logging in)."""
         entry = tokens.resolve_token(db(), g.token, actor()[1])
         return envelope({"user_name": current_principal().user_name, "csrf_token": entry.get("csrf")})
 
+    @blp.response(204, headers=SET_COOKIE)
     def delete(self):
         """Log out of the admin UI."""
         _logout("logout")
-        response = jsonify({})
-        response.status_code = 204
+        response = current_app.response_class(status=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
 
 @blp.route("/users/current")
 class CurrentUser(MethodView):
+    @answers(everyone=True)
+    @blp.response(200, docs.one("CurrentUserAnswer", docs.CurrentUser))
     def get(self):
         """Who am I: the user and what their role grants."""
         principal = current_principal()
@@ -110,6 +123,7 @@ class CurrentUser(MethodView):
 @blp.route("/users/current/password")
 class CurrentPassword(MethodView):
     @blp.arguments(PasswordBody)
+    @blp.response(204)
     def post(self, body):
         """Change one's own password; every token and session of the user ends."""
         principal = current_principal()
@@ -122,6 +136,8 @@ class CurrentPassword(MethodView):
 
 @blp.route("/permissions")
 class Permissions(MethodView):
+    @answers(everyone=True)
+    @blp.response(200, docs.one("PermissionsAnswer", docs.Permissions))
     def get(self):
         """The resources and actions a role can grant, and the record scopes."""
         return envelope({"resources": {r: list(a) for r, a in RESOURCES.items()}, "group_permission": list(SCOPES)})

@@ -15,7 +15,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
+from server.api.openapi import answers
 from server.auth import check_any_permission, check_permission, current_principal, require_permission
 from server.auth.audit import log_event
 from server.errors import AbriError, NotFound
@@ -25,6 +27,7 @@ from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document
 from server.metadata.versions import changes_since
 
+ETAG = {"ETag": "ETag"}
 PERMISSION = ("metadata", "manage")
 TRANSLATE = ("metadata", "manage_translations")
 ROLE_PERMISSION = ("role", "manage")
@@ -181,19 +184,28 @@ def _modify(kind: str, unique_id: str, edit: edits.Edit, translators_too: bool =
     return _draft_response(entry)
 
 
+DOCUMENT_ANSWERS = {kind: docs.document_schemas(kind) for kind in (FORM, LOOKUP, MODULE, ROLE)}
+FORM_ANSWER, LOOKUP_ANSWER = DOCUMENT_ANSWERS[FORM][0], DOCUMENT_ANSWERS[LOOKUP][0]
+
+
 def document_blueprint(kind: str, name: str) -> Blueprint:
     """Build the blueprint of one document kind: list, read, create, replace, patch, delete."""
     blp = Blueprint(name, __name__, description=f"{kind.capitalize()} documents: published reads, draft writes.")
     write = write_permission(kind)
+    one, many = DOCUMENT_ANSWERS[kind]
 
     @blp.route(f"/{name}")
     class Collection(MethodView):
+        @answers(404, revalidates=True)
         @blp.arguments(ListArgs, location="query")
+        @blp.response(200, many, headers={"ETag": "ETagOfPublished"})
         def get(self, args):
             """List published documents (or the draft's, with ?draft=true)."""
             return list_documents(kind, args)
+        @answers(409)
         @require_permission(*write)
         @blp.arguments(DocumentBody)
+        @blp.response(201, one, headers=ETAG)
         def post(self, body):
             """Add a document to the draft."""
             user, now = actor()
@@ -204,22 +216,30 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
 
     @blp.route(f"/{name}/<unique_id>")
     class Item(MethodView):
+        @answers(revalidates=True)
         @blp.arguments(ReadArgs, location="query")
+        @blp.response(200, one, headers=ETAG)
         def get(self, args, unique_id):
             """Read one document."""
             return read_document(kind, unique_id, args)
+        @answers(409, if_match=True)
         @require_permission(*write)
         @blp.arguments(DocumentBody)
+        @blp.response(200, one, headers=ETAG)
         def put(self, body, unique_id):
             """Replace a draft document."""
             return _modify(kind, unique_id, edits.replace_document(body["data"]))
 
+        @answers(409, if_match=True)
         @blp.arguments(DocumentBody)
+        @blp.response(200, one, headers=ETAG)
         def patch(self, body, unique_id):
             """Change some attributes of a draft document (JSON merge patch)."""
             return _modify(kind, unique_id, edits.patch_document(body["data"]), translators_too=True)
 
+        @answers(409, 422, if_match=True)
         @require_permission(*write)
+        @blp.response(204)
         def delete(self, unique_id):
             """Remove a document from the draft."""
             with _audited(kind, unique_id, "role_deleted"):
@@ -237,8 +257,10 @@ roles_blp = document_blueprint(ROLE, "roles")
 
 @forms_blp.route("/forms/<unique_id>/fields")
 class Fields(MethodView):
+    @answers(409, if_match=True)
     @require_permission(*PERMISSION)
     @forms_blp.arguments(FieldBody)
+    @forms_blp.response(200, FORM_ANSWER, headers=ETAG)
     def post(self, body, unique_id):
         """Add a field to a draft form (at `position`, or last)."""
         return _modify(FORM, unique_id, edits.add_field(body["data"], body.get("position")))
@@ -246,7 +268,9 @@ class Fields(MethodView):
 
 @forms_blp.route("/forms/<unique_id>/fields/order")
 class FieldOrder(MethodView):
+    @answers(if_match=True)
     @forms_blp.arguments(OrderBody)
+    @forms_blp.response(200, FORM_ANSWER, headers=ETAG)
     def put(self, body, unique_id):
         """Reorder the fields of a draft form: `data` lists every field name once."""
         return _modify(FORM, unique_id, edits.reorder_fields(body["data"]), translators_too=True)
@@ -254,12 +278,16 @@ class FieldOrder(MethodView):
 
 @forms_blp.route("/forms/<unique_id>/fields/<name>")
 class Field(MethodView):
+    @answers(409, if_match=True)
     @forms_blp.arguments(DocumentBody)
+    @forms_blp.response(200, FORM_ANSWER, headers=ETAG)
     def patch(self, body, unique_id, name):
         """Change some attributes of a field (JSON merge patch)."""
         return _modify(FORM, unique_id, edits.patch_field(name, body["data"]), translators_too=True)
 
+    @answers(if_match=True)
     @require_permission(*PERMISSION)
+    @forms_blp.response(200, FORM_ANSWER, headers=ETAG)
     def delete(self, unique_id, name):
         """Remove a field from a draft form; data stored under it stay in the records."""
         return _modify(FORM, unique_id, edits.remove_field(name))
@@ -267,8 +295,10 @@ class Field(MethodView):
 
 @lookups_blp.route("/lookups/<unique_id>/values")
 class LookupValues(MethodView):
+    @answers(409, if_match=True)
     @require_permission(*PERMISSION)
     @lookups_blp.arguments(FieldBody)
+    @lookups_blp.response(200, LOOKUP_ANSWER, headers=ETAG)
     def post(self, body, unique_id):
         """Add a value to a draft lookup."""
         return _modify(LOOKUP, unique_id, edits.add_lookup_value(body["data"], body.get("position")))
@@ -276,7 +306,9 @@ class LookupValues(MethodView):
 
 @lookups_blp.route("/lookups/<unique_id>/values/<value_id>")
 class LookupValue(MethodView):
+    @answers(409, if_match=True)
     @lookups_blp.arguments(DocumentBody)
+    @lookups_blp.response(200, LOOKUP_ANSWER, headers=ETAG)
     def patch(self, body, unique_id, value_id):
         """Edit a lookup value's texts or disable it ({"disabled": true})."""
         return _modify(LOOKUP, unique_id, edits.patch_lookup_value(value_id, body["data"]), translators_too=True)
@@ -285,9 +317,3 @@ class LookupValue(MethodView):
 def blueprints() -> tuple[Blueprint, ...]:
     return forms_blp, lookups_blp, modules_blp, roles_blp
 
-
-def register_meta_schemas(api) -> None:
-    """Publish the metadata meta-schemas in the OpenAPI document."""
-    from server.metadata.documents import meta_schema
-    for name in ("form", "field", "lookup", "module", "role", "i18n", "expression"):
-        api.spec.components.schema(f"meta-{name}", component=meta_schema(name))

@@ -6,7 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size, published
+from server.api.openapi import answers
 from server.auth import current_principal
 from server.auth.audit import log_event
 from server.export import encryption, jobs
@@ -16,6 +18,7 @@ from server.records.service import Actor
 from server.storage import exports as store
 
 blp = Blueprint("exports", __name__, description="Export jobs (xlsx, csv, json).")
+JOB = docs.one("ExportJobAnswer", docs.ExportJob)
 
 
 @blp.record_once
@@ -50,7 +53,9 @@ def _actor() -> Actor:
 
 @blp.route("/exports")
 class Exports(MethodView):
+    @answers(everyone=True)
     @blp.arguments(PageArgs, location="query")
+    @blp.response(200, docs.list_of("ExportJobList", docs.ExportJob))
     def get(self, args):
         """The user's own exports, newest first."""
         page, per_page = page_size(args)
@@ -58,6 +63,7 @@ class Exports(MethodView):
         return envelope([jobs.present_job(j) for j in items], total=total, page=page, per_page=per_page)
 
     @blp.arguments(ExportBody)
+    @blp.response(202, JOB, headers={"Location": "Location"})
     def post(self, body):
         """Start an export (runs in the background: watch GET /exports/<id>)."""
         actor = _actor()
@@ -70,10 +76,13 @@ class Exports(MethodView):
 
 @blp.route("/exports/<job_id>")
 class Export(MethodView):
+    @answers(everyone=True)
+    @blp.response(200, JOB)
     def get(self, job_id):
         """Status, rows done and total, percent, errors."""
         return envelope(jobs.present_job(jobs.get_job(db(), job_id, current_principal().user_name)))
 
+    @blp.response(204)
     def delete(self, job_id):
         """Remove the export and its file."""
         jobs.delete_export(db(), job_id, current_principal().user_name)
@@ -82,6 +91,11 @@ class Export(MethodView):
 
 @blp.route("/exports/<job_id>/file")
 class ExportFile(MethodView):
+    @answers(422)
+    @blp.response(200, description="The file: xlsx, csv files in a zip, json; a zip when encrypted.",
+                  content_type=jobs.MIME["xlsx"], schema=docs.FILE)
+    @blp.doc(responses={200: {"content": {jobs.MIME["zip"]: {"schema": docs.FILE},
+                                          jobs.MIME["json"]: {"schema": {"description": "The records."}}}}})
     def get(self, job_id):
         """Download the file of a complete export (if the user's current rights still cover what it holds)."""
         job, chunks = jobs.open_download(db(), published(), job_id, _actor(), request.remote_addr)

@@ -6,7 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import actor, conditional, db, envelope, languages, published
+from server.api.openapi import answers
 from server.auth import require_permission
 from server.metadata import locations
 from server.metadata.documents import LOCATION
@@ -24,6 +26,44 @@ class LocationArgs(Schema):
     since = fields.Integer(validate=validate.Range(min=0, max=INT64_MAX))
 
 
+class PlaceOrTombstone(Schema):
+    """A place; with `since=`, a hierarchy deleted since then is {"unique_id", "deleted": true} instead."""
+
+    code = fields.String()
+    admin_level = fields.Integer()
+    type = fields.String(allow_none=True, metadata={"description": "The admin level's type (department, ...)."})
+    parent_code = fields.String(allow_none=True)
+    name = fields.String(metadata={"description": "With ?locale=: the name in that language (or the default one)."})
+    name_i18n = fields.Dict(keys=fields.String(), values=fields.String(),
+                            metadata={"description": "Without ?locale=: the name in every language."})
+    unique_id = fields.String()
+    deleted = fields.Boolean(metadata={"enum": [True]})
+
+
+class PlacesMeta(docs.CountMeta):
+    version = fields.Integer(required=True, metadata={"description": "The published version answered."})
+
+
+class ImportArgs(Schema):
+    unique_id = fields.String(required=True, validate=validate.Regexp(r"^locations-[a-z0-9][a-z0-9_-]*$"))
+    confirm = fields.Boolean(load_default=False, metadata={
+        "description": "Remove the places that records use (listed by a first call answered 409 LOCATIONS_IN_USE); "
+                       "the records keep their codes."})
+
+
+class PlaceInUse(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "In the default language."})
+    records = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          metadata={"description": "record type -> records holding the code."})
+
+
+class ImportMeta(docs.RevisionMeta):
+    removed = fields.List(fields.String(), required=True, metadata={"description": "Codes the import removed."})
+    removed_in_use = fields.List(fields.Nested(PlaceInUse), required=True,
+                                 metadata={"description": "Removed places that records hold (with confirm)."})
+
+
 def _place(place: dict, types: dict[int, str], locale: str | None, default: str) -> dict:
     shown = {"code": place["code"], "admin_level": place["admin_level"], "type": types.get(place["admin_level"]),
              "parent_code": place.get("parent_code")}
@@ -36,7 +76,9 @@ def _place(place: dict, types: dict[int, str], locale: str | None, default: str)
 
 @blp.route("/locations")
 class Locations(MethodView):
+    @answers(404, revalidates=True, everyone=True)  # 404: since= beyond the newest version
     @blp.arguments(LocationArgs, location="query")
+    @blp.response(200, docs.list_of("PlaceList", PlaceOrTombstone, PlacesMeta))
     def get(self, args):
         """Places, filtered by admin level and parent; with ?locale= names in one language."""
         config = published()
@@ -58,17 +100,14 @@ class Locations(MethodView):
         return conditional((config.fingerprint,), build)
 
 
-class ImportArgs(Schema):
-    unique_id = fields.String(required=True, validate=validate.Regexp(r"^locations-[a-z0-9][a-z0-9_-]*$"))
-    confirm = fields.Boolean(load_default=False, metadata={
-        "description": "Remove the places that records use (listed by a first call answered 409 LOCATIONS_IN_USE); "
-                       "the records keep their codes."})
-
-
 @blp.route("/metadata/locations/import")
 class LocationImport(MethodView):
+    @answers(404, 409)
     @require_permission("metadata", "manage")
     @blp.arguments(ImportArgs, location="query")
+    @blp.doc(requestBody={"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}})
+    @blp.response(200, docs.one("LocationImportAnswer", {"type": "object", "description": "The hierarchy in the "
+                                                          "draft (a location document)."}, ImportMeta))
     def post(self, args):
         """Replace the places of a location hierarchy in the draft with a CSV (HXL hashtags) sent as the body."""
         user, now = actor()

@@ -6,7 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import PageArgs, actor, db, envelope, languages, page_size
+from server.api.openapi import answers
 from server.auth import require_any_permission, require_permission
 from server.auth.audit import log_event
 from server.export.translation_workbook import read_translation_workbook, write_translation_workbook
@@ -15,6 +17,9 @@ from server.records import service as record_service
 
 blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")
 PERMISSION = ("metadata", "manage")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE = docs.FILE
+PUBLISHED = docs.one("PublishedVersion", docs.Version, docs.PublishMeta)
 
 
 class PublishData(Schema):
@@ -36,6 +41,7 @@ class RestoreBody(Schema):
 @blp.route("/metadata/draft")
 class Draft(MethodView):
     @require_permission(*PERMISSION)
+    @blp.response(200, docs.one("DraftStatusAnswer", docs.DraftStatus))
     def get(self):
         """The draft's changes against the published version, with check results."""
         return envelope(drafts.draft_status(db(), languages()))
@@ -43,8 +49,10 @@ class Draft(MethodView):
 
 @blp.route("/metadata/publish")
 class Publish(MethodView):
+    @answers(409)
     @require_permission(*PERMISSION)
     @blp.arguments(PublishBody)
+    @blp.response(201, PUBLISHED)
     def post(self, body):
         """Run every check and publish the draft as the next version."""
         user, now = actor()
@@ -59,6 +67,7 @@ class Publish(MethodView):
 class Versions(MethodView):
     @require_permission(*PERMISSION)
     @blp.arguments(PageArgs, location="query")
+    @blp.response(200, docs.list_of("VersionList", docs.Version))
     def get(self, args):
         """Published versions, newest first."""
         page, per_page = page_size(args)
@@ -69,6 +78,7 @@ class Versions(MethodView):
 @blp.route("/metadata/versions/<int:number>")
 class Version(MethodView):
     @require_permission(*PERMISSION)
+    @blp.response(200, docs.one("VersionAnswer", docs.Version))
     def get(self, number):
         """One version: who, when, comment, changes, and its documents' content hashes."""
         return envelope(versions.get_version(db(), number))
@@ -77,6 +87,7 @@ class Version(MethodView):
 @blp.route("/metadata/versions/<int:a>/diff/<int:b>")
 class Diff(MethodView):
     @require_permission(*PERMISSION)
+    @blp.response(200, docs.list_of("Diff", docs.Change, docs.DiffMeta))
     def get(self, a, b):
         """What changed from version a to version b, document by document and field by field."""
         return envelope(versions.diff_versions(db(), a, b), base=a, target=b)
@@ -84,8 +95,10 @@ class Diff(MethodView):
 
 @blp.route("/metadata/versions/<int:number>/restore")
 class Restore(MethodView):
+    @answers(409)
     @require_permission(*PERMISSION)
     @blp.arguments(RestoreBody)
+    @blp.response(201, PUBLISHED)
     def post(self, body, number):
         """Publish an old version again as a new version (and make it the draft)."""
         user, now = actor()
@@ -97,7 +110,6 @@ class Restore(MethodView):
         return envelope(result["version"], status=201, warnings=result["warnings"])
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TRANSLATE = ("metadata", "manage_translations")
 
 
@@ -113,6 +125,9 @@ class LocaleArgs(Schema):
 class TranslationCoverage(MethodView):
     @require_any_permission(PERMISSION, TRANSLATE)
     @blp.arguments(CoverageArgs, location="query")
+    @blp.response(200, docs.envelope_of("Coverage", fields.Dict(
+        keys=fields.String(), values=fields.Nested(docs.LanguageCoverage), required=True,
+        metadata={"description": "language -> its coverage."})))
     def get(self, args):
         """Translated labels per language and per document (of the draft), with the missing ones."""
         config = drafts.draft_configuration(db())
@@ -124,6 +139,7 @@ class TranslationCoverage(MethodView):
 class TranslationSheet(MethodView):
     @require_any_permission(PERMISSION, TRANSLATE)
     @blp.arguments(LocaleArgs, location="query")
+    @blp.response(200, FILE, content_type=XLSX, description="The spreadsheet (xlsx).")
     def get(self, args):
         """The translators' spreadsheet of the draft for one language."""
         data = write_translation_workbook(
@@ -134,6 +150,8 @@ class TranslationSheet(MethodView):
 
     @require_any_permission(PERMISSION, TRANSLATE)
     @blp.arguments(LocaleArgs, location="query")
+    @blp.doc(requestBody={"required": True, "content": {XLSX: {"schema": FILE}}})
+    @blp.response(200, docs.list_of("TranslationChanges", docs.TranslationChange, docs.CountMeta))
     def post(self, args):
         """Upload the filled spreadsheet (the xlsx file as the body): the draft's texts in that language change."""
         user, now = actor()

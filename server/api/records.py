@@ -8,7 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import actor as who_and_when, db, envelope, page_size, published
+from server.api.openapi import answers, record_list_parameters
 from server.auth import current_principal
 from server.auth.audit import log_event
 from server.metadata.draft import positive_revision
@@ -109,19 +111,45 @@ def audit_refusal(response: Response, record_type: RecordType) -> Response:
     return response
 
 
+ETAG = {"ETag": "ETag"}
+
+
+# The OpenAPI answers of one record and of a list of records, per record type.
+ANSWERS = {name: (docs.one(f"{schema.__name__}Answer", schema), docs.list_of(f"{schema.__name__}List", schema))
+           for name, schema in docs.RECORDS.items()}
+HISTORY = docs.list_of("HistoryList", docs.HistoryEntry)
+
+
+def created_links(record_type: RecordType) -> dict:
+    """The OpenAPI links from a created record to the routes that take its id."""
+    base = f"/api/v1/{record_type.route}/{{record_id}}".replace("/", "~1").replace("{", "%7B").replace("}", "%7D")
+    targets = {"get": ("", "get"), "patch": ("", "patch"), "delete": ("", "delete"), "enable": ("~1enable", "post"),
+               "assign": ("~1assign", "post"), "history": ("~1history", "get")}
+    return {name: {"operationRef": f"#/paths/{base}{suffix}/{method}",
+                   "parameters": {"record_id": "$response.body#/data/id"}} for name, (suffix, method) in targets.items()}
+
+
 def record_blueprint(record_type: RecordType) -> Blueprint:
     """Build the routes of one record type."""
     blp = Blueprint(record_type.route, __name__, description=f"{record_type.name} records.")
+    one, many = ANSWERS[record_type.name]
     blp.after_request(lambda response: audit_refusal(response, record_type))
     base = f"/{record_type.route}"
 
     @blp.route(base)
     class Collection(MethodView):
+        @blp.doc(parameters=record_list_parameters())
+        @blp.response(200, many)
         def get(self):
             """List records: filters on filterable fields (a,b lists; a..b ranges), query, sort, fields, page."""
             return _list(record_type)
 
+        @answers(409)
         @blp.arguments(CreateBody)
+        @blp.response(201, one, headers=ETAG)
+        @blp.alt_response(200, schema=one, headers=ETAG, success=True,
+                          description="The same client id and body again: the stored record.")
+        @blp.doc(responses={201: {"links": created_links(record_type)}})
         def post(self, body):
             """Create a record (idempotent with a client-generated id)."""
             actor = _actor()
@@ -130,13 +158,16 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
 
     @blp.route(f"{base}/<record_id>")
     class Item(MethodView):
+        @blp.response(200, one, headers=ETAG)
         def get(self, record_id):
             """Read a record."""
             actor = _actor()
             record = service.get_record(db(), record_type, parse_record_id(record_id, record_type), actor)
             return _one(record, record_type, actor, "read")
 
+        @answers(409, if_match=True)
         @blp.arguments(UpdateBody)
+        @blp.response(200, one, headers=ETAG)
         def patch(self, body, record_id):
             """Change some fields (subform rows merge by unique_id; _destroy removes a row)."""
             actor = _actor()
@@ -144,19 +175,25 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
                                            parse_record_id(record_id, record_type), body["data"], _if_match(), actor)
             return _one(record, record_type, actor, "update")
 
+        @answers(409, if_match=True)
+        @blp.response(200, one, headers=ETAG)
         def delete(self, record_id):
             """Disable a record: its data stay, and enabling brings it back."""
             return _set_state(record_type, record_id, enabled=False)
 
     @blp.route(f"{base}/<record_id>/enable")
     class Enable(MethodView):
+        @answers(409, if_match=True)
+        @blp.response(200, one, headers=ETAG)
         def post(self, record_id):
             """Enable a disabled record."""
             return _set_state(record_type, record_id, enabled=True)
 
     @blp.route(f"{base}/<record_id>/assign")
     class Assign(MethodView):
+        @answers(409, if_match=True)
         @blp.arguments(AssignBody)
+        @blp.response(200, one, headers=ETAG)
         def post(self, body, record_id):
             """Give the record a new owner (assign permission)."""
             actor = _actor()
@@ -167,6 +204,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
     @blp.route(f"{base}/<record_id>/history")
     class History(MethodView):
         @blp.arguments(HistoryArgs, location="query")
+        @blp.response(200, HISTORY)
         def get(self, args, record_id):
             """The record's changes, newest first: who, when, revision, field-level diff."""
             page, per_page = page_size(args)
@@ -186,6 +224,8 @@ cases, incidents, tracing_requests = (record_blueprint(RECORD_TYPES[name])
 
 @cases.route("/cases/<record_id>/incidents")
 class CaseIncidents(MethodView):
+    @cases.doc(parameters=record_list_parameters())
+    @cases.response(200, ANSWERS["incident"][1])
     def get(self, record_id):
         """The incidents linked to a case."""
         case_id = parse_record_id(record_id, RECORD_TYPES["case"])
@@ -194,7 +234,11 @@ class CaseIncidents(MethodView):
         service.get_record(db(), RECORD_TYPES["case"], case_id, actor)
         return _list(RECORD_TYPES["incident"], {"links.case_id": case_id})
 
+    @answers(409)
     @cases.arguments(CreateBody)
+    @cases.response(201, ANSWERS["incident"][0], headers=ETAG)
+    @cases.alt_response(200, schema=ANSWERS["incident"][0], headers=ETAG, success=True,
+                        description="The same client id and body again: the stored incident.")
     def post(self, body, record_id):
         """Create an incident from a case, pre-filled with the fields the module maps."""
         actor = _actor()
@@ -206,7 +250,9 @@ class CaseIncidents(MethodView):
 
 @tracing_requests.route("/tracing_requests/<record_id>/traces/<trace_id>/match")
 class TraceMatch(MethodView):
+    @answers(409, if_match=True)
     @tracing_requests.arguments(MatchBody)
+    @tracing_requests.response(200, ANSWERS["tracing_request"][0], headers=ETAG)
     def post(self, body, record_id, trace_id):
         """Confirm that a trace is the child of a case (sets matched_case_id)."""
         tracing = RECORD_TYPES["tracing_request"]

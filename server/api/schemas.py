@@ -7,7 +7,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api import responses as docs
 from server.api.common import conditional, envelope, published
+from server.api.openapi import answers
 from server.auth import current_principal
 from server.metadata.record_schema import day_bounds, record_schema
 
@@ -24,7 +26,11 @@ def _forms(ids: set[str] | None) -> frozenset[str] | None:
 
 @blp.route("/schemas/<any(case, incident, tracing_request):record_type>")
 class RecordSchema(MethodView):
+    @answers(revalidates=True, everyone=True)
     @blp.arguments(SchemaArgs, location="query")
+    @blp.response(200, docs.one("RecordSchemaAnswer", {
+        "type": "object", "description": "A JSON Schema 2020-12 of the record type's `data`."}, docs.VersionMeta),
+        headers={"ETag": "ETag"})
     def get(self, args, record_type):
         """The schema of a record type's `data` for the user's role (optionally of one module).
 

@@ -350,9 +350,9 @@ def _assert_nothing_unreadable(app, role: str, text: str, payload) -> None:
 
     def walk(value):
         if isinstance(value, dict):
-            if "revision" in value and isinstance(value.get("data"), dict):      # a record
+            if isinstance(value.get("revision"), int) and isinstance(value.get("data"), dict):  # a record
                 assert set(value["data"]) <= readable_fields, set(value["data"]) - readable_fields
-            if "action" in value and isinstance(value.get("changes"), dict):    # a history entry
+            if isinstance(value.get("action"), str) and isinstance(value.get("changes"), dict):  # history
                 names = set(value["changes"]) - ENVELOPE_CHANGES
                 assert names <= readable_fields, names - readable_fields
             for item in value.values():

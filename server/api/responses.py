@@ -1,0 +1,312 @@
+"""What the API answers, as marshmallow schemas for the OpenAPI document.
+
+Views build their answers as dicts (server.api.common.envelope); these schemas only describe them,
+and the test suite checks every answer of the API tests against them (tests/openapi_check.py).
+Objects Abri defines are closed (an undeclared key fails that check, so the document follows the
+code); what the configuration defines (record data, documents, filters) is open.
+"""
+from __future__ import annotations
+
+from marshmallow import INCLUDE, Schema, fields
+
+from server.errors import ProblemSchema
+from server.records.types import RECORD_TYPES
+
+
+FILE = {"type": "string", "format": "binary"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable_string(**metadata) -> fields.String:
+    return fields.String(required=True, allow_none=True, metadata=metadata)
+
+
+def moment(**metadata) -> fields.DateTime:
+    """An ISO 8601 moment in UTC (always present, null when not set yet)."""
+    return fields.DateTime(required=True, allow_none=True, metadata=metadata)
+
+
+class EmptyMeta(Schema):
+    pass
+
+
+class PageMeta(Schema):
+    total = fields.Integer(required=True, metadata={"description": "Items matching, over all pages."})
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True, metadata={"description": "Items per page (capped at MAX_PER_PAGE)."})
+
+
+def envelope_of(name: str, data: fields.Field, meta: type[Schema] = EmptyMeta) -> type[Schema]:
+    """Return the schema {"data": <data>, "meta": <meta>} named `name` in the document."""
+    return type(name, (Schema,), {"data": data, "meta": fields.Nested(meta, required=True),
+                                  "__doc__": f"Success answer: {name}."})
+
+
+def list_of(name: str, item: type[Schema] | dict, meta: type[Schema] = PageMeta) -> type[Schema]:
+    """Return the envelope of a list of `item` (a schema, or a JSON Schema dict)."""
+    data = (fields.List(fields.Nested(item), required=True) if isinstance(item, type)
+            else fields.List(fields.Raw(metadata=item), required=True))
+    return envelope_of(name, data, meta)
+
+
+def one(name: str, item: type[Schema] | dict, meta: type[Schema] = EmptyMeta) -> type[Schema]:
+    """Return the envelope of one `item`."""
+    data = fields.Nested(item, required=True) if isinstance(item, type) else fields.Raw(required=True, metadata=item)
+    return envelope_of(name, data, meta)
+
+
+# Logging in
+
+class Token(Schema):
+    token = fields.String(required=True, metadata={"description": "Send it as `Authorization: Bearer <token>`."})
+    expires_at = fields.DateTime(required=True)
+
+
+class Session(Schema):
+    csrf_token = fields.String(required=True, metadata={"description": "Send it as `X-CSRF-Token` on unsafe "
+                                                                       "requests made with the session cookie."})
+    expires_at = fields.DateTime(required=True)
+
+
+class SessionInfo(Schema):
+    user_name = fields.String(required=True)
+    csrf_token = nullable_string()
+
+
+class User(Schema):
+    user_name = fields.String(required=True)
+    full_name = nullable_string()
+    email = nullable_string()
+    locale = nullable_string()
+    role_unique_id = nullable_string()
+    agency_unique_id = nullable_string()
+    user_group_unique_ids = fields.List(fields.String(), required=True)
+    disabled = fields.Boolean(required=True)
+    created_at = moment()
+    password_changed_at = moment()
+
+
+class CurrentUser(User):
+    permissions = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                              metadata={"description": "resource -> actions the user's role grants."})
+    group_permission = nullable_string(description="Record scope: self, group, agency or all.")
+    form_section_read_write = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                                          allow_none=True, metadata={"description": "form -> r | rw (null: all)."})
+
+
+class Permissions(Schema):
+    resources = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+    group_permission = fields.List(fields.String(), required=True)
+
+
+class Entity(Schema):
+    """An agency or a user group."""
+
+    unique_id = fields.String(required=True)
+    agency_code = fields.String()
+    name_i18n = fields.Raw(metadata=_ref("meta-i18n"))
+    description_i18n = fields.Raw(metadata=_ref("meta-i18n"))
+    services = fields.List(fields.String())
+    disabled = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class AuditEntry(Schema):
+    at = fields.DateTime(required=True)
+    user_name = nullable_string()
+    action = fields.String(required=True)
+    resource = nullable_string()
+    record_id = nullable_string(description="Null when the reader may not know which record (redacted).")
+    address = nullable_string()
+    status = fields.Integer(required=True, allow_none=True)
+    detail = nullable_string()
+    redacted = fields.Boolean(metadata={"description": "True when the record's id and detail are hidden."})
+
+
+# Configuration
+
+class Tombstone(Schema):
+    """A document deleted since the version asked for (`since=`)."""
+
+    unique_id = fields.String(required=True)
+    deleted = fields.Boolean(required=True, metadata={"enum": [True]})
+
+
+class DocumentListMeta(PageMeta):
+    version = fields.Integer(metadata={"description": "The published version answered (absent for the draft)."})
+    since = fields.Integer(allow_none=True, metadata={"description": "The `since` asked for, or null."})
+    draft = fields.Boolean(metadata={"description": "True when the draft was listed."})
+
+
+class DocumentMeta(Schema):
+    """A published document (version) or a draft one (revision, draft, updated_at, updated_by)."""
+
+    version = fields.Integer()
+    revision = fields.Integer(metadata={"description": "The draft document's revision (also its ETag)."})
+    draft = fields.Boolean()
+    updated_at = fields.DateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+
+
+def document_schemas(kind: str) -> tuple[type[Schema], type[Schema]]:
+    """Return the envelopes of one document and of a list of documents of a kind (all languages or one)."""
+    title = kind.capitalize()
+    either = {"anyOf": [_ref(f"meta-{kind}"), _ref(f"localized-{kind}")]}
+    listed = {"anyOf": [_ref(f"meta-{kind}"), _ref(f"localized-{kind}"), _ref("Tombstone")]}
+    return one(f"{title}Answer", either, DocumentMeta), list_of(f"{title}List", listed, DocumentListMeta)
+
+
+class Change(Schema):
+    """A document added, removed or changed between two versions."""
+
+    class Meta:
+        unknown = INCLUDE  # forms also say which fields were added, removed, changed and moved
+
+    kind = fields.String(required=True)
+    unique_id = fields.String(required=True)
+    change = fields.String(required=True, metadata={"enum": ["added", "removed", "changed"]})
+    attributes = fields.Dict(metadata={"description": "attribute -> {from, to}."})
+    fields_added = fields.List(fields.String())
+    fields_removed = fields.List(fields.String())
+    fields_changed = fields.Dict(metadata={"description": "field -> attribute -> {from, to}."})
+    fields_reordered = fields.Boolean()
+
+
+class ChangeSummary(Schema):
+    kind = fields.String(required=True)
+    unique_id = fields.String(required=True)
+    change = fields.String(required=True, metadata={"enum": ["added", "removed", "changed"]})
+
+
+class Version(Schema):
+    version = fields.Integer(required=True)
+    published_at = fields.DateTime(required=True)
+    published_by = fields.String(required=True)
+    comment = fields.String(required=True)
+    restored_from = fields.Integer(required=True, allow_none=True)
+    changes = fields.List(fields.Nested(ChangeSummary), required=True)
+    documents = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "kind:unique_id -> content hash (one version only)."})
+
+
+class PublishMeta(Schema):
+    warnings = fields.List(fields.Nested(ProblemSchema), required=True)
+
+
+class DiffMeta(Schema):
+    base = fields.Integer(required=True)
+    target = fields.Integer(required=True)
+
+
+class DraftStatus(Schema):
+    published_version = fields.Integer(required=True)
+    changes = fields.List(fields.Nested(Change), required=True)
+    errors = fields.List(fields.Nested(ProblemSchema), required=True)
+    warnings = fields.List(fields.Nested(ProblemSchema), required=True)
+    can_publish = fields.Boolean(required=True)
+
+
+class DocumentCoverage(Schema):
+    kind = fields.String(required=True)
+    unique_id = fields.String(required=True)
+    record_type = nullable_string()
+    total = fields.Integer(required=True)
+    translated = fields.Integer(required=True)
+    percent = fields.Float(required=True)
+    missing = fields.List(fields.String(), required=True, metadata={"description": "field/option/property paths."})
+
+
+class LanguageCoverage(Schema):
+    default = fields.Boolean(required=True)
+    total = fields.Integer(required=True)
+    translated = fields.Integer(required=True)
+    percent = fields.Float(required=True)
+    documents = fields.List(fields.Nested(DocumentCoverage), required=True)
+
+
+class TranslationChange(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class CountMeta(Schema):
+    total = fields.Integer(required=True)
+
+
+class RevisionMeta(CountMeta):
+    revision = fields.Integer(required=True)
+
+
+class VersionMeta(Schema):
+    version = fields.Integer(required=True)
+
+
+# Records
+
+class RecordBase(Schema):
+    """The envelope fields of a record (set by the server) and the `data` the reader may read."""
+
+    id = fields.UUID(required=True)
+    short_id = fields.String(required=True)
+    module_id = fields.String(required=True)
+    status = fields.String(required=True)
+    record_state = fields.Boolean(required=True, metadata={"description": "False when disabled."})
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(required=True)
+    last_updated_at = fields.DateTime(required=True)
+    last_updated_by = fields.String(required=True)
+    owned_by = fields.String(required=True)
+    owned_by_agency = nullable_string()
+    owned_by_groups = fields.List(fields.String(), required=True)
+    associated_user_names = fields.List(fields.String(), required=True)
+    revision = fields.Integer(required=True, metadata={"description": "Send it back as If-Match to update."})
+    config_version = fields.Integer(required=True, metadata={"description": "Configuration version it was "
+                                                                            "validated against."})
+    data = fields.Dict(required=True, metadata={"description": "Form data the reader may read; its JSON Schema "
+                                                               "is GET /schemas/{record_type}."})
+
+
+def _record_schema(record_type) -> type[Schema]:
+    extra = {record_type.display_id: fields.String(required=True)}
+    if record_type.name == "incident":
+        extra["case_id"] = fields.UUID(metadata={"description": "The case the incident was created from."})
+    name = "".join(part.capitalize() for part in record_type.name.split("_"))
+    return type(name, (RecordBase,), {**extra, "__doc__": f"A {record_type.name.replace('_', ' ')} record."})
+
+
+RECORDS = {name: _record_schema(record_type) for name, record_type in RECORD_TYPES.items()}
+
+
+class HistoryEntry(Schema):
+    revision = fields.Integer(required=True)
+    action = fields.String(required=True)
+    user_name = fields.String(required=True)
+    at = fields.DateTime(required=True)
+    changes = fields.Dict(required=True, metadata={"description": "field (or subform row) -> {from, to}, "
+                                                                  "only the fields the reader may read."})
+
+
+# Exports
+
+class ExportJob(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["queued", "running", "complete", "failed"]})
+    record_type = fields.String(required=True)
+    format = fields.String(required=True)
+    locale = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    include_disabled = fields.Boolean(required=True, metadata={
+        "description": "Disabled records are in the file too (marked)."})
+    rows_done = fields.Integer(required=True)
+    total = fields.Integer(required=True, allow_none=True)
+    percent = fields.Integer(required=True)
+    errors = fields.List(fields.Raw(), required=True)
+    encrypted = fields.Boolean(required=True)
+    file_name = nullable_string()
+    size = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    finished_at = moment()
+    expires_at = moment()
