@@ -413,8 +413,8 @@ def test_a_sealed_password_opens_only_with_the_instance_key(tmp_path):
 
 
 def test_an_invalid_export_key_setting_stops_the_app():
-    from server.export.encryption import ExportKeyError
-    with pytest.raises(ExportKeyError, match="ABRI_EXPORT_PASSWORD_KEY"):
+    from server.config import SettingInvalid
+    with pytest.raises(SettingInvalid, match="ABRI_EXPORT_PASSWORD_KEY"):
         make_app("mongomock://", EXPORT_PASSWORD_KEY="not a key")
 
 
