@@ -7,7 +7,7 @@ code); what the configuration defines (record data, documents, filters) is open.
 """
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import Schema, fields
 
 from server.errors import ProblemSchema
 from server.records.types import RECORD_TYPES
@@ -160,10 +160,7 @@ def document_schemas(kind: str) -> tuple[type[Schema], type[Schema]]:
 
 
 class Change(Schema):
-    """A document added, removed or changed between two versions."""
-
-    class Meta:
-        unknown = INCLUDE  # forms also say which fields were added, removed, changed and moved
+    """A document added, removed or changed between two versions (forms: which fields, too)."""
 
     kind = fields.String(required=True)
     unique_id = fields.String(required=True)
@@ -228,8 +225,16 @@ class LanguageCoverage(Schema):
 
 
 class TranslationChange(Schema):
-    class Meta:
-        unknown = INCLUDE
+    """One text the uploaded spreadsheet changed, keyed as its row (sheet!number)."""
+
+    row = fields.String(required=True)
+    kind = fields.String(required=True)
+    document = fields.String(required=True)
+    field = fields.String(required=True)
+    option = fields.String(required=True)
+    property = fields.String(required=True)
+    from_ = fields.String(required=True, data_key="from")
+    to = fields.String(required=True)
 
 
 class CountMeta(Schema):
