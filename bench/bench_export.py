@@ -151,10 +151,12 @@ def main() -> None:
             print(f"\n## {size:,} cases (loaded in {time.perf_counter() - started:.0f} s)")
             print(f"{'variant':8} {'seconds':>8} {'peak MB':>8} {'file MB':>8}")
             for variant in ("abri", "bare", "pandas"):
-                output = subprocess.run([sys.executable, __file__, "--variant", variant, "--uri", uri,
-                                         "--out", os.path.join(folder, f"{variant}.xlsx")],
-                                        capture_output=True, text=True, check=True).stdout
-                result = json.loads(output.strip().splitlines()[-1])
+                done = subprocess.run([sys.executable, __file__, "--variant", variant, "--uri", uri,
+                                       "--out", os.path.join(folder, f"{variant}.xlsx")],
+                                      capture_output=True, text=True)
+                if done.returncode != 0:  # say why, rather than a bare CalledProcessError
+                    sys.exit(f"variant {variant} failed:\n{done.stderr[-3000:]}")
+                result = json.loads(done.stdout.strip().splitlines()[-1])
                 results[(size, variant)] = result
                 print(f"{variant:8} {result['seconds']:8.1f} {result['peak_mb']:8.0f} {result['bytes'] / 1e6:8.1f}")
             abri, bare, pandas = (results[(size, v)] for v in ("abri", "bare", "pandas"))
