@@ -10,14 +10,21 @@ configuration check refuses such a pattern and a published configuration never h
 The semantics are JSON Schema's (ECMA-262), which the field apps use too: a search anywhere in the
 text, with `^` and `$` at the very start and end of the text. Python's `$` also matches before a
 trailing newline; RE2's does not, so `^[a-z]+$` means the whole string.
+
+The served record schema gives clients the same patterns rewritten (`portable_pattern`) so that
+ECMA-262 and Python's `re` match exactly what RE2 matches here.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Iterator
 
+import re
+
 import re2
 from jsonschema import Draft202012Validator, ValidationError, validators
+
+from server.metadata.expressions import regex_literal
 
 MAX_PATTERN_LENGTH = 500
 MAX_TEXT_LENGTH = 100_000  # the largest max_length a text field may have
@@ -124,3 +131,95 @@ def _pattern_keyword(validator, pattern: str, instance: Any, schema: dict) -> It
 
 SafeValidator = validators.extend(Draft202012Validator, {"pattern": _pattern_keyword})
 SafeValidator.__doc__ = "Draft 2020-12 with `pattern` matched by RE2: the validator for every schema Abri runs."
+
+
+# --- the same patterns in a form every regex engine reads alike (the served record schema) ---------
+
+END = r"(?![\s\S])"  # the very end of the text in ECMA-262 and Python alike (Python's `$` is not)
+_SHORTHANDS = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
+_CONTROL_ESCAPES = {"n": "\\n", "t": "\\t", "r": "\\r", "f": "\\f", "v": "\\u000b"}
+_QUANTIFIER = re.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
+
+
+def portable_pattern(pattern: str) -> str | None:
+    """Rewrite a field's pattern so that ECMA-262 and Python's `re` match what the server's RE2 matches.
+
+    RE2 reads `\\d`, `\\w`, `\\s` as ASCII classes, `.` as anything but a newline and `$` as the very
+    end; Python's `re` (the jsonschema package) reads the first three as Unicode classes and lets `$`
+    match before a final newline. The rewrite spells each as an explicit class (and `$` as "nothing
+    follows"), and every other literal as \\uXXXX. None when the pattern uses anything else (word
+    boundaries, flags, Unicode properties, POSIX classes, named groups): the schema then keeps the
+    pattern as written and names the field in `x-abri-inexact`.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            piece, i = _escape(pattern, i, in_class=False)
+        elif char == "[":
+            piece, i = _character_class(pattern, i)
+        elif char == "(":
+            if pattern.startswith("(?", i) and not pattern.startswith("(?:", i):
+                return None
+            piece, i = ("(?:", i + 3) if pattern.startswith("(?:", i) else ("(", i + 1)
+        elif char == "{":
+            match = _QUANTIFIER.match(pattern, i)
+            piece, i = (match.group(), match.end()) if match and out else (regex_literal("{"), i + 1)
+        elif char in ")|*+?^":
+            piece, i = char, i + 1
+        elif char == "$":
+            piece, i = END, i + 1
+        elif char == ".":
+            piece, i = "[^\\n]", i + 1
+        else:
+            piece, i = regex_literal(char), i + 1
+        if piece is None:
+            return None
+        out.append(piece)
+    return "".join(out)
+
+
+def _escape(pattern: str, i: int, in_class: bool) -> tuple[str | None, int]:
+    """Translate the escape at pattern[i] (a backslash); None when it is not portable."""
+    letter = pattern[i + 1:i + 2]
+    if letter in _SHORTHANDS:
+        return (_SHORTHANDS[letter] if in_class else f"[{_SHORTHANDS[letter]}]"), i + 2
+    if letter.lower() in _SHORTHANDS and not in_class:
+        return f"[^{_SHORTHANDS[letter.lower()]}]", i + 2
+    if letter in _CONTROL_ESCAPES:
+        return _CONTROL_ESCAPES[letter], i + 2
+    if letter == "u" and re.fullmatch("[0-9a-fA-F]{4}", pattern[i + 2:i + 6]):
+        return "\\u" + pattern[i + 2:i + 6].lower(), i + 6
+    if letter == "x" and re.fullmatch("[0-9a-fA-F]{2}", pattern[i + 2:i + 4]):
+        return "\\u00" + pattern[i + 2:i + 4].lower(), i + 4
+    if letter and not letter.isalnum() and letter != "_":
+        return regex_literal(letter), i + 2
+    return None, i + 2
+
+
+def _character_class(pattern: str, i: int) -> tuple[str | None, int]:
+    """Translate the class that opens at pattern[i]; None when it is not portable."""
+    out, j = ["["], i + 1
+    if pattern.startswith("^", j):
+        out.append("^")
+        j += 1
+    if pattern.startswith("]", j) or pattern.startswith("[:", j):
+        return None, j  # RE2 reads a leading ] as a literal, ECMA-262 as an empty class
+    while j < len(pattern) and pattern[j] != "]":
+        char = pattern[j]
+        if char == "\\":
+            piece, j = _escape(pattern, j, in_class=True)
+        elif char == "-" and out[-1] not in ("[", "^") and pattern[j + 1:j + 2] not in ("]", ""):
+            piece, j = "-", j + 1
+        elif char == "[" and pattern.startswith("[:", j):
+            return None, j
+        else:
+            piece, j = regex_literal(char), j + 1
+        if piece is None:
+            return None, j
+        out.append(piece)
+    if j >= len(pattern):
+        return None, j
+    out.append("]")
+    return "".join(out), j + 1

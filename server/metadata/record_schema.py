@@ -30,6 +30,7 @@ from typing import Any
 from server.metadata.configuration import Configuration
 from server.metadata.documents import CALCULATED, OPTION_TYPES, SEPARATOR, SUBFORM, TALLY, UPLOAD_TYPES
 from server.metadata.expressions import INEXACT, condition_schema, referenced_fields, regex_literal
+from server.metadata.patterns import END, portable_pattern
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ROW_ID, DESTROY = "unique_id", "_destroy"
@@ -39,7 +40,6 @@ MAX_ROWS, MAX_CHOICES, MAX_FILES, MAX_TALLY = 1000, 500, 100, 100_000
 # before a final newline; this pattern means the same in every regex engine).
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 UUID_LENGTH = 36
-END = r"(?![\s\S])"  # the very end of the text in ECMA-262 and Python alike (Python's `$` is not)
 
 # Blank text: JavaScript's trim() removes exactly these (ECMA-262 WhiteSpace and LineTerminator).
 _BLANK_CLASS = "\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
@@ -498,94 +498,3 @@ def _remember(config: Configuration, key: tuple, value: Any) -> None:
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = value
-
-
-# --- administrators' patterns, in a form every regex engine reads alike --------------------------
-
-_SHORTHANDS = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\\t\\n\\f\\r "}
-_CONTROL_ESCAPES = {"n": "\\n", "t": "\\t", "r": "\\r", "f": "\\f", "v": "\\u000b"}
-_QUANTIFIER = re.compile(r"\{[0-9]+(?:,[0-9]*)?\}")
-
-
-def portable_pattern(pattern: str) -> str | None:
-    """Rewrite a field's pattern so that ECMA-262 and Python's `re` match what the server's RE2 matches.
-
-    RE2 reads `\\d`, `\\w`, `\\s` as ASCII classes, `.` as anything but a newline and `$` as the very
-    end; Python's `re` (the jsonschema package) reads the first three as Unicode classes and lets `$`
-    match before a final newline. The rewrite spells each as an explicit class (and `$` as "nothing
-    follows"), and every other literal as \\uXXXX. None when the pattern uses anything else (word
-    boundaries, flags, Unicode properties, POSIX classes, named groups): the schema then keeps the
-    pattern as written and names the field in `x-abri-inexact`.
-    """
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            piece, i = _escape(pattern, i, in_class=False)
-        elif char == "[":
-            piece, i = _character_class(pattern, i)
-        elif char == "(":
-            if pattern.startswith("(?", i) and not pattern.startswith("(?:", i):
-                return None
-            piece, i = ("(?:", i + 3) if pattern.startswith("(?:", i) else ("(", i + 1)
-        elif char == "{":
-            match = _QUANTIFIER.match(pattern, i)
-            piece, i = (match.group(), match.end()) if match and out else (regex_literal("{"), i + 1)
-        elif char in ")|*+?^":
-            piece, i = char, i + 1
-        elif char == "$":
-            piece, i = END, i + 1
-        elif char == ".":
-            piece, i = "[^\\n]", i + 1
-        else:
-            piece, i = regex_literal(char), i + 1
-        if piece is None:
-            return None
-        out.append(piece)
-    return "".join(out)
-
-
-def _escape(pattern: str, i: int, in_class: bool) -> tuple[str | None, int]:
-    """Translate the escape at pattern[i] (a backslash); None when it is not portable."""
-    letter = pattern[i + 1:i + 2]
-    if letter in _SHORTHANDS:
-        return (_SHORTHANDS[letter] if in_class else f"[{_SHORTHANDS[letter]}]"), i + 2
-    if letter.lower() in _SHORTHANDS and not in_class:
-        return f"[^{_SHORTHANDS[letter.lower()]}]", i + 2
-    if letter in _CONTROL_ESCAPES:
-        return _CONTROL_ESCAPES[letter], i + 2
-    if letter == "u" and re.fullmatch("[0-9a-fA-F]{4}", pattern[i + 2:i + 6]):
-        return "\\u" + pattern[i + 2:i + 6].lower(), i + 6
-    if letter == "x" and re.fullmatch("[0-9a-fA-F]{2}", pattern[i + 2:i + 4]):
-        return "\\u00" + pattern[i + 2:i + 4].lower(), i + 4
-    if letter and not letter.isalnum() and letter != "_":
-        return regex_literal(letter), i + 2
-    return None, i + 2
-
-
-def _character_class(pattern: str, i: int) -> tuple[str | None, int]:
-    """Translate the class that opens at pattern[i]; None when it is not portable."""
-    out, j = ["["], i + 1
-    if pattern.startswith("^", j):
-        out.append("^")
-        j += 1
-    if pattern.startswith("]", j) or pattern.startswith("[:", j):
-        return None, j  # RE2 reads a leading ] as a literal, ECMA-262 as an empty class
-    while j < len(pattern) and pattern[j] != "]":
-        char = pattern[j]
-        if char == "\\":
-            piece, j = _escape(pattern, j, in_class=True)
-        elif char == "-" and out[-1] not in ("[", "^") and pattern[j + 1:j + 2] not in ("]", ""):
-            piece, j = "-", j + 1
-        elif char == "[" and pattern.startswith("[:", j):
-            return None, j
-        else:
-            piece, j = regex_literal(char), j + 1
-        if piece is None:
-            return None, j
-        out.append(piece)
-    if j >= len(pattern):
-        return None, j
-    out.append("]")
-    return "".join(out), j + 1

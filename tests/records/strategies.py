@@ -17,7 +17,8 @@ from hypothesis import Phase, find, settings, strategies as st
 from jsonschema import Draft202012Validator
 
 from server.metadata.configuration import Configuration
-from server.metadata.record_schema import DayBounds, RecordFields, option_ids, portable_pattern
+from server.metadata.patterns import portable_pattern
+from server.metadata.record_schema import DayBounds, RecordFields, option_ids
 
 UUIDS = st.uuids().map(str)
 WRONG_TYPES = st.sampled_from([0, 1, -3.5, True, False, "x", "", [], {}, ["x"], {"a": 1}])

@@ -14,7 +14,8 @@ from jsonschema import Draft202012Validator
 
 from server.errors import Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.record_schema import compile_record_schema, day_bounds, is_date, portable_pattern
+from server.metadata.patterns import portable_pattern
+from server.metadata.record_schema import compile_record_schema, day_bounds, is_date
 from server.records.validation import validate_data
 from tests.builders import field, form, i18n, minimal_configuration
 
