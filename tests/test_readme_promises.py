@@ -188,6 +188,25 @@ def test_a_published_metadata_read_answers_304_to_its_etag(client):
         assert (again.status_code, again.data) == (304, b""), route
 
 
+def test_version_history_and_diffs_answer_304_until_a_new_version_is_published(client):
+    renamed = {"data": {"name_i18n": {"en": "Sex", "fr": "Sexe"}}}
+    assert client.patch("/api/v1/lookups/lookup-sex", json=renamed).status_code == 200
+    publish(client, "a second version")
+    routes = ["/api/v1/metadata/versions", "/api/v1/metadata/versions/1", "/api/v1/metadata/versions/1/diff/2"]
+    tags = {}
+    for route in routes:
+        first = client.get(route)
+        assert first.status_code == 200 and first.headers.get("ETag"), route
+        again = client.get(route, headers={"If-None-Match": first.headers["ETag"]})
+        assert (again.status_code, again.data) == (304, b""), route
+        tags[route] = first.headers["ETag"]
+    renamed = {"data": {"name_i18n": {"en": "Sex at birth", "fr": "Sexe à la naissance"}}}
+    assert client.patch("/api/v1/lookups/lookup-sex", json=renamed).status_code == 200
+    publish(client, "a third version")
+    listed = client.get(routes[0], headers={"If-None-Match": tags[routes[0]]})
+    assert listed.status_code == 200 and listed.get_json()["data"][0]["version"] == 3
+
+
 def test_one_module_is_served_in_the_requested_language(client):
     assert client.get("/api/v1/modules/primeromodule-cp?locale=fr").get_json()["data"]["name"] == \
         "Protection de l'enfance"

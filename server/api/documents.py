@@ -27,7 +27,7 @@ from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document
 from server.metadata.versions import changes_since
 
-ETAG = {"ETag": "ETag"}
+ETAG = docs.ETAG
 PERMISSION = ("metadata", "manage")
 TRANSLATE = ("metadata", "manage_translations")
 ROLE_PERMISSION = ("role", "manage")

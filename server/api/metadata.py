@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.api import responses as docs
-from server.api.common import PageArgs, actor, db, envelope, languages, page_size
+from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
 from server.api.openapi import answers
 from server.auth import require_any_permission, require_permission
 from server.auth.audit import log_event
@@ -63,34 +63,44 @@ class Publish(MethodView):
         return envelope(result["version"], status=201, warnings=result["warnings"])
 
 
+# A published version never changes, and the list changes only when one is published: the newest
+# version's fingerprint tags all three (a restore publishes a new version, so it changes the tag too).
+
 @blp.route("/metadata/versions")
 class Versions(MethodView):
+    @answers(revalidates=True)
     @require_permission(*PERMISSION)
     @blp.arguments(PageArgs, location="query")
-    @blp.response(200, docs.list_of("VersionList", docs.Version))
+    @blp.response(200, docs.list_of("VersionList", docs.Version), headers=docs.ETAG)
     def get(self, args):
         """Published versions, newest first."""
         page, per_page = page_size(args)
-        items, total = versions.list_versions(db(), page, per_page)
-        return envelope(items, total=total, page=page, per_page=per_page)
+
+        def build():
+            items, total = versions.list_versions(db(), page, per_page)
+            return envelope(items, total=total, page=page, per_page=per_page)
+        return conditional((published().fingerprint,), build)
 
 
 @blp.route("/metadata/versions/<int:number>")
 class Version(MethodView):
+    @answers(revalidates=True)
     @require_permission(*PERMISSION)
-    @blp.response(200, docs.one("VersionAnswer", docs.Version))
+    @blp.response(200, docs.one("VersionAnswer", docs.Version), headers=docs.ETAG)
     def get(self, number):
         """One version: who, when, comment, changes, and its documents' content hashes."""
-        return envelope(versions.get_version(db(), number))
+        return conditional((published().fingerprint,), lambda: envelope(versions.get_version(db(), number)))
 
 
 @blp.route("/metadata/versions/<int:a>/diff/<int:b>")
 class Diff(MethodView):
+    @answers(revalidates=True)
     @require_permission(*PERMISSION)
-    @blp.response(200, docs.list_of("Diff", docs.Change, docs.DiffMeta))
+    @blp.response(200, docs.list_of("Diff", docs.Change, docs.DiffMeta), headers=docs.ETAG)
     def get(self, a, b):
         """What changed from version a to version b, document by document and field by field."""
-        return envelope(versions.diff_versions(db(), a, b), base=a, target=b)
+        return conditional((published().fingerprint,),
+                           lambda: envelope(versions.diff_versions(db(), a, b), base=a, target=b))
 
 
 @blp.route("/metadata/versions/<int:number>/restore")

@@ -111,7 +111,7 @@ def audit_refusal(response: Response, record_type: RecordType) -> Response:
     return response
 
 
-ETAG = {"ETag": "ETag"}
+ETAG = docs.ETAG
 
 
 # The OpenAPI answers of one record and of a list of records, per record type.

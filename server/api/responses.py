@@ -13,6 +13,8 @@ from server.errors import ProblemSchema
 from server.records.types import RECORD_TYPES
 
 
+# The ETag header of a response that a client revalidates with If-None-Match (components/headers/ETag).
+ETAG = {"ETag": "ETag"}
 FILE = {"type": "string", "format": "binary"}
 
 
