@@ -11,6 +11,8 @@ from server.api import responses as docs
 from server.api.common import conditional, envelope, published
 from server.api.openapi import answers
 from server.auth import current_principal
+from server.errors import NotFound
+from server.metadata.draft import KIND_NAMES
 from server.metadata.record_schema import day_bounds, record_schema
 
 blp = Blueprint("schemas", __name__, description="JSON Schema 2020-12 of record data.")
@@ -38,9 +40,13 @@ class RecordSchema(MethodView):
         It depends on the day (date rules), so its ETag changes with the day.
         """
         config = published()
+        module_id = args.get("module_id")
+        if module_id is not None and record_type not in config.modules.get(module_id, {}).get(
+                "associated_record_types", ()):  # the schema of no form would accept nothing but {}
+            raise NotFound(kind=KIND_NAMES["module"], id=module_id)
         principal = current_principal()
         readable, writable = _forms(principal.readable_forms()), _forms(principal.writable_forms())
         days = day_bounds(datetime.now(timezone.utc))
         return conditional((config.fingerprint, principal.role_id, days), lambda: envelope(
-            record_schema(config, record_type, args.get("module_id"), readable, writable, days),
+            record_schema(config, record_type, module_id, readable, writable, days),
             version=config.version))

@@ -96,3 +96,9 @@ def test_openapi_document_lists_the_routes(client):
     assert "/api/v1/forms/{unique_id}/fields" in spec["paths"]
     assert "/api/v1/metadata/publish" in spec["paths"]
     assert "meta-form" in spec["components"]["schemas"]
+
+
+def test_the_schema_of_a_module_that_does_not_hold_the_record_type_is_not_found(client):
+    missing = client.get("/api/v1/schemas/case?module_id=nope&locale=fr")
+    assert missing.status_code == 404 and "nope" in missing.get_json()["error"]["message"]
+    assert missing.get_json()["error"]["message"].startswith("Module nope")
