@@ -228,10 +228,12 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--form", "form_ids", multiple=True, help="Only these forms; repeatable.")
 @click.option("--codes", is_flag=True, help="Option codes instead of labels.")
 @click.option("--include-removed", is_flag=True, help="Also fields removed from the forms.")
+@click.option("--include-disabled", is_flag=True, help="Also disabled records, marked as such (roles that read records).")
 @click.option("--password", default=None, help="Encrypt the file with this password.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Where to write the file.")
 @with_appcontext
-def export(user_name, record_type, fmt, locale, filters, form_ids, codes, include_removed, password, out_path) -> None:
+def export(user_name, record_type, fmt, locale, filters, form_ids, codes, include_removed, include_disabled, password,
+           out_path) -> None:
     """Run an export now, with a progress bar, and write the file."""
     from server.auth import principal_for_user
     from server.export import jobs
@@ -244,7 +246,8 @@ def export(user_name, record_type, fmt, locale, filters, form_ids, codes, includ
         principal = principal_for_user(db, user_name)
         config = published_configuration(db)
         params = {"record_type": record_type, "format": fmt, "locale": locale, "codes": codes,
-                  "include_removed": include_removed, "password": password, "form_ids": list(form_ids) or None,
+                  "include_removed": include_removed, "include_disabled": include_disabled, "password": password,
+                  "form_ids": list(form_ids) or None,
                   "filters": filters}
         job = jobs.create_export(db, config, Actor(user_name, datetime.now(timezone.utc), principal), params, settings)
         with click.progressbar(length=1, label="Exporting") as bar:

@@ -200,6 +200,37 @@ def test_export_from_the_command_line(cli_env, tmp_path):
     assert refused.exit_code == 1 and "USER_DISABLED" in refused.output
 
 
+def test_export_from_the_command_line_leaves_disabled_records_out_unless_asked(cli_env, tmp_path, secantus_uri):
+    import openpyxl
+
+    from tests.conftest import authenticated, make_app
+
+    dump_directory(minimal_configuration(), tmp_path / "config")
+    cli_env.invoke(cli, ["metadata", "load", str(tmp_path / "config"), "--publish"])
+    cli_env.invoke(cli, ["users", "create-admin", "--user-name", "root"], input="long enough pass\n" * 2)
+    app = make_app(secantus_uri, MONGO_DB_NAME=os.environ["ABRI_MONGO_DB_NAME"])
+    try:
+        token = app.test_client().post("/api/v1/tokens", json={"user_name": "root", "password": "long enough pass"})
+        client = authenticated(app, token.get_json()["data"]["token"])
+        ids = [client.post("/api/v1/cases", json={"data": {"name": name}}).get_json()["data"]["id"]
+               for name in ("Awa", "Koffi")]
+        assert client.delete(f"/api/v1/cases/{ids[1]}").status_code == 200
+    finally:
+        app.close()
+
+    def names(*options: str) -> list[str]:
+        out = tmp_path / "cases.xlsx"
+        result = cli_env.invoke(cli, ["export", "--user", "root", *options, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        sheet = openpyxl.load_workbook(out).worksheets[0]
+        header = [cell.value for cell in sheet[1]]
+        return sorted(f"{row[header.index('Name')]} {row[header.index('Record state')] if 'Record state' in header else ''}"
+                      .strip() for row in sheet.iter_rows(min_row=2, values_only=True))
+
+    assert names() == ["Awa"]
+    assert names("--include-disabled") == ["Awa Enabled record", "Koffi Disabled record"]
+
+
 def test_import_locations_from_the_command_line(cli_env, tmp_path):
     cli_env.invoke(cli, ["metadata", "load", str(PROJECT_ROOT / "metadata"), "--profile", "bj", "--publish"])
     good = tmp_path / "places.csv"
