@@ -62,8 +62,8 @@ def as_documented(default: str, actual):
         return tuple(default.split(","))
     if isinstance(actual, int):
         return int(default)
-    if default.startswith("./"):  # a folder next to the code
-        return str(PROJECT_ROOT / default[2:])
+    if default.endswith("/"):  # a folder of the source checkout (an installed package has its own default)
+        return str(PROJECT_ROOT / default.rstrip("/"))
     return default
 
 
