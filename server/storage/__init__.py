@@ -30,9 +30,4 @@ def get_db() -> Database:
     return current_app.extensions["abri_db"]
 
 
-def get_client(app: Flask):
-    """Return the app's MongoDB client (to close it when a command ends)."""
-    return app.extensions["abri_db"].client
-
-
-__all__ = ["Database", "DuplicateKey", "StorageUnavailable", "connect", "get_client", "get_db", "init_storage"]
+__all__ = ["Database", "DuplicateKey", "StorageUnavailable", "connect", "get_db", "init_storage"]
