@@ -6,14 +6,15 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Response, current_app, g, jsonify, request
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
-from server.auth import current_user_name
+from server.auth import current_principal, current_user_name
 from server.errors import BadRequest, Detail
 from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.records.search import INT64_MAX, MAX_PAGE
+from server.services.context import Context
 from server.storage import Database, get_db
 
 
@@ -93,3 +94,13 @@ def actor() -> tuple[str, datetime]:
     """Return who is writing and when (to the millisecond, as MongoDB stores it)."""
     now = datetime.now(timezone.utc)
     return current_user_name(), now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def request_context() -> Context:
+    """The caller of a use case from this request: the principal, the client's address, the request's language."""
+    principal = current_principal()
+    user_name, now = actor()
+    locale = get_locale()
+    return Context(db=get_db(), settings=current_app.config, principal=principal, user_name=user_name,
+                   address=request.remote_addr, locale=str(locale) if locale else None, now=now,
+                   _config=g.get("abri_config"))

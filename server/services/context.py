@@ -1,0 +1,64 @@
+"""Who calls a use case, from where, when, and with which settings: what every use case receives."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from server.auth.permissions import Principal
+from server.metadata.configuration import Configuration
+from server.metadata.versions import published_configuration
+from server.storage import Database
+
+SYSTEM_USER = "system"   # who acts at the command line and in the workers' own upkeep
+CLI_ADDRESS = "cli"      # the audit log's "from where" of a command-line use case
+
+
+def now_ms() -> datetime:
+    """The current moment to the millisecond, as MongoDB stores it."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass
+class Context:
+    """The caller of a use case.
+
+    `principal` None is the machine operator (the command line, a worker's own upkeep): every
+    right, as whoever runs `abri` on the server already holds the database. `settings` is the
+    application's configuration (read only). `locale` is the language of what the caller reads.
+    """
+
+    db: Database
+    settings: Mapping[str, Any]
+    principal: Principal | None = None
+    user_name: str = SYSTEM_USER
+    address: str | None = None
+    locale: str | None = None
+    now: datetime = field(default_factory=now_ms)
+    _config: Configuration | None = None
+
+    @property
+    def config(self) -> Configuration:
+        """The published configuration, read once per context."""
+        if self._config is None:
+            self._config = published_configuration(self.db)
+        return self._config
+
+    def forget_config(self) -> None:
+        """Read the published configuration again on next use (after a publish)."""
+        self._config = None
+
+    def at(self, moment: datetime) -> "Context":
+        """The same caller at another moment."""
+        return replace(self, now=moment)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.principal is None
+
+
+def command_line_context(db: Database, settings: Mapping[str, Any], locale: str | None = None) -> Context:
+    """The context of a command run by the machine's operator."""
+    return Context(db=db, settings=settings, principal=None, user_name=SYSTEM_USER, address=CLI_ADDRESS,
+                   locale=locale)
