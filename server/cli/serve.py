@@ -1,0 +1,105 @@
+"""`abri serve`: the production server (waitress), the embedded database unless ABRI_MONGO_URI is set."""
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+from waitress import create_server
+
+from server.app import create_app
+from server.auth import accounts
+from server.cli.common import instance_hint
+from server.config import check_settings, environment_choices, load_config
+from server.deployment import start_deployment
+from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
+from server.errors import AbriError
+from server.export.worker import start_workers
+from server.metadata.versions import published_configuration
+from server.records import service as record_service
+from server.storage import get_db
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--profile", default=None,
+              help="Country profile of a new deployment: bj, cm (default ABRI_PROFILE); kept in the database.")
+def serve(host: str, port: int, threads: int, profile: str | None) -> None:
+    """Run Abri with the waitress WSGI server (the embedded database unless ABRI_MONGO_URI is set)."""
+    settings = load_config()
+    check_settings(settings)  # before the embedded database starts: a refused start leaves nothing behind
+    database = None
+    if not settings["MONGO_URI"]:
+        try:
+            database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True).start()
+        except (EmbeddedDatabaseError, OSError) as error:
+            raise click.ClickException(str(error) + instance_hint(error, Path(settings["INSTANCE_PATH"]))) from None
+        click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")
+    app = None
+    try:
+        overrides = {"MONGO_URI": database.uri} if database else {}
+        if profile:
+            overrides["PROFILE"] = profile
+        app = create_app(overrides)
+        with app.app_context():
+            _start(app)
+        workers = start_workers(app, app.config["EXPORT_WORKER_THREADS"])
+        server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
+        signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
+        click.echo(f"Abri serving on http://{host}:{port} (Ctrl-C to stop)")
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            workers.set()
+            server.close()
+    finally:
+        if app is not None:
+            app.close()  # while its database still answers
+        if database:
+            database.stop()
+        click.echo("Abri stopped.")
+
+
+def _start(app) -> None:
+    """Record or read the deployment, publish on first start, make the administrator; say what is active."""
+    now = datetime.now(timezone.utc)
+    start = start_deployment(app, now)
+    record_service.ensure_indexes(get_db(), published_configuration(get_db()))
+    deployment = start.deployment
+    if start.version:
+        click.echo(f"Published the shipped configuration as version {start.version}"
+                   + (f" with the {deployment['country']} profile." if deployment["profile"] else "."))
+    if start.agencies:
+        click.echo(f"Created the agencies of the profile: {', '.join(start.agencies)}.")
+    click.echo(_deployment_line(deployment, start.stored_now))
+    for variable, value in environment_choices().items():
+        click.echo(f"{variable}={value} overrides the deployment's setting.")
+    config = app.config
+    click.echo(f"Active: languages {', '.join(config['LANGUAGES'])}; labels default to {config['DEFAULT_LANGUAGE']}; "
+               f"messages default to {config['DEFAULT_LOCALE']}.")
+    try:
+        created, generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
+                                                   config["ADMIN_PASSWORD"] or None, now)
+    except AbriError as error:
+        if error.code != "ALREADY_EXISTS":
+            raise
+        created, generated = False, None  # another process starting at the same moment made it
+    if generated:
+        click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}, password {generated} "
+                   "(shown only this once; change it after logging in).")
+    elif created:
+        click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}.")
+
+
+def _deployment_line(deployment: dict, stored_now: bool) -> str:
+    """Say which country profile this deployment runs (stored at its first start)."""
+    profile = (f"country profile {deployment['profile']} ({deployment['country']})" if deployment["profile"]
+               else "no country profile")
+    when = "recorded now" if stored_now else f"since {deployment['created_at']:%Y-%m-%d}"
+    return f"Deployment: {profile}, {when}."
