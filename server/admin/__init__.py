@@ -2,19 +2,22 @@
 
 The pages carry no record or configuration data, so they are served to anyone; everything they
 show comes from the API with the session cookie (and its CSRF token for writes), under the same
-permission checks as any other client. No front-end build step: plain templates and scripts.
+permission checks as any other client. No front-end build step: templates and ES modules served as they are
+(admin_ui/static/lib: the store, the API helper, the error display; admin_ui/static/screens: one module per page).
+The deployment's languages come from here (page_settings), rendered into the page: no language is written in the UI.
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, make_response, redirect, render_template, request, url_for
+from babel import Locale, UnknownLocaleError
+from flask import Blueprint, Flask, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.urls import iri_to_uri
 
 from server.config import shipped_path
-from server.i18n import ADMIN_BLUEPRINT, UI_LOCALE_COOKIE
+from server.i18n import ADMIN_BLUEPRINT, MESSAGE_LOCALES, UI_LOCALE_COOKIE, known_locales
 
 UI = shipped_path("admin_ui")
 LOCALE_COOKIE = UI_LOCALE_COOKIE
@@ -45,12 +48,53 @@ SCRIPT_TEXTS = {
     "subform": _l("subform"), "revision": _l("draft revision %(revision)s"), "fields_count": _l("%(count)s fields"), "add_field": _l("Add a field"),
     "edit_field": _l("Edit the field %(name)s"), "add_button": _l("Add the field"), "save_button": _l("Save the field"),
     "bad_expression": _l("Not valid JSON: write the expression like {\"eq\": {\"sex\": \"female\"}}."),
+    "unreachable": _l("The server could not be reached. Check the connection, then try again."),
+    "unexpected": _l("Something went wrong on this page. Reload it, then try again."),
 }
 
 
+def language_name(code: str, in_locale: str) -> str:
+    """The name of the language `code` in the language `in_locale` ("French", "français"); the code if unknown."""
+    try:
+        name = Locale.parse(in_locale).languages.get(code)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return name or code
+
+
+def native_name(code: str) -> str:
+    """The name of a language in itself, capitalised as a link reads ("Français", "English")."""
+    name = language_name(code, code)
+    return name[:1].upper() + name[1:]
+
+
+def interface_languages() -> list[str]:
+    """Languages the interface can be shown in (those with a message catalog), in the deployment's order."""
+    configured = current_app.config["LANGUAGES"]
+    return [*(code for code in configured if code in MESSAGE_LOCALES), *(c for c in MESSAGE_LOCALES if c not in configured)]
+
+
+def page_settings(ui_locale: str) -> dict:
+    """What a page's templates and scripts need from the server: its texts and the languages of the deployment.
+
+    `languages` are the configured label languages (every label editor has one input per language), `locales` the
+    languages a user may choose for their account (labels and messages), `interface` those of the interface links.
+    """
+    config = current_app.config
+    return {"locale": ui_locale, "texts": {key: str(value) for key, value in SCRIPT_TEXTS.items()},
+            "languages": _named(config["LANGUAGES"], ui_locale), "default_language": config["DEFAULT_LANGUAGE"],
+            "default_locale": config["DEFAULT_LOCALE"], "locales": _named(known_locales(), ui_locale),
+            "interface": [{"code": code, "name": native_name(code)} for code in interface_languages()]}
+
+
+def _named(codes, ui_locale: str) -> list[dict[str, str]]:
+    return [{"code": code, "name": language_name(code, ui_locale)} for code in codes]
+
+
 def _page(template: str, **context):
-    texts = {key: str(value) for key, value in SCRIPT_TEXTS.items()}
-    response = make_response(render_template(template, texts=texts, ui_locale=str(get_locale()), **context))
+    ui_locale = str(get_locale())
+    settings = page_settings(ui_locale)
+    response = make_response(render_template(template, page=settings, ui_locale=ui_locale, **context))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                                    "script-src 'self'; frame-ancestors 'none'")
@@ -89,7 +133,7 @@ def local_target(target: str, default: str) -> str:
 def language(code: str):
     """Switch the interface language (kept in a cookie)."""
     response = redirect(local_target(request.args.get("next", ""), url_for("admin.dashboard")))
-    if code in ("en", "fr"):
+    if code in interface_languages():
         response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Strict", httponly=True)
     return response
 

@@ -1,0 +1,57 @@
+/* The one error display. Every failure of a screen goes through showError(): the message in the status area at the
+ * top of the page (announced to screen readers), and, for a form, each detail next to the control it names
+ * (marked aria-invalid) or in the form's general slot. Messages are the server's, in the interface language. */
+import {ApiError} from "./api.js";
+import {t} from "./text.js";
+
+const GENERAL = "_form";
+
+/** Say something in the status area ("ok" for a success, "error" for a failure). */
+export function flash(message, kind) {
+  const box = document.getElementById("flash");
+  box.textContent = message;
+  box.className = kind || "ok";
+}
+
+/** Empty a form's error slots and its aria-invalid marks. */
+export function clearErrors(form) {
+  form.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
+  form.querySelectorAll("[aria-invalid]").forEach((control) => control.removeAttribute("aria-invalid"));
+}
+
+/** Show a failure: an ApiError's message (and details, in `form` when given), any other error as a generic text. */
+export function showError(error, form) {
+  if (!(error instanceof ApiError)) {
+    console.error(error);  // a fault of the page itself: the console keeps what a developer needs
+    flash(t("unexpected"), "error");
+    return;
+  }
+  if (!form) {
+    flash([error.message, ...error.details.map((detail) => detail.message)].join(" "), "error");
+    return;
+  }
+  clearErrors(form);
+  const slots = new Map([...form.querySelectorAll("[data-error-for]")].map((slot) => [slot.dataset.errorFor, slot]));
+  const general = slots.get(GENERAL);
+  let unplaced = !error.details.length;
+  for (const detail of error.details) {
+    const name = String(detail.field).split(/[/.:]/).filter(Boolean).reverse().find((part) => slots.has(part));
+    if (!name) unplaced = true;
+    const slot = name ? slots.get(name) : general;
+    if (!slot) continue;
+    slot.textContent = (slot.textContent ? slot.textContent + " " : "") + detail.message;
+    const control = slot.parentElement.querySelector("input, select, textarea");
+    if (control && name) control.setAttribute("aria-invalid", "true");
+  }
+  if (general && unplaced && !general.textContent) general.textContent = error.message;
+  flash(error.message, "error");
+}
+
+/** Show a detail of the page's own making (a check done before calling the API) next to its control. */
+export function showFieldError(form, name, message) {
+  const slot = form.querySelector('[data-error-for="' + name + '"]');
+  slot.textContent = message;
+  const control = slot.parentElement.querySelector("input, select, textarea");
+  if (control) control.setAttribute("aria-invalid", "true");
+  flash(message, "error");
+}
