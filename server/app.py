@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> AbriFlask:
     from server.api import init_api
     from server.auth import init_auth
     from server.deployment import init_deployment
-    from server.errors import init_errors
+    from server.api.errors import init_errors
     from server.i18n import init_i18n
     from server.storage import init_storage
 

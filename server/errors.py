@@ -1,80 +1,218 @@
-"""The error tree and the one JSON renderer.
+"""The error catalogue and the error tree; no HTTP here.
 
-    AbriError                      every error Abri answers on purpose; `code` is stable
-    ├── BadRequest            400  MALFORMED_JSON, BAD_PARAMETER, LOCALE_UNKNOWN, ...
-    ├── Unauthorized          401  AUTHENTICATION_REQUIRED
-    ├── Forbidden             403  PERMISSION_DENIED
-    ├── NotFound              404  NOT_FOUND, ROUTE_NOT_FOUND
-    ├── MethodNotAllowed      405  METHOD_NOT_ALLOWED
-    ├── Conflict              409  ALREADY_EXISTS, PUBLISH_CONFLICT, DRAFT_NOT_EMPTY, IN_USE, ...
-    ├── PreconditionFailed    412  STALE_REVISION
-    ├── PayloadTooLarge       413  PAYLOAD_TOO_LARGE
-    ├── Unprocessable         422  DOCUMENT_INVALID, CHECKS_FAILED, BODY_INVALID, ...
-    └── ServiceUnavailable    503  STORAGE_UNAVAILABLE
+    AbriError                 every error Abri answers on purpose: an `Error` of the catalogue and its parameters
+    ├── BadRequest            the request cannot be read (MALFORMED_JSON, BAD_PARAMETER, LOCALE_UNKNOWN, ...)
+    ├── Unauthorized          who is asking is not known (AUTHENTICATION_REQUIRED, TOKEN_INVALID, ...)
+    ├── Forbidden             they may not (PERMISSION_DENIED, ROLE_NOT_ASSIGNABLE, ...)
+    ├── NotFound              NOT_FOUND, ROUTE_NOT_FOUND
+    ├── MethodNotAllowed      METHOD_NOT_ALLOWED
+    ├── Conflict              the current state refuses it (ALREADY_EXISTS, PUBLISH_CONFLICT, IN_USE, ...)
+    ├── PreconditionFailed    STALE_REVISION
+    ├── PayloadTooLarge       PAYLOAD_TOO_LARGE, CSV_TOO_LARGE, SPREADSHEET_TOO_LARGE
+    ├── Unprocessable         the content breaks a rule (DOCUMENT_INVALID, CHECKS_FAILED, RECORD_INVALID, ...)
+    └── ServiceUnavailable    STORAGE_UNAVAILABLE
 
-Anything else that escapes a view is answered as INTERNAL_ERROR (500) in the same shape, which
-ErrorSchema describes for the OpenAPI document (server/api/openapi.py).
-Messages are lazy gettext templates with %(name)s placeholders, localized when rendered.
+The kinds are for `except`; what a client reads is the member of `Error`: a stable API code (several members may
+share one, when one code has several wordings) and a message template whose %(name)s placeholders are the
+parameters of the raise: `raise Unprocessable(Error.RECORD_MODULE, modules="cp")`. A failing field is a `Detail`
+naming a rule of the rules vocabulary (server/rules.py). Messages are rendered in the reader's language by whoever
+shows them (server/messages.py); the HTTP status of each code is the edge's business (server/api/errors.py).
+`status` on a kind only says what an audit entry records of a refusal; the edge answers from its table.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-from flask import Flask, has_app_context, jsonify
-from flask_babel import format_decimal
-from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
-from werkzeug.exceptions import HTTPException
 
-log = logging.getLogger(__name__)
+from server.messages import _l, render
+from server.rules import Rule
+
+
+class Error(Enum):
+    """The error catalogue: (API code, message template) per member."""
+
+    def __init__(self, code: str, template: Any) -> None:
+        self.code = code
+        self.template = template
+
+    # Any kind, and the edge
+    INTERNAL_ERROR = ("INTERNAL_ERROR", _l("An unexpected error occurred. It has been logged."))
+    BAD_REQUEST = ("BAD_REQUEST", _l("The request is not valid."))
+    MALFORMED_JSON = ("MALFORMED_JSON", _l("The request body is not valid JSON."))
+    CONTENT_TYPE = ("CONTENT_TYPE", _l("Send the body as JSON (Content-Type: application/json)."))
+    BODY_INVALID = ("BODY_INVALID", _l("The request body is not valid."))
+    QUERY_INVALID = ("BAD_PARAMETER", _l("A query parameter is not valid."))
+    QUERY_PARAMETER_INVALID = ("BAD_PARAMETER", _l("The query parameter %(name)s is not valid."))
+    URL_INVALID = ("BAD_PARAMETER", _l("A parameter of the URL is not valid."))
+    IF_MATCH_INVALID = ("BAD_PARAMETER", _l("If-Match must be the document's revision number."))
+    LOCALE_UNKNOWN = ("LOCALE_UNKNOWN", _l("Unknown language %(locale)s; use one of %(known)s."))
+    ROUTE_NOT_FOUND = ("ROUTE_NOT_FOUND", _l("There is no such route."))
+    METHOD_NOT_ALLOWED = ("METHOD_NOT_ALLOWED", _l("This method is not allowed on this resource."))
+    PAYLOAD_TOO_LARGE = ("PAYLOAD_TOO_LARGE", _l("The request body is larger than %(limit)s bytes."))
+    STORAGE_UNAVAILABLE = ("STORAGE_UNAVAILABLE", _l("The database cannot be reached. Try again shortly."))
+    NOT_FOUND = ("NOT_FOUND", _l("%(kind)s %(id)s was not found."))
+    CONFLICT = ("CONFLICT", _l("The request conflicts with the current state."))
+    STALE_REVISION = ("STALE_REVISION", _l("%(kind)s %(id)s was changed by someone else (revision %(current)s, you "
+                                           "sent %(sent)s). Reload it and apply your change again."))
+    ALREADY_EXISTS = ("ALREADY_EXISTS", _l("%(kind)s %(id)s already exists."))
+    # Settings and start
+    SETTING_INVALID = ("SETTING_INVALID", _l("The setting %(name)s cannot be %(value)s. Allowed: %(allowed)s."))
+    SETTING_REFUSED = ("SETTING_INVALID", _l("The setting %(name)s is refused: %(reason)s"))
+    PROFILE_MISMATCH = ("PROFILE_MISMATCH", _l(
+        "This database was set up with the country profile %(stored)s, and this start asks for %(requested)s. Start "
+        "without --profile and ABRI_PROFILE to keep %(stored)s, or use an empty database for another country "
+        "(ABRI_MONGO_URI, or ABRI_INSTANCE_PATH for the embedded one)."))
+    PROFILE_MISSING = ("PROFILE_MISMATCH", _l(
+        "This database was set up without a country profile, and this start asks for %(requested)s. Start without "
+        "--profile and ABRI_PROFILE, or use an empty database for that country (ABRI_MONGO_URI, or "
+        "ABRI_INSTANCE_PATH for the embedded one)."))
+    # Authentication and rights
+    AUTHENTICATION_REQUIRED = ("AUTHENTICATION_REQUIRED", _l("Authentication is required."))
+    INVALID_CREDENTIALS = ("INVALID_CREDENTIALS", _l("The user name or the password is not correct."))
+    TOO_MANY_ATTEMPTS = ("TOO_MANY_ATTEMPTS", _l("Too many failed logins from this device. Try again in "
+                                                 "%(seconds)s seconds."))
+    TOKEN_MALFORMED = ("TOKEN_INVALID", _l("Use the Authorization header as: Bearer <token>."))
+    SESSION_ENDED = ("TOKEN_INVALID", _l("Your session has expired or was ended. Log in again."))
+    CSRF_FAILED = ("CSRF_FAILED", _l("The form is missing its security token. Reload the page and try again."))
+    USER_DISABLED = ("USER_DISABLED", _l("User %(user)s is disabled or was removed."))
+    PERMISSION_DENIED = ("PERMISSION_DENIED", _l("You are not allowed to do this."))
+    ACTION_DENIED = ("PERMISSION_DENIED", _l("Your role may not %(action)s %(resource)s."))
+    MODULE_DENIED = ("PERMISSION_DENIED", _l("Your role may not create records of module %(module)s."))
+    DISABLED_RECORDS_DENIED = ("PERMISSION_DENIED", _l("Your role may not see disabled records: it may not read "
+                                                       "records of this type (%(resource)s)."))
+    PASSWORD_TOO_SHORT = ("PASSWORD_TOO_SHORT", _l("The password is too short."))
+    PASSWORD_TOO_WEAK = ("PASSWORD_TOO_WEAK", _l("The password is too easy to guess."))
+    PASSWORD_INCORRECT = ("PASSWORD_INCORRECT", _l("The current password is not correct."))
+    LAST_ADMINISTRATOR = ("LAST_ADMINISTRATOR", _l(
+        "This would leave no active system administrator (a user whose role manages users and roles and may assign "
+        "every role). Give that role to someone else first."))
+    ROLE_NOT_ASSIGNABLE = ("ROLE_NOT_ASSIGNABLE", _l("Your role may not give the role %(role)s to a user."))
+    ROLE_EXCEEDS_GRANTER = ("ROLE_EXCEEDS_GRANTER", _l("The role %(role)s lets its users give out rights that your "
+                                                       "role does not have."))
+    ROLE_EXCEEDS_EDITOR = ("ROLE_EXCEEDS_EDITOR", _l("The role %(role)s would let its users give out rights that "
+                                                     "your role does not have."))
+    USER_NOT_MANAGEABLE = ("USER_NOT_MANAGEABLE", _l("Your role may not edit %(user)s, whose role %(role)s is not "
+                                                     "one it may assign."))
+    AGENCY_NOT_MANAGEABLE = ("USER_NOT_MANAGEABLE", _l(
+        "%(count)s users of this agency hold a role your role may not assign; their agency can be disabled only by "
+        "someone who may."))
+    SELF_AGENCY_CHANGE = ("SELF_RIGHTS_CHANGE", _l("You may not disable or enable your own agency: ask another "
+                                                   "administrator."))
+    SELF_RIGHTS_CHANGE = ("SELF_RIGHTS_CHANGE", _l("You may not change your own role, agency, groups or disabled "
+                                                   "state: ask another administrator."))
+    ROLE_NOT_MANAGEABLE = ("ROLE_NOT_MANAGEABLE", _l("Your role may not change %(role)s, which is not one of the "
+                                                     "roles it may assign."))
+    ROLE_MANAGE_REQUIRED = ("ROLE_MANAGE_REQUIRED", _l("Publishing changes to roles needs the role: manage "
+                                                       "permission."))
+    OWN_ROLE_WIDENING = ("OWN_ROLE_WIDENING", _l("You may not widen %(role)s, the role you hold: ask another "
+                                                 "administrator."))
+    # Configuration (metadata)
+    DOCUMENT_INVALID = ("DOCUMENT_INVALID", _l("The %(kind)s document is not valid."))
+    CHECKS_FAILED = ("CHECKS_FAILED", _l("Configuration errors: %(count)s. Nothing was changed."))
+    NOTHING_TO_PUBLISH = ("NOTHING_TO_PUBLISH", _l("The draft has no changes to publish."))
+    PUBLISH_CONFLICT = ("PUBLISH_CONFLICT", _l("Someone else published version %(number)s a moment ago. Review the "
+                                               "draft and publish again."))
+    TRANSLATIONS_ONLY = ("TRANSLATIONS_ONLY", _l("Translators may change labels, help texts, translations, order "
+                                                 "and visibility only."))
+    IN_USE = ("IN_USE", _l("%(kind)s %(id)s is still used (fields: %(count)s); remove those uses first."))
+    LOOKUP_VALUES_IN_USE = ("LOOKUP_VALUES_IN_USE", _l("Publishing would remove lookup values that records hold: "
+                                                       "%(count)s. Nothing was published."))
+    DRAFT_NOT_EMPTY = ("DRAFT_NOT_EMPTY", _l("The draft has changes that are not published; publish or discard "
+                                             "them first."))
+    DRAFT_NOT_EMPTY_RESTORE = ("DRAFT_NOT_EMPTY", _l("The draft has changes that are not published; restoring would "
+                                                     "discard them. Publish them, or restore with discard_draft."))
+    UNIQUE_ID_CHANGED = ("UNIQUE_ID_CHANGED", _l("The unique_id of a document cannot change."))
+    FIELD_EXISTS = ("ALREADY_EXISTS", _l("The form already has a field %(name)s."))
+    LOOKUP_VALUE_EXISTS = ("ALREADY_EXISTS", _l("The lookup already has a value %(id)s."))
+    ORDER_INVALID = ("ORDER_INVALID", _l("The new order must list every field of the form exactly once."))
+    FOLDER_MISSING = ("FOLDER_MISSING", _l("%(path)s is not a folder."))
+    FOLDER_INVALID = ("FOLDER_INVALID", _l("Problems in the configuration folder: %(count)s. Nothing was loaded."))
+    PROFILE_UNKNOWN = ("PROFILE_UNKNOWN", _l("There is no country profile %(profile)s (no folder %(path)s)."))
+    TRANSLATIONS_REFUSED = ("TRANSLATIONS_REFUSED", _l("Rows refused: %(count)s. Nothing was changed."))
+    BAD_LANGUAGE = ("BAD_LANGUAGE", _l("Choose a configured language other than the default one (%(default)s)."))
+    SPREADSHEET_TOO_LARGE = ("SPREADSHEET_TOO_LARGE", _l("The spreadsheet is too large to read. Send the file "
+                                                         "downloaded from Abri."))
+    SPREADSHEET_INVALID = ("SPREADSHEET_INVALID", _l("The file is not an xlsx translation spreadsheet."))
+    # Places
+    CSV_ROWS_REFUSED = ("CSV_INVALID", _l("Rows refused: %(count)s. Nothing was changed."))
+    CSV_NO_HASHTAGS = ("CSV_INVALID", _l("The file has no HXL hashtag row (#adm1+code, #adm1+name, ...)."))
+    CSV_TOO_LARGE = ("CSV_TOO_LARGE", _l("The file is larger than %(limit)s bytes; split it."))
+    CSV_TOO_MANY_ROWS = ("CSV_TOO_LARGE", _l("The file has more than %(limit)s rows; split it."))
+    LOCATIONS_IN_USE = ("LOCATIONS_IN_USE", _l(
+        "Places that records use would be removed: %(count)s. Nothing was changed: check the list, then import "
+        "again with confirm to remove them (the records keep their codes)."))
+    # Records
+    RECORD_INVALID = ("RECORD_INVALID", _l("Invalid fields: %(count)s. Nothing was saved."))
+    RECORD_MODULE = ("RECORD_INVALID", _l("Choose the module of the record: one of %(modules)s."))
+    RECORD_ID_INVALID = ("RECORD_INVALID", _l("The record id must be a UUID."))
+    FIELDS_FORBIDDEN = ("FIELDS_FORBIDDEN", _l("Your role may not change these fields: %(fields)s. Nothing was "
+                                               "saved."))
+    SHORT_ID_EXHAUSTED = ("SHORT_ID_EXHAUSTED", _l("Could not allocate a short id; try again."))
+    WRITE_CONTENTION = ("WRITE_CONTENTION", _l("%(kind)s %(id)s is being changed by others right now; try again."))
+    ID_UNAVAILABLE = ("ID_UNAVAILABLE", _l("This id cannot be used; generate a new one."))
+    RECORD_EXISTS = ("RECORD_EXISTS", _l("%(kind)s %(id)s already exists with different content (revision "
+                                         "%(revision)s)."))
+    RECORD_DISABLED = ("RECORD_DISABLED", _l("%(kind)s %(id)s is disabled; enable it before changing it."))
+    RECORD_STATE_UNCHANGED = ("RECORD_STATE_UNCHANGED", _l("%(kind)s %(id)s is already in that state."))
+    MATCH_NOT_CONFIGURED = ("MATCH_NOT_CONFIGURED", _l("The published trace form has no matched_case_id field."))
+    # Exports
+    EXPORT_NOT_READY = ("EXPORT_NOT_READY", _l("The export is not ready yet (%(status)s)."))
+    EXPORT_NOT_ALLOWED = ("EXPORT_NOT_ALLOWED", _l("Your role may no longer export these records, so this file "
+                                                   "cannot be downloaded."))
+    EXPORT_ACCESS_CHANGED = ("EXPORT_ACCESS_CHANGED", _l("What your role may see has changed since this export was "
+                                                         "made. Start a new export."))
+    EXPORT_KEY_CHANGED = ("EXPORT_KEY_CHANGED", _l("The password of this export can no longer be read (the server's "
+                                                   "export key changed). Start the export again."))
+    EXPORT_CANCELLED = ("EXPORT_CANCELLED", _l("The export was cancelled."))
+
+
+CODES = frozenset(member.code for member in Error)  # every API code an error may carry
 
 
 @dataclass
 class Detail:
-    """One failing field: a JSON pointer or dotted name, a stable rule code, a message."""
+    """One failing field: a JSON pointer or dotted name, a stable rule code, a message template, its parameters."""
 
     field: str
     code: str
     message: Any
     params: dict[str, Any] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"field": self.field, "code": self.code, "message": render_message(self.message, self.params)}
+    @classmethod
+    def of(cls, where: str, rule: Rule, **params: Any) -> "Detail":
+        """The detail of `where` breaking `rule` of the rules vocabulary."""
+        return cls(where, rule.code, rule.template, params)
+
+    def as_json(self, locale: str | None = None) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "message": render(self.message, self.params, locale)}
 
 
-def render_message(template: Any, params: dict[str, Any] | None = None) -> str:
-    """Localize a lazy message template and fill its placeholders (numbers formatted for the language)."""
-    text = str(template)
-    if params:
-        try:
-            return text % {name: _localized(value) for name, value in params.items()}
-        except (KeyError, TypeError, ValueError):
-            log.warning("message %r does not fit its parameters %r", text, params)
-    return text
-
-
-def _localized(value: Any) -> Any:
-    """Numbers as the message's language writes them (12 500 in French, 12,500 in English)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and has_app_context():
-        try:
-            return format_decimal(value)
-        except ArithmeticError:  # beyond Babel's 28 digits (a huge number a client sent): written as is
-            return value
-    return value
+def render_message(template: Any, params: dict[str, Any] | None = None, locale: str | None = None) -> str:
+    """Localize a message template and fill its placeholders (server.messages.render)."""
+    return render(template, params, locale)
 
 
 class AbriError(Exception):
-    """Base of every error Abri answers on purpose."""
+    """Base of every error Abri answers on purpose: `Error` member (or template and code), parameters, details."""
 
     status = 500
-    code = "INTERNAL_ERROR"
-    message: Any = _l("An unexpected error occurred. It has been logged.")
+    error = Error.INTERNAL_ERROR
+    code: str = error.code
+    message: Any = error.template
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "error" in cls.__dict__:  # a kind names its default member of the catalogue
+            cls.code, cls.message = cls.error.code, cls.error.template
 
     def __init__(self, message: Any = None, *, code: str | None = None,
                  details: list[Detail] | None = None, headers: dict[str, str] | None = None,
                  extra: dict[str, Any] | None = None, **params: Any) -> None:
+        if isinstance(message, Error):  # the catalogue's form
+            message, code = message.template, message.code
         if message is not None:
             self.message = message
         if code is not None:
@@ -83,13 +221,64 @@ class AbriError(Exception):
         self.details = details or []
         self.headers = headers or {}
         self.extra = extra or {}
-        super().__init__(f"{self.code}: {render_message(self.message, params)}")
+        super().__init__(f"{self.code}: {render(self.message, params)}")
 
-    def as_json(self) -> dict[str, Any]:
-        body = {"code": self.code, "message": render_message(self.message, self.params),
-                "details": [detail.as_json() for detail in self.details]}
+    def rendered(self, locale: str | None = None) -> str:
+        """The message in `locale` (the ambient language when None)."""
+        return render(self.message, self.params, locale)
+
+    def as_json(self, locale: str | None = None) -> dict[str, Any]:
+        body = {"code": self.code, "message": self.rendered(locale),
+                "details": [detail.as_json(locale) for detail in self.details]}
         body.update(self.extra)
         return {"error": body}
+
+
+class BadRequest(AbriError):
+    """The request cannot be read as it is."""
+    status, error = 400, Error.BAD_REQUEST
+
+
+class Unauthorized(AbriError):
+    """Who is asking is not known."""
+    status, error = 401, Error.AUTHENTICATION_REQUIRED
+
+
+class Forbidden(AbriError):
+    """The caller may not do this."""
+    status, error = 403, Error.PERMISSION_DENIED
+
+
+class NotFound(AbriError):
+    """There is no such thing (or the caller may not know it exists)."""
+    status, error = 404, Error.NOT_FOUND
+
+
+class MethodNotAllowed(AbriError):
+    status, error = 405, Error.METHOD_NOT_ALLOWED
+
+
+class Conflict(AbriError):
+    """The current state refuses the change."""
+    status, error = 409, Error.CONFLICT
+
+
+class PreconditionFailed(AbriError):
+    """The caller's revision is not the stored one."""
+    status, error = 412, Error.STALE_REVISION
+
+
+class PayloadTooLarge(AbriError):
+    status, error = 413, Error.PAYLOAD_TOO_LARGE
+
+
+class Unprocessable(AbriError):
+    """The content breaks a rule."""
+    status, error = 422, Error.BODY_INVALID
+
+
+class ServiceUnavailable(AbriError):
+    status, error = 503, Error.STORAGE_UNAVAILABLE
 
 
 class ErrorDetailSchema(Schema):
@@ -125,122 +314,3 @@ class ErrorSchema(Schema):
     """Every error answer, 500 included: {"error": {"code", "message", "details": [{"field", "code", "message"}]}}."""
 
     error = fields.Nested(ErrorBodySchema, required=True)
-
-
-class BadRequest(AbriError):
-    status, code, message = 400, "BAD_REQUEST", _l("The request is not valid.")
-
-
-class Unauthorized(AbriError):
-    status, code, message = 401, "AUTHENTICATION_REQUIRED", _l("Authentication is required.")
-
-
-class Forbidden(AbriError):
-    status, code, message = 403, "PERMISSION_DENIED", _l("You are not allowed to do this.")
-
-
-class NotFound(AbriError):
-    status, code, message = 404, "NOT_FOUND", _l("%(kind)s %(id)s was not found.")
-
-
-class MethodNotAllowed(AbriError):
-    status, code, message = 405, "METHOD_NOT_ALLOWED", _l("This method is not allowed on this resource.")
-
-
-class Conflict(AbriError):
-    status, code, message = 409, "CONFLICT", _l("The request conflicts with the current state.")
-
-
-class PreconditionFailed(AbriError):
-    status, code = 412, "STALE_REVISION"
-    message = _l("%(kind)s %(id)s was changed by someone else (revision %(current)s, you sent %(sent)s). "
-                 "Reload it and apply your change again.")
-
-
-class PayloadTooLarge(AbriError):
-    status, code, message = 413, "PAYLOAD_TOO_LARGE", _l("The request body is larger than %(limit)s bytes.")
-
-
-class Unprocessable(AbriError):
-    status, code, message = 422, "BODY_INVALID", _l("The request body is not valid.")
-
-
-class ServiceUnavailable(AbriError):
-    status, code, message = 503, "STORAGE_UNAVAILABLE", _l("The database cannot be reached. Try again shortly.")
-
-
-_HTTP_ERRORS = {
-    400: (BadRequest, "MALFORMED_JSON", _l("The request body is not valid JSON.")),
-    404: (NotFound, "ROUTE_NOT_FOUND", _l("There is no such route.")),
-    405: (MethodNotAllowed, None, None),
-    413: (PayloadTooLarge, None, None),
-}
-
-
-def _from_http_exception(exc: HTTPException) -> AbriError:
-    """Translate a werkzeug/webargs error into the Abri tree."""
-    messages = getattr(exc, "data", {}).get("messages") if isinstance(getattr(exc, "data", None), dict) else None
-    if messages:  # webargs: query/body arguments that do not fit their schema
-        details = list(_flatten_webargs(messages))
-        location = next(iter(messages), "body")
-        if location == "query":
-            return BadRequest(code="BAD_PARAMETER", message=_l("A query parameter is not valid."), details=details)
-        return Unprocessable(details=details)
-    cls, code, message = _HTTP_ERRORS.get(exc.code or 500, (AbriError, None, None))
-    if cls is PayloadTooLarge:
-        from flask import current_app
-        return PayloadTooLarge(limit=current_app.config.get("MAX_CONTENT_LENGTH"))
-    return cls(message, code=code)
-
-
-def _flatten_webargs(messages: dict, prefix: str = ""):
-    for key, value in messages.items():
-        if key in ("json", "query", "form", "headers", "view_args") and not prefix:
-            yield from _flatten_webargs(value, "")
-            continue
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            yield from _flatten_webargs(value, path)
-        else:
-            for text in value if isinstance(value, list) else [value]:
-                yield Detail(field=path, code=_webargs_code(str(text)), message=_webargs_message(str(text)))
-
-
-_WEBARGS_CODES = {
-    "Unknown field.": ("unknown", _l("This field is not allowed here.")),
-    "Missing data for required field.": ("required", _l("This field is required.")),
-    "Not a valid integer.": ("type", _l("Must be an integer.")),
-    "Not a valid string.": ("type", _l("Must be a text.")),
-    "Not a valid boolean.": ("type", _l("Must be true or false.")),
-    "Not a valid mapping type.": ("type", _l("Must be an object.")),
-    "Not a valid list.": ("type", _l("Must be a list.")),
-    "Field may not be null.": ("type", _l("Must not be null.")),
-}
-
-
-def _webargs_code(text: str) -> str:
-    return _WEBARGS_CODES.get(text, ("invalid", None))[0]
-
-
-def _webargs_message(text: str) -> Any:
-    known = _WEBARGS_CODES.get(text)
-    return known[1] if known else _l("Not a valid value: %(reason)s") % {"reason": text}
-
-
-def render_error(exc: Exception):
-    """Answer any exception as {"error": {code, message, details}}."""
-    if isinstance(exc, HTTPException):
-        exc = _from_http_exception(exc)
-    if not isinstance(exc, AbriError):
-        log.exception("unhandled error", exc_info=exc)
-        exc = AbriError()
-    response = jsonify(exc.as_json())
-    response.status_code = exc.status
-    response.headers.update(exc.headers)
-    return response
-
-
-def init_errors(app: Flask) -> None:
-    """Answer every error, 500 included, in the one JSON shape (after the API, to replace its handler)."""
-    app.register_error_handler(HTTPException, render_error)
-    app.register_error_handler(Exception, render_error)

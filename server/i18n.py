@@ -6,13 +6,14 @@ deployment's language (French in Bénin and Cameroon) until the user chooses ano
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from babel import Locale, UnknownLocaleError
-from flask_babel import Babel
-from flask_babel import lazy_gettext as _l
+from flask_babel import Babel, get_locale
 
 from server.config import shipped_path
-from server.errors import BadRequest, Detail
+from server.errors import BadRequest, Detail, Error
+from server.messages import use_locale_source
+from server.rules import Rule
 
 TRANSLATIONS_DIR = shipped_path("translations")
 MESSAGE_LOCALES = ("en", "fr")  # languages with a message catalog
@@ -31,8 +32,7 @@ def requested_locale() -> str | None:
     if locale is None:
         return None
     if locale not in known_locales():
-        raise BadRequest(_l("Unknown language %(locale)s; use one of %(known)s."), code="LOCALE_UNKNOWN",
-                         details=[Detail("locale", "enum", _l("Not a configured language."))],
+        raise BadRequest(Error.LOCALE_UNKNOWN, details=[Detail.of("locale", Rule.LOCALE)],
                          locale=locale, known=", ".join(known_locales()))
     return locale
 
@@ -77,7 +77,16 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     Babel(app, locale_selector=select_locale)
+    use_locale_source(app_locale)
     app.before_request(_check_locale_argument)
+
+
+def app_locale() -> str | None:
+    """The language of the current request (or the app's default): what `str(message)` renders in."""
+    if not has_app_context():
+        return None
+    locale = get_locale()
+    return str(locale) if locale else None
 
 
 def _check_locale_argument() -> None:

@@ -12,8 +12,9 @@ from typing import Any, Iterator
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, actor, db, envelope, page_size, published
 from server.api.openapi import answers
@@ -27,7 +28,7 @@ blp = Blueprint("accounts", __name__, description="Users, agencies, user groups.
 NAME = validate.Regexp(r"[a-z0-9][a-z0-9._-]*\Z", error="Use lowercase letters, digits, . _ -")
 
 
-class UserData(Schema):
+class UserData(ArgumentSchema):
     # Normalized (case, width) and checked as a whole by the domain: accounts.create_user.
     user_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     full_name = fields.String(validate=validate.Length(max=200))
@@ -40,7 +41,7 @@ class UserData(Schema):
     disabled = fields.Boolean()
 
 
-class UserPatch(Schema):
+class UserPatch(ArgumentSchema):
     full_name = fields.String(validate=validate.Length(max=200))
     email = fields.Email(allow_none=True)
     password = fields.String(validate=validate.Length(max=1000))
@@ -51,15 +52,15 @@ class UserPatch(Schema):
     disabled = fields.Boolean()
 
 
-class UserBody(Schema):
+class UserBody(ArgumentSchema):
     data = fields.Nested(UserData, required=True)
 
 
-class UserPatchBody(Schema):
+class UserPatchBody(ArgumentSchema):
     data = fields.Nested(UserPatch, required=True)
 
 
-class EntityData(Schema):
+class EntityData(ArgumentSchema):
     unique_id = fields.String(required=True, validate=[validate.Length(min=2, max=100), NAME])
     agency_code = fields.String(validate=validate.Length(max=20))
     name_i18n = fields.Dict(keys=fields.String(validate=validate.Length(max=10)),
@@ -74,11 +75,11 @@ class EntityPatch(EntityData):
     unique_id = fields.String(validate=validate.Length(max=100))
 
 
-class EntityBody(Schema):
+class EntityBody(ArgumentSchema):
     data = fields.Nested(EntityData, required=True)
 
 
-class EntityPatchBody(Schema):
+class EntityPatchBody(ArgumentSchema):
     data = fields.Nested(EntityPatch, required=True)
 
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api.common import actor, db, envelope
 from server.api.openapi import answers
 from server.api import responses as docs
@@ -21,17 +22,17 @@ SET_COOKIE = {"Set-Cookie": {"description": "The session cookie (abri_session; H
                              "schema": {"type": "string"}, "required": True}}
 
 
-class Credentials(Schema):
+class Credentials(ArgumentSchema):
     user_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
-class PasswordData(Schema):
+class PasswordData(ArgumentSchema):
     current_password = fields.String(required=True, validate=validate.Length(max=1000))
     new_password = fields.String(required=True, validate=validate.Length(max=1000))
 
 
-class PasswordBody(Schema):
+class PasswordBody(ArgumentSchema):
     data = fields.Nested(PasswordData, required=True)
 
 

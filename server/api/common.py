@@ -7,8 +7,9 @@ from typing import Any, Callable
 
 from flask import Response, current_app, g, jsonify, request
 from flask_babel import get_locale, lazy_gettext as _l
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.auth import current_principal, current_user_name
 from server.errors import BadRequest, Detail
 from server.metadata.configuration import Configuration
@@ -18,7 +19,7 @@ from server.services.context import Context
 from server.storage import Database, get_db
 
 
-class PageArgs(Schema):
+class PageArgs(ArgumentSchema):
     """Pagination query arguments (bounded, so that the records to skip fit the database's integers)."""
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))

@@ -13,8 +13,9 @@ from typing import Any, Iterator
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
 from server.api.openapi import answers
@@ -87,23 +88,23 @@ class ListArgs(PageArgs):
     draft = fields.Boolean(load_default=False)
 
 
-class ReadArgs(Schema):
+class ReadArgs(ArgumentSchema):
     locale = fields.String()
     draft = fields.Boolean(load_default=False)
 
 
-class DocumentBody(Schema):
+class DocumentBody(ArgumentSchema):
     """{"data": <document>}; the document's shape is checked by its JSON meta-schema."""
 
     data = fields.Dict(required=True)
 
 
-class FieldBody(Schema):
+class FieldBody(ArgumentSchema):
     data = fields.Dict(required=True)
     position = fields.Integer(validate=validate.Range(min=0))
 
 
-class OrderBody(Schema):
+class OrderBody(ArgumentSchema):
     data = fields.List(fields.String(), required=True, validate=validate.Length(max=1000))
 
 

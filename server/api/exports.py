@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Response, current_app, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size, published
 from server.api.openapi import answers
@@ -28,7 +29,7 @@ def check_password_key(state) -> None:
         encryption.parse_key(state.app.config["EXPORT_PASSWORD_KEY"], "ABRI_EXPORT_PASSWORD_KEY")
 
 
-class ExportData(Schema):
+class ExportData(ArgumentSchema):
     record_type = fields.String(required=True, validate=validate.OneOf(RECORD_TYPES))
     format = fields.String(load_default="xlsx", validate=validate.OneOf(tuple(jobs.FORMATS)))
     filters = fields.Dict(keys=fields.String(validate=validate.Length(max=100)),
@@ -42,7 +43,7 @@ class ExportData(Schema):
     password = fields.String(validate=validate.Length(max=200), allow_none=True)
 
 
-class ExportBody(Schema):
+class ExportBody(ArgumentSchema):
     data = fields.Nested(ExportData, required=True)
 
 

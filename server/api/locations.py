@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import actor, conditional, db, envelope, languages, published
 from server.api.openapi import answers
@@ -19,7 +20,7 @@ from server.records.search import INT64_MAX
 blp = Blueprint("locations", __name__, description="Location hierarchies (countries, departments, communes...).")
 
 
-class LocationArgs(Schema):
+class LocationArgs(ArgumentSchema):
     admin_level = fields.Integer(validate=validate.Range(min=0, max=6))
     parent_code = fields.String(validate=validate.Length(max=50))
     locale = fields.String()
@@ -44,7 +45,7 @@ class PlacesMeta(docs.CountMeta):
     version = fields.Integer(required=True, metadata={"description": "The published version answered."})
 
 
-class ImportArgs(Schema):
+class ImportArgs(ArgumentSchema):
     unique_id = fields.String(required=True, validate=validate.Regexp(r"^locations-[a-z0-9][a-z0-9_-]*$"))
     confirm = fields.Boolean(load_default=False, metadata={
         "description": "Remove the places that records use (listed by a first call answered 409 LOCATIONS_IN_USE); "

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
 from server.api.openapi import answers
@@ -22,11 +23,11 @@ FILE = docs.FILE
 PUBLISHED = docs.one("PublishedVersion", docs.Version, docs.PublishMeta)
 
 
-class PublishData(Schema):
+class PublishData(ArgumentSchema):
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class PublishBody(Schema):
+class PublishBody(ArgumentSchema):
     data = fields.Nested(PublishData, load_default=lambda: PublishData().load({}))
 
 
@@ -34,7 +35,7 @@ class RestoreData(PublishData):
     discard_draft = fields.Boolean(load_default=False)
 
 
-class RestoreBody(Schema):
+class RestoreBody(ArgumentSchema):
     data = fields.Nested(RestoreData, load_default=lambda: RestoreData().load({}))
 
 
@@ -123,11 +124,11 @@ class Restore(MethodView):
 TRANSLATE = ("metadata", "manage_translations")
 
 
-class CoverageArgs(Schema):
+class CoverageArgs(ArgumentSchema):
     locale = fields.String(validate=validate.Length(max=10))
 
 
-class LocaleArgs(Schema):
+class LocaleArgs(ArgumentSchema):
     locale = fields.String(required=True, validate=validate.Length(max=10))
 
 

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import actor as who_and_when, db, envelope, page_size, published
 from server.api.openapi import answers, record_list_parameters
@@ -25,34 +26,34 @@ ACTIONS = {("Collection", "GET"): "list", ("Collection", "POST"): "create", ("It
            ("CaseIncidents", "POST"): "create_incident", ("TraceMatch", "POST"): "match"}
 
 
-class CreateBody(Schema):
+class CreateBody(ArgumentSchema):
     id = fields.Raw(allow_none=True)  # checked by the service: a uuid
     module_id = fields.String(validate=validate.Length(max=100))
     data = fields.Dict(load_default=dict)
 
 
-class UpdateBody(Schema):
+class UpdateBody(ArgumentSchema):
     data = fields.Dict(required=True)
 
 
-class MatchData(Schema):
+class MatchData(ArgumentSchema):
     case_id = fields.String(required=True)
 
 
-class MatchBody(Schema):
+class MatchBody(ArgumentSchema):
     data = fields.Nested(MatchData, required=True)
 
 
-class HistoryArgs(Schema):
+class HistoryArgs(ArgumentSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
-class AssignData(Schema):
+class AssignData(ArgumentSchema):
     owned_by = fields.String(required=True, validate=validate.Length(max=100))
 
 
-class AssignBody(Schema):
+class AssignBody(ArgumentSchema):
     data = fields.Nested(AssignData, required=True)
 
 

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import conditional, envelope, published
 from server.api.openapi import answers
@@ -18,7 +19,7 @@ from server.metadata.record_schema import day_bounds, record_schema
 blp = Blueprint("schemas", __name__, description="JSON Schema 2020-12 of record data.")
 
 
-class SchemaArgs(Schema):
+class SchemaArgs(ArgumentSchema):
     module_id = fields.String(validate=validate.Length(max=100))
 
 
