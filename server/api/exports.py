@@ -1,22 +1,22 @@
-"""Export jobs: POST to start one (202), GET to watch it, /file to download, DELETE to remove."""
+"""Export jobs: POST to start one (202), GET to watch it, /file to download, DELETE to remove.
+
+Each view parses the request, calls one use case of server.services.exports (permission first, audit) and dumps
+its answer.
+"""
 from __future__ import annotations
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import PageArgs, actor as who_and_when, db, envelope, page_size, published
+from server.api.common import PageArgs, envelope, page_size, request_context
 from server.api.openapi import answers
-from server.auth import current_principal
-from server.auth.audit import log_event
 from server.export import encryption, jobs
-from server.export.worker import export_settings
 from server.metadata.documents import RECORD_TYPES
-from server.records.service import Actor
-from server.storage import exports as store
+from server.services import exports as use_cases
 
 blp = Blueprint("exports", __name__, description="Export jobs (xlsx, csv, json).")
 JOB = docs.one("ExportJobAnswer", docs.ExportJob)
@@ -47,11 +47,6 @@ class ExportBody(ArgumentSchema):
     data = fields.Nested(ExportData, required=True)
 
 
-def _actor() -> Actor:
-    user, now = who_and_when()
-    return Actor(user, now, current_principal())
-
-
 @blp.route("/exports")
 class Exports(MethodView):
     @answers(everyone=True)
@@ -60,19 +55,15 @@ class Exports(MethodView):
     def get(self, args):
         """The user's own exports, newest first."""
         page, per_page = page_size(args)
-        items, total = store.list_jobs(db(), current_principal().user_name, (page - 1) * per_page, per_page)
-        return envelope([jobs.present_job(j) for j in items], total=total, page=page, per_page=per_page)
+        items, total = use_cases.list_exports(request_context(), page, per_page)
+        return envelope(items, total=total, page=page, per_page=per_page)
 
     @blp.arguments(ExportBody)
     @blp.response(202, JOB, headers={"Location": "Location"})
     def post(self, body):
         """Start an export (runs in the background: watch GET /exports/<id>)."""
-        actor = _actor()
-        job = jobs.create_export(db(), published(), actor, body["data"],
-                                 export_settings(current_app.config))
-        log_event(db(), action="export", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
-                  resource=job["record_type"], record_id=job["_id"], detail=job["format"])
-        return envelope(jobs.present_job(job), status=202, headers={"Location": f"/api/v1/exports/{job['_id']}"})
+        job = use_cases.create_export(request_context(), body["data"])
+        return envelope(job, status=202, headers={"Location": f"/api/v1/exports/{job['id']}"})
 
 
 @blp.route("/exports/<job_id>")
@@ -81,12 +72,12 @@ class Export(MethodView):
     @blp.response(200, JOB)
     def get(self, job_id):
         """Status, rows done and total, percent, errors."""
-        return envelope(jobs.present_job(jobs.get_job(db(), job_id, current_principal().user_name)))
+        return envelope(use_cases.read_export(request_context(), job_id))
 
     @blp.response(204)
     def delete(self, job_id):
         """Remove the export and its file."""
-        jobs.delete_export(db(), job_id, current_principal().user_name)
+        use_cases.delete_export(request_context(), job_id)
         return "", 204
 
 
@@ -99,7 +90,7 @@ class ExportFile(MethodView):
                                           jobs.MIME["json"]: {"schema": {"description": "The records."}}}}})
     def get(self, job_id):
         """Download the file of a complete export (if the user's current rights still cover what it holds)."""
-        job, chunks = jobs.open_download(db(), published(), job_id, _actor(), request.remote_addr)
+        job, chunks = use_cases.download_export(request_context(), job_id)
         name = job["file_name"]
         mime = jobs.MIME.get(name.rsplit(".", 1)[-1], "application/octet-stream")
         return Response(stream_with_context(chunks), mimetype=mime, headers={

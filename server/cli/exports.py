@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 import signal
-from datetime import datetime, timezone
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from server.auth import principal_for_user
-from server.auth.audit import log_event
-from server.export import jobs
-from server.export.worker import export_settings, start_workers
-from server.metadata.versions import published_configuration
-from server.records.service import Actor
-from server.storage import exports as export_store, get_db
+from server.services import exports
+from server.services.context import CLI_ADDRESS, Context
+from server.services.workers import start_workers
+from server.storage import get_db
 
 
 @click.command("worker")
@@ -22,14 +19,15 @@ from server.storage import exports as export_store, get_db
 @with_appcontext
 def worker(threads: int) -> None:
     """Run export jobs (in a separate process; any number of them can run)."""
-    stop = start_workers(current_app._get_current_object(), threads)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    workers = start_workers(current_app._get_current_object(), threads)
+    signal.signal(signal.SIGTERM, lambda *_: workers.set())
     click.echo(f"Export worker running with {threads} threads (Ctrl-C to stop).")
     try:
-        while not stop.wait(1):
+        while not workers.wait(1):
             pass
     except KeyboardInterrupt:
-        stop.set()
+        pass
+    workers.stop()  # every thread ended (a running job given back) before the command closes the app's client
     click.echo("Export worker stopped.")
 
 
@@ -57,26 +55,21 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 def export(user_name, record_type, fmt, locale, filters, form_ids, codes, include_removed, include_disabled, password,
            out_path) -> None:
     """Run an export now, with a progress bar, and write the file."""
-    db, settings = get_db(), export_settings(current_app.config)
-    principal = principal_for_user(db, user_name)
-    config = published_configuration(db)
+    db = get_db()
+    ctx = Context(db=db, settings=current_app.config, principal=principal_for_user(db, user_name),
+                  user_name=user_name, address=CLI_ADDRESS)
     params = {"record_type": record_type, "format": fmt, "locale": locale, "codes": codes,
               "include_removed": include_removed, "include_disabled": include_disabled, "password": password,
-              "form_ids": list(form_ids) or None,
-              "filters": filters}
-    job = jobs.create_export(db, config, Actor(user_name, datetime.now(timezone.utc), principal), params, settings)
+              "form_ids": list(form_ids) or None, "filters": filters}
+    def save(chunks) -> None:
+        with open(out_path, "wb") as out:
+            out.writelines(chunks)
+
     with click.progressbar(length=1, label="Exporting") as bar:
         def advance(done: int, total: int) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
-        jobs.run_job(db, job, config, principal, settings, None, advance)
-    finished = export_store.find_job(db, job["_id"])
+        finished = exports.export_now(ctx, params, save, advance)
     if finished["status"] != "complete":
         raise click.ClickException("; ".join(finished["errors"]))
-    with open(out_path, "wb") as out:
-        for chunk in export_store.read_file(db, job["_id"]):
-            out.write(chunk)
-    export_store.delete_job(db, job["_id"])
-    log_event(db, action="export", user_name=user_name, at=datetime.now(timezone.utc), address="cli",
-              resource=record_type, record_id=job["_id"], detail=fmt)
     click.echo(f"Wrote {finished['total']} records to {out_path}.")

@@ -9,6 +9,11 @@ role that sees disabled records in lists may do: one that reads the record type.
 Temporary files are removed whatever happens. A password is kept only sealed (AES-GCM under the
 instance's key, see encryption.py) while the job waits, and the sealed value is dropped when the
 job ends, complete or failed.
+
+The records come from the record engine (server.records.reading): the user's scope and the fields
+they may see, the rule of every record read. Each claim of a job writes its own file; the job takes
+it only if that claim still holds the job when it completes (server.storage.exports). This is the
+domain: the use cases (permission first, audit, the worker's claim) are in server.services.exports.
 """
 from __future__ import annotations
 
@@ -18,12 +23,11 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from server.auth.audit import log_event
 from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable, render_message
 from server.export import encryption
 from server.export.cells import date_text
@@ -35,6 +39,7 @@ from server.export.writers import PrintTexts, write_csv_zip, write_json, write_x
 from server.metadata.configuration import Configuration
 from server.records import service as records
 from server.records.access import fields_of_forms
+from server.records.reading import ReadableRecords, readable_records
 from server.records.types import RECORD_TYPES
 from server.storage import Database, exports as store
 
@@ -60,6 +65,15 @@ class ExportSettings:
     def sealing_key(self) -> bytes:
         """The key that seals export passwords while jobs wait."""
         return encryption.instance_key(self.password_key, self.instance_path)
+
+
+def export_settings(config: Mapping[str, Any]) -> ExportSettings:
+    """The export settings of an app's configuration."""
+    return ExportSettings(max_per_page=config["MAX_PER_PAGE"], ttl=timedelta(days=config["EXPORT_TTL_DAYS"]),
+                          lease=timedelta(seconds=config["EXPORT_LEASE_SECONDS"]),
+                          max_attempts=config["EXPORT_MAX_ATTEMPTS"], languages=tuple(config["LANGUAGES"]),
+                          default_language=config["DEFAULT_LANGUAGE"], password_key=config["EXPORT_PASSWORD_KEY"],
+                          instance_path=config["INSTANCE_PATH"])
 
 
 SEALED = "password_sealed"
@@ -177,34 +191,21 @@ def get_job(db: Database, job_id: str, user_name: str) -> dict[str, Any]:
     return job
 
 
-def open_download(db: Database, config: Configuration, job_id: str, actor: records.Actor,
-                  address: str | None) -> tuple[dict[str, Any], Iterator[bytes]]:
-    """Return a complete export of the actor and its file's chunks, if their rights still cover its content.
-
-    Refusals and downloads are audited (who, which export, the status; never content).
-    """
-    def audit(resource: str, status: int, detail: str | None = None) -> None:
-        log_event(db, action="export_download", user_name=actor.user_name, at=actor.now, address=address,
-                  resource=resource, record_id=job_id if _is_uuid(job_id) else None, status=status, detail=detail)
-
-    try:
-        job = get_job(db, job_id, actor.user_name)
-    except NotFound:
-        audit("export", 404, "NOT_FOUND")
-        raise
-    try:
-        _check_still_allowed(db, config, job, actor)
-    except Forbidden as error:
-        audit(job["record_type"], 403, error.code)
-        raise
+def check_downloadable(db: Database, config: Configuration, job: dict[str, Any], actor: records.Actor) -> None:
+    """Refuse the download of a job its user's current rights would not let them export again, or not complete."""
+    _check_still_allowed(db, config, job, actor)
     if job["status"] != "complete":
         raise Unprocessable(_l("The export is not ready yet (%(status)s)."), code="EXPORT_NOT_READY",
                             status=job["status"])
-    audit(job["record_type"], 200)
-    return job, store.read_file(db, job["_id"])
 
 
-def _is_uuid(text: str) -> bool:
+def read_file(db: Database, job: dict[str, Any]) -> Iterator[bytes]:
+    """The chunks of a complete job's file."""
+    return store.read_file(db, job["_id"], job.get("file_attempt"))
+
+
+def is_job_id(text: str) -> bool:
+    """Whether `text` is written as a job id (only such a text is kept in the audit log)."""
     try:
         return str(uuid.UUID(text)) == text
     except ValueError:
@@ -243,48 +244,53 @@ def _scope_of(principal) -> dict[str, Any]:
     return {"scope": principal.scope, "agency": principal.agency, "groups": sorted(principal.groups)}
 
 
-def run_next_job(db: Database, config_for, principal_for, settings: ExportSettings, worker: str,
-                 now: datetime | None = None) -> dict[str, Any] | None:
-    """Claim one job and run it; return the finished job, or None when there was nothing to do."""
-    now = now or datetime.now(timezone.utc)
-    store.fail_abandoned_jobs(db, now, settings.lease, settings.max_attempts, "The export stopped repeatedly.")
-    job = store.claim_job(db, worker, now, settings.lease, settings.max_attempts)
-    if job is None:
-        return None
-    try:
-        principal = principal_for(db, job["user_name"])
-    except AbriError as error:  # a user disabled or removed since: the job ends failed, never stuck
-        with force_locale(message_locale(job["locale"], settings.default_language)):
-            _end_failed(db, job, worker, render_message(error.message, error.params))
-    else:
-        run_job(db, job, config_for(db), principal, settings, worker)
-    return store.find_job(db, job["_id"])
+class Stopped(Exception):
+    """The worker running a job is stopping: the job goes back to the queue."""
 
 
 def run_job(db: Database, job: dict[str, Any], config: Configuration, principal, settings: ExportSettings,
-            worker: str | None, progress_callback=None) -> None:
-    """Write the job's file and store it; the job ends complete or failed, never stuck."""
+            worker: str | None, progress_callback=None, stopping: Callable[[], bool] | None = None) -> None:
+    """Write the job's file and store it; the job ends complete or failed, never stuck.
+
+    `worker` None: the job is run at once (`abri export`), not claimed. `stopping` tells the run that
+    its worker stops: the job is given back to the queue, for the next worker to run from the start.
+    """
+    attempt = job.get("attempts", 0)  # this claim's: each claim writes its own file
     try:
         with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, \
                 force_locale(message_locale(job["locale"], settings.default_language)):
-            path, name, access = _write_file(db, job, config, principal, settings, worker, folder, progress_callback)
-            size = store.store_file(db, job["_id"], path)
+            path, name, access = _write_file(db, job, config, principal, settings, worker, folder, progress_callback,
+                                             stopping)
+            size = store.store_file(db, job["_id"], path, attempt)
         finished = datetime.now(timezone.utc)
-        store.update_job(db, job["_id"], worker, {"status": "complete", "file_name": name, "size": size,
-                                                   "finished_at": finished, "expires_at": finished + settings.ttl,
-                                                   "access": access}, unset=ENDED_UNSET)
+        completed = store.update_job(db, job["_id"], worker, {
+            "status": "complete", "file_name": name, "size": size, "file_attempt": attempt, "finished_at": finished,
+            "expires_at": finished + settings.ttl, "access": access}, unset=ENDED_UNSET)
+        # The holder's file is the job's; a claim that lost the job (its lease expired) keeps nothing.
+        store.delete_files(db, job["_id"], attempt, keep=completed)
+    except Stopped:
+        store.delete_files(db, job["_id"], attempt, keep=False)
+        store.release_job(db, job["_id"], worker)
     except Exception as error:  # the job must end failed, whatever happened
         if isinstance(error, AbriError):
             message = render_message(error.message, error.params)
         else:
             log.exception("export %s failed", job["_id"])
             message = str(_l("The export failed; the error has been logged."))
-        _end_failed(db, job, worker, message)
+        store.delete_files(db, job["_id"], attempt, keep=False)
+        end_failed(db, job, worker, message)
 
 
-def _end_failed(db: Database, job: dict[str, Any], worker: str | None, message: str) -> None:
+def end_failed(db: Database, job: dict[str, Any], worker: str | None, message: str) -> None:
+    """End a job failed with `message` (in its language) and drop its sealed password."""
     store.update_job(db, job["_id"], worker, {"status": "failed", "errors": [message],
                                                "finished_at": datetime.now(timezone.utc)}, unset=ENDED_UNSET)
+
+
+def failure_text(job: dict[str, Any], error: AbriError, settings: ExportSettings) -> str:
+    """An error's message in the language of the job (what its user reads in its errors)."""
+    with force_locale(message_locale(job["locale"], settings.default_language)):
+        return render_message(error.message, error.params)
 
 
 def _password(job: dict[str, Any], settings: ExportSettings) -> str | None:
@@ -299,7 +305,7 @@ def _password(job: dict[str, Any], settings: ExportSettings) -> str | None:
 
 
 def _write_file(db: Database, job: dict[str, Any], config: Configuration, principal, settings: ExportSettings,
-                worker: str | None, folder: str, progress_callback) -> tuple[str, str, dict[str, Any]]:
+                worker: str | None, folder: str, progress_callback, stopping) -> tuple[str, str, dict[str, Any]]:
     """Write the file; return its path, its download name, and what it holds (fields, scope)."""
     password = _password(job, settings)
     record_type = RECORD_TYPES[job["record_type"]]
@@ -307,23 +313,22 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     if include_disabled:  # the role may have changed since the job was queued
         _check_may_see_disabled(record_type, principal)
     actor = records.Actor(job["user_name"], datetime.now(timezone.utc), principal)
-    query = records.build_query(config, record_type, {k: [v] for k, v in job["filters"].items()},
-                                settings.max_per_page, actor, None if include_disabled else ENABLED_ONLY,
-                                action=FORMATS[job["format"]])
-    total = store.count_records(db, record_type.name, query.filter)
+    found = readable_records(db, config, record_type, {k: [v] for k, v in job["filters"].items()},
+                             settings.max_per_page, actor, None if include_disabled else ENABLED_ONLY,
+                             action=FORMATS[job["format"]])
+    total, visible = found.total, found.visible
     store.update_job(db, job["_id"], worker, {"total": total, "heartbeat_at": datetime.now(timezone.utc)})
-    visible = records.visible_fields(db, config, record_type, actor)
     labels = {key: str(value) for key, value in _labels().items()}
-    removed = _removed_fields(db, config, record_type.name, query.filter, visible) if job.get("include_removed") else []
+    removed = _removed_fields(config, record_type.name, found) if job.get("include_removed") else []
     sheets = build_layout(config, record_type.name, visible, job.get("form_ids"), job.get("field_names"),
                           job["locale"], settings.default_language, labels, removed, include_disabled)
     exported = list(dict.fromkeys(name for sheet in sheets
                                   for name in (sheet.fields if sheet.subform is None else [sheet.subform])))
-    progress = _progress(db, job["_id"], worker, total, progress_callback)
+    progress = _progress(db, job["_id"], worker, total, progress_callback, stopping)
     made_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     path = os.path.join(folder, f"{record_type.route}-{made_at:%Y%m%d-%H%M}.{EXTENSIONS[job['format']]}")
     description = _description(job, config, total, made_at, labels[RECORD_STATE])
-    stream = store.stream_records(db, record_type.name, query.filter)
+    stream = iter(found)
     if record_type.name == "incident":
         stream = with_linked_cases(db, stream, RECORD_TYPES["case"])
     if job["format"] == "json":
@@ -346,9 +351,13 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     return path, os.path.basename(path), access
 
 
-def _progress(db: Database, job_id: str, worker: str | None, total: int, callback) -> Callable[[int], None]:
-    """The function a writer calls after each record: it records progress and stops a cancelled job."""
+def _progress(db: Database, job_id: str, worker: str | None, total: int, callback,
+              stopping: Callable[[], bool] | None) -> Callable[[int], None]:
+    """The function a writer calls after each record: it records progress, stops a cancelled job, and gives the
+    job back when its worker stops."""
     def progress(done: int) -> None:
+        if stopping is not None and stopping():
+            raise Stopped()
         if done % PROGRESS_EVERY == 0 or done == total:
             now = datetime.now(timezone.utc)
             if not store.update_job(db, job_id, worker, {"rows_done": done, "heartbeat_at": now}):
@@ -358,24 +367,23 @@ def _progress(db: Database, job_id: str, worker: str | None, total: int, callbac
     return progress
 
 
+def _removed_fields(config: Configuration, record_type: str, found: ReadableRecords) -> list[str]:
+    """Names of the data fields, found in the exported records, that the published forms no longer have
+    (the records hold only the fields the user may see: see records.access)."""
+    known = fields_of_forms(config, record_type, None)
+    seen: dict[str, None] = {}
+    for record in found:
+        for name in record.get("data", {}):
+            if name not in known:
+                seen[name] = None
+    return list(seen)
+
+
 def _print_texts(job: dict[str, Any], made_at: datetime) -> PrintTexts:
     """The header and footer of each printed page, in the export's language."""
     return PrintTexts(title=str(TITLES[job["record_type"]]), stamp=date_text(made_at),
                       footer=str(_l("Exported by %(user)s")) % {"user": job["user_name"]},
                       page=str(_l("Page %(page)s of %(pages)s")) % {"page": "&P", "pages": "&N"})
-
-
-def _removed_fields(db: Database, config: Configuration, record_type: str, query: dict,
-                    visible: set[str] | None) -> list[str]:
-    """Names of the data fields, found in the exported records, that the published forms no longer have
-    and that the user may see (see records.access: only if they may read every form that held them)."""
-    known = fields_of_forms(config, record_type, None)
-    seen: dict[str, None] = {}
-    for record in store.stream_records(db, record_type, query):
-        for name in record.get("data", {}):
-            if name not in known and (visible is None or name in visible):
-                seen[name] = None
-    return list(seen)
 
 
 def _description(job: dict[str, Any], config: Configuration, total: int, made_at: datetime,
@@ -402,7 +410,7 @@ def _meta(job: dict[str, Any], config: Configuration, made_at: datetime) -> dict
             "config_version": config.version, "locale": job["locale"]}
 
 
-def cleanup_expired(db: Database, now: datetime | None = None) -> int:
+def remove_expired(db: Database, now: datetime | None = None) -> int:
     """Delete expired jobs and their files; return how many."""
     expired = store.expired_job_ids(db, now or datetime.now(timezone.utc))
     for job_id in expired:
@@ -411,5 +419,6 @@ def cleanup_expired(db: Database, now: datetime | None = None) -> int:
 
 
 def delete_export(db: Database, job_id: str, user_name: str) -> None:
+    """Delete a job of this user and its file."""
     get_job(db, job_id, user_name)
     store.delete_job(db, job_id)

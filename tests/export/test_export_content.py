@@ -10,7 +10,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from server.export.worker import run_once
+from server.services.workers import run_once
 from tests.builders import field, make_user, publish, role
 from tests.conftest import authenticated
 from tests.export.test_exports import export, rows

@@ -13,7 +13,7 @@ import pytest
 
 from server.config import PROJECT_ROOT
 from server.export.cells import MAX_CELL, sheet_name
-from server.export.worker import run_once
+from server.services.workers import run_once
 from tests.builders import field, form, make_user, minimal_configuration, publish, role, seed
 from tests.conftest import authenticated, make_app
 
@@ -223,11 +223,12 @@ def test_a_job_that_keeps_dying_ends_failed_not_stuck(app, client):
 
 
 def test_expired_exports_are_deleted(app, client):
-    from server.export.jobs import cleanup_expired
+    from server.services.context import Context
+    from server.services.exports import remove_expired_exports
     from server.storage import get_db
     job, _ = export(client, app)
     with app.app_context():
-        assert cleanup_expired(get_db(), datetime.now(timezone.utc) + timedelta(days=8)) == 1
+        assert remove_expired_exports(Context(get_db(), app.config, now=datetime.now(timezone.utc) + timedelta(days=8))) == 1
     assert client.get(f"/api/v1/exports/{job['id']}").status_code == 404
 
 
@@ -439,7 +440,7 @@ def test_a_worker_in_another_process_runs_a_job_with_a_password(secantus_uri, tm
     client = authenticated(web, seed(web, minimal_configuration()))
     client.post("/api/v1/cases", json={"data": {"name": "Awa"}})
     job = client.post("/api/v1/exports", json={"data": {"record_type": "case", "password": "s3cret-pass"}})
-    script = ("import sys; from tests.conftest import make_app; from server.export.worker import run_once; "
+    script = ("import sys; from tests.conftest import make_app; from server.services.workers import run_once; "
               f"sys.exit(0 if run_once(make_app({secantus_uri!r}, **{settings!r}), 'other-process') else 1)")
     subprocess.run([sys.executable, "-c", script], check=True, cwd=str(PROJECT_ROOT), timeout=60)
     response = client.get(f"/api/v1/exports/{job.get_json()['data']['id']}/file")

@@ -1,0 +1,79 @@
+"""Export workers: threads inside `abri serve`, or in a separate `abri worker` process (callers of the use
+cases, as the API and the command line are; the threads live here so that both commands share them).
+
+Each loop claims one job at a time from MongoDB (server.services.exports.run_next_export), so any
+number of workers in any number of processes share the queue; every few minutes a worker also
+deletes expired exports. A clean stop gives a running job back to the queue and ends every thread
+before it returns, so the app (and its database client) may be closed right after.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+
+from flask import Flask
+
+from server.services import exports
+from server.services.context import Context
+from server.storage import get_db
+
+log = logging.getLogger(__name__)
+CLEANUP_EVERY_SECONDS = 300
+
+
+def _context(app: Flask) -> Context:
+    """The worker's own context (each job runs as its user: run_next_export looks them up)."""
+    return Context(db=get_db(), settings=app.config)
+
+
+def run_once(app: Flask, worker: str, stop: threading.Event | None = None) -> bool:
+    """Run one job if there is one; tell whether there was."""
+    with app.app_context():
+        return exports.run_next_export(_context(app), worker, stop) is not None
+
+
+def remove_expired(app: Flask) -> int:
+    """Delete the expired exports; return how many."""
+    with app.app_context():
+        return exports.remove_expired_exports(_context(app))
+
+
+def work(app: Flask, stop: threading.Event, name: str) -> None:
+    """Claim and run jobs until `stop` is set."""
+    worker = f"{socket.gethostname()}:{name}:{uuid.uuid4().hex[:6]}"
+    last_cleanup = 0.0
+    while not stop.is_set():
+        try:
+            if time.monotonic() - last_cleanup > CLEANUP_EVERY_SECONDS:
+                remove_expired(app)
+                last_cleanup = time.monotonic()
+            if not run_once(app, worker, stop):
+                stop.wait(app.config["EXPORT_POLL_SECONDS"])
+        except Exception:  # a database hiccup must not kill the worker
+            log.exception("export worker %s", worker)
+            stop.wait(app.config["EXPORT_POLL_SECONDS"])
+
+
+class Workers(threading.Event):
+    """Running worker threads; `stop()` ends them (`set()` only asks them to stop)."""
+
+    def __init__(self, app: Flask, count: int) -> None:
+        super().__init__()
+        self.threads = [threading.Thread(target=work, args=(app, self, f"thread{index}"), daemon=True,
+                                         name=f"abri-export-{index}") for index in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop the threads and return once they ended (a running job is given back to the queue first)."""
+        self.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def start_workers(app: Flask, count: int) -> Workers:
+    """Start `count` daemon worker threads; `stop()` the result before the app is closed."""
+    return Workers(app, count)
