@@ -74,6 +74,26 @@ class Message:
         return getattr(str(self), name)
 
 
+class Localized:
+    """A text the configuration gives in several languages ({"en": ..., "fr": ...}), as a message parameter."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = dict(texts)
+
+    def text(self, locale: str | None) -> str:
+        return self.texts.get(locale or "") or next(iter(self.texts.values()), "")
+
+    def __str__(self) -> str:
+        return self.text(ambient_locale())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Localized) and self.texts == other.texts
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def _l(msgid: str) -> Message:
     """Mark a template for translation; it is rendered in the reader's language when shown."""
     return Message(msgid)
@@ -104,7 +124,8 @@ def translate(msgid: str, locale: str | None) -> str:
 def render(template: Any, params: Mapping[str, Any] | None = None, locale: str | None = None) -> str:
     """The template in `locale` (the ambient language when None) with its placeholders filled.
 
-    Parameters that are messages themselves (a kind of document, "(not set)") are rendered in the same language;
+    Parameters that are messages themselves (a kind of document, "(not set)") and texts of the configuration
+    (Localized: a field's hint) are rendered in the same language;
     numbers are written as the language writes them (12 500 in French, 12,500 in English; as they are when no
     language is known).
     """
@@ -122,6 +143,8 @@ def render(template: Any, params: Mapping[str, Any] | None = None, locale: str |
 def _localized(value: Any, locale: str | None) -> Any:
     if isinstance(value, Message):
         return translate(value.msgid, locale)
+    if isinstance(value, Localized):
+        return value.text(locale)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and locale:
         try:
             return format_decimal(value, locale=_number_locale(locale))

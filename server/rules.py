@@ -78,6 +78,8 @@ class Rule(Enum):
     LOCALE = ("enum", _l("Not a configured language."))
     JSON = ("json", _l("Not valid JSON: %(reason)s"))
     FILE_NAME = ("file_name", _l("The file must be named %(expected)s."))
+    FORM_UNKNOWN = ("form_unknown", _l("There is no form %(form)s."))
+    GRANT_INVALID = ("grant_invalid", _l("Name a role of the configuration and give it r or rw."))
 
 
 CODES = frozenset(rule.code for rule in Rule)

@@ -7,12 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from flask_babel import lazy_gettext as _l
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from server.errors import Detail, Unprocessable
+from server.errors import Detail, Error, Unprocessable
 from server.metadata.patterns import SafeValidator
+from server.rules import Rule
 
 FORM, LOOKUP, MODULE, ROLE, LOCATION = "form", "lookup", "module", "role", "location"
 KINDS = (MODULE, LOOKUP, LOCATION, FORM, ROLE)
@@ -51,27 +51,12 @@ def meta_schema(name: str) -> dict[str, Any]:
     return _schemas()[name]
 
 
-_RULE_MESSAGES = {
-    "required": _l("This property is required."),
-    "additionalProperties": _l("This property is not allowed here."),
-    "type": _l("Must be of type %(expected)s."),
-    "pattern": _l("Does not match the pattern %(pattern)s."),
-    "enum": _l("Must be one of: %(allowed)s."),
-    "maxLength": _l("Is longer than %(limit)s characters."),
-    "minLength": _l("Is shorter than %(limit)s characters."),
-    "maxItems": _l("Has more than %(limit)s items."),
-    "minItems": _l("Has fewer than %(limit)s items."),
-    "uniqueItems": _l("Has duplicate items."),
-    "minProperties": _l("Must not be empty."),
-    "maxProperties": _l("Must have at most %(limit)s properties."),
-    "propertyNames": _l("Has a key that is not allowed: %(value)s."),
-    "minimum": _l("Must be at least %(limit)s."),
-    "maximum": _l("Must be at most %(limit)s."),
-}
-_RULE_CODES = {"additionalProperties": "unknown", "maxLength": "max_length", "minLength": "min_length",
-               "maxItems": "max_items", "minItems": "min_items", "uniqueItems": "unique_items",
-               "minProperties": "min_properties", "maxProperties": "max_properties",
-               "propertyNames": "property_names"}
+# The rule of each JSON Schema keyword a document can break (the rules vocabulary: server/rules.py).
+_RULES = {"required": Rule.REQUIRED, "additionalProperties": Rule.UNKNOWN, "type": Rule.TYPE,
+          "pattern": Rule.PATTERN_OF, "enum": Rule.ENUM, "maxLength": Rule.MAX_LENGTH, "minLength": Rule.MIN_LENGTH,
+          "maxItems": Rule.MAX_ITEMS, "minItems": Rule.MIN_ITEMS, "uniqueItems": Rule.UNIQUE_ITEMS,
+          "minProperties": Rule.MIN_PROPERTIES, "maxProperties": Rule.MAX_PROPERTIES,
+          "propertyNames": Rule.PROPERTY_NAMES, "minimum": Rule.MINIMUM, "maximum": Rule.MAXIMUM}
 
 
 def _details(error) -> Iterator[Detail]:
@@ -81,18 +66,21 @@ def _details(error) -> Iterator[Detail]:
     if rule == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         for name in extra:
-            yield Detail(f"{path.rstrip('/')}/{name}", "unknown", _RULE_MESSAGES[rule])
+            yield Detail.of(f"{path.rstrip('/')}/{name}", Rule.UNKNOWN)
         return
     if rule == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
         for name in missing:
-            yield Detail(f"{path.rstrip('/')}/{name}", "required", _RULE_MESSAGES[rule])
+            yield Detail.of(f"{path.rstrip('/')}/{name}", Rule.REQUIRED)
         return
     params = {"expected": error.validator_value, "pattern": error.validator_value,
               "allowed": ", ".join(map(str, error.validator_value)) if rule == "enum" else "",
               "limit": error.validator_value, "value": error.instance}
-    message = _RULE_MESSAGES.get(rule, _l("Is not valid."))
-    yield Detail(path, _RULE_CODES.get(rule, rule), message, params)
+    known = _RULES.get(rule)
+    if known is None:  # a keyword without a rule of its own (const, oneOf, ...): named by the keyword
+        yield Detail(path, rule, Rule.INVALID.template, params)
+    else:
+        yield Detail.of(path, known, **params)
 
 
 def validate_document(kind: str, body: Any) -> None:
@@ -101,8 +89,7 @@ def validate_document(kind: str, body: Any) -> None:
     unique = {(d.field, d.code): d for error in errors for d in _details(error)}  # `required` repeats per name
     details = list(unique.values())
     if details:
-        raise Unprocessable(_l("The %(kind)s document is not valid."), code="DOCUMENT_INVALID",
-                            details=details, kind=kind)
+        raise Unprocessable(Error.DOCUMENT_INVALID, details=details, kind=kind)
 
 
 def canonical_json(body: Any) -> str:

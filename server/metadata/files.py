@@ -8,18 +8,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
-from server.errors import Detail, Unprocessable
+from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import FORM, KIND_FOLDERS, KINDS, ROLE, meta_schema, validate_document
+from server.rules import Rule
 
 
 def read_directory(directory: str | Path) -> list[tuple[str, str, dict]]:
     """Read and validate every document of a configuration folder; all problems at once."""
     root = Path(directory)
     if not root.is_dir():
-        raise Unprocessable(_l("%(path)s is not a folder."), code="FOLDER_MISSING", path=str(root))
+        raise Unprocessable(Error.FOLDER_MISSING, path=str(root))
     documents, details = [], []
     for kind in KINDS:
         for path in sorted((root / KIND_FOLDERS[kind]).glob("*.json")):
@@ -28,19 +27,17 @@ def read_directory(directory: str | Path) -> list[tuple[str, str, dict]]:
                 body = json.loads(path.read_text("utf-8"))
                 validate_document(kind, body)
             except json.JSONDecodeError as error:
-                details.append(Detail(name, "json", _l("Not valid JSON: %(reason)s"), {"reason": str(error)}))
+                details.append(Detail.of(name, Rule.JSON, reason=str(error)))
                 continue
             except Unprocessable as error:
                 details += [Detail(name + d.field, d.code, d.message, d.params) for d in error.details]
                 continue
             if body["unique_id"] != path.stem:
-                details.append(Detail(name, "file_name", _l("The file must be named %(expected)s."),
-                                      {"expected": body["unique_id"] + ".json"}))
+                details.append(Detail.of(name, Rule.FILE_NAME, expected=body["unique_id"] + ".json"))
                 continue
             documents.append((kind, body["unique_id"], body))
     if details:
-        raise Unprocessable(_l("Problems in the configuration folder: %(count)s. Nothing was loaded."),
-                            code="FOLDER_INVALID", details=details, count=len(details))
+        raise Unprocessable(Error.FOLDER_INVALID, details=details, count=len(details))
     return documents
 
 
@@ -53,8 +50,7 @@ def read_configuration(directory: str | Path, profile: str | None = None) -> lis
     if profile:
         overlay = Path(directory) / "countries" / profile
         if not overlay.is_dir():
-            raise Unprocessable(_l("There is no country profile %(profile)s (no folder %(path)s)."), code="PROFILE_UNKNOWN",
-                                profile=profile, path=str(overlay))
+            raise Unprocessable(Error.PROFILE_UNKNOWN, profile=profile, path=str(overlay))
         documents.update({(kind, uid): body for kind, uid, body in read_directory(overlay)})
         grant_profile_forms(documents, read_profile(directory, profile).get("form_access", {}))
     return [(kind, uid, body) for (kind, uid), body in documents.items()]
@@ -69,28 +65,24 @@ def grant_profile_forms(documents: dict[tuple[str, str], dict], form_access: dic
     details = []
     for form_id, grants in form_access.items():
         if (FORM, form_id) not in documents:
-            details.append(Detail(f"profile.json/form_access/{form_id}", "form_unknown",
-                                  _l("There is no form %(form)s."), {"form": form_id}))
+            details.append(Detail.of(f"profile.json/form_access/{form_id}", Rule.FORM_UNKNOWN, form=form_id))
             continue
         for role_id, access in grants.items():
             role = documents.get((ROLE, role_id))
             if role is None or access not in ("r", "rw"):
-                details.append(Detail(f"profile.json/form_access/{form_id}/{role_id}", "grant_invalid",
-                                      _l("Name a role of the configuration and give it r or rw.")))
+                details.append(Detail.of(f"profile.json/form_access/{form_id}/{role_id}", Rule.GRANT_INVALID))
             elif "form_section_read_write" in role:
                 documents[(ROLE, role_id)] = {**role, "form_section_read_write": {
                     **role["form_section_read_write"], form_id: access}}
     if details:
-        raise Unprocessable(_l("Problems in the configuration folder: %(count)s. Nothing was loaded."),
-                            code="FOLDER_INVALID", details=details, count=len(details))
+        raise Unprocessable(Error.FOLDER_INVALID, details=details, count=len(details))
 
 
 def read_profile(directory: str | Path, profile: str) -> dict[str, Any]:
     """The settings of a country profile (DIR/countries/<profile>/profile.json): languages, phone, agencies."""
     path = Path(directory) / "countries" / profile / "profile.json"
     if not path.exists():
-        raise Unprocessable(_l("There is no country profile %(profile)s (no folder %(path)s)."), code="PROFILE_UNKNOWN",
-                            profile=profile, path=str(path.parent))
+        raise Unprocessable(Error.PROFILE_UNKNOWN, profile=profile, path=str(path.parent))
     return json.loads(path.read_text("utf-8"))
 
 

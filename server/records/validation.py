@@ -28,12 +28,9 @@ from functools import cached_property
 from threading import Lock
 from typing import Any, Iterator
 
-from flask import has_app_context
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from jsonschema import FormatChecker
 
-from server.errors import Detail, Unprocessable
+from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import CALCULATED, OPTION_TYPES, SUBFORM
 from server.metadata.expressions import evaluate
@@ -42,31 +39,17 @@ from server.metadata.record_schema import (DATE_RULES, DESTROY, MAX_ROWS, ROW_ID
                                            RecordFields, date_rule_broken, day_bounds, is_blank, is_date,
                                            is_date_time, is_read_only, option_ids, record_fields, requirement,
                                            stored_schema)
+from server.messages import Localized
 from server.records.merge import merge_data
+from server.rules import Rule
 
-MESSAGES = {
-    "required": _l("This field is required."),
-    "type": _l("Must be of type %(expected)s."),
-    "enum": _l("%(value)s is not one of the options of this field."),
-    "format": _l("Must be a %(expected)s (for example %(example)s)."),
-    "minimum": _l("Must be at least %(limit)s."),
-    "maximum": _l("Must be at most %(limit)s."),
-    "max_length": _l("Must be at most %(limit)s characters long."),
-    "max_items": _l("Must have at most %(limit)s items."),
-    "unique_items": _l("Must not repeat a value."),
-    "unknown": _l("There is no such field in the published forms."),
-    "pattern": _l("Is not in the expected form."),
-    "pattern_hint": _l("Is not in the expected form: %(hint)s."),
-    "read_only": _l("This field is calculated by the server and cannot be written."),
-    "workflow_only": _l("This field is set by the server or a workflow and cannot be written."),
-    "disabled_option": _l("The option %(value)s is disabled and cannot be chosen any more."),
-    "location": _l("%(value)s is not a known location code."),
-    "location_level": _l("Choose a place of admin level %(level)s (%(value)s is at level %(actual)s)."),
-    "future_date": _l("Must not be in the future."),
-    "past_date": _l("Must not be in the past."),
-    "destroy_row": _l("A row to remove holds only its unique_id and \"_destroy\": true."),
-    "duplicate_row": _l("Another row of this list has the same unique_id."),
-}
+# The rule of each code the record checks report (the rules vocabulary: server/rules.py).
+RULES = {rule.code: rule for rule in (
+    Rule.REQUIRED, Rule.TYPE, Rule.OPTION, Rule.FORMAT, Rule.MINIMUM, Rule.MAXIMUM, Rule.MAX_LENGTH, Rule.MAX_ITEMS,
+    Rule.UNIQUE_ITEMS, Rule.UNKNOWN_FORM_FIELD, Rule.PATTERN, Rule.READ_ONLY, Rule.WORKFLOW_ONLY,
+    Rule.DISABLED_OPTION, Rule.LOCATION, Rule.LOCATION_LEVEL, Rule.FUTURE_DATE, Rule.PAST_DATE, Rule.DESTROY_ROW,
+    Rule.DUPLICATE_ROW)}
+MESSAGES = {code: rule.template for code, rule in RULES.items()}  # the old name, for callers not yet on RULES
 _CODES = {"maxLength": "max_length", "maxItems": "max_items", "uniqueItems": "unique_items",
           "additionalProperties": "unknown", "minLength": "pattern"}
 _EXAMPLES = {"date": "2024-05-31", "date-time": "2024-05-31T14:30:00+01:00"}
@@ -157,7 +140,7 @@ def form_fields(config: Configuration, record_type: str, module_id: str | None) 
 
 
 def _detail(pointer: str, code: str, **params: Any) -> Detail:
-    return Detail(pointer, code, MESSAGES[code], params)
+    return Detail.of(pointer, RULES[code], **params)
 
 
 def _schema_details(error) -> Iterator[Detail]:
@@ -168,7 +151,7 @@ def _schema_details(error) -> Iterator[Detail]:
             yield _detail(f"{pointer.rstrip('/')}/{name}", "unknown")
         return
     code = _CODES.get(rule, rule)
-    if code not in MESSAGES:
+    if code not in RULES:
         code = "type"
     params = {"limit": error.validator_value, "value": error.instance,
               "expected": error.validator_value if rule in ("type", "format") else ""}
@@ -188,8 +171,7 @@ def _with_hint(detail: Detail, forms: FormFields) -> Detail:
     hint = (field or {}).get("pattern_hint_i18n")
     if not hint:
         return detail
-    locale = str(get_locale() or "") if has_app_context() else ""
-    return Detail(detail.field, "pattern", MESSAGES["pattern_hint"], {"hint": hint.get(locale) or next(iter(hint.values()))})
+    return Detail.of(detail.field, Rule.PATTERN_HINT, hint=Localized(hint))  # in the reader's language
 
 
 class _Findings:
@@ -410,6 +392,5 @@ def validate_data(config: Configuration, record_type: str, module_id: str | None
         found.add(detail, later=True)
     if found.details:
         details = [_with_hint(d, forms) for d in found.details.values()]
-        raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code="RECORD_INVALID",
-                            details=details, count=len(details))
+        raise Unprocessable(Error.RECORD_INVALID, details=details, count=len(details))
     return merged
