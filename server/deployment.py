@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from server.auth import accounts
 from server.config import PROFILE_LANGUAGE_SETTINGS, deployment_settings, profile_settings
 from server.errors import Conflict
 from server.metadata.bootstrap import (bootstrap_configuration, check_profile, claim_deployment, infer_profile,
@@ -86,8 +87,6 @@ def _first_deployment(app: Flask, db: Database, now: datetime) -> dict[str, Any]
 
 def _create_agencies(db: Database, app: Flask, deployment: Mapping[str, Any], now: datetime) -> list[str]:
     """Create the agencies of the profile that do not exist yet; return their ids."""
-    from server.auth import accounts
-
     if not deployment.get("profile"):
         return []
     created = []

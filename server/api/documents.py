@@ -7,8 +7,7 @@ their own permission, `role: manage` (translators may still change their labels)
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from flask import request
 from flask.views import MethodView
@@ -17,50 +16,22 @@ from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
+from server.api.common import PageArgs, conditional, db, envelope, languages, page_size, published, request_context
 from server.api.openapi import answers
-from server.auth import check_any_permission, check_permission, current_principal, require_permission
-from server.auth.audit import log_event
-from server.errors import AbriError, NotFound
+from server.auth import check_any_permission, current_principal, require_permission
+from server.errors import NotFound
 from server.metadata import draft as drafts, edits
 from server.metadata.configuration import form_sort_key
 from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document
 from server.metadata.versions import changes_since
+from server.services import drafts as draft_use_cases
+from server.services.drafts import write_permission
 
 ETAG = docs.ETAG
 PERMISSION = ("metadata", "manage")
 TRANSLATE = ("metadata", "manage_translations")
 ROLE_PERMISSION = ("role", "manage")
-
-
-def write_permission(kind: str) -> tuple[str, str]:
-    """The permission that edits documents of a kind beyond their labels."""
-    return ROLE_PERMISSION if kind == ROLE else PERMISSION
-
-
-def _editor(kind: str) -> bool:
-    """Check that the user may edit the draft; return True for full managers, False for translators."""
-    extra = (ROLE_PERMISSION,) if kind == ROLE else ()
-    return check_any_permission(PERMISSION, TRANSLATE, *extra).can(*write_permission(kind))
-
-
-@contextmanager
-def _audited(kind: str, unique_id: str, action: str) -> Iterator[None]:
-    """Write a change of a role in the draft, or its refusal (403), to the audit log: roles are rights."""
-    if kind != ROLE:
-        yield
-        return
-    user, now = actor()
-    try:
-        yield
-    except AbriError as error:
-        if error.status == 403:
-            log_event(db(), action=f"{action}_refused", user_name=user, at=now, address=request.remote_addr,
-                      resource="role", record_id=unique_id, status=403, detail=error.code)
-        raise
-    log_event(db(), action=action, user_name=user, at=now, address=request.remote_addr, resource="role",
-              record_id=unique_id, detail="draft")
 
 
 def visible_forms(config, kind: str) -> set[str] | None:
@@ -128,8 +99,7 @@ def list_documents(kind: str, args: dict[str, Any]):
     page, per_page = page_size(args, default=1000)
     locale = args.get("locale")
     if args["draft"]:
-        _editor(kind)
-        config = drafts.draft_configuration(db())
+        config = draft_use_cases.draft_configuration(request_context(), kind)
         bodies = _sorted(kind, [b for b in config.documents_by_kind[kind].values() if _matches(kind, b, args)])
         return envelope([_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]],
                         total=len(bodies), page=page, per_page=per_page, draft=True)
@@ -156,9 +126,7 @@ def read_document(kind: str, unique_id: str, args: dict[str, Any]):
     """Return one published (or draft) document."""
     locale = args.get("locale")
     if args["draft"]:
-        _editor(kind)
-        entry = drafts.get_document(db(), kind, unique_id)
-        return _draft_response(entry, locale)
+        return _draft_response(draft_use_cases.read_document(request_context(), kind, unique_id), locale)
     config = published()
     body = config.get(kind, unique_id)
     visible = visible_forms(config, kind)
@@ -176,13 +144,8 @@ def _draft_response(entry: dict[str, Any], locale: str | None = None, status: in
 
 def _modify(kind: str, unique_id: str, edit: edits.Edit, translators_too: bool = False):
     """Apply an edit to a draft document (translators: labels, order and visibility only)."""
-    manager = _editor(kind) if translators_too else bool(check_permission(*write_permission(kind)))
-    user, now = actor()
-    with _audited(kind, unique_id, "role_changed"):
-        entry = drafts.modify_document(db(), kind, unique_id, edit,
-                                       drafts.positive_revision(request.headers.get("If-Match")), languages(), user,
-                                       now, translations_only=not manager, editor=current_principal())
-    return _draft_response(entry)
+    return _draft_response(draft_use_cases.change_document(request_context(), kind, unique_id, edit,
+                                                           request.headers.get("If-Match"), translators_too))
 
 
 DOCUMENT_ANSWERS = {kind: docs.document_schemas(kind) for kind in (FORM, LOOKUP, MODULE, ROLE)}
@@ -209,11 +172,7 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         @blp.response(201, one, headers=ETAG)
         def post(self, body):
             """Add a document to the draft."""
-            user, now = actor()
-            with _audited(kind, str(body["data"].get("unique_id")), "role_created"):
-                entry = drafts.create_document(db(), kind, body["data"], languages(), user, now,
-                                               editor=current_principal())
-            return _draft_response(entry, status=201)
+            return _draft_response(draft_use_cases.create_document(request_context(), kind, body["data"]), status=201)
 
     @blp.route(f"/{name}/<unique_id>")
     class Item(MethodView):
@@ -243,9 +202,7 @@ def document_blueprint(kind: str, name: str) -> Blueprint:
         @blp.response(204)
         def delete(self, unique_id):
             """Remove a document from the draft."""
-            with _audited(kind, unique_id, "role_deleted"):
-                drafts.delete_document(db(), kind, unique_id, drafts.positive_revision(request.headers.get("If-Match")),
-                                       languages(), editor=current_principal())
+            draft_use_cases.delete_document(request_context(), kind, unique_id, request.headers.get("If-Match"))
             return "", 204
     return blp
 

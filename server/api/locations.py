@@ -8,14 +8,14 @@ from marshmallow import Schema, fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import actor, conditional, db, envelope, languages, published
+from server.api.common import conditional, db, envelope, languages, published, request_context
 from server.api.openapi import answers
 from server.auth import require_permission
-from server.metadata import locations
 from server.metadata.documents import LOCATION
 from server.metadata.labels import resolve_text
 from server.metadata.versions import changes_since
 from server.records.search import INT64_MAX
+from server.services.locations import import_places
 
 blp = Blueprint("locations", __name__, description="Location hierarchies (countries, departments, communes...).")
 
@@ -111,9 +111,7 @@ class LocationImport(MethodView):
                                                           "draft (a location document)."}, ImportMeta))
     def post(self, args):
         """Replace the places of a location hierarchy in the draft with a CSV (HXL hashtags) sent as the body."""
-        user, now = actor()
-        result = locations.import_csv(db(), args["unique_id"], request.get_data(), languages(), user, now,
-                                      confirm=args["confirm"], address=request.remote_addr)
+        result = import_places(request_context(), args["unique_id"], request.get_data(), confirm=args["confirm"])
         body = result["entry"]["body"]
         return envelope(body, total=len(body["locations"]), revision=result["entry"]["revision"],
                         removed=result["removed"], removed_in_use=result["removed_in_use"])

@@ -8,13 +8,10 @@ from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import PageArgs, actor, conditional, db, envelope, languages, page_size, published
+from server.api.common import PageArgs, conditional, envelope, page_size, published, request_context
 from server.api.openapi import answers
 from server.auth import require_any_permission, require_permission
-from server.auth.audit import log_event
-from server.export.translation_workbook import read_translation_workbook, write_translation_workbook
-from server.metadata import draft as drafts, translations, versions
-from server.records import service as record_service
+from server.services import configuration, translations
 
 blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")
 PERMISSION = ("metadata", "manage")
@@ -45,7 +42,7 @@ class Draft(MethodView):
     @blp.response(200, docs.one("DraftStatusAnswer", docs.DraftStatus))
     def get(self):
         """The draft's changes against the published version, with check results."""
-        return envelope(drafts.draft_status(db(), languages()))
+        return envelope(configuration.draft_status(request_context()))
 
 
 @blp.route("/metadata/publish")
@@ -56,11 +53,7 @@ class Publish(MethodView):
     @blp.response(201, PUBLISHED)
     def post(self, body):
         """Run every check and publish the draft as the next version."""
-        user, now = actor()
-        result = drafts.publish_draft(db(), languages(), user, now, body["data"]["comment"])
-        record_service.ensure_indexes(db(), versions.published_configuration(db()))
-        log_event(db(), action="metadata_publish", user_name=user, at=now, address=request.remote_addr,
-                  detail=f"version {result['version']['version']}")
+        result = configuration.publish(request_context(), body["data"]["comment"])
         return envelope(result["version"], status=201, warnings=result["warnings"])
 
 
@@ -78,7 +71,7 @@ class Versions(MethodView):
         page, per_page = page_size(args)
 
         def build():
-            items, total = versions.list_versions(db(), page, per_page)
+            items, total = configuration.list_versions(request_context(), page, per_page)
             return envelope(items, total=total, page=page, per_page=per_page)
         return conditional((published().fingerprint,), build)
 
@@ -90,7 +83,7 @@ class Version(MethodView):
     @blp.response(200, docs.one("VersionAnswer", docs.Version), headers=docs.ETAG)
     def get(self, number):
         """One version: who, when, comment, changes, and its documents' content hashes."""
-        return conditional((published().fingerprint,), lambda: envelope(versions.get_version(db(), number)))
+        return conditional((published().fingerprint,), lambda: envelope(configuration.get_version(request_context(), number)))
 
 
 @blp.route("/metadata/versions/<int:a>/diff/<int:b>")
@@ -101,7 +94,7 @@ class Diff(MethodView):
     def get(self, a, b):
         """What changed from version a to version b, document by document and field by field."""
         return conditional((published().fingerprint,),
-                           lambda: envelope(versions.diff_versions(db(), a, b), base=a, target=b))
+                           lambda: envelope(configuration.diff_versions(request_context(), a, b), base=a, target=b))
 
 
 @blp.route("/metadata/versions/<int:number>/restore")
@@ -112,12 +105,8 @@ class Restore(MethodView):
     @blp.response(201, PUBLISHED)
     def post(self, body, number):
         """Publish an old version again as a new version (and make it the draft)."""
-        user, now = actor()
         data = body["data"]
-        result = drafts.restore_version(db(), number, languages(), user, now, data["comment"], data["discard_draft"])
-        record_service.ensure_indexes(db(), versions.published_configuration(db()))
-        log_event(db(), action="metadata_restore", user_name=user, at=now, address=request.remote_addr,
-                  detail=f"version {number} as {result['version']['version']}")
+        result = configuration.restore(request_context(), number, data["comment"], data["discard_draft"])
         return envelope(result["version"], status=201, warnings=result["warnings"])
 
 
@@ -141,9 +130,7 @@ class TranslationCoverage(MethodView):
         metadata={"description": "language -> its coverage."})))
     def get(self, args):
         """Translated labels per language and per document (of the draft), with the missing ones."""
-        config = drafts.draft_configuration(db())
-        chosen = (args["locale"],) if args.get("locale") else languages().languages
-        return envelope(translations.coverage(config, chosen, languages().default))
+        return envelope(translations.coverage(request_context(), args.get("locale")))
 
 
 @blp.route("/metadata/translations.xlsx")
@@ -153,9 +140,7 @@ class TranslationSheet(MethodView):
     @blp.response(200, FILE, content_type=XLSX, description="The spreadsheet (xlsx).")
     def get(self, args):
         """The translators' spreadsheet of the draft for one language."""
-        data = write_translation_workbook(
-            translations.translation_rows(drafts.draft_configuration(db()), args["locale"], languages().default),
-            args["locale"], languages().default)
+        data = translations.workbook(request_context(), args["locale"])
         return Response(data, mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="translations-{args["locale"]}.xlsx"'})
 
@@ -165,7 +150,5 @@ class TranslationSheet(MethodView):
     @blp.response(200, docs.list_of("TranslationChanges", docs.TranslationChange, docs.CountMeta))
     def post(self, args):
         """Upload the filled spreadsheet (the xlsx file as the body): the draft's texts in that language change."""
-        user, now = actor()
-        changes = translations.import_translations(db(), read_translation_workbook(request.get_data()),
-                                                   args["locale"], languages(), user, now)
+        changes = translations.upload(request_context(), args["locale"], request.get_data())
         return envelope(changes, total=len(changes))

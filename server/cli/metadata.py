@@ -1,20 +1,24 @@
-"""`abri metadata`: load a configuration folder as the draft, publish, dump, import places, status."""
+"""`abri metadata`: load a configuration folder as the draft, publish, dump, import places, status.
+
+The commands act as the machine operator (user "system", from "cli") through the same use cases as
+the API, so a publish or an import from here is checked and audited as one from the API.
+"""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from server.cli.common import languages
-from server.metadata import draft as drafts
-from server.metadata.bootstrap import SYSTEM_USER, load_directory
 from server.metadata.files import dump_directory
-from server.metadata.locations import MAX_FILE_BYTES, import_csv
-from server.metadata.versions import published_configuration
-from server.records import service as record_service
+from server.services import configuration, locations
+from server.services.context import Context, command_line_context
 from server.storage import get_db
+
+
+def _context() -> Context:
+    return command_line_context(get_db(), current_app.config)
 
 
 @click.group("metadata")
@@ -30,15 +34,14 @@ def metadata() -> None:
 @with_appcontext
 def load(directory: str, publish_after: bool, force: bool, profile: str | None) -> None:
     """Make the documents of DIRECTORY (and a country profile) the draft."""
-    count = load_directory(get_db(), directory, SYSTEM_USER, force=force, profile=profile)
+    count = configuration.load_folder(_context(), directory, force=force, profile=profile)
     click.echo(f"Loaded {count} documents into the draft.")
     if publish_after:
         _publish("loaded from " + directory)
 
 
 def _publish(comment: str) -> None:
-    result = drafts.publish_draft(get_db(), languages(), SYSTEM_USER, datetime.now(timezone.utc), comment)
-    record_service.ensure_indexes(get_db(), published_configuration(get_db()))
+    result = configuration.publish(_context(), comment)
     for warning in result["warnings"]:
         click.echo(f"warning {warning['field']}: {warning['message']}")
     click.echo(f"Published version {result['version']['version']}.")
@@ -52,9 +55,8 @@ def _publish(comment: str) -> None:
 def import_locations(path: str, unique_id: str, confirm: bool) -> None:
     """Replace the places of a location hierarchy in the draft with a CSV with HXL hashtags."""
     with open(path, "rb") as file:
-        data = file.read(MAX_FILE_BYTES + 1)  # one byte more: decode_csv refuses a larger file
-    result = import_csv(get_db(), unique_id, data, languages(), SYSTEM_USER, datetime.now(timezone.utc),
-                        confirm=confirm, address="cli")
+        data = file.read(locations.MAX_FILE_BYTES + 1)  # one byte more: a larger file is refused
+    result = locations.import_places(_context(), unique_id, data, confirm=confirm)
     for place in result["removed_in_use"]:
         click.echo(f"removed although records use it: {place['code']} ({place['name']}): "
                    + ", ".join(f"{kind} {count}" for kind, count in place["records"].items()))
@@ -70,12 +72,25 @@ def publish(comment: str) -> None:
     _publish(comment)
 
 
+@metadata.command("restore")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("-m", "--comment", default="", help="Why (default: restore of version VERSION).")
+@click.option("--discard-draft", is_flag=True, help="Restore even if the draft has unpublished changes (lost).")
+@with_appcontext
+def restore(version: int, comment: str, discard_draft: bool) -> None:
+    """Publish an old VERSION again as a new version (and make it the draft)."""
+    result = configuration.restore(_context(), version, comment, discard_draft)
+    for warning in result["warnings"]:
+        click.echo(f"warning {warning['field']}: {warning['message']}")
+    click.echo(f"Restored version {version} as version {result['version']['version']}.")
+
+
 @metadata.command("dump")
 @click.argument("directory", type=click.Path(file_okay=False))
 @with_appcontext
 def dump(directory: str) -> None:
     """Write the published configuration into DIRECTORY, one file per document."""
-    config = published_configuration(get_db())
+    config = configuration.published(_context())
     count = dump_directory(config, directory)
     click.echo(f"Wrote {count} documents of version {config.version} to {directory}.")
 
@@ -84,4 +99,4 @@ def dump(directory: str) -> None:
 @with_appcontext
 def status() -> None:
     """Show the draft's changes and check results as JSON."""
-    click.echo(json.dumps(drafts.draft_status(get_db(), languages()), indent=2, ensure_ascii=False, default=str))
+    click.echo(json.dumps(configuration.draft_status(_context()), indent=2, ensure_ascii=False, default=str))

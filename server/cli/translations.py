@@ -1,25 +1,26 @@
 """`abri translations`: the server's message catalogs (in a source checkout) and the forms' translations."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 from babel.messages.frontend import CommandLineInterface
+from flask import current_app
 from flask.cli import with_appcontext
 
-from server.cli.common import languages
 from server.config import PROJECT_ROOT
-from server.export.translation_workbook import read_translation_workbook, write_translation_workbook
-from server.metadata import draft as drafts
-from server.metadata.bootstrap import SYSTEM_USER
-from server.metadata.translations import coverage, import_translations, translation_rows
+from server.services import translations as use_cases
+from server.services.context import Context, command_line_context
 from server.storage import get_db
 
 
 @click.group("translations")
 def translations() -> None:
     """The server's messages (extract, update, compile: in a source checkout) and the forms' translations."""
+
+
+def _context() -> Context:
+    return command_line_context(get_db(), current_app.config)
 
 
 def _pybabel(*args: str) -> None:
@@ -57,9 +58,7 @@ def translations_compile() -> None:
 @with_appcontext
 def translations_coverage(locale: str | None) -> None:
     """How much of the draft configuration is translated, per language and per form."""
-    settings = languages()
-    report = coverage(drafts.draft_configuration(get_db()), (locale,) if locale else settings.languages,
-                      settings.default)
+    report = use_cases.coverage(_context(), locale)
     for language, figures in report.items():
         click.echo(f"{language}: {figures['percent']}% ({figures['translated']}/{figures['total']} labels)")
         for document in figures["documents"]:
@@ -74,10 +73,7 @@ def translations_coverage(locale: str | None) -> None:
 @with_appcontext
 def translations_download(locale: str, out_path: str) -> None:
     """Write the translators' spreadsheet of the draft for one language."""
-    default = languages().default
-    data = write_translation_workbook(translation_rows(drafts.draft_configuration(get_db()), locale, default),
-                                      locale, default)
-    Path(out_path).write_bytes(data)
+    Path(out_path).write_bytes(use_cases.workbook(_context(), locale))
     click.echo(f"Wrote {out_path}.")
 
 
@@ -87,8 +83,7 @@ def translations_download(locale: str, out_path: str) -> None:
 @with_appcontext
 def translations_upload(path: str, locale: str) -> None:
     """Apply a filled spreadsheet to the draft (every row or none), then list what changed."""
-    changes = import_translations(get_db(), read_translation_workbook(Path(path).read_bytes()), locale,
-                                  languages(), SYSTEM_USER, datetime.now(timezone.utc))
+    changes = use_cases.upload(_context(), locale, Path(path).read_bytes())
     for change in changes:
         where = "/".join(part for part in (change["field"], change["option"], change["property"]) if part)
         click.echo(f"{change['row']}: {change['kind']} {change['document']} {where}: "

@@ -3,8 +3,9 @@
 Every write is checked twice: the document's shape against its meta-schema, then the whole draft
 with the change against the configuration checks. A write that would add a check error is refused
 whole (nothing is stored); errors that were already in the draft do not block unrelated edits.
-Changes to roles also pass the rights rules of server.auth.rights for the `editor` who makes them
-(None: the machine operator), and again for the user who publishes them.
+Who may make a change is not known here: the use cases (server.services) pass a `check_change`
+that sees each change (a role's rights rules, for the editor) and a `check_publication` that sees
+what a publish or restore would make live (the same rules, for the user who publishes).
 """
 from __future__ import annotations
 
@@ -14,14 +15,11 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
-from server.auth import rights
-from server.auth.audit import log_event
-from server.auth.permissions import Principal
 from server.errors import BadRequest, Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.checks import ERROR, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
-from server.metadata.documents import FORM, LOOKUP, RECORD_TYPES, ROLE, validate_document
+from server.metadata.documents import FORM, LOOKUP, RECORD_TYPES, validate_document
 from server.metadata.labels import non_translation_changes
 from server.metadata.usage import count_uses, value_paths
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
@@ -31,6 +29,10 @@ from server.storage import Database, DuplicateKey, metadata as store
 KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role"),
               "location": _l("Location hierarchy")}
 _WRITE_ATTEMPTS = 5
+# check_change(kind, unique_id, before, after): raise to refuse a change (None: the document is absent).
+ChangeCheck = Callable[[str, str, "dict | None", "dict | None"], None]
+# check_publication(published, target): raise to refuse making `target` the published configuration.
+PublicationCheck = Callable[[Configuration, Configuration], None]
 
 
 def draft_configuration(db: Database) -> Configuration:
@@ -57,20 +59,15 @@ def _refuse_new_errors(db: Database, before: Configuration, after: Configuration
         raise checks_failed(new, _l("The change would fail checks: %(count)s. Nothing was changed."))
 
 
-def _check_role_rights(db: Database, editor: Principal | None, kind: str, unique_id: str,
-                       before: dict | None, after: dict | None) -> None:
-    if kind == ROLE and editor is not None:
-        rights.check_role_edit(editor, unique_id, before, after, published_configuration(db).roles.get(unique_id))
-
-
 def create_document(db: Database, kind: str, body: Any, languages: LanguageSettings,
-                    user: str, now: datetime, editor: Principal | None = None) -> dict[str, Any]:
+                    user: str, now: datetime, check_change: ChangeCheck | None = None) -> dict[str, Any]:
     """Add a new document to the draft."""
     validate_document(kind, body)
     before = draft_configuration(db)
     if before.get(kind, body["unique_id"]) is not None:
         raise _exists(kind, body["unique_id"])
-    _check_role_rights(db, editor, kind, body["unique_id"], None, body)
+    if check_change:
+        check_change(kind, body["unique_id"], None, body)
     after = copy.deepcopy(before)
     after.documents_by_kind[kind][body["unique_id"]] = body
     _refuse_new_errors(db, before, after, languages)
@@ -89,12 +86,13 @@ def _exists(kind: str, unique_id: str) -> Conflict:
 def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[dict], dict],
                     expected_revision: int | None, languages: LanguageSettings,
                     user: str, now: datetime, translations_only: bool = False,
-                    editor: Principal | None = None) -> dict[str, Any]:
+                    check_change: ChangeCheck | None = None) -> dict[str, Any]:
     """Apply `change` to a copy of a draft document and store it if it still passes.
 
     With `expected_revision` (If-Match) a stale revision is refused with 412. Without it the
     change is re-applied to the newest revision, so concurrent edits are never lost.
     `translations_only` (translators) refuses anything but labels, order and visibility.
+    `check_change` sees every attempt; the last one it saw is the change stored.
     """
     for _ in range(_WRITE_ATTEMPTS):
         entry = get_document(db, kind, unique_id)
@@ -108,26 +106,26 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
         validate_document(kind, body)
         if translations_only:
             _refuse_beyond_translations(kind, entry["body"], body)
-        _check_role_rights(db, editor, kind, unique_id, entry["body"], body)
+        if check_change:
+            check_change(kind, unique_id, entry["body"], body)
         before = draft_configuration(db)
         after = copy.deepcopy(before)
         after.documents_by_kind[kind][unique_id] = body
         _refuse_new_errors(db, before, after, languages)
         stored = store.replace_draft(db, kind, unique_id, body, entry["revision"], user, now)
         if stored is not None:
-            _audit_lock_change(db, kind, unique_id, entry["body"], body, user, now)
             return stored
     current = get_document(db, kind, unique_id)["revision"]
     raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=current,
                              sent=expected_revision if expected_revision is not None else current)
 
 
-def _audit_lock_change(db: Database, kind: str, unique_id: str, before: dict, after: dict, user: str,
-                       now: datetime) -> None:
-    """Write the locking or unlocking of a lookup to the audit log: a lock protects the values records rely on."""
-    if kind == LOOKUP and bool(before.get("locked")) != bool(after.get("locked")):
-        log_event(db, action="lookup_locked" if after.get("locked") else "lookup_unlocked", user_name=user, at=now,
-                  address=None, resource=LOOKUP, record_id=unique_id, detail="draft")
+def lock_change(kind: str, before: dict | None, after: dict | None) -> str | None:
+    """Say whether a change locks ("locked") or unlocks ("unlocked") a lookup: a lock protects the values records
+    rely on."""
+    if kind != LOOKUP or before is None or after is None or bool(before.get("locked")) == bool(after.get("locked")):
+        return None
+    return "locked" if after.get("locked") else "unlocked"
 
 
 def _refuse_beyond_translations(kind: str, before: dict, after: dict) -> None:
@@ -139,12 +137,13 @@ def _refuse_beyond_translations(kind: str, before: dict, after: dict) -> None:
 
 
 def delete_document(db: Database, kind: str, unique_id: str, expected_revision: int | None,
-                    languages: LanguageSettings, editor: Principal | None = None) -> None:
+                    languages: LanguageSettings, check_change: ChangeCheck | None = None) -> None:
     """Remove a document from the draft; refused while other documents use it."""
     entry = get_document(db, kind, unique_id)
     if expected_revision is not None and entry["revision"] != expected_revision:
         raise PreconditionFailed(kind=KIND_NAMES[kind], id=unique_id, current=entry["revision"], sent=expected_revision)
-    _check_role_rights(db, editor, kind, unique_id, entry["body"], None)
+    if check_change:
+        check_change(kind, unique_id, entry["body"], None)
     before = draft_configuration(db)
     users = list(_users_of(before, kind, unique_id))
     if users:
@@ -204,10 +203,11 @@ def draft_status(db: Database, languages: LanguageSettings) -> dict[str, Any]:
 
 
 def publish_draft(db: Database, languages: LanguageSettings, user: str, now: datetime,
-                  comment: str = "") -> dict[str, Any]:
-    """Publish the draft as the next version (its role changes checked for the user who publishes)."""
+                  comment: str = "", check_publication: PublicationCheck | None = None) -> dict[str, Any]:
+    """Publish the draft as the next version (`check_publication` sees it first)."""
     draft = draft_configuration(db)
-    rights.check_publication(db, user, published_configuration(db), draft)
+    if check_publication:
+        check_publication(published_configuration(db), draft)
     refuse_removing_used_values(db, published_configuration(db), draft)
     return publish_configuration(db, draft, languages, user, now, comment)
 
@@ -254,13 +254,15 @@ def replace_draft(db: Database, documents: list[tuple[str, str, dict]], user: st
 
 
 def restore_version(db: Database, number: int, languages: LanguageSettings, user: str, now: datetime,
-                    comment: str = "", discard_draft: bool = False) -> dict[str, Any]:
-    """Publish an old version again as a new version, and make it the draft."""
+                    comment: str = "", discard_draft: bool = False,
+                    check_publication: PublicationCheck | None = None) -> dict[str, Any]:
+    """Publish an old version again as a new version, and make it the draft (`check_publication` sees it first)."""
     if has_pending_changes(db) and not discard_draft:
         raise Conflict(_l("The draft has changes that are not published; restoring would discard them. "
                           "Publish them, or restore with discard_draft."), code="DRAFT_NOT_EMPTY")
     old = published_configuration(db, number)
-    rights.check_publication(db, user, published_configuration(db), old)
+    if check_publication:
+        check_publication(published_configuration(db), old)
     result = publish_configuration(db, old, languages, user, now,
                                    comment or f"restore of version {number}", restored_from=number)
     store.reset_draft(db, list(old.documents()), user, now)

@@ -26,7 +26,6 @@ from typing import Any, Iterable, Iterator
 
 from flask_babel import lazy_gettext as _l
 
-from server.auth.audit import log_event
 from server.errors import Conflict, Detail, PayloadTooLarge, Unprocessable
 from server.metadata import draft as drafts
 from server.metadata.configuration import Configuration
@@ -275,7 +274,7 @@ def _in_use_refused(in_use: list[dict[str, Any]]) -> Conflict:
 
 
 def import_csv(db: Database, unique_id: str, data: bytes | str, languages: LanguageSettings, user: str,
-               now: datetime, confirm: bool = False, address: str | None = None) -> dict[str, Any]:
+               now: datetime, confirm: bool = False) -> dict[str, Any]:
     """Replace the places of a hierarchy of the draft with those of a CSV (the country place is kept).
 
     Returns {"entry": the draft entry, "removed": codes gone, "removed_in_use": places gone that
@@ -295,7 +294,4 @@ def import_csv(db: Database, unique_id: str, data: bytes | str, languages: Langu
         raise _in_use_refused(in_use)
     stored = drafts.modify_document(db, LOCATION, unique_id, lambda body: {**body, "locations": places}, None,
                                     languages, user, now)
-    log_event(db, action="locations_imported", user_name=user, at=now, address=address, resource=LOCATION,
-              record_id=unique_id, detail=f"{len(places)} places; removed {len(removed)}, of which in use "
-                                          f"{len(in_use)}: {' '.join(p['code'] for p in in_use)}"[:1000])
     return {"entry": stored, "removed": removed, "removed_in_use": in_use}

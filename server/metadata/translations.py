@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import Detail, Unprocessable
 from server.metadata.configuration import Configuration
@@ -141,18 +141,9 @@ def _set_text(body: dict, change: dict[str, Any], locale: str) -> None:
         texts.pop(locale, None)
 
 
-def import_translations(db, sheets: list[tuple[str, list[tuple[int, dict[str, str]]]]], locale: str,
-                        languages, user: str, now) -> list[dict[str, Any]]:
-    """Apply an uploaded spreadsheet to the draft (all rows or none); return what changed."""
-    from server.metadata import draft as drafts
-
+def check_target_language(locale: str, languages) -> None:
+    """Refuse to translate into the default language or into a language the deployment does not configure."""
     if locale == languages.default or locale not in languages.languages:
         raise Unprocessable(_l("Choose a configured language other than the default one (%(default)s)."),
                             code="BAD_LANGUAGE", details=[Detail("locale", "enum", _l("Not a language to translate into."))],
                             default=languages.default)
-    rows = [(f"{sheet}!{number}", values) for sheet, numbered in sheets for number, values in numbered]
-    bodies, changes = apply_rows(drafts.draft_configuration(db), rows, locale, languages.default)
-    for (kind, uid), body in bodies.items():
-        drafts.modify_document(db, kind, uid, lambda _old, new=body: new, None, languages, user, now,
-                               translations_only=True)
-    return changes
