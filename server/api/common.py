@@ -6,24 +6,23 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Response, current_app, g, jsonify, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
 from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.auth import current_principal, current_user_name
-from server.errors import BadRequest, Detail
 from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, published_configuration
-from server.records.search import INT64_MAX, MAX_PAGE
 from server.services.context import Context
 from server.storage import Database, get_db
+from server.storage.query import MAX_PAGE, MAX_PER_PAGE, parse_page
 
 
 class PageArgs(ArgumentSchema):
     """Pagination query arguments (bounded, so that the records to skip fit the database's integers)."""
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT64_MAX))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class UTCDateTime(fields.AwareDateTime):
@@ -39,14 +38,8 @@ class UTCDateTime(fields.AwareDateTime):
 
 def page_size(args: dict[str, Any], default: int = 50) -> tuple[int, int]:
     """Return (page, per_page) with per_page capped at MAX_PER_PAGE; BadRequest beyond the bounds of PageArgs."""
-    cap = current_app.config["MAX_PER_PAGE"]
-    page, per_page = args.get("page", 1), args.get("per_page") or default
-    for name, value, limit in (("page", page, MAX_PAGE), ("per_page", per_page, INT64_MAX)):
-        if not 1 <= value <= limit:  # argument schemas that do not derive from PageArgs
-            raise BadRequest(_l("A query parameter is not valid."), code="BAD_PARAMETER",
-                             details=[Detail(name, "range", _l("Must be between %(min)s and %(max)s."),
-                                             {"min": 1, "max": limit})])
-    return page, min(per_page, cap)
+    page = parse_page(args.get("page"), args.get("per_page") or None, current_app.config["MAX_PER_PAGE"], default)
+    return page.number, page.size
 
 
 def envelope(data: Any, status: int = 200, headers: dict[str, str] | None = None, **meta: Any) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 from server.auth.permissions import Principal
 from server.metadata.documents import RECORD_TYPES
 from server.storage import Database, auth as store
+from server.storage.query import Filter, all_of
 
 
 def log_event(db: Database, *, action: str, user_name: str | None, at: datetime, address: str | None,
@@ -44,14 +45,12 @@ def list_events(db: Database, filters: dict[str, Any], page: int, per_page: int,
     them (the answer would tell that such a record exists and who touched it).
     """
     hidden = hidden_record_types(reader)
-    query: dict[str, Any] = {}
-    for name in ("user_name", "action", "record_id"):
-        if filters.get(name):
-            query[name] = filters[name]
+    conditions = [Filter(name, "eq", filters[name]) for name in ("user_name", "action", "record_id")
+                  if filters.get(name)]
     if filters.get("record_id") and hidden:
-        query["resource"] = {"$nin": hidden}
-    if filters.get("from") or filters.get("to"):
-        query["at"] = {**({"$gte": filters["from"]} if filters.get("from") else {}),
-                       **({"$lte": filters["to"]} if filters.get("to") else {})}
-    items, total = store.page(db, "audit_log", query, (page - 1) * per_page, per_page, sort="at", direction=-1)
+        conditions.append(Filter("resource", "nin", hidden))
+    conditions += [Filter("at", op, filters[bound]) for bound, op in (("from", "gte"), ("to", "lte"))
+                   if filters.get(bound)]
+    items, total = store.page(db, "audit_log", all_of(*conditions), (page - 1) * per_page, per_page,
+                              sort="at", direction=-1)
     return [_shown(item, hidden) for item in items], total

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.storage.query import EVERYTHING, AnyOf, Condition, Filter, matches
+
 RECORD_ACTIONS = ("read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
                   "export_json", "assign", "refer", "transfer", "flag")
 RESOURCES: dict[str, tuple[str, ...]] = {
@@ -57,26 +59,25 @@ class Principal:
         """Tell whether this user may give `role_id` to a user (and edit the users who hold it)."""
         return self.can("user", "manage") and (ASSIGN_ALL in self.assignable_roles or role_id in self.assignable_roles)
 
-    def record_scope_filter(self) -> dict[str, Any]:
-        """The MongoDB condition that limits records to this principal's scope."""
-        mine = [{"owned_by": self.user_name}, {"associated_user_names": self.user_name}]
+    def record_scope(self) -> Condition:
+        """The records this principal's scope holds: the one rule behind both list queries and `in_scope`.
+
+        Always the records they own or are associated with; with "group", those owned by one of their
+        groups; with "agency", those owned by their agency; with "all", every record.
+        """
         if self.scope == "all":
-            return {}
+            return EVERYTHING
+        rule: list[Condition] = [Filter("owned_by", "eq", self.user_name),
+                                 Filter("associated_user_names", "eq", self.user_name)]
         if self.scope == "group" and self.groups:
-            mine.append({"owned_by_groups": {"$in": list(self.groups)}})
+            rule.append(Filter("owned_by_groups", "in", self.groups))
         if self.scope == "agency" and self.agency:
-            mine.append({"owned_by_agency": self.agency})
-        return {"$or": mine}
+            rule.append(Filter("owned_by_agency", "eq", self.agency))
+        return AnyOf(*rule)
 
     def in_scope(self, record: dict[str, Any]) -> bool:
-        """Tell whether a record is in scope (the same rule as record_scope_filter)."""
-        if self.scope == "all" or record.get("owned_by") == self.user_name:
-            return True
-        if self.user_name in (record.get("associated_user_names") or []):
-            return True
-        if self.scope == "group" and set(self.groups) & set(record.get("owned_by_groups") or []):
-            return True
-        return self.scope == "agency" and self.agency is not None and record.get("owned_by_agency") == self.agency
+        """Tell whether a record already read is in scope (the rule of record_scope, applied in memory)."""
+        return matches(self.record_scope(), record)
 
     def readable_forms(self) -> set[str] | None:
         """Top-level form ids this role may read (None: all)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.auth.permissions import Principal, is_full_administrator_role, principal_from_role, rights_beyond, widening
 from server.errors import Conflict, Detail, Forbidden
@@ -33,6 +33,7 @@ from server.metadata.configuration import Configuration
 from server.metadata.documents import ROLE
 from server.metadata.labels import non_translation_changes
 from server.storage import Database, auth as store
+from server.storage.query import Filter, all_of
 
 # API field -> stored field of the rights a user holds.
 RIGHTS = {"role_unique_id": "role", "agency_unique_id": "agency", "user_group_unique_ids": "user_groups",
@@ -125,8 +126,8 @@ def count_administrators(db: Database, config: Configuration) -> int:
     roles = administrator_roles(config)
     if not roles:
         return 0
-    return store.count(db, "users", {"role": {"$in": roles}, "disabled": {"$ne": True},
-                                     "agency": {"$nin": disabled_agencies(db)}})
+    return store.count(db, "users", all_of(Filter("role", "in", roles), Filter("disabled", "ne", True),
+                                           Filter("agency", "nin", disabled_agencies(db))))
 
 
 def _last_administrator() -> Conflict:
@@ -160,7 +161,8 @@ def is_administrator(db: Database, config: Configuration, user: dict[str, Any]) 
 def administrators_in_agency(db: Database, config: Configuration, agency_id: str) -> int:
     """How many active system administrators belong to an agency."""
     roles = administrator_roles(config)
-    return store.count(db, "users", {"agency": agency_id, "role": {"$in": roles}, "disabled": {"$ne": True}}) if roles else 0
+    return store.count(db, "users", all_of(Filter("agency", "eq", agency_id), Filter("role", "in", roles),
+                                           Filter("disabled", "ne", True))) if roles else 0
 
 
 def check_role_edit(editor: Principal, unique_id: str, before: dict[str, Any] | None, after: dict[str, Any] | None,

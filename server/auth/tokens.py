@@ -44,6 +44,7 @@ from server.auth.passwords import verify_password
 from server.auth.rights import is_active
 from server.errors import AbriError, Unauthorized
 from server.storage import Database, auth as store
+from server.storage.query import Filter
 
 BEARER, SESSION = "bearer", "session"
 SOURCE_MEMORY = timedelta(days=1)  # how long a source's failures on an account make it wait
@@ -203,4 +204,4 @@ def revoke_token(db: Database, token: str) -> None:
 
 def revoke_user_tokens(db: Database, *user_names: str) -> int:
     """Revoke every token and session of these users (disabled, their agency disabled, or password changed)."""
-    return store.delete_tokens(db, {"user_name": {"$in": list(user_names)}})
+    return store.delete_tokens(db, Filter("user_name", "in", user_names))

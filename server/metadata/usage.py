@@ -12,6 +12,7 @@ from typing import Any, Callable, Collection, Iterable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import RECORD_TYPES, SUBFORM
 from server.storage import Database, records as store
+from server.storage.query import AnyOf, Filter, Sort
 
 FieldTest = Callable[[dict[str, Any]], bool]
 
@@ -58,9 +59,8 @@ def count_uses(db: Database, paths: dict[str, set[str]], values: Collection[str]
     for record_type, record_paths in paths.items():
         if not wanted or not record_paths:
             continue
-        query = {"$or": [{path: {"$in": wanted}} for path in sorted(record_paths)]}
-        records, _ = store.list_records(db, record_type, query, [("_id", 1)], 0, 0,
-                                        projection={path: 1 for path in _outermost(record_paths)})
+        holding = AnyOf(*(Filter(path, "in", wanted) for path in sorted(record_paths)))
+        records, _ = store.list_records(db, record_type, holding, [Sort("_id")], fields=_outermost(record_paths))
         for record in records:
             held = {value for path in record_paths for value in _values_at(record, path.split("."))
                     if isinstance(value, str)}

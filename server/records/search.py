@@ -19,6 +19,9 @@ from flask_babel import lazy_gettext as _l
 
 from server.errors import BadRequest, Detail
 from server.metadata.documents import OPTION_TYPES
+from server.storage.query import (ASC, DESC, INT64_MAX, INT64_MIN, NOTHING, AnyOf, Condition, Filter, Page, Sort,
+                                  all_of, parse_page)
+from server.storage.query import MAX_PAGE  # noqa: F401  (re-exported: the API documents it)
 
 # Query parameters that are not filters.
 CONTROL_PARAMS = frozenset({"page", "per_page", "sort", "query", "fields", "updated_since", "locale"})
@@ -30,8 +33,6 @@ ENVELOPE_FILTERS = {"status": "text", "record_state": "bool", "module_id": "text
 _KIND_OF_TYPE = {"numeric_field": "number", "tally_field": "number", "date_field": "date", "tick_box": "bool",
                  "calculated": "number"}
 SEARCH_KEY = "_search"
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what MongoDB stores as an integer
-MAX_PAGE = 2**31 - 1  # (page - 1) * per_page records are skipped: this keeps it a 64-bit integer
 MAX_QUERY_LENGTH = 200  # characters of a text search (?query=)
 MAX_QUERY_WORDS = 10  # words of a text search: each becomes a condition of the query
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -39,13 +40,17 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 @dataclass
 class ListQuery:
-    """A parsed list request: the MongoDB filter, sort, page, and the fields to return."""
+    """A parsed list request: the condition, sort, page, and the fields to return (neutral: storage runs it)."""
 
-    filter: dict[str, Any]
-    sort: list[tuple[str, int]]
+    filter: Condition
+    sort: list[Sort]
     page: int
     per_page: int
     fields: list[str] | None = dc_field(default=None)
+
+    @property
+    def window(self) -> Page:
+        return Page(self.page, self.per_page)
 
 
 def normalize_text(text: str) -> str:
@@ -124,22 +129,29 @@ def _parse_scalar(name: str, kind: str, text: str) -> Any:
     return text
 
 
-def _condition(name: str, kind: str, raw: str) -> Any:
-    """Build the condition of one filter: equality, a list (a,b), or a range (a..b, a.., ..b)."""
+def _condition(name: str, path: str, kind: str, raw: str, multiple: bool = False) -> Condition:
+    """Build the condition of one filter on `path`: equality, a list (a,b), or a range (a..b, a.., ..b).
+
+    `multiple`: the field holds a list of choices, and equality means "holds this one".
+    """
     if ".." in raw and kind in ("number", "date", "datetime"):
         low, high = raw.split("..", 1)
-        condition: dict[str, Any] = {}
+        bounds: list[Condition] = []
         if low:
-            condition["$gte"] = _parse_scalar(name, kind, low)
+            bounds.append(Filter(path, "gte", _parse_scalar(name, kind, low)))
         if high:
-            condition["$lte"] = _parse_scalar(name, kind, high)
+            upper = _parse_scalar(name, kind, high)
             if kind == "datetime" and _is_day(high):  # a day as upper bound includes the whole day
-                condition["$lte"] = datetime.combine(date.fromisoformat(high), time.max, timezone.utc)
-        if not condition:
+                upper = datetime.combine(date.fromisoformat(high), time.max, timezone.utc)
+            bounds.append(Filter(path, "lte", upper))
+        if not bounds:
             raise _bad(name, "format", _l("A range needs at least one bound."))
-        return condition
+        return all_of(*bounds)
     values = [_parse_scalar(name, kind, part) for part in raw.split(",")] if "," in raw else None
-    return {"$in": values} if values else _parse_scalar(name, kind, raw)
+    if values:
+        return Filter(path, "in", values)
+    return Filter(path, "in" if multiple else "eq", [_parse_scalar(name, kind, raw)] if multiple
+                  else _parse_scalar(name, kind, raw))
 
 
 def _is_day(text: str) -> bool:
@@ -156,39 +168,43 @@ def filterable_fields(fields: dict[str, dict[str, Any]]) -> dict[str, str]:
 
 
 def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any]], max_per_page: int,
-                     base_filter: dict[str, Any] | None = None, searchable: Iterable[str] = (),
+                     base_filter: Condition | None = None, searchable: Iterable[str] = (),
                      below: Callable[[str], list[str]] | None = None) -> ListQuery:
-    """Turn query arguments into a ListQuery; BadRequest names any parameter that is not allowed."""
+    """Turn query arguments into a ListQuery; BadRequest names any parameter that is not allowed.
+
+    The result holds every condition of `base_filter` (the caller's: scope, a case's incidents) and, per
+    filtered field, one condition (the last given; updated_since replaces a last_updated_at filter).
+    """
     data_filters = filterable_fields(fields)
-    query: dict[str, Any] = dict(base_filter or {})
+    chosen: dict[str, Condition] = {}
     for name, values in args.items():
         if name in CONTROL_PARAMS:
             continue
         raw = values[-1]
         if name in ENVELOPE_FILTERS:
-            query[name] = _condition(name, ENVELOPE_FILTERS[name], raw)
+            chosen[name] = _condition(name, name, ENVELOPE_FILTERS[name], raw)
         elif name in data_filters and fields[name]["type"] == "location" and below is not None:
             # a place finds the records of every place below it: a department finds its communes
             codes = [code for part in raw.split(",") for code in below(_parse_scalar(name, "text", part))]
-            query[f"data.{name}"] = {"$in": codes}
+            chosen[f"data.{name}"] = Filter(f"data.{name}", "in", codes)
         elif name in data_filters:
-            condition = _condition(name, data_filters[name], raw)
-            if fields[name]["type"] in OPTION_TYPES and fields[name].get("multi_select") and not isinstance(condition, dict):
-                condition = {"$in": [condition]}
-            query[f"data.{name}"] = condition
+            multiple = fields[name]["type"] in OPTION_TYPES and bool(fields[name].get("multi_select"))
+            chosen[f"data.{name}"] = _condition(name, f"data.{name}", data_filters[name], raw, multiple)
         else:
             raise _bad(name, "unknown", _l("Not a filter of this list; filterable fields: %(allowed)s."),
                        allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
     if "updated_since" in args:
-        query["last_updated_at"] = {"$gt": _parse_scalar("updated_since", "datetime", args["updated_since"][-1])}
+        chosen["last_updated_at"] = Filter("last_updated_at", "gt",
+                                           _parse_scalar("updated_since", "datetime", args["updated_since"][-1]))
+    text: list[Condition] = []
     if args.get("query", [""])[-1].strip():
         words = _query_words(args["query"][-1])
         searchable = list(searchable)
         # Each word must begin a word of one of the (readable) searchable fields; punctuation matches nothing.
-        conditions = [{"$or": [{SEARCH_KEY: {"$regex": "^" + re.escape(f"{name}:{word}")}} for name in searchable]}
-                      for word in words if searchable]
-        query.setdefault("$and", []).extend(conditions or [{"_id": None}])
-    return ListQuery(query, _sort(args, data_filters), *_page(args, max_per_page), _fields(args, fields))
+        text = [AnyOf(*(Filter(SEARCH_KEY, "prefix", f"{name}:{word}") for name in searchable))
+                for word in words if searchable] or [NOTHING]
+    condition = all_of(base_filter, *chosen.values(), *text)
+    return ListQuery(condition, _sort(args, data_filters), *_page(args, max_per_page), _fields(args, fields))
 
 
 def _query_words(text: str) -> list[str]:
@@ -201,29 +217,24 @@ def _query_words(text: str) -> list[str]:
     return words
 
 
-def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[tuple[str, int]]:
+def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[Sort]:
     sort = []
     for part in (args.get("sort", [""])[-1] or "-last_updated_at").split(","):
-        direction = -1 if part.startswith("-") else 1
+        direction = DESC if part.startswith("-") else ASC
         name = part.lstrip("-+")
         if name in ENVELOPE_FILTERS:
-            sort.append((name, direction))
+            sort.append(Sort(name, direction))
         elif name in data_filters:
-            sort.append((f"data.{name}", direction))
+            sort.append(Sort(f"data.{name}", direction))
         else:
             raise _bad("sort", "unknown", _l("Cannot sort by %(field)s; sortable: %(allowed)s."), field=name,
                        allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
-    return sort + [("_id", 1)]  # a total order: pages never repeat or skip a record
+    return sort + [Sort("_id", ASC)]  # a total order: pages never repeat or skip a record
 
 
 def _page(args: dict[str, list[str]], max_per_page: int) -> tuple[int, int]:
-    numbers = []
-    for name, default, limit in (("page", 1, MAX_PAGE), ("per_page", 50, INT64_MAX)):
-        text = args.get(name, [str(default)])[-1]
-        if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= limit:
-            raise _bad(name, "range", _l("Must be a whole number between %(min)s and %(max)s."), min=1, max=limit)
-        numbers.append(int(text))
-    return numbers[0], min(numbers[1], max_per_page)
+    page = parse_page(args.get("page", [None])[-1], args.get("per_page", [None])[-1], max_per_page)
+    return page.number, page.size
 
 
 def _fields(args: dict[str, list[str]], fields: dict[str, dict]) -> list[str] | None:

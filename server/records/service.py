@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from flask_babel import lazy_gettext as _l
 
@@ -24,6 +24,7 @@ from server.records.merge import diff_data
 from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
 from server.records.validation import MESSAGES, FormFields, form_fields, validate_data
 from server.storage import Database, DuplicateKey, records as store
+from server.storage.query import Condition, all_of, as_condition
 
 INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links")
 _WRITE_ATTEMPTS = 10
@@ -307,28 +308,30 @@ def ensure_indexes(db: Database, config: Configuration) -> None:
 
 
 def build_query(config: Configuration, record_type: RecordType, args: dict[str, list[str]], max_per_page: int,
-                actor: Actor, base_filter: dict[str, Any] | None = None,
+                actor: Actor, base_filter: Condition | Mapping[str, Any] | None = None,
                 action: str = "read") -> search.ListQuery:
-    """Parse list arguments into a query limited to the actor's scope and readable fields."""
+    """Parse list arguments into a query limited to the actor's scope and readable fields.
+
+    `base_filter`: what the caller limits the list to (a mapping means equalities: {"links.case_id": id}).
+    """
     actor.require(record_type, action)
     forms = form_fields(config, record_type.name, None)
     readable = readable_fields(config, record_type, actor)
     visible = forms.fields if readable is None else {n: f for n, f in forms.fields.items() if n in readable}
-    scope = actor.scope_filter()
-    base = {"$and": [part for part in (base_filter, scope) if part]} if base_filter and scope else (base_filter or scope)
+    scope = actor.principal.record_scope() if actor.principal else None
+    base = all_of(as_condition(base_filter), scope)
     return search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable),
                                    config.locations.with_descendants)
 
 
 def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
-                 max_per_page: int, actor: Actor, base_filter: dict[str, Any] | None = None
+                 max_per_page: int, actor: Actor, base_filter: Condition | Mapping[str, Any] | None = None
                  ) -> tuple[list[dict], int, search.ListQuery]:
     """Return a page of records matching the query arguments, the total, and the parsed query."""
     query = build_query(config, record_type, args, max_per_page, actor, base_filter)
     forms = form_fields(config, record_type.name, None)
     store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
-    records, total = store.list_records(db, record_type.name, query.filter, query.sort,
-                                        (query.page - 1) * query.per_page, query.per_page)
+    records, total = store.list_records(db, record_type.name, query.filter, query.sort, query.window)
     return records, total, query
 
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from server.storage.client import Database
 from server.storage.errors import translated_errors
+from server.storage.mongo_query import to_mongo
+from server.storage.query import Condition
 
 PEOPLE = ("users", "agencies", "user_groups")
 
@@ -42,8 +44,10 @@ def update(db: Database, collection: str, key: str, changes: dict[str, Any]) -> 
         return db[collection].find_one_and_update({"_id": key}, {"$set": changes}, return_document=ReturnDocument.AFTER)
 
 
-def page(db: Database, collection: str, query: dict[str, Any], skip: int, limit: int,
+def page(db: Database, collection: str, where: Condition | Mapping[str, Any] | None, skip: int, limit: int,
          sort: str = "_id", direction: int = ASCENDING) -> tuple[list[dict], int]:
+    """Return the documents meeting a condition, `limit` of them after `skip` (0: all), and how many there are."""
+    query = to_mongo(where)
     with translated_errors():
         total = db[collection].count_documents(query)
         order = [(sort, direction)] + ([("_id", direction)] if sort != "_id" else [])  # a total order
@@ -51,9 +55,10 @@ def page(db: Database, collection: str, query: dict[str, Any], skip: int, limit:
     return items, total
 
 
-def count(db: Database, collection: str, query: dict[str, Any] | None = None) -> int:
+def count(db: Database, collection: str, where: Condition | Mapping[str, Any] | None = None) -> int:
+    query = to_mongo(where)
     with translated_errors():
-        return db[collection].count_documents(query or {})
+        return db[collection].count_documents(query)
 
 
 def insert_token(db: Database, token: dict[str, Any]) -> None:
@@ -66,7 +71,8 @@ def find_token(db: Database, digest: str) -> dict[str, Any] | None:
         return db.tokens.find_one({"_id": digest})
 
 
-def delete_tokens(db: Database, query: dict[str, Any]) -> int:
+def delete_tokens(db: Database, where: Condition | Mapping[str, Any]) -> int:
+    query = to_mongo(where)
     with translated_errors():
         return db.tokens.delete_many(query).deleted_count
 

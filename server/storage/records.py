@@ -10,12 +10,14 @@ copy it first. So a failed write leaves no history, and a process dying midway l
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from server.storage.client import Database
 from server.storage.errors import DuplicateKey, translated_errors
+from server.storage.mongo_query import to_mongo, to_mongo_sort, to_projection
+from server.storage.query import EVERY_ITEM, Condition, Page, Sort
 
 HISTORY = "record_history"
 PENDING = "_pending_history"
@@ -81,13 +83,15 @@ def flush_history(db: Database, collection: str, record: dict[str, Any]) -> None
             db[HISTORY].replace_one({"_id": entry["_id"]}, entry, upsert=True)
 
 
-def list_records(db: Database, collection: str, query: dict[str, Any], sort: list[tuple[str, int]],
-                 skip: int, limit: int, projection: dict[str, int] | None = None) -> tuple[list[dict], int]:
-    """Return one page of records and the total matching the query."""
+def list_records(db: Database, collection: str, where: Condition | Mapping[str, Any] | None, sort: Sequence[Sort],
+                 page: Page = EVERY_ITEM, fields: Iterable[str] | None = None) -> tuple[list[dict], int]:
+    """Return one page of the records meeting a condition (only `fields`, if given) and how many meet it."""
+    query = to_mongo(where)
     with translated_errors():
         total = db[collection].count_documents(query)
-        page = list(db[collection].find(query, projection).sort(sort).skip(skip).limit(limit))
-    return page, total
+        found = db[collection].find(query, to_projection(fields)).sort(to_mongo_sort(sort))
+        items = list(found.skip(page.skip).limit(page.size))
+    return items, total
 
 
 def list_history(db: Database, record_id: str, max_revision: int, skip: int, limit: int) -> tuple[list[dict], int]:

@@ -1,0 +1,136 @@
+"""The query model means the same on every backend, and the same as its in-memory predicate.
+
+Each condition is run by the backend (through server/storage) and checked in memory (`matches`) over
+the same documents: both must pick the same ones. The documents hold what records hold: missing
+fields, nulls, lists of choices, subform rows, dates, numbers of both kinds.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from server.storage import records as store
+from server.storage.query import (ASC, DESC, EVERYTHING, NOTHING, AllOf, AnyOf, Filter, Page, Sort, all_of, matches,
+                                  parse_page)
+from server.errors import BadRequest
+
+DAY = datetime(2026, 3, 1, tzinfo=timezone.utc)
+DOCUMENTS = [
+    {"_id": "a", "status": "open", "age": 4, "tags": ["x", "y"], "at": DAY, "owner": "awa",
+     "data": {"sex": "female", "rows": [{"name": "Koffi"}, {"name": "Ama"}]}, "_search": ["name:awa", "name:ko"]},
+    {"_id": "b", "status": "closed", "age": 9.5, "tags": [], "at": DAY.replace(day=3), "owner": None,
+     "data": {"sex": "male", "rows": []}, "_search": ["name:bio"]},
+    {"_id": "c", "status": "open", "age": 12, "tags": ["y"], "owner": "bio", "data": {}, "_search": []},
+    {"_id": "d", "status": "Open", "tags": "x", "at": DAY.replace(day=2), "data": {"sex": "female"},
+     "_search": ["name:awalé"]},
+    {"_id": "e", "age": 0, "disabled": True, "data": {"rows": [{"name": "Ama"}]}},
+]
+CONDITIONS = {
+    "eq": Filter("status", "eq", "open"),
+    "eq is case-sensitive": Filter("status", "eq", "Open"),
+    "eq on a list holds an element": Filter("tags", "eq", "x"),
+    "eq null holds missing and null": Filter("owner", "eq", None),
+    "eq through subform rows": Filter("data.rows.name", "eq", "Ama"),
+    "ne holds missing": Filter("status", "ne", "open"),
+    "ne true": Filter("disabled", "ne", True),
+    "ne on a list holds no element": Filter("tags", "ne", "y"),
+    "in": Filter("owner", "in", ["awa", "bio"]),
+    "in on lists": Filter("tags", "in", ["x"]),
+    "in nothing": Filter("status", "in", []),
+    "nin holds missing": Filter("owner", "nin", ["awa"]),
+    "gt numbers of both kinds": Filter("age", "gt", 4),
+    "gte": Filter("age", "gte", 4),
+    "lt": Filter("age", "lt", 9.5),
+    "lte zero": Filter("age", "lte", 0),
+    "gt a text skips numbers": Filter("age", "gt", ""),
+    "date range": AllOf(Filter("at", "gte", DAY), Filter("at", "lte", DAY.replace(day=2))),
+    "prefix": Filter("_search", "prefix", "name:awa"),
+    "prefix is literal": Filter("_search", "prefix", "name:a.a"),
+    "exists": Filter("at", "exists", True),
+    "exists not": Filter("age", "exists", False),
+    "any of": AnyOf(Filter("owner", "eq", "bio"), Filter("tags", "eq", "x")),
+    "all of one field twice": AllOf(Filter("status", "eq", "open"), Filter("status", "ne", "closed")),
+    "any inside all": AllOf(Filter("status", "eq", "open"), AnyOf(Filter("age", "lt", 5), Filter("tags", "eq", "y"))),
+    "two any of": AllOf(AnyOf(Filter("age", "gte", 9)), AnyOf(Filter("tags", "eq", "y"), Filter("owner", "eq", "awa"))),
+    "everything": EVERYTHING,
+    "nothing": NOTHING,
+    "all of nothing": all_of(Filter("status", "eq", "open"), NOTHING),
+    "a mapping means equalities": {"status": "open", "data.sex": "female"},
+}
+
+
+@pytest.fixture
+def collection(database):
+    database.things.insert_many([dict(document) for document in DOCUMENTS])
+    return database
+
+
+@pytest.mark.parametrize("name", CONDITIONS)
+def test_the_backend_and_the_predicate_pick_the_same_documents(collection, name):
+    condition = CONDITIONS[name]
+    found, total = store.list_records(collection, "things", condition, [Sort("_id")])
+    in_memory = [document["_id"] for document in DOCUMENTS
+                 if matches(condition if not isinstance(condition, dict) else all_of(
+                     *(Filter(key, "eq", value) for key, value in condition.items())), document)]
+    assert [document["_id"] for document in found] == in_memory
+    assert total == len(in_memory)
+
+
+def test_a_filter_refuses_operators_as_fields_and_unknown_operators():
+    with pytest.raises(ValueError):
+        Filter("$where", "eq", 1)
+    with pytest.raises(ValueError):
+        Filter("age", "regex", ".*")
+
+
+def test_a_value_that_is_a_document_never_reaches_the_database(collection):
+    with pytest.raises(TypeError):
+        store.list_records(collection, "things", Filter("status", "eq", {"$ne": None}), [Sort("_id")])
+    with pytest.raises(TypeError):
+        store.list_records(collection, "things", {"status": {"$ne": None}}, [Sort("_id")])
+    with pytest.raises(ValueError):
+        store.list_records(collection, "things", {"$where": "1"}, [Sort("_id")])
+
+
+def test_sorts_apply_in_order_and_pages_slice_the_sorted_list(collection):
+    order = [Sort("status", DESC), Sort("_id", ASC)]
+    everything = [d["_id"] for d in store.list_records(collection, "things", EVERYTHING, order)[0]]
+    assert everything == ["a", "c", "b", "d", "e"]  # texts by code point ("open" > "closed" > "Open"); missing last
+    pages = [store.list_records(collection, "things", EVERYTHING, order, Page(number, 2))
+             for number in (1, 2, 3, 4)]
+    assert [[d["_id"] for d in page] for page, _ in pages] == [["a", "c"], ["b", "d"], ["e"], []]
+    assert {total for _, total in pages} == {5}
+
+
+def test_only_the_fields_asked_for_are_read(collection):
+    found, _ = store.list_records(collection, "things", Filter("_id", "eq", "a"), [Sort("_id")],
+                                  fields=["status", "data.sex"])
+    assert found == [{"_id": "a", "status": "open", "data": {"sex": "female"}}]
+
+
+@pytest.mark.parametrize("page,per_page,expected", [
+    (None, None, Page(1, 50)), ("3", "20", Page(3, 20)), (2, None, Page(2, 50)), ("1", "5000", Page(1, 100)),
+    ("2147483647", "1", Page(2147483647, 1)),
+])
+def test_a_page_is_parsed_once_for_every_list(page, per_page, expected):
+    assert parse_page(page, per_page, cap=100) == expected
+    assert expected.skip == (expected.number - 1) * expected.size
+
+
+@pytest.mark.parametrize("page,per_page,name,message", [
+    ("0", None, "page", "Must be a whole number between 1 and 2,147,483,647."),
+    ("2147483648", None, "page", "Must be a whole number between 1 and 2,147,483,647."),
+    ("²", None, "page", "Must be a whole number between 1 and 2,147,483,647."),
+    ("", None, "page", "Must be a whole number between 1 and 2,147,483,647."),
+    (None, "-1", "per_page", "Must be a whole number between 1 and 9,223,372,036,854,775,807."),
+    (2**63, None, "page", "Must be between 1 and 2,147,483,647."),
+    (None, 0, "per_page", "Must be between 1 and 9,223,372,036,854,775,807."),
+])
+def test_a_page_out_of_bounds_is_a_bad_parameter_naming_it(app, page, per_page, name, message):
+    with app.test_request_context(), pytest.raises(BadRequest) as refused:
+        parse_page(page, per_page, cap=100)
+    assert refused.value.code == "BAD_PARAMETER"
+    [detail] = refused.value.details
+    assert (detail.field, detail.code) == (name, "range")
+    assert str(detail.message) % {k: f"{v:,}" for k, v in detail.params.items()} == message
