@@ -113,7 +113,8 @@ def check_url_text() -> None:
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from server.api import accounts, audit, auth, documents, exports, locations, metadata, openapi, records, schemas
+    from server.api import (accounts, audit, auth, documents, exports, field_types, locations, metadata, openapi,
+                            records, schemas)
 
     app.config.setdefault("API_TITLE", "Abri")
     app.config.setdefault("API_VERSION", "v1")
@@ -123,7 +124,7 @@ def init_api(app: Flask) -> None:
     api = openapi.create_api(app)
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
-                      *records.blueprints(), exports.blp, locations.blp):
+                      *records.blueprints(), exports.blp, locations.blp, field_types.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     openapi.register_document_schemas(api)
     openapi.document_openapi_route(api, app)

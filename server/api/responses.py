@@ -247,6 +247,47 @@ class RevisionMeta(CountMeta):
     revision = fields.Integer(required=True)
 
 
+# The field-type registry (server/metadata/field_types.py)
+
+class FieldTypeRender(Schema):
+    """How a form renderer shows a field of the type."""
+
+    widget = fields.String(required=True, metadata={"description": "text, textarea, select, radio, checkbox, number, "
+                                                                   "date, location, separator, subform, calculated, "
+                                                                   "tally, files, ..."})
+    options = fields.Boolean(required=True, metadata={"description": "Values are chosen among options (a lookup in "
+                                                                     "option_strings_source or inline ones)."})
+    multiple = fields.Boolean(required=True, metadata={"description": "May hold several choices (multi_select)."})
+    accept = nullable_string(description="The media types an upload offers (files widgets), else null.")
+
+
+class FieldType(Schema):
+    """One field type: what its values are and how the server filters, searches and exports them."""
+
+    type = fields.String(required=True, metadata={"description": "The `type` of a field using it."})
+    label = fields.String(required=True, metadata={"description": "Its name in the request's language."})
+    value = fields.String(required=True, metadata={"description": "What a value is: text, option, boolean, number, "
+                                                                  "date, tally, place, files, computed, rows or "
+                                                                  "nothing."})
+    json_type = fields.List(fields.String(), required=True,
+                            metadata={"description": "The JSON types of a value (empty: the type holds no data)."})
+    holds_data = fields.Boolean(required=True)
+    read_only = fields.Boolean(required=True, metadata={"description": "The server computes its values."})
+    filter = fields.String(required=True, metadata={
+        "enum": ["none", "equality", "range", "location"],
+        "description": "How a record list filters a field marked filterable: equal values (a,b), ranges too "
+                       "(a..b), or a place and every place below it."})
+    searchable = fields.Boolean(required=True, metadata={"description": "A text search (?query=) can read a field "
+                                                                       "marked searchable."})
+    export = fields.String(required=True, metadata={"description": "The cell an export writes: text, number, yes_no, "
+                                                                   "option, date, tally, place, count, rows (a sheet "
+                                                                   "of its own) or none."})
+    render = fields.Nested(FieldTypeRender, required=True)
+    attributes = fields.List(fields.String(), required=True,
+                             metadata={"description": "The field attributes the type uses (the configuration check "
+                                                      "warns about others)."})
+
+
 class VersionMeta(Schema):
     version = fields.Integer(required=True)
 

@@ -10,6 +10,8 @@ import re
 from datetime import date, datetime, timezone
 from typing import Any
 
+from server.metadata.field_types import DATE_CELL, type_of
+
 MAX_CELL = 32_767
 TRUNCATION_MARK = " […]"
 SHEET_NAME_MAX = 31
@@ -39,6 +41,16 @@ def date_text(value: date) -> str:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds") + "Z"
     return value.isoformat()
+
+
+DATETIME_CELL = "datetime"
+
+
+def cell_kind(field: dict[str, Any]) -> str:
+    """The cell an export writes for a field, from the field-type registry (text, number, yes_no, option, date,
+    tally, place, count, rows, none); a date field that includes the time gives "datetime"."""
+    kind = type_of(field).cell
+    return DATETIME_CELL if kind == DATE_CELL and field.get("date_include_time") else kind
 
 
 def parse_date(value: Any) -> date | None:

@@ -10,13 +10,14 @@ from collections import Counter, deque
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable, Iterator
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.auth.permissions import ASSIGN_ALL, RESOURCES
 from server.errors import Detail
 from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, FORM, LOCATION, LOOKUP, MODULE, OPTION_TYPES, ROLE, SUBFORM
+from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE
+from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
 
 ERROR, WARNING = "error", "warning"
@@ -34,6 +35,7 @@ MESSAGES = {
     "SUBFORM_FIELD_UNKNOWN": _l("The nested form %(target)s has no field %(name)s."),
     "NESTED_FORM_UNUSED": _l("No subform field uses this nested form."),
     "OPTIONS_REQUIRED": _l("A %(type)s needs options: a lookup in option_strings_source or inline options."),
+    "FIELD_ATTRIBUTE_UNUSED": _l("A %(type)s field does not use %(attribute)s: it has no effect here."),
     "OPTIONS_AMBIGUOUS": _l("Give the options either from a lookup or inline, not both."),
     "OPTION_ID_DUPLICATE": _l("The option id %(option)s is used more than once in this list."),
     "LABEL_MISSING_DEFAULT": _l("This label has no text in the default language (%(language)s)."),
@@ -221,7 +223,7 @@ def check_options(config: Configuration, ctx: CheckContext) -> Iterator[Problem]
             where = field["name"]
             if source and inline:
                 yield Problem("OPTIONS_AMBIGUOUS", ERROR, _key(FORM, uid), where)
-            elif field["type"] in OPTION_TYPES and not source and not inline:
+            elif type_of(field).options and not source and not inline:
                 yield Problem("OPTIONS_REQUIRED", ERROR, _key(FORM, uid), where, {"type": field["type"]})
             if source:
                 lookup_id = source.split(" ", 1)[1]
@@ -234,6 +236,16 @@ def check_options(config: Configuration, ctx: CheckContext) -> Iterator[Problem]
         yield from _duplicate_ids(lookup["lookup_values_i18n"], _key(LOOKUP, uid), "lookup_values_i18n")
 
 
+def check_field_attributes(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """A field holds only the attributes its type uses (the field-type registry): the others change nothing."""
+    for uid, form in config.forms.items():
+        for field in form["fields"]:
+            accepted = type_of(field).accepted_attributes
+            for attribute in sorted(set(field) - accepted):
+                yield Problem("FIELD_ATTRIBUTE_UNUSED", WARNING, _key(FORM, uid), f"{field['name']}/{attribute}",
+                              {"type": field["type"], "attribute": attribute})
+
+
 def _duplicate_ids(options: list[dict], document: str, path: str) -> Iterator[Problem]:
     for option_id, count in Counter(o["id"] for o in options).items():
         if count > 1:
@@ -244,7 +256,7 @@ def check_subforms(config: Configuration, ctx: CheckContext) -> Iterator[Problem
     used: set[str] = set()
     for uid, form in config.forms.items():
         for field in form["fields"]:
-            if field["type"] != SUBFORM:
+            if type_of(field).value != ROWS:
                 continue
             where, target = f"{field['name']}/subform_section_id", field.get("subform_section_id")
             if not target:
@@ -315,9 +327,10 @@ def check_expressions(config: Configuration, ctx: CheckContext) -> Iterator[Prob
     for uid, form in config.forms.items():
         names = {f["name"] for f in form["fields"]}
         for field in form["fields"]:
-            if field["type"] == CALCULATED and "calculation" not in field:
+            computed = type_of(field).value == COMPUTED
+            if computed and "calculation" not in field:
                 yield Problem("CALCULATION_REQUIRED", ERROR, _key(FORM, uid), field["name"])
-            if field["type"] != CALCULATED and "calculation" in field:
+            if not computed and "calculation" in field:
                 yield Problem("CALCULATION_MISPLACED", ERROR, _key(FORM, uid), f"{field['name']}/calculation")
             for attribute in ("display_conditions", "calculation"):
                 if attribute in field:
@@ -343,7 +356,6 @@ def _check_expression(expression: Any, attribute: str, names: set[str], document
 
 
 EXPRESSION_ATTRIBUTES = ("display_conditions", "calculation")
-NUMBER_TYPES = frozenset({"numeric_field", CALCULATED})
 
 
 def _valid_expression(expression: Any) -> bool:
@@ -402,7 +414,7 @@ def check_condition_options(config: Configuration, ctx: CheckContext) -> Iterato
                         continue
                     (name, value), = operand.items()
                     target = by_name.get(name)
-                    ids = _option_ids(target, config) if target and target["type"] in OPTION_TYPES else None
+                    ids = _option_ids(target, config) if target and type_of(target).options else None
                     if ids is None:
                         continue
                     for compared in value if isinstance(value, list) else [value]:
@@ -424,7 +436,7 @@ def check_calculation_operands(config: Configuration, ctx: CheckContext) -> Iter
                         if operator in expressions.AGGREGATES else []
                     for name in names:
                         target = by_name.get(name)
-                        if target is not None and target["type"] not in NUMBER_TYPES:
+                        if target is not None and not type_of(target).numeric:
                             yield Problem("CALCULATION_OPERAND_NOT_NUMBER", ERROR, _key(FORM, uid),
                                           f"{field['name']}/{attribute}", {"name": name, "type": target["type"]})
 
@@ -667,7 +679,8 @@ def check_locations(config: Configuration, ctx: CheckContext) -> Iterator[Proble
 
 
 CHECKS: tuple[Check, ...] = (
-    check_identifiers, check_field_names_unique, check_fields_consistent, check_options, check_subforms, check_labels,
+    check_identifiers, check_field_names_unique, check_fields_consistent, check_options, check_field_attributes,
+    check_subforms, check_labels,
     check_published_fields_unchanged, check_expressions, check_condition_options, check_calculation_operands,
     check_expression_cycles, check_patterns, check_ranges, check_modules,
     check_locked_lookups, check_roles, check_locations,

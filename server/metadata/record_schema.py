@@ -28,35 +28,16 @@ from threading import Lock
 from typing import Any
 
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, OPTION_TYPES, SEPARATOR, SUBFORM, TALLY, UPLOAD_TYPES
-from server.metadata.expressions import INEXACT, condition_schema, referenced_fields, regex_literal
-from server.metadata.patterns import END, portable_pattern
+from server.metadata.expressions import INEXACT, condition_schema, referenced_fields
+from server.metadata.field_types import (BLANK_CHARACTERS, COMPUTED, DATE_REGEX, DATE_RULES, DATE_TIME_REGEX,
+                                         DESTROY, ROW_ID, ROWS, UUID_PATTERN, option_ids, type_of,
+                                         uuid_schema)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-ROW_ID, DESTROY = "unique_id", "_destroy"
-DEFAULT_TEXT_LENGTH = {"text_field": 1000, "textarea": 20000}
-MAX_ROWS, MAX_CHOICES, MAX_FILES, MAX_TALLY = 1000, 500, 100, 100_000
-# A lower-case UUID. Its length bounds it, so no end anchor is needed (Python's `$` also matches
-# before a final newline; this pattern means the same in every regex engine).
-UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-UUID_LENGTH = 36
-
-# Blank text: JavaScript's trim() removes exactly these (ECMA-262 WhiteSpace and LineTerminator).
-_BLANK_CLASS = "\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
-BLANK_CHARACTERS = frozenset("\t\n\v\f\r \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"
-                             + "".join(map(chr, range(0x2000, 0x200B))))
-NOT_BLANK_PATTERN = f"[^{_BLANK_CLASS}]"
-
-# ISO 8601 calendar dates of years 0001-9999 (leap days included), times, RFC 3339 date-times.
-_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
-_MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
-              "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
-_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
-DATE_REGEX = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
-DATE_TIME_REGEX = (DATE_REGEX + "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?"
-                   "(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])")
+MAX_ROWS = 1000
 _DATE_RE, _DATE_TIME_RE = re.compile(DATE_REGEX), re.compile(DATE_TIME_REGEX)
-DATE_RULES = ("not_future_date", "not_past_date")
+# DATE_RULES, DESTROY, ROW_ID, UUID_PATTERN and option_ids stay importable from here: the record engine
+# reads them with the compiler's other names (their home is the field-type registry).
 
 
 def is_blank(value: Any) -> bool:
@@ -100,30 +81,9 @@ def date_rule_broken(rule: str | None, value: str, days: DayBounds) -> bool:
     return False
 
 
-def _day_order_pattern(bound: date, at_most: bool) -> str:
-    """A pattern for valid dates (or date-times) whose day is at most (or at least) `bound`."""
-    text, branches = bound.isoformat(), []
-    for position, digit in enumerate(text):
-        if digit == "-":
-            continue
-        if at_most and digit > "0":
-            branches.append(text[:position] + f"[0-{chr(ord(digit) - 1)}]")
-        elif not at_most and digit < "9":
-            branches.append(text[:position] + f"[{chr(ord(digit) + 1)}-9]")
-    return "^(?:" + "|".join([*branches, text]) + ")"
-
-
-def option_ids(field: dict[str, Any], config: Configuration, include_disabled: bool = True) -> list[str]:
-    """Return the ids a select or radio field accepts (from its lookup or inline)."""
-    source = field.get("option_strings_source")
-    options = (config.lookups.get(source.split(" ", 1)[1], {}).get("lookup_values_i18n", [])
-               if source else field.get("option_strings_text_i18n", []))
-    return [o["id"] for o in options if include_disabled or not o.get("disabled")]
-
-
 def is_read_only(field: dict[str, Any]) -> bool:
     """Calculated fields and fields marked `disabled` are set by the server or a workflow, never by a write."""
-    return field["type"] == CALCULATED or bool(field.get("disabled"))
+    return type_of(field).value == COMPUTED or bool(field.get("disabled"))
 
 
 def requirement(field: dict[str, Any]) -> bool:
@@ -150,7 +110,7 @@ class RecordFields:
 def _data_fields(form: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     fields: dict[str, dict[str, Any]] = {}
     for field in (form or {}).get("fields", []):
-        if field["type"] != SEPARATOR:
+        if type_of(field).holds_data:
             fields.setdefault(field["name"], field)
     return fields
 
@@ -168,13 +128,13 @@ def record_fields(config: Configuration, record_type: str, module_id: str | None
             fields.setdefault(name, field)
             forms.setdefault(name, set()).add(uid)
     rows: dict[str, dict[str, dict[str, Any]]] = {}
-    pending = [f.get("subform_section_id", "") for f in fields.values() if f["type"] == SUBFORM]
+    pending = [f.get("subform_section_id", "") for f in fields.values() if type_of(f).value == ROWS]
     while pending:
         form_id = pending.pop()
         if form_id in rows or form_id not in config.forms:
             continue
         rows[form_id] = _data_fields(config.forms[form_id])
-        pending += [f.get("subform_section_id", "") for f in rows[form_id].values() if f["type"] == SUBFORM]
+        pending += [f.get("subform_section_id", "") for f in rows[form_id].values() if type_of(f).value == ROWS]
     result = RecordFields(fields, {name: frozenset(ids) for name, ids in forms.items()}, rows)
     _remember(config, key, result)
     return result
@@ -197,89 +157,17 @@ class _Compiler:
 
     def value_schema(self, field: dict[str, Any], nullable: bool, path: tuple[str, ...]) -> dict[str, Any]:
         """The schema of one field's value; in the write schema, null (which clears it) is allowed when `nullable`."""
-        kind = field["type"]
         title = field["display_name_i18n"]
         head = {"title": title.get("en") or next(iter(title.values()), "")}
         if self.write and is_read_only(field):
             return {**head, "readOnly": True, "not": {}}
-        schema = getattr(self, f"_{kind}", self._other)(field, path)
+        schema = type_of(field).schema(field, self, path)
         if self.write and nullable:
             _allow_null(schema)
         return {**head, **schema}
 
-    def _text(self, field: dict[str, Any], path) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": "string",
-                                  "maxLength": field.get("max_length", DEFAULT_TEXT_LENGTH[field["type"]])}
-        if "pattern" in field:
-            portable = portable_pattern(field["pattern"]) if self.write else field["pattern"]
-            if portable is None:
-                portable = field["pattern"]
-                self.inexact.append("/" + "/".join((*path, field["name"])))
-            schema["pattern"] = portable
-        return schema
-
-    _text_field = _textarea = _text
-
-    def _choice(self, field: dict[str, Any], path) -> dict[str, Any]:
-        choice = {"type": "string", "enum": option_ids(field, self.config, include_disabled=not self.write)}
-        if field.get("multi_select"):
-            return {"type": "array", "items": choice, "uniqueItems": True, "maxItems": MAX_CHOICES}
-        return choice
-
-    _select_box = _radio_button = _choice
-
-    def _tick_box(self, field, path) -> dict[str, Any]:
-        return {"type": "boolean"}
-
-    def _numeric_field(self, field, path) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": "number"}
-        if "min_value" in field:
-            schema["minimum"] = field["min_value"]
-        if "max_value" in field:
-            schema["maximum"] = field["max_value"]
-        return schema
-
-    def _date_field(self, field, path) -> dict[str, Any]:
-        timed = bool(field.get("date_include_time"))
-        schema: dict[str, Any] = {"type": "string", "format": "date-time" if timed else "date"}
-        if not self.write:
-            return schema  # the stored schema's format checker runs the same regular expressions
-        schema["pattern"] = "^" + (DATE_TIME_REGEX + END if timed else DATE_REGEX)
-        if not timed:
-            schema["maxLength"] = 10
-        rule = field.get("date_validation")
-        if rule in DATE_RULES and self.days is not None:
-            bound = self.days.latest if rule == "not_future_date" else self.days.earliest
-            schema["allOf"] = [{"pattern": _day_order_pattern(bound, at_most=rule == "not_future_date")}]
-        return schema
-
-    def _tally_field(self, field, path) -> dict[str, Any]:
-        return {"type": "object", "additionalProperties": False,
-                "properties": {t["id"]: {"type": "integer", "minimum": 0, "maximum": MAX_TALLY}
-                               for t in field.get("tally_i18n", [])}}
-
-    def _location(self, field, path) -> dict[str, Any]:
-        level = field.get("location_admin_level")
-        if not self.write:
-            return {"type": "string", "maxLength": 100}  # the code and its level are checked for new values
-        name = "locations" if level is None else f"locations_level_{level}"
-        if name not in self.defs:
-            places = self.config.locations.places.values()
-            self.defs[name] = {"enum": sorted(p["code"] for p in places if level is None or p["admin_level"] == level)}
-        schema: dict[str, Any] = {"type": "string", "$ref": f"#/$defs/{name}"}
-        if level is not None:
-            schema["x-abri-admin-level"] = level
-        return schema
-
-    def _upload(self, field, path) -> dict[str, Any]:
-        return {"type": "array", "maxItems": MAX_FILES, "items": _uuid_schema()}
-
-    _photo_upload_box = _document_upload_box = _audio_upload_box = _upload
-
-    def _calculated(self, field, path) -> dict[str, Any]:
-        return {"type": ["number", "null"], "readOnly": True}
-
-    def _subform(self, field, path) -> dict[str, Any]:
+    def rows(self, field: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+        """The rows of a subform field: objects of its nested form's fields."""
         target = field.get("subform_section_id", "")
         if target in self.trail or target not in self.record.rows:  # a form nested in itself holds nothing
             return {"type": "array", "maxItems": 0}
@@ -289,9 +177,6 @@ class _Compiler:
         finally:
             self.trail.pop()
         return {"type": "array", "maxItems": MAX_ROWS, "items": rows}
-
-    def _other(self, field, path) -> dict[str, Any]:  # pragma: no cover - the meta-schema admits no other type
-        raise ValueError(field["type"])
 
     # --- objects: the record's data and subform rows -----------------------------------------
 
@@ -310,7 +195,7 @@ class _Compiler:
             if self.write and writable is not None and name not in writable:
                 properties[name] = {"title": properties[name]["title"], "readOnly": True, "not": {}}
         if row:
-            properties[ROW_ID] = _uuid_schema(nullable and self.write)
+            properties[ROW_ID] = uuid_schema(nullable and self.write)
         schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
         if self.write:
             self._requirements(schema, fields, scope or fields, path, absent)
@@ -329,7 +214,7 @@ class _Compiler:
                 continue
             if condition is False:
                 continue
-            answered = {"properties": {name: _answered(field)}}
+            answered = {"properties": {name: type_of(field).answered(field)}}
             if condition is True:
                 required.append(name)
                 rules.append(answered)
@@ -351,7 +236,7 @@ class _Compiler:
         if "display_conditions" not in field:
             return True
         computed = frozenset(name for name in referenced_fields(field["display_conditions"])
-                             if scope.get(name, {}).get("type") == CALCULATED)
+                             if name in scope and type_of(scope[name]).value == COMPUTED)
         return condition_schema(field["display_conditions"], absent=absent - computed, computed=computed)
 
     def row_schema(self, fields: dict[str, dict[str, Any]], path: tuple[str, ...]) -> dict[str, Any]:
@@ -364,13 +249,8 @@ class _Compiler:
         if not (self.write and first_level):
             return schema
         removal = {"required": [ROW_ID, DESTROY], "additionalProperties": False,
-                   "properties": {ROW_ID: _uuid_schema(), DESTROY: {"const": True}}}
+                   "properties": {ROW_ID: uuid_schema(), DESTROY: {"const": True}}}
         return {"type": "object", "if": {"required": [DESTROY]}, "then": removal, "else": schema}
-
-
-def _uuid_schema(nullable: bool = False) -> dict[str, Any]:
-    return {"type": ["string", "null"] if nullable else "string", "pattern": UUID_PATTERN,
-            "minLength": UUID_LENGTH, "maxLength": UUID_LENGTH}
 
 
 def _allow_null(schema: dict[str, Any]) -> None:
@@ -381,20 +261,6 @@ def _allow_null(schema: dict[str, Any]) -> None:
         schema["enum"] = [*schema["enum"], None]
     if "$ref" in schema:  # a location code, or null
         schema["anyOf"] = [{"type": "null"}, {"$ref": schema.pop("$ref")}]
-
-
-def _answered(field: dict[str, Any]) -> dict[str, Any]:
-    """What a required field must hold: not null, not blank text, not an empty list or object."""
-    kind = field["type"]
-    if kind in ("text_field", "textarea"):
-        return {"type": "string", "pattern": NOT_BLANK_PATTERN}
-    if kind == SUBFORM:  # at least one row that is not a removal
-        return {"type": "array", "contains": {"not": {"required": [DESTROY]}}}
-    if kind in UPLOAD_TYPES or (kind in OPTION_TYPES and field.get("multi_select")):
-        return {"type": "array", "minItems": 1}
-    if kind == TALLY:
-        return {"type": "object", "minProperties": 1}
-    return {"not": {"type": "null"}}
 
 
 # --- whole schemas -----------------------------------------------------------------------------
@@ -417,7 +283,7 @@ def compile_record_schema(config: Configuration, record_type: str, module_id: st
         name for name, forms in record.forms.items() if forms & writable_form_ids)
     # What a valid create never holds: the fields the role may not write, and the workflow's (not calculated ones).
     absent = frozenset(name for name, field in record.fields.items()
-                       if field["type"] != CALCULATED and (is_read_only(field)
+                       if type_of(field).value != COMPUTED and (is_read_only(field)
                                                             or writable is not None and name not in writable))
     shown = {name: field for name, field in record.fields.items() if name in readable}
     schema = compiler.object_schema(shown, (), nullable=True, writable=writable, scope=record.fields, absent=absent)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Iterable
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import BadRequest, Detail
-from server.metadata.documents import OPTION_TYPES
+from server.metadata.field_types import LOCATION_FILTER, NO_FILTER, type_of
 from server.storage.query import (ASC, DESC, INT64_MAX, INT64_MIN, NOTHING, AnyOf, Condition, Filter, Page, Sort,
                                   all_of, parse_page)
 from server.storage.query import MAX_PAGE  # noqa: F401  (re-exported: the API documents it)
@@ -30,8 +30,6 @@ ENVELOPE_FILTERS = {"status": "text", "record_state": "bool", "module_id": "text
                     "owned_by_agency": "text", "short_id": "text", "created_by": "text",
                     "last_updated_by": "text", "created_at": "datetime", "last_updated_at": "datetime",
                     "associated_user_names": "text"}
-_KIND_OF_TYPE = {"numeric_field": "number", "tally_field": "number", "date_field": "date", "tick_box": "bool",
-                 "calculated": "number"}
 SEARCH_KEY = "_search"
 MAX_QUERY_LENGTH = 200  # characters of a text search (?query=)
 MAX_QUERY_WORDS = 10  # words of a text search: each becomes a condition of the query
@@ -163,8 +161,9 @@ def _is_day(text: str) -> bool:
 
 
 def filterable_fields(fields: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Return {data field name: value kind} of the fields marked filterable."""
-    return {name: _KIND_OF_TYPE.get(field["type"], "text") for name, field in fields.items() if field.get("filterable")}
+    """Return {data field name: value kind} of the fields marked filterable whose type filters (field-type registry)."""
+    return {name: type_of(field).filter_value for name, field in fields.items()
+            if field.get("filterable") and type_of(field).filter != NO_FILTER}
 
 
 def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any]], max_per_page: int,
@@ -183,12 +182,12 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
         raw = values[-1]
         if name in ENVELOPE_FILTERS:
             chosen[name] = _condition(name, name, ENVELOPE_FILTERS[name], raw)
-        elif name in data_filters and fields[name]["type"] == "location" and below is not None:
+        elif name in data_filters and type_of(fields[name]).filter == LOCATION_FILTER and below is not None:
             # a place finds the records of every place below it: a department finds its communes
             codes = [code for part in raw.split(",") for code in below(_parse_scalar(name, "text", part))]
             chosen[f"data.{name}"] = Filter(f"data.{name}", "in", codes)
         elif name in data_filters:
-            multiple = fields[name]["type"] in OPTION_TYPES and bool(fields[name].get("multi_select"))
+            multiple = type_of(fields[name]).multiple and bool(fields[name].get("multi_select"))
             chosen[f"data.{name}"] = _condition(name, f"data.{name}", data_filters[name], raw, multiple)
         else:
             raise _bad(name, "unknown", _l("Not a filter of this list; filterable fields: %(allowed)s."),
