@@ -32,7 +32,7 @@ from jsonschema import FormatChecker
 
 from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.documents import CALCULATED, OPTION_TYPES, SUBFORM
+from server.metadata.field_types import COMPUTED, DATE, OPTION, PLACE, ROWS, type_of
 from server.metadata.expressions import evaluate
 from server.metadata.patterns import SafeValidator, matches
 from server.metadata.record_schema import (DATE_RULES, DESTROY, MAX_ROWS, ROW_ID, UUID_PATTERN, DayBounds,
@@ -76,16 +76,16 @@ class Scope:
     def of(cls, fields: dict[str, dict[str, Any]]) -> "Scope":
         scope = cls(fields)
         for name, field in fields.items():
-            kind = field["type"]
-            if kind in OPTION_TYPES:
+            kind = type_of(field).value  # what the value is decides its rules (the field-type registry)
+            if kind == OPTION:
                 scope.options.append((name, field))
-            elif kind == "location":
+            elif kind == PLACE:
                 scope.locations.append((name, field))
-            elif kind == "date_field" and field.get("date_validation") in DATE_RULES:
+            elif kind == DATE and field.get("date_validation") in DATE_RULES:
                 scope.dated.append((name, field))
-            elif kind == CALCULATED:
+            elif kind == COMPUTED:
                 scope.calculated.append((name, field))
-            elif kind == SUBFORM:
+            elif kind == ROWS:
                 scope.subforms.append((name, field.get("subform_section_id", "")))
                 scope.subform_ids[name] = field.get("subform_section_id", "")
             if requirement(field):
@@ -196,7 +196,7 @@ def _is_row_id(value: Any) -> bool:
 
 
 def _read_only_refusal(field: dict[str, Any]) -> str:
-    return "read_only" if field["type"] == CALCULATED else "workflow_only"
+    return "read_only" if type_of(field).value == COMPUTED else "workflow_only"
 
 
 def _checked_patch(patch: dict[str, Any], stored: dict[str, Any], forms: FormFields, found: _Findings,
@@ -209,7 +209,7 @@ def _checked_patch(patch: dict[str, Any], stored: dict[str, Any], forms: FormFie
             found.add(_detail(f"/{name}", "unknown"))
         elif is_read_only(field) and name not in server_set and not (name in stored and stored[name] == value):
             found.add(_detail(f"/{name}", _read_only_refusal(field)))
-        elif field["type"] == SUBFORM and isinstance(value, list):
+        elif type_of(field).value == ROWS and isinstance(value, list):
             accepted[name] = _checked_rows(value, stored.get(name), forms.record.row_fields(field), f"/{name}",
                                            found, merged_by_id=True, forms=forms)
         else:
@@ -259,7 +259,7 @@ def _checked_row(row: dict[str, Any], stored: dict[str, Any], fields: dict[str, 
             found.add(_detail(f"{at}/{key}", "unknown"))
         elif is_read_only(field) and not (key in stored and stored[key] == value):
             found.add(_detail(f"{at}/{key}", _read_only_refusal(field)))
-        elif field["type"] == SUBFORM and isinstance(value, list):  # deeper rows are values: no merge by id
+        elif type_of(field).value == ROWS and isinstance(value, list):  # deeper rows are values: no merge by id
             kept[key] = _checked_rows(value, stored.get(key), forms.record.row_fields(field), f"{at}/{key}", found,
                                       merged_by_id=False, forms=forms)
         else:
