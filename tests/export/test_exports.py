@@ -228,7 +228,8 @@ def test_expired_exports_are_deleted(app, client):
     from server.storage import get_db
     job, _ = export(client, app)
     with app.app_context():
-        assert remove_expired_exports(Context(get_db(), app.config, now=datetime.now(timezone.utc) + timedelta(days=8))) == 1
+        next_week = datetime.now(timezone.utc) + timedelta(days=8)
+        assert remove_expired_exports(Context(get_db(), app.config, now=next_week)) == 1
     assert client.get(f"/api/v1/exports/{job['id']}").status_code == 404
 
 
