@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from server.auth import rights
 from server.errors import Forbidden
+from server.messages import _l
 from server.metadata import bootstrap, draft as drafts, versions
 from server.metadata.configuration import Configuration
 from server.metadata.draft import PublicationCheck

@@ -11,8 +11,10 @@ from server.errors import Forbidden, Unprocessable
 from server.metadata import draft as drafts, edits
 from server.services import configuration, drafts as draft_use_cases, locations, translations
 from server.services.context import Context, command_line_context
+from server.services.deployment import start_server
 from server.storage import get_db
 from tests.builders import lookup, make_user, publish, role
+from tests.conftest import app_on
 
 TOGO = {"unique_id": "locations-tg", "name_i18n": {"en": "Togo", "fr": "Togo"},
         "admin_levels": [{"admin_level": 0, "type": "country", "type_i18n": {"en": "Country", "fr": "Pays"}},
@@ -82,7 +84,7 @@ def test_a_caller_without_the_permission_is_refused_before_anything_is_looked_up
     assert audited(operator(world), "metadata_restore") == []
 
 
-def test_a_refused_malformed_revision_is_refused_for_the_permission_first(world):
+def test_a_caller_without_the_permission_is_refused_before_a_malformed_revision_is_read(world):
     with pytest.raises(Forbidden):
         draft_use_cases.change_document(as_user(world, "clerk"), "lookup", "lookup-sex",
                                         edits.patch_document({"locked": False}), "not a number", translators_too=True)
@@ -165,3 +167,15 @@ def test_a_location_import_is_audited_with_what_it_did(world):
     assert audited(ctx, "locations_imported") == [
         ("system", "location", "locations-tg", None, "3 places; removed 0, of which in use 0: ", "cli")]
     assert drafts.get_document(ctx.db, "location", "locations-tg")["revision"] == 2
+
+
+def test_a_first_start_publishes_the_shipped_configuration_audited_and_makes_the_administrator():
+    with app_on("mongomock://") as fresh, fresh.app_context():
+        started = start_server(operator(fresh), fresh)
+        assert (started.start.version, started.admin_created) == (1, True) and started.admin_password
+        assert audited(operator(fresh), "metadata_publish") == [("system", None, None, None, "version 1", "cli")]
+        again = start_server(operator(fresh), fresh)  # a restart: nothing published, nobody created
+        assert (again.start.version, again.admin_created, again.admin_password) == (None, False, None)
+        assert len(audited(operator(fresh), "metadata_publish")) == 1
+        with pytest.raises(Forbidden):  # only the machine's operator starts the server
+            start_server(as_user(fresh, "admin"), fresh)
