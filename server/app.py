@@ -6,8 +6,17 @@ from typing import Any, Mapping
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server.config import check_settings, load_config
+from server.admin import init_admin
+from server.api import init_api
+from server.api.errors import init_errors
+from server.auth import init_auth
+from server.config import load_config
+from server.deployment import init_deployment
+from server.i18n import init_i18n
 from server.serialization import AbriJSONProvider
+from server.services.settings import check_settings
+from server.storage import init_storage
+from server.storage.client import disconnect
 
 
 class AbriFlask(Flask):
@@ -22,8 +31,6 @@ class AbriFlask(Flask):
         wait; and closed only then, once its server has stopped, it waits for a server to end its
         sessions on. Closing twice does nothing; the app cannot reach its database afterwards.
         """
-        from server.storage.client import disconnect
-
         database = self.extensions.pop("abri_db", None)
         if database is not None:
             disconnect(database)
@@ -31,14 +38,6 @@ class AbriFlask(Flask):
 
 def create_app(config: Mapping[str, Any] | None = None) -> AbriFlask:
     """Build an Abri app; `config` overrides the defaults and the ABRI_* environment."""
-    from server.admin import init_admin
-    from server.api import init_api
-    from server.auth import init_auth
-    from server.deployment import init_deployment
-    from server.api.errors import init_errors
-    from server.i18n import init_i18n
-    from server.storage import init_storage
-
     app = AbriFlask(__name__, static_folder=None)
     app.config.from_mapping(load_config(config))
     check_settings(app.config)

@@ -3,22 +3,20 @@ from __future__ import annotations
 
 import signal
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 from waitress import create_server
 
 from server.app import create_app
-from server.auth import accounts
+from server.auth.accounts import ADMIN_USER
 from server.cli.common import instance_hint
-from server.config import check_settings, environment_choices, load_config
-from server.deployment import start_deployment
+from server.config import environment_choices, load_config
 from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
-from server.errors import AbriError
 from server.export.worker import start_workers
-from server.metadata.versions import published_configuration
-from server.records import service as record_service
+from server.services.context import command_line_context
+from server.services.deployment import start_server
+from server.services.settings import check_settings
 from server.storage import get_db
 
 
@@ -68,10 +66,8 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
 
 def _start(app) -> None:
     """Record or read the deployment, publish on first start, make the administrator; say what is active."""
-    now = datetime.now(timezone.utc)
-    start = start_deployment(app, now)
-    record_service.ensure_indexes(get_db(), published_configuration(get_db()))
-    deployment = start.deployment
+    started = start_server(command_line_context(get_db(), app.config), app)
+    start, deployment = started.start, started.start.deployment
     if start.version:
         click.echo(f"Published the shipped configuration as version {start.version}"
                    + (f" with the {deployment['country']} profile." if deployment["profile"] else "."))
@@ -83,18 +79,11 @@ def _start(app) -> None:
     config = app.config
     click.echo(f"Active: languages {', '.join(config['LANGUAGES'])}; labels default to {config['DEFAULT_LANGUAGE']}; "
                f"messages default to {config['DEFAULT_LOCALE']}.")
-    try:
-        created, generated = accounts.ensure_admin(get_db(), published_configuration(get_db()),
-                                                   config["ADMIN_PASSWORD"] or None, now)
-    except AbriError as error:
-        if error.code != "ALREADY_EXISTS":
-            raise
-        created, generated = False, None  # another process starting at the same moment made it
-    if generated:
-        click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}, password {generated} "
+    if started.admin_password:
+        click.echo(f"Created the administrator: user name {ADMIN_USER}, password {started.admin_password} "
                    "(shown only this once; change it after logging in).")
-    elif created:
-        click.echo(f"Created the administrator: user name {accounts.ADMIN_USER}.")
+    elif started.admin_created:
+        click.echo(f"Created the administrator: user name {ADMIN_USER}.")
 
 
 def _deployment_line(deployment: dict, stored_now: bool) -> str:

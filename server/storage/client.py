@@ -12,8 +12,10 @@ from typing import Any
 
 import pymongo
 from pymongo.database import Database
+from flask_babel import lazy_gettext as _l
 from pymongo.write_concern import WriteConcern
 
+from server.config import SettingInvalid
 from server.storage.errors import translated_errors
 
 __all__ = ["Database", "authenticates", "connect", "disconnect", "durable_write_concern", "make_sole_user", "ping"]
@@ -39,6 +41,13 @@ def connect(uri: str, db_name: str) -> Database:
     return client.get_database(db_name, write_concern=write_concern)
 
 
+_DURABLE = _l("a URI whose writes are acknowledged and journaled (durable): remove journal=false and w=0")
+
+
+class WritesNotDurable(SettingInvalid, RuntimeError):
+    """A URI that turns acknowledged, journaled writes off: Abri acknowledges a write only once it is durable."""
+
+
 def disconnect(database: Database) -> None:
     """Close the client of `database` (its monitor threads stop and its server sessions end now)."""
     database.client.close()
@@ -48,8 +57,8 @@ def durable_write_concern(client: pymongo.MongoClient) -> WriteConcern:
     """Return `j: true` with the URI's `w`, or `w: "majority"` when the server replicates."""
     chosen = client.write_concern.document
     if chosen.get("j") is False or chosen.get("w") == 0:
-        raise RuntimeError("ABRI_MONGO_URI turns off acknowledged, journaled writes (journal=false or w=0): "
-                           "Abri acknowledges a write only once it is durable; remove that option")
+        raise WritesNotDurable(name="ABRI_MONGO_URI", value="journal=false" if chosen.get("j") is False else "w=0",
+                               allowed=_DURABLE)
     w = chosen.get("w")
     if w is None:
         w = "majority" if _replicated(client) else 1

@@ -1,0 +1,98 @@
+"""The settings check: a setting that would silently weaken Abri stops the server before it starts.
+
+Each security setting has a rule and the values it allows (the message names the ABRI_* variable
+and the allowed values; a secret is never echoed). Any other whole-number or yes/no setting is
+checked for its type. Called by the app factory and by `abri serve` before it starts a database.
+"""
+from __future__ import annotations
+
+import string
+from typing import Any, Callable, Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from server.auth.passwords import RULE_MESSAGES, find_weakness
+from server.config import ENV_PREFIX, SettingInvalid, load_config
+from server.errors import render_message
+from server.export.encryption import ExportKeyError, parse_key
+
+_POSITIVE = _l("a whole number, 1 or more")
+# Security settings and what they accept: (test, allowed values). Any other whole-number or yes/no setting
+# is checked for its type only.
+_RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
+    "TRUSTED_PROXIES": (lambda v: _is_int(v) and 0 <= v <= 10, _l("a whole number from 0 (no proxy) to 10")),
+    "SESSION_COOKIE_SECURE_MODE": (lambda v: v in ("auto", "always", "never"), "auto, always, never"),
+    "PASSWORD_MIN_LENGTH": (lambda v: _is_int(v) and 8 <= v <= 32, _l("a whole number from 8 to 32")),
+    **{name: (lambda v: _is_int(v) and v >= 1, _POSITIVE) for name in (
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_WINDOW_MINUTES",
+        "TOKEN_TTL_HOURS", "SESSION_TTL_HOURS", "EXPORT_TTL_DAYS", "MAX_CONTENT_LENGTH", "MAX_PER_PAGE")},
+    # 0 threads is allowed (separate `abri worker` processes run the exports); 0 attempts would run none.
+    "EXPORT_WORKER_THREADS": (lambda v: _is_int(v) and 0 <= v <= 32, _l("a whole number from 0 to 32")),
+    "EXPORT_MAX_ATTEMPTS": (lambda v: _is_int(v) and 1 <= v <= 20, _l("a whole number from 1 to 20")),
+    # A lease shorter than the time between two heartbeats would hand a running export to a second worker.
+    "EXPORT_LEASE_SECONDS": (lambda v: _is_int(v) and 30 <= v <= 86400, _l("a whole number from 30 to 86400")),
+    "EXPORT_POLL_SECONDS": (lambda v: _is_int(v) and 1 <= v <= 3600, _l("a whole number from 1 to 3600")),
+    "DISPLAY_ID_FORMAT": (lambda v: _is_display_id_format(v),
+                          _l("a text holding {short_id} once and no placeholder other than {office_code}")),
+    "EXPORT_PASSWORD_KEY": (lambda v: _is_export_key(v),
+                            _l("empty, or the base64 text of 32 random bytes")),
+}
+
+
+def _is_display_id_format(value: Any) -> bool:
+    """Tell whether a display id pattern keeps ids unique ({short_id} once) and formats without error."""
+    if not isinstance(value, str) or len(value) > 100:
+        return False
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(value)
+                  if name is not None]
+        value.format(short_id="x", office_code="y")
+    except (ValueError, IndexError, KeyError):
+        return False
+    names = [name for name, _, _ in fields]
+    plain = all(not spec and conversion is None for _, spec, conversion in fields)
+    return plain and names.count("short_id") == 1 and set(names) <= {"short_id", "office_code"}
+
+
+def _is_export_key(value: Any) -> bool:
+    if value == "":
+        return True
+    try:
+        parse_key(value, "ABRI_EXPORT_PASSWORD_KEY")
+    except ExportKeyError:
+        return False
+    return True
+
+
+_SECRETS = {"EXPORT_PASSWORD_KEY", "ADMIN_PASSWORD"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse, with the variable's name and the allowed values, a setting that is not valid (at start)."""
+    defaults = load_config(environ={})
+    for name, value in settings.items():
+        default = defaults.get(name)
+        rule = _RULES.get(name)
+        if rule is None and isinstance(default, bool) and isinstance(value, str):
+            rule = (lambda v: False, "true, false, yes, no, on, off, 1, 0")
+        elif rule is None and _is_int(default) and isinstance(value, str):
+            rule = (lambda v: False, _l("a whole number"))
+        if rule is not None and not rule[0](value):
+            shown = _l("this value") if name in _SECRETS else repr(value)  # a key is never echoed to a log
+            raise SettingInvalid(name=ENV_PREFIX + name, value=shown, allowed=rule[1])
+    _check_admin_password(settings)
+
+
+def _check_admin_password(settings: Mapping[str, Any]) -> None:
+    password = settings.get("ADMIN_PASSWORD")
+    if not password:
+        return
+    weakness = find_weakness(password, ("admin", "Administrator"), settings["PASSWORD_MIN_LENGTH"])
+    if weakness is not None:
+        reason = RULE_MESSAGES.get(weakness.rule, _l("Must be at least %(limit)s characters."))
+        raise SettingInvalid(_l("The setting %(name)s is refused: %(reason)s"), name=ENV_PREFIX + "ADMIN_PASSWORD",
+                             reason=render_message(reason, weakness.params))
