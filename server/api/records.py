@@ -1,29 +1,22 @@
-"""Cases, incidents and tracing requests: /api/v1/cases, /incidents, /tracing_requests."""
+"""Cases, incidents and tracing requests: /api/v1/cases, /incidents, /tracing_requests.
+
+Each view parses the request, calls one use case of server.services.records (which checks the
+permission, writes the audit entry, refusals included, and keeps the indexes) and dumps its answer.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import actor as who_and_when, db, envelope, page_size, published
+from server.api.common import envelope, page_size, request_context
 from server.api.openapi import answers, record_list_parameters
-from server.auth import current_principal
-from server.auth.audit import log_event
 from server.metadata.draft import positive_revision
-from server.records import service
-from server.errors import NotFound
-from server.records.types import RECORD_TYPES, RecordType, parse_record_id
-
-# The audit action of each route (view, method), for refused accesses.
-ACTIONS = {("Collection", "GET"): "list", ("Collection", "POST"): "create", ("Item", "GET"): "read",
-           ("Item", "PATCH"): "update", ("Item", "DELETE"): "disable", ("Enable", "POST"): "enable",
-           ("Assign", "POST"): "assign", ("History", "GET"): "view_history", ("CaseIncidents", "GET"): "list_incidents",
-           ("CaseIncidents", "POST"): "create_incident", ("TraceMatch", "POST"): "match"}
+from server.records.types import RECORD_TYPES, RecordType
+from server.services import records as use_cases
 
 
 class CreateBody(ArgumentSchema):
@@ -57,59 +50,21 @@ class AssignBody(ArgumentSchema):
     data = fields.Nested(AssignData, required=True)
 
 
-def _actor() -> service.Actor:
-    user, now = who_and_when()
-    return service.Actor(user, now, current_principal(), office_code=current_app.config["OFFICE_CODE"],
-                         display_id_format=current_app.config["DISPLAY_ID_FORMAT"])
-
-
-def _one(record: dict, record_type: RecordType, actor: service.Actor, action: str, status: int = 200):
-    """Answer one record (readable fields only) and write the access to the audit log."""
-    config = published()
-    log_event(db(), action=action, user_name=actor.user_name, at=actor.now, address=request.remote_addr,
-              resource=record_type.name, record_id=record["_id"], status=status)
-    visible = service.visible_fields(db(), config, record_type, actor)
-    return envelope(service.present(record, record_type, readable=visible), status=status,
-                    headers={"ETag": f'"{record["revision"]}"'})
-
-
 def _if_match() -> int | None:
     return positive_revision(request.headers.get("If-Match"))
 
 
-def _list(record_type: RecordType, base_filter: dict | None = None):
-    config, actor = published(), _actor()
-    records, total, query = service.list_records(db(), config, record_type, request.args.to_dict(flat=False),
-                                                 current_app.config["MAX_PER_PAGE"], actor, base_filter)
-    log_event(db(), action="list", user_name=actor.user_name, at=actor.now, address=request.remote_addr,
-              resource=record_type.name, detail=f"{total} records")
-    visible = service.visible_fields(db(), config, record_type, actor)
-    return envelope([service.present(r, record_type, query.fields, visible) for r in records],
-                    total=total, page=query.page, per_page=query.per_page)
+def _list_args() -> dict[str, list[str]]:
+    return request.args.to_dict(flat=False)
 
 
-def _set_state(record_type: RecordType, record_id: str, enabled: bool):
-    actor = _actor()
-    record = service.set_record_state(db(), record_type, parse_record_id(record_id, record_type), enabled,
-                                      _if_match(), actor)
-    return _one(record, record_type, actor, "enable" if enabled else "disable")
+def _one(shown: use_cases.Shown) -> Response:
+    """Answer one record with its revision as ETag: 201 when the call created it."""
+    return envelope(shown.record, status=201 if shown.created else 200, headers={"ETag": f'"{shown.revision}"'})
 
 
-def audit_refusal(response: Response, record_type: RecordType) -> Response:
-    """Write a refused record access (403, 404) to the audit log: who, which record, what, the status; no values."""
-    if response.status_code in (403, 404) and request.endpoint:
-        raw = (request.view_args or {}).get("record_id")
-        try:
-            record_id = parse_record_id(raw, record_type) if raw is not None else None
-        except NotFound:
-            record_id = None  # not a record id: nothing of the path is kept
-        code = ((response.get_json(silent=True) or {}).get("error") or {}).get("code")
-        principal = current_principal()
-        log_event(db(), action=ACTIONS.get((request.endpoint.rsplit(".", 1)[-1], request.method), "access"),
-                  user_name=principal.user_name if principal else None, at=datetime.now(timezone.utc),
-                  address=request.remote_addr, resource=record_type.name, record_id=record_id,
-                  status=response.status_code, detail=code)
-    return response
+def _page(page: use_cases.Page) -> Response:
+    return envelope(page.items, total=page.total, page=page.page, per_page=page.per_page)
 
 
 ETAG = docs.ETAG
@@ -134,7 +89,6 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
     """Build the routes of one record type."""
     blp = Blueprint(record_type.route, __name__, description=f"{record_type.name} records.")
     one, many = ANSWERS[record_type.name]
-    blp.after_request(lambda response: audit_refusal(response, record_type))
     base = f"/{record_type.route}"
 
     @blp.route(base)
@@ -143,7 +97,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         @blp.response(200, many)
         def get(self):
             """List records: filters on filterable fields (a,b lists; a..b ranges), query, sort, fields, page."""
-            return _list(record_type)
+            return _page(use_cases.list_records(request_context(), record_type, _list_args()))
 
         @answers(409)
         @blp.arguments(CreateBody)
@@ -153,34 +107,27 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         @blp.doc(responses={201: {"links": created_links(record_type)}})
         def post(self, body):
             """Create a record (idempotent with a client-generated id)."""
-            actor = _actor()
-            record, created = service.create_record(db(), published(), record_type, body, actor)
-            return _one(record, record_type, actor, "create" if created else "read", 201 if created else 200)
+            return _one(use_cases.create_record(request_context(), record_type, body))
 
     @blp.route(f"{base}/<record_id>")
     class Item(MethodView):
         @blp.response(200, one, headers=ETAG)
         def get(self, record_id):
             """Read a record."""
-            actor = _actor()
-            record = service.get_record(db(), record_type, parse_record_id(record_id, record_type), actor)
-            return _one(record, record_type, actor, "read")
+            return _one(use_cases.read_record(request_context(), record_type, record_id))
 
         @answers(409, if_match=True)
         @blp.arguments(UpdateBody)
         @blp.response(200, one, headers=ETAG)
         def patch(self, body, record_id):
             """Change some fields (subform rows merge by unique_id; _destroy removes a row)."""
-            actor = _actor()
-            record = service.update_record(db(), published(), record_type,
-                                           parse_record_id(record_id, record_type), body["data"], _if_match(), actor)
-            return _one(record, record_type, actor, "update")
+            return _one(use_cases.update_record(request_context(), record_type, record_id, body["data"], _if_match()))
 
         @answers(409, if_match=True)
         @blp.response(200, one, headers=ETAG)
         def delete(self, record_id):
             """Disable a record: its data stay, and enabling brings it back."""
-            return _set_state(record_type, record_id, enabled=False)
+            return _one(use_cases.set_record_state(request_context(), record_type, record_id, False, _if_match()))
 
     @blp.route(f"{base}/<record_id>/enable")
     class Enable(MethodView):
@@ -188,7 +135,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         @blp.response(200, one, headers=ETAG)
         def post(self, record_id):
             """Enable a disabled record."""
-            return _set_state(record_type, record_id, enabled=True)
+            return _one(use_cases.set_record_state(request_context(), record_type, record_id, True, _if_match()))
 
     @blp.route(f"{base}/<record_id>/assign")
     class Assign(MethodView):
@@ -197,10 +144,8 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         @blp.response(200, one, headers=ETAG)
         def post(self, body, record_id):
             """Give the record a new owner (assign permission)."""
-            actor = _actor()
-            record = service.assign_record(db(), published(), record_type, parse_record_id(record_id, record_type),
-                                           body["data"]["owned_by"], _if_match(), actor)
-            return _one(record, record_type, actor, "assign")
+            return _one(use_cases.assign_record(request_context(), record_type, record_id, body["data"]["owned_by"],
+                                                _if_match()))
 
     @blp.route(f"{base}/<record_id>/history")
     class History(MethodView):
@@ -209,13 +154,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         def get(self, args, record_id):
             """The record's changes, newest first: who, when, revision, field-level diff."""
             page, per_page = page_size(args)
-            actor = _actor()
-            entries, total = service.record_history(db(), published(), record_type,
-                                                    parse_record_id(record_id, record_type), page, per_page, actor)
-            log_event(db(), action="view_history", user_name=actor.user_name, at=actor.now,
-                      address=request.remote_addr, resource=record_type.name, record_id=record_id)
-            return envelope([{k: v for k, v in e.items() if k not in ("_id", "record_id")} for e in entries],
-                            total=total, page=page, per_page=per_page)
+            return _page(use_cases.record_history(request_context(), record_type, record_id, page, per_page))
     return blp
 
 
@@ -229,11 +168,7 @@ class CaseIncidents(MethodView):
     @cases.response(200, ANSWERS["incident"][1])
     def get(self, record_id):
         """The incidents linked to a case."""
-        case_id = parse_record_id(record_id, RECORD_TYPES["case"])
-        actor = _actor()
-        actor.require(RECORD_TYPES["incident"], "read")  # every permission before any scope check
-        service.get_record(db(), RECORD_TYPES["case"], case_id, actor)
-        return _list(RECORD_TYPES["incident"], {"links.case_id": case_id})
+        return _page(use_cases.list_case_incidents(request_context(), record_id, _list_args()))
 
     @answers(409)
     @cases.arguments(CreateBody)
@@ -242,11 +177,7 @@ class CaseIncidents(MethodView):
                         description="The same client id and body again: the stored incident.")
     def post(self, body, record_id):
         """Create an incident from a case, pre-filled with the fields the module maps."""
-        actor = _actor()
-        record, created = service.create_incident_from_case(
-            db(), published(), RECORD_TYPES["case"], RECORD_TYPES["incident"],
-            parse_record_id(record_id, RECORD_TYPES["case"]), body, actor)
-        return _one(record, RECORD_TYPES["incident"], actor, "create" if created else "read", 201 if created else 200)
+        return _one(use_cases.create_incident(request_context(), record_id, body))
 
 
 @tracing_requests.route("/tracing_requests/<record_id>/traces/<trace_id>/match")
@@ -256,13 +187,7 @@ class TraceMatch(MethodView):
     @tracing_requests.response(200, ANSWERS["tracing_request"][0], headers=ETAG)
     def post(self, body, record_id, trace_id):
         """Confirm that a trace is the child of a case (sets matched_case_id)."""
-        tracing = RECORD_TYPES["tracing_request"]
-        actor = _actor()
-        record = service.match_trace(db(), published(), tracing, RECORD_TYPES["case"],
-                                     parse_record_id(record_id, tracing), trace_id,
-                                     parse_record_id(body["data"]["case_id"], RECORD_TYPES["case"]),
-                                     _if_match(), actor)
-        return _one(record, tracing, actor, "match")
+        return _one(use_cases.match_trace(request_context(), record_id, trace_id, body["data"]["case_id"], _if_match()))
 
 
 def blueprints() -> tuple[Blueprint, ...]:

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from threading import Lock
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.metadata.configuration import Configuration
 from server.metadata.documents import split_key
+from server.records.actor import Actor
+from server.records.types import RecordType
 from server.storage import Database, metadata as metadata_store
-
-if TYPE_CHECKING:  # service imports this module
-    from server.records.service import Actor
-    from server.records.types import RecordType
 
 # History entries whose changes are envelope fields, and which envelope fields each may show.
 ENVELOPE_CHANGES = {"assign": frozenset({"owned_by", "owned_by_agency", "associated_user_names"}),
@@ -42,19 +40,19 @@ def fields_of_forms(config: Configuration, record_type: str, form_ids: set[str] 
             if form_ids is None or uid in form_ids for field in form["fields"]}
 
 
-def readable_fields(config: Configuration, record_type: "RecordType", actor: "Actor") -> set[str] | None:
+def readable_fields(config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
     """Names of the published fields the actor may read (None: all)."""
     forms = actor.principal.readable_forms() if actor.principal else None
     return None if forms is None else fields_of_forms(config, record_type.name, forms)
 
 
-def writable_fields(config: Configuration, record_type: "RecordType", actor: "Actor") -> set[str] | None:
+def writable_fields(config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
     """Names of the published fields the actor may write (None: all)."""
     forms = actor.principal.writable_forms() if actor.principal else None
     return None if forms is None else fields_of_forms(config, record_type.name, forms)
 
 
-def write_refusals(config: Configuration, record_type: "RecordType", actor: "Actor",
+def write_refusals(config: Configuration, record_type: RecordType, actor: Actor,
                    names: list[str]) -> tuple[list[str], list[str]]:
     """Split the names a write sets that the actor may not write into (forbidden, unknown to the actor)."""
     writable = writable_fields(config, record_type, actor)
@@ -65,7 +63,7 @@ def write_refusals(config: Configuration, record_type: "RecordType", actor: "Act
     return [name for name in refused if name in readable], [name for name in refused if name not in readable]
 
 
-def visible_fields(db: Database, config: Configuration, record_type: "RecordType", actor: "Actor") -> set[str] | None:
+def visible_fields(db: Database, config: Configuration, record_type: RecordType, actor: Actor) -> set[str] | None:
     """Names of the data fields the actor may see in anything that leaves the server (None: all).
 
     The readable published fields, plus the removed fields whose every past form the actor may read.

@@ -1,25 +1,26 @@
-"""Record services: create, read, list, update, disable/enable, history, links.
+"""The record engine: create, read, list, update, disable/enable, assign, history, links.
 
-Services take the database, the published configuration, who acts and when; they know nothing
-of HTTP. Ownership fields are set from the acting user (users come with the permissions issue;
-until then the acting user name is all there is).
+Each function takes the database, the published configuration and the Actor (who acts, when);
+it checks the actor's permission before it looks anything up, validates, and stores the change with
+its history entry. It knows nothing of HTTP and writes no audit entry: the use cases of
+server.services.records call it, audit, and keep the record indexes, for the API, the CLI and the
+workers alike.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.auth import accounts
-from server.auth.permissions import Principal, principal_from_role
+from server.auth.permissions import principal_from_role
 from server.errors import Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
 from server.records import search
 from server.records.access import (readable_fields, visible_changes, visible_fields, writable_fields,
                                    write_refusals)
+from server.records.actor import Actor
 from server.records.merge import diff_data
 from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
 from server.records.validation import MESSAGES, FormFields, form_fields, validate_data
@@ -29,25 +30,6 @@ from server.storage.query import Condition, all_of, as_condition
 INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links")
 _WRITE_ATTEMPTS = 10
 _SHORT_ID_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts (and what their role grants; None for the system itself), when, and the display id format."""
-
-    user_name: str
-    now: datetime
-    principal: Principal | None = None
-    office_code: str = ""
-    display_id_format: str = "{short_id}"
-
-    def require(self, record_type: RecordType, action: str) -> None:
-        """Refuse with 403 unless the role grants `action` on this record type."""
-        if self.principal is not None and not self.principal.can(record_type.name, action):
-            raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=record_type.name)
-
-    def scope_filter(self) -> dict[str, Any]:
-        return self.principal.record_scope_filter() if self.principal else {}
 
 
 def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None,
@@ -157,7 +139,6 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
         return _same_create(existing, create_hash, record_type, actor), False
     forms = form_fields(config, record_type.name, module_id)
     data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor, server_set)
-    store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     for _ in range(_SHORT_ID_ATTEMPTS):
         short_id = new_short_id()
         record = {"_id": record_id, "short_id": short_id,
@@ -303,8 +284,13 @@ def _entitled_owner(db: Database, config: Configuration, record_type: RecordType
 def ensure_indexes(db: Database, config: Configuration) -> None:
     """Index the envelope and every filterable field of each record type (run after publishing)."""
     for record_type in config.record_types():
-        forms = form_fields(config, record_type, None)
-        store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
+        ensure_type_indexes(db, config, record_type)
+
+
+def ensure_type_indexes(db: Database, config: Configuration, record_type: str) -> None:
+    """Index the envelope and the filterable fields of one record type (idempotent, remembered per process)."""
+    forms = form_fields(config, record_type, None)
+    store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
 
 
 def build_query(config: Configuration, record_type: RecordType, args: dict[str, list[str]], max_per_page: int,

@@ -1,0 +1,26 @@
+"""Who acts on records: the user (and what their role grants), when, and how new records are numbered."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.auth.permissions import Principal
+from server.errors import Forbidden
+from server.messages import _l
+from server.records.types import RecordType
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts (and what their role grants; None for the system itself), when, and the display id format."""
+
+    user_name: str
+    now: datetime
+    principal: Principal | None = None
+    office_code: str = ""
+    display_id_format: str = "{short_id}"
+
+    def require(self, record_type: RecordType, action: str) -> None:
+        """Refuse with 403 unless the role grants `action` on this record type."""
+        if self.principal is not None and not self.principal.can(record_type.name, action):
+            raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=record_type.name)
