@@ -22,6 +22,6 @@ class FieldTypes(MethodView):
 
         Any signed-in user may read it. Labels are in the request's language; revalidate with If-None-Match.
         """
-        rows = describe_types()
-        return conditional((registry_fingerprint(rows), str(get_locale() or "")),
-                           lambda: envelope(rows, total=len(rows)))
+        locale = get_locale()
+        rows = describe_types(str(locale) if locale else None)
+        return conditional((registry_fingerprint(rows),), lambda: envelope(rows, total=len(rows)))

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from server.messages import _l
+from server.messages import _l, render
 
 from server.metadata.patterns import END, portable_pattern
 
@@ -232,12 +232,12 @@ TEXT_ATTRIBUTES = ANSWERED | {"max_length", "pattern", "pattern_hint_i18n", "sel
 CHOICE_ATTRIBUTES = ANSWERED | {"option_strings_source", "option_strings_text_i18n", "multi_select", "selected_value"}
 
 
-@dataclass(frozen=True, eq=False)  # its label is lazy text: rows compare by identity
+@dataclass(frozen=True, eq=False)  # rows compare by identity: one row per type
 class FieldType:
     """One row of the registry: a field type and everything the server and the clients know about it."""
 
     name: str
-    label: Any  # lazy text, rendered in the reader's language
+    label: Any  # a message (_l), rendered in the reader's language
     value: str  # TEXT, OPTION, ... (see above)
     json_type: tuple[str, ...]  # the JSON types a value may have (none: the type holds no data)
     schema: SchemaBuilder | None  # the JSON Schema of one value
@@ -270,9 +270,10 @@ class FieldType:
         marks = {"filterable"} if self.filter != NO_FILTER else set()
         return self.attributes | marks | ({"searchable"} if self.searchable else set())
 
-    def describe(self) -> dict[str, Any]:
-        """The row as GET /api/v1/field_types serves it (the label in the reader's language)."""
-        return {"type": self.name, "label": str(self.label), "value": self.value, "json_type": list(self.json_type),
+    def describe(self, locale: str | None) -> dict[str, Any]:
+        """The row as GET /api/v1/field_types serves it, its label in `locale`."""
+        return {"type": self.name, "label": render(self.label, None, locale), "value": self.value,
+                "json_type": list(self.json_type),
                 "holds_data": self.holds_data, "read_only": self.value == COMPUTED, "filter": self.filter,
                 "searchable": self.searchable, "export": self.cell,
                 "render": {"widget": self.widget, "options": self.options, "multiple": self.multiple,
@@ -327,12 +328,12 @@ def type_of(field: dict[str, Any]) -> FieldType:
     return FIELD_TYPES[field["type"]]
 
 
-def describe_types() -> list[dict[str, Any]]:
-    """Every row as served, in the registry's order (labels in the current language)."""
-    return [row.describe() for row in FIELD_TYPES.values()]
+def describe_types(locale: str | None) -> list[dict[str, Any]]:
+    """Every row as served, in the registry's order, labels in `locale`."""
+    return [row.describe(locale) for row in FIELD_TYPES.values()]
 
 
-def registry_fingerprint(rows: list[dict[str, Any]] | None = None) -> str:
-    """A hash of the served rows (labels in the current language): their ETag changes with any of them."""
-    text = json.dumps(describe_types() if rows is None else rows, sort_keys=True, ensure_ascii=False)
+def registry_fingerprint(rows: list[dict[str, Any]]) -> str:
+    """A hash of the served rows: their ETag changes with any of them."""
+    text = json.dumps(rows, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
