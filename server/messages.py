@@ -68,6 +68,15 @@ class Message:
     def __hash__(self) -> int:
         return hash(self.msgid)
 
+    def __lt__(self, other: Any) -> bool:  # sorted labels
+        return str(self) < str(other)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
     def __getattr__(self, name: str) -> Any:  # str methods (.format, .startswith, ...) on the rendered text
         if name.startswith("__"):
             raise AttributeError(name)

@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Callable
 
 from flask import Flask, g, request
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.auth.permissions import Principal, principal_from_role
 from server.auth.tokens import SESSION, resolve_token

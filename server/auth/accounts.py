@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.auth import rights
 from server.auth.names import is_valid_user_name, normalize_user_name

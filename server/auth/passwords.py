@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 _N, _R, _P, _LENGTH = 2 ** 14, 8, 1, 32
 MIN_LENGTH = 10

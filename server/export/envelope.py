@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.auth.accounts import list_entities
 from server.export.cells import date_text, parse_date, parse_datetime

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable, render_message
 from server.export import encryption

@@ -8,7 +8,7 @@ from xml.parsers import expat
 
 import openpyxl
 import xlsxwriter
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import Detail, PayloadTooLarge, Unprocessable
 from server.export.cells import sheet_name

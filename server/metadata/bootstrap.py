@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import AbriError, Conflict
 from server.metadata import draft as drafts

@@ -13,7 +13,7 @@ import copy
 from datetime import datetime
 from typing import Any, Callable
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import BadRequest, Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.checks import ERROR, run_checks

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import Conflict, Detail, NotFound, Unprocessable
 from server.metadata.draft import merge_patch

@@ -24,7 +24,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import Conflict, Detail, PayloadTooLarge, Unprocessable
 from server.metadata import draft as drafts

@@ -18,7 +18,7 @@ import uuid
 from threading import Lock
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import Conflict, NotFound, Unprocessable
 from server.metadata.checks import ERROR, CheckContext, Problem, run_checks

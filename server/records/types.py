@@ -6,7 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.errors import Detail, NotFound, Unprocessable
 
