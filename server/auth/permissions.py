@@ -15,22 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.metadata.role_vocabulary import ASSIGN_ALL, RECORD_ACTIONS, RESOURCES, SCOPES  # noqa: F401  (re-exported)
 from server.storage.query import EVERYTHING, AnyOf, Condition, Filter, matches
 
-RECORD_ACTIONS = ("read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
-                  "export_json", "assign", "refer", "transfer", "flag")
-RESOURCES: dict[str, tuple[str, ...]] = {
-    "case": RECORD_ACTIONS,
-    "incident": RECORD_ACTIONS,
-    "tracing_request": RECORD_ACTIONS,
-    "metadata": ("manage", "manage_translations"),
-    "user": ("manage",),
-    "role": ("manage",),
-    "agency": ("manage",),
-    "audit_log": ("read",),
-}
-SCOPES = ("self", "group", "agency", "all")
-ASSIGN_ALL = "*"           # in assignable_role_ids: every role, present and future
 GRANTING = ("user", "role")  # resources whose `manage` lets a user hand out rights
 # The scopes a scope includes: "group" and "agency" are not nested, "all" holds every one.
 _SCOPE_INCLUDES = {"self": {"self"}, "group": {"self", "group"}, "agency": {"self", "agency"}, "all": set(SCOPES)}

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from server.messages import _l
 
-from server.auth.permissions import ASSIGN_ALL, RESOURCES
+from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
 from server.errors import Detail
 from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
@@ -691,4 +691,3 @@ def run_checks(config: Configuration, ctx: CheckContext) -> list[Problem]:
     """Run every check; errors first, then warnings, each in document order."""
     problems = [problem for check in CHECKS for problem in check(config, ctx)]
     return sorted(problems, key=lambda p: (p.severity != ERROR, p.document, p.path))
-

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from server.storage.auth import ensure_auth_indexes
 from server.storage.client import connect, Database  # noqa: F401  (re-exported)
 from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401  (re-exported)
+from server.storage.exports import ensure_export_indexes
+from server.storage.indexes import ensure_indexes
 
 
 def init_storage(app: Flask) -> None:
     """Connect to MongoDB (or the in-memory fake) and create the indexes."""
-    from server.storage.auth import ensure_auth_indexes
-    from server.storage.exports import ensure_export_indexes
-    from server.storage.indexes import ensure_indexes
-
     database = connect(app.config["MONGO_URI"], app.config["MONGO_DB_NAME"])
     app.extensions["abri_db"] = database
     ensure_indexes(database)

@@ -1,0 +1,21 @@
+"""What a role document may name: resources and their actions, record scopes, the "every role" mark.
+
+The configuration's checks read it to refuse an unknown permission; the permission evaluator
+(server/auth/permissions.py) grants by it.
+"""
+from __future__ import annotations
+
+RECORD_ACTIONS = ("read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
+                  "export_json", "assign", "refer", "transfer", "flag")
+RESOURCES: dict[str, tuple[str, ...]] = {
+    "case": RECORD_ACTIONS,
+    "incident": RECORD_ACTIONS,
+    "tracing_request": RECORD_ACTIONS,
+    "metadata": ("manage", "manage_translations"),
+    "user": ("manage",),
+    "role": ("manage",),
+    "agency": ("manage",),
+    "audit_log": ("read",),
+}
+SCOPES = ("self", "group", "agency", "all")  # group_permission: whose records a role reaches
+ASSIGN_ALL = "*"           # in assignable_role_ids: every role, present and future
