@@ -16,37 +16,17 @@ from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import PageArgs, conditional, db, envelope, languages, page_size, published, request_context
+from server.api.common import PageArgs, conditional, envelope, languages, page_size, request_context
 from server.api.openapi import answers
-from server.auth import check_any_permission, current_principal, require_permission
-from server.errors import NotFound
-from server.metadata import draft as drafts, edits
-from server.metadata.configuration import form_sort_key
+from server.auth import require_permission
+from server.metadata import edits
 from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document
-from server.metadata.versions import changes_since
-from server.services import drafts as draft_use_cases
+from server.services import documents, drafts as draft_use_cases
 from server.services.drafts import write_permission
 
 ETAG = docs.ETAG
 PERMISSION = ("metadata", "manage")
-TRANSLATE = ("metadata", "manage_translations")
-ROLE_PERMISSION = ("role", "manage")
-
-
-def visible_forms(config, kind: str) -> set[str] | None:
-    """Form ids the user may see (None: all): readable top-level forms and the nested forms they use."""
-    principal = current_principal()
-    if kind == ROLE:
-        check_any_permission(PERMISSION, ("user", "manage"), ROLE_PERMISSION)
-    if kind != FORM or principal.can(*PERMISSION) or principal.can(*TRANSLATE):
-        return None
-    readable = principal.readable_forms()
-    if readable is None:
-        return None
-    nested = {field.get("subform_section_id") for uid in readable if uid in config.forms
-              for field in config.forms[uid]["fields"] if field["type"] == "subform"}
-    return readable | nested
 
 
 class ListArgs(PageArgs):
@@ -83,57 +63,38 @@ def _present(body: dict[str, Any], locale: str | None) -> dict[str, Any]:
     return localize_document(body, locale, languages().default) if locale else body
 
 
-def _matches(kind: str, body: dict[str, Any], args: dict[str, Any]) -> bool:
-    if kind != FORM:
-        return True
-    return ((not args.get("record_type") or body["parent_form"] == args["record_type"])
-            and (not args.get("module_id") or args["module_id"] in body.get("module_ids", [])))
-
-
-def _sorted(kind: str, bodies: list[dict]) -> list[dict]:
-    return sorted(bodies, key=form_sort_key) if kind == FORM else sorted(bodies, key=lambda b: b["unique_id"])
+def _filters(args: dict[str, Any]) -> documents.Filters:
+    return documents.Filters(args.get("record_type"), args.get("module_id"), args.get("since"))
 
 
 def list_documents(kind: str, args: dict[str, Any]):
     """List published (or draft) documents of a kind, filtered, localized, paginated."""
     page, per_page = page_size(args, default=1000)
-    locale = args.get("locale")
+    locale, ctx = args.get("locale"), request_context()
     if args["draft"]:
-        config = draft_use_cases.draft_configuration(request_context(), kind)
-        bodies = _sorted(kind, [b for b in config.documents_by_kind[kind].values() if _matches(kind, b, args)])
+        bodies = documents.list_draft(ctx, kind, _filters(args))
         return envelope([_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]],
                         total=len(bodies), page=page, per_page=per_page, draft=True)
-    config = published()
-    visible = visible_forms(config, kind)
+    visible = documents.visible_forms(ctx, kind)
 
     def build():
-        deleted: list[str] = []
-        if args.get("since") is not None:
-            _, changed, deleted = changes_since(db(), args["since"], kind)
-            chosen = [config.documents_by_kind[kind][uid] for uid in changed]
-        else:
-            chosen = list(config.documents_by_kind[kind].values())
-        bodies = _sorted(kind, [b for b in chosen if _matches(kind, b, args)
-                                and (visible is None or b["unique_id"] in visible)])
-        data = [_present(b, locale) for b in bodies[(page - 1) * per_page:page * per_page]]
-        data += [{"unique_id": uid, "deleted": True} for uid in deleted]
-        return envelope(data, total=len(bodies), page=page, per_page=per_page, version=config.version,
+        listed = documents.list_published(ctx, kind, _filters(args), visible)
+        data = [_present(b, locale) for b in listed.bodies[(page - 1) * per_page:page * per_page]]
+        data += [{"unique_id": uid, "deleted": True} for uid in listed.deleted]
+        return envelope(data, total=len(listed.bodies), page=page, per_page=per_page, version=listed.version,
                         since=args.get("since"))
-    return conditional((config.fingerprint, current_principal().role_id, visible is None), build)
+    return conditional((ctx.config.fingerprint, ctx.principal.role_id, visible is None), build)
 
 
 def read_document(kind: str, unique_id: str, args: dict[str, Any]):
     """Return one published (or draft) document."""
-    locale = args.get("locale")
+    locale, ctx = args.get("locale"), request_context()
     if args["draft"]:
-        return _draft_response(draft_use_cases.read_document(request_context(), kind, unique_id), locale)
-    config = published()
-    body = config.get(kind, unique_id)
-    visible = visible_forms(config, kind)
-    if body is None or (visible is not None and unique_id not in visible):
-        raise NotFound(kind=drafts.KIND_NAMES[kind], id=unique_id)
-    return conditional((config.fingerprint, current_principal().role_id, visible is None),
-                       lambda: envelope(_present(body, locale), version=config.version))
+        return _draft_response(draft_use_cases.read_document(ctx, kind, unique_id), locale)
+    visible = documents.visible_forms(ctx, kind)
+    body = documents.read_published(ctx, kind, unique_id, visible)
+    return conditional((ctx.config.fingerprint, ctx.principal.role_id, visible is None),
+                       lambda: envelope(_present(body, locale), version=ctx.config.version))
 
 
 def _draft_response(entry: dict[str, Any], locale: str | None = None, status: int = 200):

@@ -7,9 +7,9 @@ manage roles, and one who may.
 import pytest
 
 from server.auth import principal_for_user
-from server.errors import Forbidden, Unprocessable
+from server.errors import Forbidden, NotFound, Unprocessable
 from server.metadata import draft as drafts, edits
-from server.services import configuration, drafts as draft_use_cases, locations, translations
+from server.services import configuration, documents, drafts as draft_use_cases, locations, translations
 from server.services.context import Context, command_line_context
 from server.services.deployment import start_server
 from server.storage import get_db
@@ -179,3 +179,17 @@ def test_a_first_start_publishes_the_shipped_configuration_audited_and_makes_the
         assert len(audited(operator(fresh), "metadata_publish")) == 1
         with pytest.raises(Forbidden):  # only the machine's operator starts the server
             start_server(as_user(fresh, "admin"), fresh)
+
+
+def test_published_forms_are_read_as_the_callers_role_may_and_roles_only_by_managers(world):
+    clerk, tia = as_user(world, "clerk"), as_user(world, "tia")
+    assert documents.visible_forms(clerk, "form") == set()  # the clerk's role reads no form
+    assert documents.list_published(clerk, "form", documents.Filters(), set()).bodies == []
+    with pytest.raises(NotFound):  # the same answer as for a form that does not exist
+        documents.read_published(clerk, "form", "basic_identity", set())
+    every = documents.list_published(tia, "form", documents.Filters(record_type="case"), None)
+    assert {body["unique_id"] for body in every.bodies} == {"basic_identity", "family_members_section"}
+    assert documents.visible_forms(tia, "lookup") is None
+    with pytest.raises(Forbidden):
+        documents.visible_forms(clerk, "role")
+    assert documents.visible_forms(operator(world), "role") is None
