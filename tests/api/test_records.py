@@ -372,3 +372,18 @@ def test_forbidden_fields_alone_are_403_and_with_other_errors_one_422(backend_cl
         "assessment_notes": {"from": None, "to": "Seen at school"}}  # the refused writes wrote nothing
     created = assessor.post("/api/v1/cases", json={"data": {"name": "Awa", "assessment_notes": ""}})
     assert created.status_code == 403 and backend_client.get("/api/v1/cases").get_json()["meta"]["total"] == 1
+
+
+def test_refusals_on_a_cases_incidents_and_on_a_trace_match_are_audited_under_the_paths_record(backend_client):
+    """The record a refusal is about is the one of the path (a case, a tracing request), kept only when it is an id."""
+    absent, tracing_id = str(uuid.uuid4()), str(uuid.uuid4())
+    tries = [("GET", f"/api/v1/cases/{absent}/incidents", None, ("list_incidents", "case", absent)),
+             ("POST", f"/api/v1/cases/{absent}/incidents", {"data": {}}, ("create_incident", "case", absent)),
+             ("GET", "/api/v1/cases/not-a-case/incidents", None, ("list_incidents", "case", None)),
+             ("POST", f"/api/v1/tracing_requests/{tracing_id}/traces/t1/match", {"data": {"case_id": absent}},
+              ("match", "tracing_request", tracing_id))]
+    for method, url, body, (action, resource, record_id) in tries:
+        assert backend_client.open(url, method=method, json=body).status_code == 404, url
+        entry = backend_client.get("/api/v1/audit_logs?per_page=1").get_json()["data"][0]
+        assert (entry["user_name"], entry["action"], entry["resource"], entry["record_id"], entry["status"],
+                entry["detail"]) == ("admin", action, resource, record_id, 404, "NOT_FOUND"), url
