@@ -6,9 +6,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from server.api import responses as docs
-from server.api.common import PageArgs, UTCDateTime, db, envelope, page_size
-from server.auth import current_principal, require_permission
-from server.auth.audit import list_events
+from server.api.common import PageArgs, UTCDateTime, envelope, page_size, request_context
+from server.auth import require_permission
+from server.services.audit_log import list_audit_log
 
 blp = Blueprint("audit", __name__, description="Who did what, when.")
 
@@ -33,5 +33,5 @@ class AuditLogs(MethodView):
         what and when, but not which record (`redacted: true`).
         """
         page, per_page = page_size(args)
-        items, total = list_events(db(), args, page, per_page, current_principal())
-        return envelope(items, total=total, page=page, per_page=per_page)
+        listed = list_audit_log(request_context(), args, page, per_page)
+        return envelope(listed.items, total=listed.total, page=listed.page, per_page=listed.per_page)

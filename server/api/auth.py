@@ -1,7 +1,9 @@
-"""Logging in and out: bearer tokens, admin UI sessions, passwords, the permission catalogue."""
-from __future__ import annotations
+"""Logging in and out: bearer tokens, admin UI sessions, passwords, the permission catalogue.
 
-from datetime import timedelta
+Each view parses, calls one use case of server.services.sessions and dumps; the session cookie is
+this edge's own business.
+"""
+from __future__ import annotations
 
 from flask import current_app, g, request
 from flask.views import MethodView
@@ -9,13 +11,12 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
-from server.api.common import actor, db, envelope
+from server.api.common import envelope, request_context
 from server.api.openapi import answers
 from server.api import responses as docs
-from server.auth import SESSION_COOKIE, current_principal
-from server.auth import accounts, tokens
-from server.auth.audit import log_event
+from server.auth import SESSION_COOKIE, tokens
 from server.auth.permissions import RESOURCES, SCOPES
+from server.services import sessions as use_cases
 
 blp = Blueprint("auth", __name__, description="Tokens, sessions, passwords, permissions.")
 SET_COOKIE = {"Set-Cookie": {"description": "The session cookie (abri_session; HttpOnly, SameSite=Strict).",
@@ -36,23 +37,8 @@ class PasswordBody(ArgumentSchema):
     data = fields.Nested(PasswordData, required=True)
 
 
-def _limits() -> dict[str, int]:
-    config = current_app.config
-    return {"per_account": config["LOGIN_MAX_FAILURES_PER_ACCOUNT"], "per_address": config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-            "window_minutes": config["LOGIN_WINDOW_MINUTES"]}
-
-
-def _login(credentials: dict, kind: str, ttl_hours: int) -> dict:
-    _, now = actor()
-    return tokens.log_in(db(), credentials["user_name"], credentials["password"], request.remote_addr or "unknown",
-                         now, _limits(), kind, timedelta(hours=ttl_hours))
-
-
-def _logout(action: str) -> None:
-    principal = current_principal()
-    tokens.revoke_token(db(), g.token)
-    _, now = actor()
-    log_event(db(), action=action, user_name=principal.user_name, at=now, address=request.remote_addr)
+def _login(credentials: dict, kind: str) -> dict:
+    return use_cases.log_in(request_context(), credentials["user_name"], credentials["password"], kind)
 
 
 @blp.route("/tokens")
@@ -62,7 +48,7 @@ class Tokens(MethodView):
     @blp.response(201, docs.one("TokenAnswer", docs.Token))
     def post(self, credentials):
         """Log in for a bearer token (field apps, scripts)."""
-        issued = _login(credentials, tokens.BEARER, current_app.config["TOKEN_TTL_HOURS"])
+        issued = _login(credentials, tokens.BEARER)
         return envelope({"token": issued["token"], "expires_at": issued["expires_at"]}, status=201)
 
 
@@ -71,7 +57,7 @@ class CurrentToken(MethodView):
     @blp.response(204)
     def delete(self):
         """Revoke the token this request uses."""
-        _logout("token_revoked")
+        use_cases.revoke_token(request_context(), g.token)
         return "", 204
 
 
@@ -82,10 +68,9 @@ class Sessions(MethodView):
     @blp.response(201, docs.one("SessionAnswer", docs.Session), headers=SET_COOKIE)
     def post(self, credentials):
         """Log in to the admin UI: a session cookie (HttpOnly, SameSite=Strict) and its CSRF token."""
-        ttl = current_app.config["SESSION_TTL_HOURS"]
-        issued = _login(credentials, tokens.SESSION, ttl)
+        issued = _login(credentials, tokens.SESSION)
         response = envelope({"csrf_token": issued["csrf_token"], "expires_at": issued["expires_at"]}, status=201)
-        mode = current_app.config["SESSION_COOKIE_SECURE_MODE"]
+        ttl, mode = current_app.config["SESSION_TTL_HOURS"], current_app.config["SESSION_COOKIE_SECURE_MODE"]
         response.set_cookie(SESSION_COOKIE, issued["token"], max_age=ttl * 3600, httponly=True, samesite="Strict",
                             secure=mode == "always" or (mode == "auto" and request.is_secure), path="/")
         return response
@@ -97,13 +82,12 @@ class CurrentSession(MethodView):
     @blp.response(200, docs.one("SessionInfoAnswer", docs.SessionInfo))
     def get(self):
         """The CSRF token of the current session (for a page opened after logging in)."""
-        entry = tokens.resolve_token(db(), g.token, actor()[1])
-        return envelope({"user_name": current_principal().user_name, "csrf_token": entry.get("csrf")})
+        return envelope(use_cases.session_info(request_context(), g.token))
 
     @blp.response(204, headers=SET_COOKIE)
     def delete(self):
         """Log out of the admin UI."""
-        _logout("logout")
+        use_cases.end_session(request_context(), g.token)
         response = current_app.response_class(status=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -115,10 +99,7 @@ class CurrentUser(MethodView):
     @blp.response(200, docs.one("CurrentUserAnswer", docs.CurrentUser))
     def get(self):
         """Who am I: the user and what their role grants."""
-        principal = current_principal()
-        user = accounts.get(db(), "users", principal.user_name)
-        return envelope({**accounts.present_user(user), "permissions": {r: sorted(a) for r, a in principal.permissions.items()},
-                         "group_permission": principal.scope, "form_section_read_write": principal.forms})
+        return envelope(use_cases.current_user(request_context()))
 
 
 @blp.route("/users/current/password")
@@ -127,11 +108,7 @@ class CurrentPassword(MethodView):
     @blp.response(204)
     def post(self, body):
         """Change one's own password; every token and session of the user ends."""
-        principal = current_principal()
-        _, now = actor()
-        accounts.change_own_password(db(), principal.user_name, body["data"]["current_password"],
-                                     body["data"]["new_password"], now)
-        log_event(db(), action="password_changed", user_name=principal.user_name, at=now, address=request.remote_addr)
+        use_cases.change_own_password(request_context(), body["data"]["current_password"], body["data"]["new_password"])
         return "", 204
 
 

@@ -16,8 +16,11 @@ from flask import Flask, g, request
 from server.messages import _l
 
 from server.auth.permissions import Principal, principal_from_role
+from server.auth.rights import is_active
 from server.auth.tokens import SESSION, resolve_token
 from server.errors import Forbidden, Unauthorized
+from server.metadata.versions import published_configuration
+from server.storage import Database, auth as store, get_db
 
 SESSION_COOKIE = "abri_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -38,13 +41,18 @@ def current_user_name() -> str:
     return principal.user_name if principal else SYSTEM_USER
 
 
+def require_right(principal: Principal, resource: str, action: str) -> None:
+    """Refuse (403) unless `principal`'s role may do `action` on `resource`."""
+    if not principal.can(resource, action):
+        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+
+
 def check_permission(resource: str, action: str) -> Principal:
     """Return the principal if it may do `action` on `resource`; 401 or 403 otherwise."""
     principal = current_principal()
     if principal is None:
         raise Unauthorized()
-    if not principal.can(resource, action):
-        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+    require_right(principal, resource, action)
     return principal
 
 
@@ -96,10 +104,6 @@ def _token_from_request() -> tuple[str | None, bool]:
 
 def load_principal() -> None:
     """Authenticate the request (before every view) and refuse anonymous access to protected routes."""
-    from server.auth.rights import is_active
-    from server.metadata.versions import published_configuration
-    from server.storage import auth as store, get_db
-
     g.principal = None
     if (request.endpoint or "").startswith(PUBLIC_PREFIXES):
         return  # the UI's shells: no data, no need to look at the session
@@ -126,12 +130,8 @@ def load_principal() -> None:
         raise Unauthorized()
 
 
-def principal_for_user(db, user_name: str) -> Principal:
+def principal_for_user(db: Database, user_name: str) -> Principal:
     """The principal of a user by name, from their current role (for work done outside a request)."""
-    from server.auth.rights import is_active
-    from server.metadata.versions import published_configuration
-    from server.storage import auth as store
-
     user = store.find(db, "users", user_name)
     if user is None or not is_active(db, user):
         raise Forbidden(_l("User %(user)s is disabled or was removed."), code="USER_DISABLED", user=user_name)
@@ -144,4 +144,4 @@ def init_auth(app: Flask) -> None:
 
 
 __all__ = ["Principal", "check_any_permission", "check_permission", "current_principal", "current_user_name",
-           "require_any_permission", "require_permission"]
+           "require_any_permission", "require_permission", "require_right"]

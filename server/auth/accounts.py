@@ -13,9 +13,10 @@ from server.messages import _l
 
 from server.auth import rights
 from server.auth.names import is_valid_user_name, normalize_user_name
-from server.auth.passwords import MIN_LENGTH, hash_password, random_password, verify_password
+from server.auth.passwords import MIN_LENGTH, RULE_MESSAGES, find_weakness, hash_password, random_password, \
+    verify_password
 from server.auth.permissions import Principal
-from server.auth.tokens import revoke_user_tokens
+from server.auth.tokens import lift_lockout, revoke_user_tokens
 from server.errors import Conflict, Detail, NotFound, Unprocessable
 from server.metadata.configuration import Configuration
 from server.storage import Database, DuplicateKey, auth as store
@@ -49,13 +50,9 @@ def get(db: Database, kind: str, key: str) -> dict[str, Any]:
     return document
 
 
-def _check_password(password: str, field: str = "/password", names: tuple[str | None, ...] = ()) -> None:
+def _check_password(password: str, field: str = "/password", names: tuple[str | None, ...] = (),
+                    min_length: int = MIN_LENGTH) -> None:
     """Refuse a password that breaks the policy of server.auth.passwords (422 naming the field and the rule)."""
-    from flask import current_app, has_app_context
-
-    from server.auth.passwords import RULE_MESSAGES, find_weakness
-
-    min_length = current_app.config.get("PASSWORD_MIN_LENGTH", MIN_LENGTH) if has_app_context() else MIN_LENGTH
     weakness = find_weakness(password, names, min_length)
     if weakness is None:
         return
@@ -96,13 +93,16 @@ def _check_user_name(name: str) -> None:
 
 
 def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime,
-                actor: Principal | None = None) -> dict[str, Any]:
-    """Create a user with a role, an agency and groups (`actor`: who, checked against what they may assign)."""
+                actor: Principal | None = None, min_length: int = MIN_LENGTH) -> dict[str, Any]:
+    """Create a user with a role, an agency and groups (`actor`: who, checked against what they may assign).
+
+    `min_length` is the deployment's PASSWORD_MIN_LENGTH (the use case passes its setting).
+    """
     data = {**data, "user_name": normalize_user_name(data["user_name"])}
     _check_user_name(data["user_name"])
     if actor is not None:
         rights.check_grant(config, actor, data["role_unique_id"])
-    _check_password(data["password"], names=(data["user_name"], data.get("full_name")))
+    _check_password(data["password"], names=(data["user_name"], data.get("full_name")), min_length=min_length)
     _check_references(db, config, data)
     user = {"_id": data["user_name"], **{stored: data[key] for key, stored in _USER_FIELDS.items() if key in data},
             "password_hash": hash_password(data["password"]), "password_changed_at": now, "created_at": now}
@@ -117,7 +117,7 @@ def create_user(db: Database, config: Configuration, data: dict[str, Any], now: 
 
 
 def update_user(db: Database, config: Configuration, user_name: str, data: dict[str, Any], now: datetime,
-                actor: Principal | None = None) -> dict:
+                actor: Principal | None = None, min_length: int = MIN_LENGTH) -> dict:
     """Edit a user; a new password or disabling revokes every token and session of the user.
 
     With an `actor` (an API user) the rights rules apply, and the last system administrator stays.
@@ -131,10 +131,8 @@ def update_user(db: Database, config: Configuration, user_name: str, data: dict[
     guarded = actor is not None and rights.is_administrator(db, config, before) \
         and not rights.is_administrator(db, config, {**before, **changes})
     if "password" in data:
-        from server.auth.tokens import lift_lockout
-
         full_name = data.get("full_name", before.get("full_name"))
-        _check_password(data["password"], names=(user_name, full_name))
+        _check_password(data["password"], names=(user_name, full_name), min_length=min_length)
         changes.update(password_hash=hash_password(data["password"]), password_changed_at=now)
         lift_lockout(db, user_name)  # an administrator's reset lets the user in again, from anywhere
     write = lambda: store.update(db, "users", user_name, changes)  # noqa: E731
@@ -145,13 +143,14 @@ def update_user(db: Database, config: Configuration, user_name: str, data: dict[
     return user
 
 
-def change_own_password(db: Database, user_name: str, current: str, new: str, now: datetime) -> None:
+def change_own_password(db: Database, user_name: str, current: str, new: str, now: datetime,
+                        min_length: int = MIN_LENGTH) -> None:
     """Change one's own password (the current one is required); every session ends."""
     user = get(db, "users", user_name)
     if not verify_password(current, user.get("password_hash")):
         raise Unprocessable(_l("The current password is not correct."), code="PASSWORD_INCORRECT",
                             details=[Detail("/current_password", "incorrect", _l("Not the current password."))])
-    _check_password(new, "/new_password", names=(user_name, user.get("full_name")))
+    _check_password(new, "/new_password", names=(user_name, user.get("full_name")), min_length=min_length)
     store.update(db, "users", user_name, {"password_hash": hash_password(new), "password_changed_at": now})
     revoke_user_tokens(db, user_name)
 
@@ -193,11 +192,12 @@ def list_entities(db: Database, kind: str, filters: dict[str, Any], page: int, p
     return store.page(db, kind, filters, (page - 1) * per_page, per_page)
 
 
-def ensure_admin(db: Database, config: Configuration, password: str | None, now: datetime) -> tuple[bool, str | None]:
+def ensure_admin(db: Database, config: Configuration, password: str | None, now: datetime,
+                 min_length: int = MIN_LENGTH) -> tuple[bool, str | None]:
     """Create the `admin` user when there are no users; return (created, the password if it was generated)."""
     if store.count(db, "users"):
         return False, None
-    generated = None if password else random_password()
+    generated = None if password else random_password((ADMIN_USER, "Administrator"), min_length)
     create_user(db, config, {"user_name": ADMIN_USER, "full_name": "Administrator", "password": password or generated,
-                             "role_unique_id": ADMIN_ROLE, "locale": None}, now)
+                             "role_unique_id": ADMIN_ROLE, "locale": None}, now, min_length=min_length)
     return True, generated

@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
-from server.auth.audit import log_event
 from server.auth.names import is_valid_user_name, normalize_user_name
 from server.auth.passwords import verify_password
 from server.auth.rights import is_active
@@ -158,24 +157,16 @@ def lift_lockout(db: Database, user_name: str) -> None:
     store.delete_counters(db, account=name_key(db, normalize_user_name(user_name)))
 
 
-def log_in(db: Database, user_name: str, password: str, address: str, now: datetime, limits: dict[str, int],
-           kind: str, ttl: timedelta) -> dict[str, Any]:
-    """Check the credentials, audit the attempt and issue a token of `kind`.
+def failed_login_entry(db: Database, user_name: str) -> tuple[str | None, str | None]:
+    """Who a failed login is audited under, and its detail.
 
-    A failure is audited under the user name only when an account has that name; otherwise under
-    no name, with the keyed hash of what was typed (a password typed in the name field never
-    reaches the log).
+    The user name only when an account has that name; otherwise no name, and the keyed hash of
+    what was typed (a password typed in the name field never reaches the log).
     """
-    try:
-        user = authenticate(db, user_name, password, address, now, limits)
-    except AbriError as error:
-        name = normalize_user_name(user_name)
-        known = is_valid_user_name(name) and store.find(db, "users", name) is not None
-        log_event(db, action="login_failed", user_name=name if known else None, at=now, address=address,
-                  status=error.status, detail=None if known else f"unknown user name {name_key(db, name)[:16]}")
-        raise
-    log_event(db, action="login", user_name=user["_id"], at=now, address=address, detail=kind)
-    return issue_token(db, user, kind, now, ttl)
+    name = normalize_user_name(user_name)
+    if is_valid_user_name(name) and store.find(db, "users", name) is not None:
+        return name, None
+    return None, f"unknown user name {name_key(db, name)[:16]}"
 
 
 def issue_token(db: Database, user: dict[str, Any], kind: str, now: datetime, ttl: timedelta) -> dict[str, Any]:

@@ -1,12 +1,12 @@
-"""`abri agencies`: agencies created by the machine's operator."""
+"""`abri agencies`: agencies created by the machine's operator, audited as the API's (user "system", from "cli")."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from server.auth import accounts
+from server.services import accounts as use_cases
+from server.services.context import command_line_context
 from server.storage import get_db
 
 
@@ -23,7 +23,7 @@ def agencies() -> None:
 @with_appcontext
 def create_agency(unique_id: str, agency_code: str, name_en: str, name_fr: str) -> None:
     """Create an agency."""
-    accounts.create_entity(get_db(), "agencies", {"unique_id": unique_id, "agency_code": agency_code,
-                                                  "name_i18n": {"en": name_en, "fr": name_fr}},
-                           datetime.now(timezone.utc))
-    click.echo(f"Created agency {unique_id}.")
+    agency = use_cases.create_entity(command_line_context(get_db(), current_app.config), use_cases.AGENCIES,
+                                     {"unique_id": unique_id, "agency_code": agency_code,
+                                      "name_i18n": {"en": name_en, "fr": name_fr}})
+    click.echo(f"Created agency {agency['unique_id']}.")

@@ -1,18 +1,22 @@
-"""`abri users`: the first administrator, users created and disabled by the machine's operator."""
+"""`abri users`: the first administrator, users created and disabled by the machine's operator.
+
+The commands act as the operator (user "system", from "cli") through the use cases of
+server.services.accounts, so a user created or disabled here is audited as one from the API.
+"""
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
-
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from server.auth import accounts
-from server.auth.audit import log_event
-from server.auth.rights import count_administrators
-from server.metadata.bootstrap import SYSTEM_USER
-from server.metadata.versions import published_configuration
+from server.auth.accounts import ADMIN_ROLE, ADMIN_USER
+from server.services import accounts as use_cases
+from server.services.context import Context, command_line_context
 from server.storage import get_db
+
+
+def _context() -> Context:
+    return command_line_context(get_db(), current_app.config)
 
 
 @click.group("users")
@@ -25,13 +29,13 @@ def users() -> None:
 
 
 @users.command("create-admin")
-@click.option("--user-name", default=accounts.ADMIN_USER, show_default=True)
+@click.option("--user-name", default=ADMIN_USER, show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Long, not common, without the user's name (asked for when not given).")
 @with_appcontext
 def create_admin(user_name: str, password: str) -> None:
     """Create a system administrator."""
-    _create_user(user_name, password, accounts.ADMIN_ROLE, None)
+    _create_user(user_name, password, ADMIN_ROLE, None)
 
 
 @users.command("create")
@@ -47,13 +51,11 @@ def create_user(user_name: str, role_id: str, agency: str | None, full_name: str
 
 
 def _create_user(user_name: str, password: str, role_id: str, agency: str | None, full_name: str | None = None) -> None:
-    now = datetime.now(timezone.utc)
-    user = accounts.create_user(get_db(), published_configuration(get_db()),
-                                {"user_name": user_name, "password": password, "role_unique_id": role_id,
-                                 "agency_unique_id": agency, "full_name": full_name}, now)
-    log_event(get_db(), action="user_created", user_name=SYSTEM_USER, at=now, address="cli", resource="user",
-              record_id=user["_id"], detail=f"role_unique_id={json.dumps(role_id)}; agency_unique_id={json.dumps(agency)}")
-    click.echo(f"Created user {user['_id']} with role {role_id}.")
+    # Only what was given, as an API client would send it: the audit entry says what was asked.
+    given = {"agency_unique_id": agency, "full_name": full_name}
+    user = use_cases.create_user(_context(), {"user_name": user_name, "password": password, "role_unique_id": role_id,
+                                              **{key: value for key, value in given.items() if value is not None}})
+    click.echo(f"Created user {user['user_name']} with role {role_id}.")
 
 
 @users.command("disable")
@@ -61,11 +63,17 @@ def _create_user(user_name: str, password: str, role_id: str, agency: str | None
 @with_appcontext
 def disable_user(user_name: str) -> None:
     """Disable a user and end all their sessions."""
-    db, now = get_db(), datetime.now(timezone.utc)
-    user = accounts.update_user(db, published_configuration(db), user_name, {"disabled": True}, now)
-    log_event(db, action="user_updated", user_name=SYSTEM_USER, at=now, address="cli", resource="user",
-              record_id=user["_id"], detail="disabled=true")
-    click.echo(f"Disabled user {user['_id']}; their tokens and sessions are revoked.")
-    if not count_administrators(db, published_configuration(db)):
+    disabled = use_cases.disable_user(_context(), user_name)
+    click.echo(f"Disabled user {disabled.user['user_name']}; their tokens and sessions are revoked.")
+    if not disabled.administrators_left:
         click.echo("Warning: no active system administrator remains; create one with `abri users create-admin`.",
                    err=True)
+
+
+@users.command("unlock")
+@click.argument("user_name")
+@with_appcontext
+def unlock_user(user_name: str) -> None:
+    """Forget a user's failed logins, so they may log in at once from any device."""
+    user = use_cases.lift_lockout(_context(), user_name)
+    click.echo(f"Forgot the failed logins of {user['user_name']}; they may log in at once.")
