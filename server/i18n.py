@@ -7,12 +7,11 @@ deployment's language (French in Bénin and Cameroon) until the user chooses ano
 from __future__ import annotations
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from babel import Locale, UnknownLocaleError
 from flask_babel import Babel, get_locale
 
 from server.config import shipped_path
 from server.errors import BadRequest, Detail, Error
-from server.messages import use_locale_source
+from server.messages import knows_locale, message_locale, use_locale_source  # noqa: F401 (message_locale: re-exported)
 from server.rules import Rule
 
 TRANSLATIONS_DIR = shipped_path("translations")
@@ -58,18 +57,9 @@ def _browser_locale() -> str | None:
     return request.accept_languages.best_match(known_locales())
 
 
-def message_locale(locale: str, default: str) -> str:
-    """The language for messages: `locale` when Babel can format it, else `default`."""
-    return locale if _babel_knows(locale) else default
-
-
 def _babel_knows(locale: str) -> bool:
     """Labels may be in any configured language (fon, ...); messages need one Babel can format."""
-    try:
-        Locale.parse(locale)
-        return True
-    except (UnknownLocaleError, ValueError):
-        return False
+    return knows_locale(locale)
 
 
 def init_i18n(app: Flask) -> None:

@@ -11,9 +11,11 @@ one the edge registers with `use_locale_source` (server/i18n.py: the request's),
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal
@@ -29,6 +31,7 @@ TRANSLATIONS_DIR = next((folder for folder in (_PACKAGE / "_shipped" / "translat
 SOURCE_LOCALE = "en"  # the language the templates are written in
 
 _locale_source: Callable[[], str | None] = lambda: None
+_chosen: ContextVar[str | None] = ContextVar("abri_message_locale", default=None)
 
 
 class Message:
@@ -115,7 +118,31 @@ def use_locale_source(source: Callable[[], str | None]) -> None:
 
 
 def ambient_locale() -> str | None:
-    return _locale_source()
+    return _chosen.get() or _locale_source()
+
+
+@contextmanager
+def in_locale(locale: str | None) -> Iterator[None]:
+    """Render `str(message)` in `locale` inside the block (a file written in its reader's language)."""
+    token = _chosen.set(locale)
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
+
+
+def knows_locale(locale: str | None) -> bool:
+    """Tell whether Babel can format messages in `locale` (labels may be in any language: fon, ...)."""
+    try:
+        Locale.parse(locale)
+        return True
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+
+
+def message_locale(locale: str | None, default: str) -> str:
+    """The language for messages: `locale` when Babel can format it, else `default`."""
+    return locale if locale and knows_locale(locale) else default
 
 
 @lru_cache(maxsize=32)
@@ -164,9 +191,5 @@ def _localized(value: Any, locale: str | None) -> Any:
 
 @lru_cache(maxsize=32)
 def _number_locale(locale: str | None) -> str:
-    """A language Babel can format numbers in: `locale`, else English (labels may be in fon, ...)."""
-    try:
-        Locale.parse(locale or SOURCE_LOCALE)
-        return locale or SOURCE_LOCALE
-    except (UnknownLocaleError, ValueError, TypeError):
-        return SOURCE_LOCALE
+    """A language Babel can format numbers in: `locale`, else English."""
+    return message_locale(locale, SOURCE_LOCALE)

@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping
 
-from flask_babel import force_locale
-from server.messages import _l
+from server.messages import _l, in_locale, message_locale
 
 from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable, render_message
 from server.export import encryption
 from server.export.cells import date_text
 from server.export.envelope import JsonRecords, envelope_labels, with_linked_cases
-from server.i18n import message_locale
 from server.export.layout import RECORD_STATE, build_layout
 from server.export.rows import RowBuilder
 from server.export.writers import PrintTexts, write_csv_zip, write_json, write_xlsx
@@ -258,7 +256,7 @@ def run_job(db: Database, job: dict[str, Any], config: Configuration, principal,
     attempt = job.get("attempts", 0)  # this claim's: each claim writes its own file
     try:
         with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, \
-                force_locale(message_locale(job["locale"], settings.default_language)):
+                in_locale(message_locale(job["locale"], settings.default_language)):
             path, name, access = _write_file(db, job, config, principal, settings, worker, folder, progress_callback,
                                              stopping)
             size = store.store_file(db, job["_id"], path, attempt)
@@ -289,8 +287,7 @@ def end_failed(db: Database, job: dict[str, Any], worker: str | None, message: s
 
 def failure_text(job: dict[str, Any], error: AbriError, settings: ExportSettings) -> str:
     """An error's message in the language of the job (what its user reads in its errors)."""
-    with force_locale(message_locale(job["locale"], settings.default_language)):
-        return render_message(error.message, error.params)
+    return error.rendered(message_locale(job["locale"], settings.default_language))
 
 
 def _password(job: dict[str, Any], settings: ExportSettings) -> str | None:
