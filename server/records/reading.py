@@ -10,9 +10,11 @@ from typing import Any, Callable, Iterator, Mapping
 
 from server.metadata.configuration import Configuration
 from server.records.access import visible_fields
-from server.records.service import Actor, build_query
+from server.records.actor import Actor
+from server.records.service import build_query
 from server.records.types import RecordType
 from server.storage import Database, exports as store
+from server.storage.query import Condition
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class ReadableRecords:
 
 
 def readable_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
-                     max_per_page: int, actor: Actor, base_filter: Mapping[str, Any] | None = None,
+                     max_per_page: int, actor: Actor, base_filter: Condition | Mapping[str, Any] | None = None,
                      action: str = "read") -> ReadableRecords:
     """The records in the actor's scope matching the list arguments, as the actor may see them.
 

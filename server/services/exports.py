@@ -16,10 +16,10 @@ from server.auth import principal_for_user
 from server.errors import AbriError, Forbidden, NotFound
 from server.export import jobs
 from server.export.jobs import ExportSettings, export_settings
-from server.records.service import Actor
 from server.records.types import RECORD_TYPES
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.records import actor_of
 from server.storage import exports as store
 
 ABANDONED = "The export stopped repeatedly."  # the error of a job claimed too often without finishing
@@ -32,14 +32,10 @@ def settings_of(ctx: Context) -> ExportSettings:
     return export_settings(ctx.settings)
 
 
-def _actor(ctx: Context) -> Actor:
-    return Actor(ctx.user_name, ctx.now, ctx.principal)
-
-
 def create_export(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """Queue an export of the caller (params: record_type, format, filters, form_ids, field_names, locale, codes,
     include_removed, include_disabled, password); return the job as its user sees it."""
-    actor = _actor(ctx)
+    actor = actor_of(ctx)
     actor.require(RECORD_TYPES[params["record_type"]], jobs.FORMATS[params["format"]])  # before any lookup
     job = jobs.create_export(ctx.db, ctx.config, actor, params, settings_of(ctx))
     audit(ctx, "export", job["record_type"], job["_id"], detail=job["format"])
@@ -74,7 +70,7 @@ def download_export(ctx: Context, job_id: str) -> tuple[dict[str, Any], Iterator
         audit(ctx, "export_download", "export", known_id, status=404, detail=error.code)
         raise
     try:
-        jobs.check_downloadable(ctx.db, ctx.config, job, _actor(ctx))
+        jobs.check_downloadable(ctx.db, ctx.config, job, actor_of(ctx))
     except Forbidden as error:
         audit(ctx, "export_download", job["record_type"], known_id, status=403, detail=error.code)
         raise
@@ -89,7 +85,7 @@ def export_now(ctx: Context, params: dict[str, Any], save: Callable[[Iterator[by
 
     Return the finished job as its user would see it: complete (audited as an export), or failed with its errors.
     """
-    actor = _actor(ctx)
+    actor = actor_of(ctx)
     actor.require(RECORD_TYPES[params["record_type"]], jobs.FORMATS[params["format"]])  # before any lookup
     settings = settings_of(ctx)
     job = jobs.create_export(ctx.db, ctx.config, actor, params, settings)
