@@ -1,7 +1,9 @@
 """Browser fixtures of the admin UI tests: Debian's chromium driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,26 @@ def browser():
             "--disable-component-update", "--disable-sync"])
         yield browser
         browser.close()
+
+
+@contextlib.contextmanager
+def served(app):
+    """`app` behind a real HTTP server (waitress) on a free port: yield its address, then stop the server."""
+    from waitress import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    stopping = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except OSError:  # closing the listening socket can break the select it waits in: expected when stopping
+            if not stopping.is_set():
+                raise
+
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stopping.set()
+        server.close()

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import threading
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from server.export.worker import start_workers
 from server.metadata.bootstrap import bootstrap_configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.storage import get_db
+from tests.admin.conftest import served
 from tests.conftest import make_app
 
 PASSWORD = "ui test passphrase"
@@ -33,21 +33,16 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 @pytest.fixture(scope="module")
 def live_server():
     """Abri with the shipped configuration behind a real HTTP server (waitress) on a free port."""
-    from waitress import create_server
-
     app = make_app("mongomock://")
     with app.app_context():
         bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("en", "fr"), "en"))
         accounts.create_user(get_db(), published_configuration(get_db()), {
             "user_name": "admin", "password": PASSWORD, "role_unique_id": "role-system-administrator"},
             datetime.now(timezone.utc))
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    workers = start_workers(app, 1)
-    yield f"http://127.0.0.1:{server.effective_port}"
-    workers.set()
-    server.close()
+    with served(app) as base:
+        workers = start_workers(app, 1)
+        yield base
+        workers.set()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ English with the link at the top, or logs in with an account whose language is E
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -15,6 +14,7 @@ from server.auth import accounts
 from server.deployment import start_deployment
 from server.metadata.versions import published_configuration
 from server.storage import get_db
+from tests.admin.conftest import served
 from tests.conftest import make_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -25,8 +25,6 @@ PASSWORD = "ui test passphrase"
 @pytest.fixture(scope="module")
 def benin_server():
     """Abri started with the Bénin profile (French by default) behind a real HTTP server."""
-    from waitress import create_server
-
     app = make_app("mongomock://", PROFILE="bj")
     now = datetime.now(timezone.utc)
     with app.app_context():
@@ -36,10 +34,8 @@ def benin_server():
                 "user_name": user_name, "password": PASSWORD, "role_unique_id": "role-system-administrator",
                 "locale": locale}, now)
     assert app.config["DEFAULT_LOCALE"] == "fr"
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    with served(app) as base:
+        yield base
     app.close()
 
 

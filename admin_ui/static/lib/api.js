@@ -81,3 +81,16 @@ export async function api(method, path, body, headers) {
   if (!response.ok) throw new ApiError(response.status, data, t("unexpected"));
   return {data: data, etag: response.headers.get("ETag")};
 }
+
+/**
+ * A guard for loads that a newer one replaces (the user picked another lookup while the first was loading):
+ * `const answer = await guard(api(...))` is null when a newer load was started since, whose answer is the one to show.
+ */
+export function newestOnly() {
+  let newest = 0;
+  return async (request) => {
+    const ticket = ++newest;
+    const answer = await request;
+    return ticket === newest ? answer : null;
+  };
+}

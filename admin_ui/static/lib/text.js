@@ -11,7 +11,7 @@ export function t(key, fallback) {
   return store.texts[key] || (fallback === undefined ? key : fallback);
 }
 
-/** A label map ({"en": ..., "fr": ...}) read in the interface language, else the default language, else any. */
+/** A label map ({code: text}) read in the interface language, else the default language, else any. */
 export function label(texts) {
   const map = texts || {};
   return map[store.locale] || map[store.defaultLanguage] || Object.values(map)[0] || "";

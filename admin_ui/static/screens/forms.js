@@ -1,11 +1,12 @@
 /* The forms of a record type and module, by form group; creating a form. */
-import {api} from "../lib/api.js";
+import {api, newestOnly} from "../lib/api.js";
 import {el, valueOf} from "../lib/dom.js";
 import {showError} from "../lib/errors.js";
 import {readTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
 
 const newForm = document.getElementById("new-form");
+const newestForms = newestOnly();
 
 async function loadModules() {
   const modules = (await api("GET", "/api/v1/modules?draft=true")).data.data;
@@ -14,8 +15,10 @@ async function loadModules() {
 
 async function loadForms() {
   const recordType = valueOf("record-type"), module = valueOf("module");
-  const forms = (await api("GET", "/api/v1/forms?draft=true&record_type=" + recordType +
-                           (module ? "&module_id=" + encodeURIComponent(module) : ""))).data.data;
+  const answer = await newestForms(api("GET", "/api/v1/forms?draft=true&record_type=" + recordType +
+                                       (module ? "&module_id=" + encodeURIComponent(module) : "")));
+  if (!answer) return;
+  const forms = answer.data.data;
   const groups = new Map();
   for (const form of forms) {
     const group = label(form.form_group_name_i18n) || form.form_group_id || "—";

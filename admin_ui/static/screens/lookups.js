@@ -1,5 +1,5 @@
 /* Lookups: translate and disable values (one column per configured language), add values, lock, create lookups. */
-import {api} from "../lib/api.js";
+import {api, newestOnly} from "../lib/api.js";
 import {el, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {readTexts} from "../lib/labels.js";
@@ -11,6 +11,7 @@ const valuesForm = document.getElementById("values-form");
 const newValueForm = document.getElementById("new-value-form");
 const newLookupForm = document.getElementById("new-lookup-form");
 const screen = {lookup: null, revision: null};
+const newestLookup = newestOnly();
 const ifMatch = () => ({"If-Match": '"' + screen.revision + '"'});
 const lookupPath = (suffix) => "/api/v1/lookups/" + encodeURIComponent(screen.lookup.unique_id) + (suffix || "");
 
@@ -31,7 +32,8 @@ function valueRow(value) {
 }
 
 async function loadLookup() {
-  const answer = await api("GET", "/api/v1/lookups/" + encodeURIComponent(select.value) + "?draft=true");
+  const answer = await newestLookup(api("GET", "/api/v1/lookups/" + encodeURIComponent(select.value) + "?draft=true"));
+  if (!answer) return;
   const lookup = screen.lookup = answer.data.data;
   screen.revision = answer.data.meta.revision;
   document.getElementById("lookup-locked").textContent = lookup.locked ? t("locked") : "";

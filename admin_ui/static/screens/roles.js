@@ -1,5 +1,5 @@
 /* Roles: the permission matrix, the scope of records and the access to each form of the role chosen. */
-import {api} from "../lib/api.js";
+import {api, newestOnly} from "../lib/api.js";
 import {el, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {label, t} from "../lib/text.js";
@@ -8,6 +8,7 @@ const select = document.getElementById("r-select");
 const roleForm = document.getElementById("role-form");
 const LEVELS = ["none", "r", "rw"];
 const screen = {role: null, revision: null, catalogue: null, forms: []};
+const newestRole = newestOnly();
 
 async function loadAll() {
   const [roles, permissions, forms] = (await Promise.all([api("GET", "/api/v1/roles?draft=true"),
@@ -29,7 +30,8 @@ function matrix(role) {
 }
 
 async function loadRole() {
-  const answer = await api("GET", "/api/v1/roles/" + encodeURIComponent(select.value) + "?draft=true");
+  const answer = await newestRole(api("GET", "/api/v1/roles/" + encodeURIComponent(select.value) + "?draft=true"));
+  if (!answer) return;
   const role = screen.role = answer.data.data;
   screen.revision = answer.data.meta.revision;
   document.getElementById("r-scope").value = role.group_permission;

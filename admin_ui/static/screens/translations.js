@@ -1,5 +1,5 @@
 /* Translations: a form's or lookup's texts side by side in two configured languages; the spreadsheet round trip. */
-import {api} from "../lib/api.js";
+import {api, newestOnly} from "../lib/api.js";
 import {el} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {fmt, label, languageName, t} from "../lib/text.js";
@@ -8,7 +8,8 @@ const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 const docSelect = document.getElementById("t-document");
 const fromSelect = document.getElementById("t-from"), toSelect = document.getElementById("t-to");
 const sideForm = document.getElementById("t-form"), uploadForm = document.getElementById("t-upload");
-const screen = {body: null, revision: null, latestLoad: 0};  // latestLoad: an older, slower answer never wins
+const screen = {body: null, revision: null};
+const newestDocument = newestOnly(), newestCoverage = newestOnly();  // an older, slower answer never wins
 
 /* Every translatable text of a document, as [where, holder, key] triples pointing into the body. */
 function texts(doc) {
@@ -36,14 +37,14 @@ async function loadDocuments() {
 }
 
 async function loadDocument() {
-  const ticket = ++screen.latestLoad;
-  const answer = await api("GET", "/api/v1/" + docSelect.value + "?draft=true");
-  if (ticket !== screen.latestLoad) return;
+  const answer = await newestDocument(api("GET", "/api/v1/" + docSelect.value + "?draft=true"));
+  if (!answer) return;
   screen.body = answer.data.data; screen.revision = answer.data.meta.revision;
   render();
   const to = toSelect.value;
-  const coverage = (await api("GET", "/api/v1/metadata/translations/coverage?locale=" + encodeURIComponent(to))).data.data[to];
-  if (ticket !== screen.latestLoad) return;
+  const coverageAnswer = await newestCoverage(api("GET", "/api/v1/metadata/translations/coverage?locale=" + encodeURIComponent(to)));
+  if (!coverageAnswer) return;
+  const coverage = coverageAnswer.data.data[to];
   const mine = coverage.documents.find((d) => d.unique_id === screen.body.unique_id);
   document.getElementById("t-coverage").textContent = fmt("coverage", {language: to,
     percent: mine ? mine.percent : coverage.percent, overall: coverage.percent});
