@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from marshmallow import Schema, fields
-
 from server.messages import _l, render
 from server.rules import Rule
 
@@ -279,38 +277,3 @@ class Unprocessable(AbriError):
 
 class ServiceUnavailable(AbriError):
     status, error = 503, Error.STORAGE_UNAVAILABLE
-
-
-class ErrorDetailSchema(Schema):
-    """One failing field, as Detail.as_json writes it."""
-
-    field = fields.String(required=True, metadata={
-        "description": "Where: a JSON pointer into the body (/data/age), a query parameter or a header (If-Match)."})
-    code = fields.String(required=True, metadata={"description": "The rule that failed, stable (required, type, "
-                                                                 "range, unknown, forbidden, ...)."})
-    message = fields.String(required=True, metadata={"description": "The rule in the request's language."})
-
-
-class ProblemSchema(ErrorDetailSchema):
-    """A configuration check result that does not block (server.metadata.checks.Problem.as_json)."""
-
-    severity = fields.String(required=True, metadata={"description": "error or warning."})
-
-
-class ErrorBodySchema(Schema):
-    """The `error` object of AbriError.as_json: `extra` keys are declared here as they are added."""
-
-    code = fields.String(required=True, metadata={"description": "Stable error code (RECORD_INVALID, NOT_FOUND, "
-                                                                 "STALE_REVISION, ...)."})
-    message = fields.String(required=True, metadata={"description": "What went wrong, in the request's language."})
-    details = fields.List(fields.Nested(ErrorDetailSchema), required=True,
-                          metadata={"description": "Every failing field (empty when the error is not about one)."})
-    revision = fields.Integer(metadata={"description": "The stored record's revision (ALREADY_EXISTS of a record)."})
-    warnings = fields.List(fields.Nested(ProblemSchema), metadata={
-        "description": "Check warnings that travel with CHECKS_FAILED."})
-
-
-class ErrorSchema(Schema):
-    """Every error answer, 500 included: {"error": {"code", "message", "details": [{"field", "code", "message"}]}}."""
-
-    error = fields.Nested(ErrorBodySchema, required=True)

@@ -3,7 +3,8 @@
 Every error, 500 included, is answered as {"error": {"code", "message", "details": [...]}} in the request's
 language. werkzeug's errors become members of the catalogue; webargs' (a query or body that does not fit its
 schema) become details by structure: each leaf is a Violation of the rules vocabulary (server/api/arguments.py),
-never an English sentence matched by its text.
+never an English sentence matched by its text. ErrorSchema describes the answer for the OpenAPI document
+(server/api/openapi.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Iterator
 
 from flask import Flask, current_app, jsonify
 from flask_babel import get_locale
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from server.errors import (AbriError, BadRequest, Detail, Error, MethodNotAllowed, NotFound, PayloadTooLarge,
@@ -126,6 +128,41 @@ def render_error(exc: Exception):
     response.status_code = status_of(exc)
     response.headers.update(exc.headers)
     return response
+
+
+class ErrorDetailSchema(Schema):
+    """One failing field, as Detail.as_json writes it."""
+
+    field = fields.String(required=True, metadata={
+        "description": "Where: a JSON pointer into the body (/data/age), a query parameter or a header (If-Match)."})
+    code = fields.String(required=True, metadata={"description": "The rule that failed, stable (required, type, "
+                                                                 "range, unknown, forbidden, ...)."})
+    message = fields.String(required=True, metadata={"description": "The rule in the request's language."})
+
+
+class ProblemSchema(ErrorDetailSchema):
+    """A configuration check result that does not block (server.metadata.checks.Problem.as_json)."""
+
+    severity = fields.String(required=True, metadata={"description": "error or warning."})
+
+
+class ErrorBodySchema(Schema):
+    """The `error` object of AbriError.as_json: `extra` keys are declared here as they are added."""
+
+    code = fields.String(required=True, metadata={"description": "Stable error code (RECORD_INVALID, NOT_FOUND, "
+                                                                 "STALE_REVISION, ...)."})
+    message = fields.String(required=True, metadata={"description": "What went wrong, in the request's language."})
+    details = fields.List(fields.Nested(ErrorDetailSchema), required=True,
+                          metadata={"description": "Every failing field (empty when the error is not about one)."})
+    revision = fields.Integer(metadata={"description": "The stored record's revision (ALREADY_EXISTS of a record)."})
+    warnings = fields.List(fields.Nested(ProblemSchema), metadata={
+        "description": "Check warnings that travel with CHECKS_FAILED."})
+
+
+class ErrorSchema(Schema):
+    """Every error answer, 500 included: {"error": {"code", "message", "details": [{"field", "code", "message"}]}}."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 def init_errors(app: Flask) -> None:

@@ -14,7 +14,7 @@ the request pipeline that runs before every view (server/api/__init__.py, server
 - 500 and 503 everywhere: the one error shape holds for unexpected errors and an unreachable database.
 
 Every error status refers to one response component per status, all with the one `Error` schema
-(server.errors.ErrorSchema). tests/openapi_check.py checks every answer of the API tests against this.
+(server.api.errors.ErrorSchema). tests/openapi_check.py checks every answer of the API tests against this.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from server.auth import CSRF_HEADER, PUBLIC_ENDPOINTS, SESSION_COOKIE
-from server.errors import ErrorSchema
+from server.api.errors import ErrorSchema
 
 JSON = "application/json"
 BODY_METHODS = frozenset({"post", "put", "patch"})
@@ -146,7 +146,7 @@ def complete_operation(operation: dict, method: str, has_path_parameters: bool, 
 
 
 class AbriApi(Api):
-    """flask-smorest's Api without its own error responses: Abri's are in ERRORS, with server.errors.ErrorSchema."""
+    """flask-smorest's Api without its own error responses: Abri's are in ERRORS, with server.api.errors.ErrorSchema."""
 
     DEFAULT_ERROR_RESPONSE_NAME = None
     ERROR_SCHEMA = ErrorSchema

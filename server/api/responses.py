@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from server.errors import ProblemSchema
+from server.api.errors import ProblemSchema
 from server.records.types import RECORD_TYPES
 
 
