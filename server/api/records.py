@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import envelope, page_size, request_context
+from server.api.common import PageArgs, envelope, page_size, request_context
 from server.api.openapi import answers, record_list_parameters
 from server.metadata.draft import positive_revision
 from server.records.types import RECORD_TYPES, RecordType
@@ -37,9 +37,8 @@ class MatchBody(ArgumentSchema):
     data = fields.Nested(MatchData, required=True)
 
 
-class HistoryArgs(ArgumentSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1))
+class HistoryArgs(PageArgs):
+    """A page of a record's history, within the bounds of every list."""
 
 
 class AssignData(ArgumentSchema):

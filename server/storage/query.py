@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, Union
 
-from flask_babel import lazy_gettext as _l
-
-from server.errors import BadRequest, Detail
+from server.errors import BadRequest, Detail, Error
+from server.rules import Rule
 
 OPS = frozenset({"eq", "ne", "in", "nin", "gt", "gte", "lt", "lte", "prefix", "exists"})
 ASC, DESC = 1, -1
@@ -122,17 +121,11 @@ def _page_number(name: str, value: int | str | None, default: int, limit: int) -
     if value is None:
         return default
     if isinstance(value, str):  # as the query string has it: digits only ("²" is a digit to Python, not a number)
-        if not (value.isascii() and value.isdigit() and len(value) <= 19 and 1 <= int(value) <= limit):
-            raise _bad_page(name, _l("Must be a whole number between %(min)s and %(max)s."), limit)
-        return int(value)
+        value = int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else 0
     if not 1 <= value <= limit:
-        raise _bad_page(name, _l("Must be between %(min)s and %(max)s."), limit)
+        raise BadRequest(Error.QUERY_PARAMETER_INVALID, name=name,
+                         details=[Detail.of(name, Rule.RANGE, min=1, max=limit)])
     return value
-
-
-def _bad_page(name: str, message: Any, limit: int) -> BadRequest:
-    return BadRequest(_l("The query parameter %(name)s is not valid."), code="BAD_PARAMETER",
-                      details=[Detail(name, "range", message, {"min": 1, "max": limit})], name=name)
 
 
 def parse_page(page: int | str | None, per_page: int | str | None, cap: int,
