@@ -130,7 +130,7 @@ def test_a_wheel_in_a_fresh_venv_serves_french_forms_and_the_admin_ui(installed,
         status, login = _get(base + "/admin/login")  # no Accept-Language: the deployment's French
         assert status == 200 and "<title>Se connecter · Abri</title>" in login and 'lang="fr"' in login
         assert "Mot de passe" in login
-        assert "async function api(" in _get(base + "/admin/static/admin.js")[1]
+        assert "async function api(" in _get(base + "/admin/static/lib/api.js")[1]  # the admin UI's ES modules
         with pytest.raises(urllib.error.HTTPError) as missing:  # server messages in French from the catalogs
             _get(base + "/api/v1/cases/00000000-0000-4000-8000-000000000000", token["data"]["token"])
         assert "introuvable" in json.loads(missing.value.read())["error"]["message"]
