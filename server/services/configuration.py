@@ -12,9 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from server.auth import rights
-from server.errors import Forbidden
-from server.messages import _l
+from server.auth import require_right, rights
 from server.metadata import bootstrap, draft as drafts, versions
 from server.metadata.configuration import Configuration
 from server.metadata.draft import PublicationCheck
@@ -32,8 +30,7 @@ def require_any(ctx: Context, *pairs: tuple[str, str]) -> None:
     """Refuse (403) unless the caller may do one of the (resource, action) pairs; the operator may do all."""
     if ctx.principal is None or any(ctx.principal.can(resource, action) for resource, action in pairs):
         return
-    resource, action = pairs[0]
-    raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+    require_right(ctx.principal, *pairs[0])  # refused, worded for the first pair
 
 
 def languages_of(ctx: Context) -> LanguageSettings:
