@@ -44,15 +44,30 @@ def ensure_record_indexes(db: Database, collection: str, data_fields: Iterable[s
 
 
 def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
-    """Insert a new record with its pending history; DuplicateKey names the clashing key."""
-    with translated_errors():
-        db[collection].insert_one(document)
+    """Insert a new record with its pending history; DuplicateKey names the clashing key (duplicate_field)."""
+    try:
+        with translated_errors():
+            db[collection].insert_one(document)
+    except DuplicateKey as error:
+        error.field = _clashing_key(db, collection, document, error)
+        raise
     flush_history(db, collection, document)
 
 
+def _clashing_key(db: Database, collection: str, document: dict[str, Any], error: DuplicateKey) -> str:
+    """The unique key a refused insert clashed on: as the server names it, else as the collection shows it."""
+    message = str(error.__cause__)
+    if "short_id" in message:
+        return "short_id"
+    if "_id_" in message:  # MongoDB names the index (_id_); some servers and the in-memory fake do not
+        return "_id"
+    with translated_errors():
+        return "_id" if db[collection].find_one({"_id": document["_id"]}, {"_id": 1}) else "short_id"
+
+
 def duplicate_field(error: DuplicateKey) -> str:
-    """Tell which unique key a DuplicateKey came from ("_id" or "short_id")."""
-    return "short_id" if "short_id" in str(error.__cause__) else "_id"
+    """Tell which unique key a DuplicateKey of insert_record came from ("_id" or "short_id")."""
+    return getattr(error, "field", None) or ("short_id" if "short_id" in str(error.__cause__) else "_id")
 
 
 def find_record(db: Database, collection: str, record_id: str) -> dict[str, Any] | None:
