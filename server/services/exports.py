@@ -102,7 +102,7 @@ def export_now(ctx: Context, params: dict[str, Any], save: Callable[[Iterator[by
 
 
 def run_next_export(ctx: Context, worker: str, stop: threading.Event | None = None) -> dict[str, Any] | None:
-    """Claim the next export and run it as its user (rights of now, not of when it was asked for) (a worker).
+    """What a worker runs: claim the next export and run it as its user, with the rights they hold now.
 
     Return the job as it ended, or None when there was none to run. Jobs claimed too often without finishing
     end failed first; a job that expired while it waited is never run. When `stop` is set during the run, the
