@@ -13,6 +13,8 @@ from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server.api import (accounts, audit, auth, documents, exports, field_types, locations, metadata, openapi, records,
+                        schemas)
 from server.errors import BadRequest, Detail, Unprocessable
 from server.records.search import INT64_MAX, INT64_MIN
 
@@ -113,9 +115,6 @@ def check_url_text() -> None:
 
 def init_api(app: Flask) -> None:
     """Register the API blueprints and the OpenAPI document."""
-    from server.api import (accounts, audit, auth, documents, exports, field_types, locations, metadata, openapi,
-                            records, schemas)
-
     app.config.setdefault("API_TITLE", "Abri")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")

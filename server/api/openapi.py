@@ -25,8 +25,12 @@ from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 
-from server.auth import CSRF_HEADER, PUBLIC_ENDPOINTS, SESSION_COOKIE
 from server.api.errors import ErrorSchema
+from server.api.responses import Tombstone
+from server.auth import CSRF_HEADER, PUBLIC_ENDPOINTS, SESSION_COOKIE
+from server.i18n import known_locales
+from server.metadata.documents import meta_schema
+from server.records.search import ENVELOPE_FILTERS, MAX_PAGE, MAX_QUERY_LENGTH
 
 JSON = "application/json"
 BODY_METHODS = frozenset({"post", "put", "patch"})
@@ -175,8 +179,6 @@ class AbriApi(Api):
 
 def create_api(app: Flask) -> AbriApi:
     """Build the Api with the rules of every operation, the security schemes and the `locale` parameter."""
-    from server.i18n import known_locales
-
     api = AbriApi(app, spec_kwargs={"extra_plugins": [OperationRules(app)]})
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
@@ -206,9 +208,6 @@ LOCALIZED = ("form", "field", "lookup", "module", "role")  # the kinds a documen
 
 def register_document_schemas(api: AbriApi) -> None:
     """Add the meta-schemas as components (`meta-form`, ...) and their one-language forms (`localized-form`, ...)."""
-    from server.api.responses import Tombstone
-    from server.metadata.documents import meta_schema
-
     api.spec.components.schema("Tombstone", schema=Tombstone)
     for name in META_SCHEMAS:
         api.spec.components.schema(f"meta-{name}", component=_as_component(meta_schema(name), "meta"))
@@ -266,8 +265,6 @@ def _plain(name: str) -> str:
 
 def record_list_parameters() -> list[dict[str, Any]]:
     """The query parameters of a record list: fixed ones, envelope filters, and the forms' filterable fields."""
-    from server.records.search import ENVELOPE_FILTERS, MAX_PAGE, MAX_QUERY_LENGTH
-
     def query(name: str, schema: dict, description: str) -> dict[str, Any]:
         return {"in": "query", "name": name, "required": False, "schema": schema, "description": description}
 
