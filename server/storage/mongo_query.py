@@ -1,7 +1,7 @@
 """The query model in MongoDB's words: the one place that writes query operators.
 
-Conditions become MongoDB filters in the shape its planner uses best: a conjunction of conditions on
-distinct fields is one flat document (`{"status": "open", "age": {"$gte": 5, "$lte": 9}}`), so
+Conditions become MongoDB filters in the shape its planner uses best: a conjunction is one flat document
+(`{"status": "open", "age": {"$gte": 5, "$lte": 9}, "$or": [...]}`, what cannot share it under `$and`), so
 equalities and ranges on indexed fields stay index bounds; a text prefix is an anchored, escaped
 regular expression (which an index serves as a range).
 """
@@ -40,17 +40,26 @@ def _is_operators(value: Any) -> bool:
     return isinstance(value, dict) and bool(value) and all(key.startswith("$") for key in value)
 
 
-def _merged(parts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
-    """One flat document for conditions on distinct fields (a range's two bounds join); None if they clash."""
+def _conjunction(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """One flat document for the conditions of a conjunction; those on a field already taken go under $and.
+
+    A range's two bounds join in one field ({"$gte": 1, "$lte": 5}); a second $or (a scope and a text search)
+    is kept apart, as MongoDB allows one key once.
+    """
     merged: dict[str, Any] = {}
+    apart: list[dict[str, Any]] = []
     for part in parts:
         for key, value in part.items():
-            if key not in merged:
+            if key == "$and":
+                apart.extend(value)
+            elif key not in merged:
                 merged[key] = value
             elif _is_operators(merged[key]) and _is_operators(value) and not set(merged[key]) & set(value):
                 merged[key] = {**merged[key], **value}
             else:
-                return None
+                apart.append({key: value})
+    if apart:
+        merged["$and"] = apart
     return merged
 
 
@@ -64,8 +73,7 @@ def to_mongo(where: Condition | Mapping[str, Any] | None) -> dict[str, Any]:
         if not parts:
             return dict(_MATCHES_NOTHING)
         return parts[0] if len(parts) == 1 else {"$or": parts}
-    merged = _merged(parts)
-    return merged if merged is not None else {"$and": parts}
+    return _conjunction(parts)
 
 
 def to_mongo_sort(sort: Iterable[Sort]) -> list[tuple[str, int]]:

@@ -18,7 +18,8 @@ def test_a_page_is_sorted_with_the_id_as_tie_breaker_and_counts_every_match(data
 
 def test_counts_follow_the_conditions_they_are_given(database):
     for name, role, disabled in (("a", "admin", None), ("b", "admin", True), ("c", "admin", False), ("d", "w", None)):
-        store.insert(database, "users", {"_id": name, "role": role, **({} if disabled is None else {"disabled": disabled})})
+        flag = {} if disabled is None else {"disabled": disabled}
+        store.insert(database, "users", {"_id": name, "role": role, **flag})
     active_admins = all_of(Filter("role", "in", ["admin"]), Filter("disabled", "ne", True))
     assert store.count(database, "users", active_admins) == 2
     assert store.count(database, "users", AnyOf(Filter("role", "eq", "w"), Filter("disabled", "eq", True))) == 2

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from server.storage import records as store
+from server.storage.mongo_query import to_mongo
 from server.storage.query import (ASC, DESC, EVERYTHING, NOTHING, AllOf, AnyOf, Filter, Page, Sort, all_of, matches,
                                   parse_page)
 from server.errors import BadRequest
@@ -133,3 +134,19 @@ def test_a_page_out_of_bounds_is_a_bad_parameter_in_the_words_of_the_range_rule(
     assert refused.value.rendered("en") == f"The query parameter {name} is not valid."
     assert [detail.as_json("en") for detail in refused.value.details] == [
         {"field": name, "code": "range", "message": f"Must be between 1 and {limit}."}]
+
+
+def test_a_list_query_keeps_the_flat_shape_an_index_serves():
+    scope = AnyOf(Filter("owned_by", "eq", "awa"), Filter("associated_user_names", "eq", "awa"))
+    text = [AnyOf(Filter("_search", "prefix", f"name:{word}"), Filter("_search", "prefix", f"nick:{word}"))
+            for word in ("a.", "b")]
+    condition = all_of(scope, Filter("status", "eq", "open"), Filter("data.age", "gte", 5),
+                       Filter("data.age", "lte", 9), *text)
+    assert to_mongo(condition) == {
+        "$or": [{"owned_by": "awa"}, {"associated_user_names": "awa"}],
+        "status": "open",
+        "data.age": {"$gte": 5, "$lte": 9},
+        "$and": [{"$or": [{"_search": {"$regex": "^name:a\\."}}, {"_search": {"$regex": "^nick:a\\."}}]},
+                 {"$or": [{"_search": {"$regex": "^name:b"}}, {"_search": {"$regex": "^nick:b"}}]}],
+    }
+    assert to_mongo(EVERYTHING) == {} and to_mongo(Filter("status", "eq", "open")) == {"status": "open"}
