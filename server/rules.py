@@ -74,12 +74,89 @@ class Rule(Enum):
                                            "%(actual)s)."))
     DESTROY_ROW = ("destroy_row", _l("A row to remove holds only its unique_id and \"_destroy\": true."))
     DUPLICATE_ROW = ("duplicate_row", _l("Another row of this list has the same unique_id."))
-    # Languages and files
+    NOT_WRITABLE = ("forbidden", _l("Not writable with your role."))
+    HIDDEN_FIELDS = ("hidden_fields", _l("Fields your role may not see are not valid; someone who may see them must "
+                                         "correct them first."))
+    UUID = ("format", _l("Must be a UUID such as %(example)s."))
+    USER_UNKNOWN = ("unknown", _l("There is no such user."))
+    OWNER_DISABLED = ("disabled", _l("This user is disabled."))
+    OWNER_NOT_ENTITLED = ("not_entitled", _l("This user's role may not read this record."))
+    # Request parameters
+    INVALID_REASON = ("invalid", _l("Not a valid value: %(reason)s"))
     LOCALE = ("enum", _l("Not a configured language."))
+    PARAMETER_FORMAT = ("format", _l("Expected a %(kind)s such as %(example)s."))
+    RANGE_BOUND = ("format", _l("A range needs at least one bound."))
+    FILTER_UNKNOWN = ("unknown", _l("Not a filter of this list; filterable fields: %(allowed)s."))
+    FILTER_VALUE = ("type", _l("Must be a value, a list of values, or a range such as 10..15."))
+    SORT_UNKNOWN = ("unknown", _l("Cannot sort by %(field)s; sortable: %(allowed)s."))
+    FIELDS_UNKNOWN = ("unknown", _l("Unknown fields: %(names)s."))
+    MAX_WORDS = ("max_words", _l("Has more than %(limit)s words."))
+    # Configuration documents and folders
     JSON = ("json", _l("Not valid JSON: %(reason)s"))
     FILE_NAME = ("file_name", _l("The file must be named %(expected)s."))
     FORM_UNKNOWN = ("form_unknown", _l("There is no form %(form)s."))
     GRANT_INVALID = ("grant_invalid", _l("Name a role of the configuration and give it r or rw."))
+    ID_USED = ("unique", _l("This id is already used."))
+    NAME_USED = ("unique", _l("This name is already used in the form."))
+    IMMUTABLE = ("immutable", _l("Must stay %(id)s."))
+    MANAGE_METADATA = ("forbidden", _l("Needs the metadata: manage permission."))
+    USES = ("in_use", _l("Uses %(id)s."))
+    VALUE_IN_USE = ("in_use", _l("The value %(value)s is held by records: %(total)s (cases: %(case)s, incidents: "
+                                 "%(incident)s, tracing requests: %(tracing_request)s). Disable it instead of removing "
+                                 "it."))
+    NOT_A_FIELD = ("unknown", _l("Not a field of this form."))
+    MISSING_FROM_ORDER = ("required", _l("Missing from the new order."))
+    LISTED_TWICE = ("duplicate", _l("Listed more than once."))
+    # Translation spreadsheets
+    TRANSLATION_LOCALE = ("enum", _l("Not a language to translate into."))
+    TRANSLATION_KEY_UNKNOWN = ("unknown_key", _l("Row %(row)s: this key does not exist (kind, document, field, option "
+                                                 "and property must not be changed)."))
+    TRANSLATION_DEFAULT_CHANGED = ("changed_key", _l("Row %(row)s: the default-language text was changed; change "
+                                                     "only the %(locale)s column."))
+    XLSX_FILE = ("format", _l("Upload the .xlsx file downloaded from Abri."))
+    # Places (CSV imports)
+    CSV_ENCODING = ("encoding", _l("Row %(row)s is not UTF-8 text: save the file as CSV (UTF-8)."))
+    CSV_MAX_ROWS = ("max_rows", _l("Too many rows."))
+    CSV_MAX_COLUMNS = ("max_columns", _l("Row %(row)s has more than %(limit)s columns."))
+    CELL_TOO_LONG = ("max_length", _l("Row %(row)s: a cell is longer than %(limit)s characters."))
+    CELL_NUL = ("nul", _l("Row %(row)s: a cell contains the NUL character."))
+    CELL_CONTROL = ("control", _l("Row %(row)s: a cell contains a control character (a line break, a tab or a "
+                                  "text direction mark)."))
+    HXL_ROW = ("hxl", _l("Add a row of HXL hashtags under the header."))
+    HXL_CODE_COLUMN = ("hxl", _l("Admin level %(level)s has no code column."))
+    PLACE_CODE_MISSING = ("required", _l("Row %(row)s: the admin level %(level)s code is empty."))
+    PLACE_CODE = ("pattern", _l("Row %(row)s: %(code)s is not a valid code (A-Z, 0-9, - and _, at most %(limit)s "
+                                "characters)."))
+    PLACE_ROOT = ("root", _l("Row %(row)s: %(code)s is not the country of this hierarchy (%(root)s)."))
+    PLACE_EXISTS = ("duplicate", _l("Row %(row)s: %(code)s is already a place of %(hierarchy)s."))
+    PLACE_NAME_MISSING = ("required", _l("Row %(row)s: %(code)s has no name in %(language)s."))
+    PLACE_CONFLICT = ("conflict", _l("Row %(row)s: %(code)s already appears with another level or parent."))
+    PLACE_CODE_REPEATED = ("duplicate", _l("Row %(row)s: the code %(code)s is already used by row %(first)s."))
+    PLACE_NAME_CONFLICT = ("conflict_name", _l("Row %(row)s: %(code)s already appears in row %(first)s with another "
+                                               "name (%(name)s)."))
+    PLACE_IN_USE = ("in_use", _l("%(code)s (%(name)s) is used by records: %(total)s (cases: %(case)s, incidents: "
+                                 "%(incident)s, tracing requests: %(tracing_request)s)."))
+    # Accounts and rights
+    ROLE_UNKNOWN = ("enum", _l("There is no published role %(id)s."))
+    AGENCY_UNKNOWN = ("enum", _l("There is no agency %(id)s."))
+    USER_GROUP_UNKNOWN = ("enum", _l("There is no user group %(id)s."))
+    USER_NAME = ("pattern", _l("Use 2 to 100 letters, digits, . _ - (no space); %(reserved)s are reserved. Upper and "
+                               "lower case and character width do not make another name."))
+    ENTITY_ID = ("pattern", _l("Use 2 to 100 lowercase letters, digits, . _ - (the whole id, no space or line "
+                               "break)."))
+    PASSWORD_INCORRECT = ("incorrect", _l("Not the current password."))
+    ASSIGNABLE = ("assignable", _l("Not one of the roles your role may assign."))
+    EXCEEDS_GRANTER = ("exceeds_granter", _l("The role grants %(right)s."))
+    EXCEEDS_EDITOR = ("exceeds_editor", _l("Beyond what your role may give."))
+    WIDENING = ("widening", _l("Would give you more access."))
+    SELF = ("self", _l("Only another administrator may change your own rights."))
+    AGENCY_USERS_NOT_MANAGEABLE = ("manageable", _l("Users of this agency are not yours to disable."))
+    ROLE_CHANGED = ("role_manage", _l("Changed in the draft."))
+    # Exports
+    READABLE_FORM = ("enum", _l("Not a form you may read."))
+    READABLE_FIELD = ("enum", _l("Not a field you may read."))
+    DISABLED_NEED_READ = ("forbidden", _l("Only a role that reads these records may ask for disabled ones."))
+    INCLUDE_DISABLED = ("include_disabled", _l("Disabled records are exported only with include_disabled."))
 
 
 CODES = frozenset(rule.code for rule in Rule)
