@@ -125,6 +125,7 @@ TABLE: list[Route] = [
     *document_routes("roles", {"any_of": (MANAGE, ("user", "manage"), ("role", "manage"))}, write=("role", "manage")),
     Route("GET", "/api/v1/schemas/<record_type>", access=AUTHENTICATED),
     Route("GET", "/api/v1/locations", access=AUTHENTICATED),
+    Route("GET", "/api/v1/field_types", access=AUTHENTICATED),
     Route("POST", "/api/v1/metadata/locations/import", needs=(MANAGE,), body={"data": {}},
           extra={"query": "?unique_id=locations-bj"}),
     Route("GET", "/api/v1/metadata/draft", any_of=(MANAGE, TRANSLATE)),
