@@ -197,7 +197,7 @@ class AbriError(Exception):
     """Base of every error Abri answers on purpose: `Error` member (or template and code), parameters, details."""
 
     status = 500
-    error = Error.INTERNAL_ERROR
+    error: Error | None = Error.INTERNAL_ERROR
     code: str = error.code
     message: Any = error.template
 
@@ -210,7 +210,9 @@ class AbriError(Exception):
                  details: list[Detail] | None = None, headers: dict[str, str] | None = None,
                  extra: dict[str, Any] | None = None, **params: Any) -> None:
         if isinstance(message, Error):  # the catalogue's form
-            message, code = message.template, message.code
+            self.error, message, code = message, message.template, message.code
+        elif message is not None or code is not None:  # the older form: a template and a code of their own
+            self.error = None
         if message is not None:
             self.message = message
         if code is not None:

@@ -128,3 +128,8 @@ def test_a_query_parameter_out_of_range_is_answered_in_the_request_language(clie
     assert response.get_json()["error"]["code"] == "BAD_PARAMETER"
     assert response.get_json()["error"]["details"] == [
         {"field": "page", "code": "range", "message": "Doit être compris entre 1 et 2\u202f147\u202f483\u202f647."}]
+
+
+def test_an_error_raised_from_the_catalogue_names_its_member():
+    assert Unprocessable(Error.RECORD_MODULE, modules="cp").error is Error.RECORD_MODULE
+    assert NotFound(kind="Case", id="x").error is Error.NOT_FOUND
