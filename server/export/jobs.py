@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from server.messages import _l, in_locale, message_locale
 
-from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable, render_message
+from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable
 from server.export import encryption
 from server.export.cells import date_text
 from server.export.envelope import JsonRecords, envelope_labels, with_linked_cases
@@ -254,9 +254,9 @@ def run_job(db: Database, job: dict[str, Any], config: Configuration, principal,
     its worker stops: the job is given back to the queue, for the next worker to run from the start.
     """
     attempt = job.get("attempts", 0)  # this claim's: each claim writes its own file
+    locale = message_locale(job["locale"], settings.default_language)
     try:
-        with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, \
-                in_locale(message_locale(job["locale"], settings.default_language)):
+        with tempfile.TemporaryDirectory(prefix="abri-export-") as folder, in_locale(locale):
             path, name, access = _write_file(db, job, config, principal, settings, worker, folder, progress_callback,
                                              stopping)
             size = store.store_file(db, job["_id"], path, attempt)
@@ -271,10 +271,10 @@ def run_job(db: Database, job: dict[str, Any], config: Configuration, principal,
         store.release_job(db, job["_id"], worker)
     except Exception as error:  # the job must end failed, whatever happened
         if isinstance(error, AbriError):
-            message = render_message(error.message, error.params)
+            message = error.rendered(locale)  # in the job's language, as the rest of its file
         else:
             log.exception("export %s failed", job["_id"])
-            message = str(_l("The export failed; the error has been logged."))
+            message = _l("The export failed; the error has been logged.").render(locale)
         store.delete_files(db, job["_id"], attempt, keep=False)
         end_failed(db, job, worker, message)
 

@@ -124,6 +124,17 @@ def test_a_failed_export_run_at_once_saves_nothing(world, monkeypatch):
     assert [entry[1] for entry in audited(partner, 5)].count("export") == 0
 
 
+def test_a_failed_export_says_why_in_its_own_language(world):
+    partner = as_user(world, "partner")
+    job = use_cases.create_export(partner, asked(locale="fr", password="s3cret-pass"))
+    world.config["EXPORT_PASSWORD_KEY"] = "B" * 43 + "="  # the server's export key changed meanwhile
+    assert run_once(world, "test-worker")
+    failed = use_cases.read_export(partner, job["id"])
+    assert failed["status"] == "failed"
+    assert failed["errors"] == ["Le mot de passe de cet export ne peut plus être lu (la clé d'export du serveur a "
+                                "changé). Relancez l'export."]
+
+
 # How workers run jobs --------------------------------------------------------------------------------------
 
 def test_a_worker_whose_lease_expired_mid_run_cannot_overwrite_or_extend_the_new_holders_file(
