@@ -18,8 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.errors import (AbriError, BadRequest, Detail, Error, MethodNotAllowed, NotFound, PayloadTooLarge,
                            Unprocessable)
-from server.messages import _l
-from server.rules import Violation
+from server.rules import Rule, Violation
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +113,7 @@ def _detail(path: str, leaf: Any) -> Detail:
     if isinstance(leaf, Detail):
         return leaf
     # A validator of a schema that does not derive from ArgumentSchema, or one that words its own reason.
-    return Detail(path, "invalid", _l("Not a valid value: %(reason)s"), {"reason": str(leaf)})
+    return Detail.of(path, Rule.INVALID_REASON, reason=str(leaf))
 
 
 def render_error(exc: Exception):
