@@ -110,6 +110,7 @@ class Error(Enum):
     # Configuration (metadata)
     DOCUMENT_INVALID = ("DOCUMENT_INVALID", _l("The %(kind)s document is not valid."))
     CHECKS_FAILED = ("CHECKS_FAILED", _l("Configuration errors: %(count)s. Nothing was changed."))
+    PUBLISH_BLOCKED = ("CHECKS_FAILED", _l("Publishing is blocked by errors: %(count)s."))
     NOTHING_TO_PUBLISH = ("NOTHING_TO_PUBLISH", _l("The draft has no changes to publish."))
     PUBLISH_CONFLICT = ("PUBLISH_CONFLICT", _l("Someone else published version %(number)s a moment ago. Review the "
                                                "draft and publish again."))
@@ -155,6 +156,9 @@ class Error(Enum):
                                          "%(revision)s)."))
     RECORD_DISABLED = ("RECORD_DISABLED", _l("%(kind)s %(id)s is disabled; enable it before changing it."))
     RECORD_STATE_UNCHANGED = ("RECORD_STATE_UNCHANGED", _l("%(kind)s %(id)s is already in that state."))
+    OWNER_UNKNOWN = ("BODY_INVALID", _l("There is no user %(user)s."))
+    OWNER_DISABLED = ("BODY_INVALID", _l("User %(user)s is disabled."))
+    OWNER_NOT_ENTITLED = ("BODY_INVALID", _l("User %(user)s cannot own this record: their role may not read it."))
     MATCH_NOT_CONFIGURED = ("MATCH_NOT_CONFIGURED", _l("The published trace form has no matched_case_id field."))
     # Exports
     EXPORT_NOT_READY = ("EXPORT_NOT_READY", _l("The export is not ready yet (%(status)s)."))

@@ -114,6 +114,12 @@ class Rule(Enum):
     TRANSLATION_DEFAULT_CHANGED = ("changed_key", _l("Row %(row)s: the default-language text was changed; change "
                                                      "only the %(locale)s column."))
     XLSX_FILE = ("format", _l("Upload the .xlsx file downloaded from Abri."))
+    SHEET_MAX_ROWS = ("max_rows", _l("More than %(limit)s rows."))
+    SHEET_MAX_PARTS = ("max_parts", _l("More than %(limit)s parts in the file."))
+    SHEET_MAX_UNPACKED = ("max_unpacked_size", _l("Unpacks to more than %(limit)s bytes."))
+    SHEET_MAX_ELEMENTS = ("max_elements", _l("More than %(limit)s XML elements."))
+    SHEET_MAX_SHEETS = ("max_sheets", _l("More than %(limit)s sheets."))
+    SHEET_MAX_CELLS = ("max_cells_per_row", _l("More than %(limit)s cells in a row."))
     # Places (CSV imports)
     CSV_ENCODING = ("encoding", _l("Row %(row)s is not UTF-8 text: save the file as CSV (UTF-8)."))
     CSV_MAX_ROWS = ("max_rows", _l("Too many rows."))
@@ -145,6 +151,12 @@ class Rule(Enum):
     ENTITY_ID = ("pattern", _l("Use 2 to 100 lowercase letters, digits, . _ - (the whole id, no space or line "
                                "break)."))
     PASSWORD_INCORRECT = ("incorrect", _l("Not the current password."))
+    PASSWORD_CONTAINS_NAME = ("contains_name", _l("Must not contain the user name or the person's name."))
+    PASSWORD_REPETITIVE = ("repetitive", _l("Must not be mostly repeated or sequential characters (aaaa, 1234, abcd, "
+                                            "qwerty)."))
+    PASSWORD_COMMON = ("common", _l("This is one of the most common passwords, even with digits or a date added."))
+    PASSWORD_GUESSABLE = ("guessable", _l("Too easy to guess: use a longer passphrase, for example four unrelated "
+                                          "words."))
     ASSIGNABLE = ("assignable", _l("Not one of the roles your role may assign."))
     EXCEEDS_GRANTER = ("exceeds_granter", _l("The role grants %(right)s."))
     EXCEEDS_EDITOR = ("exceeds_editor", _l("Beyond what your role may give."))
