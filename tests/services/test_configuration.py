@@ -9,7 +9,7 @@ import pytest
 from server.auth import principal_for_user
 from server.errors import Forbidden, NotFound, Unprocessable
 from server.metadata import draft as drafts, edits
-from server.services import configuration, documents, drafts as draft_use_cases, locations, translations
+from server.services import accounts, configuration, documents, drafts as draft_use_cases, locations, translations
 from server.services.context import Context, command_line_context
 from server.services.deployment import start_server
 from server.storage import get_db
@@ -177,8 +177,24 @@ def test_a_first_start_publishes_the_shipped_configuration_audited_and_makes_the
         again = start_server(operator(fresh), fresh)  # a restart: nothing published, nobody created
         assert (again.start.version, again.admin_created, again.admin_password) == (None, False, None)
         assert len(audited(operator(fresh), "metadata_publish")) == 1
+        assert audited(operator(fresh), "user_created") == [
+            ("system", "user", "admin", None, 'role_unique_id="role-system-administrator"; full_name; locale; password',
+             "cli")]
         with pytest.raises(Forbidden):  # only the machine's operator starts the server
             start_server(as_user(fresh, "admin"), fresh)
+
+
+def test_a_first_start_with_a_country_profile_audits_the_agencies_it_creates_as_the_cli_would():
+    with app_on("mongomock://", PROFILE="bj") as fresh, fresh.app_context():
+        started = start_server(operator(fresh), fresh)
+        created = audited(operator(fresh), "agencies_created")
+        assert [entry[2] for entry in created] == started.start.agencies and len(created) == 3
+        accounts.create_entity(operator(fresh), accounts.AGENCIES, {
+            "unique_id": "agency-other", "agency_code": "OTHER", "name_i18n": {"en": "Other", "fr": "Autre"}})
+        *_, by_cli = audited(operator(fresh), "agencies_created")
+        for entry in created:  # who, what, from where and the summary of what was asked: as `abri agencies create`
+            assert entry[:2] + entry[3:] == by_cli[:2] + by_cli[3:] == (
+                "system", "agency", None, "agency_code; name_i18n; unique_id", "cli")
 
 
 def test_published_forms_are_read_as_the_callers_role_may_and_roles_only_by_managers(world):
