@@ -188,3 +188,17 @@ def test_an_expired_export_is_gone_before_the_cleanup_deletes_it(backend_app, ba
         assert remove_expired_exports(Context(get_db(), backend_app.config)) == 1
         assert get_db().export_chunks.count_documents({"job_id": job["id"]}) == 0
         assert get_db().export_jobs.count_documents({}) == 0
+
+
+def test_a_database_made_before_files_were_kept_per_claim_drops_the_one_file_per_job_index(backend_app):
+    """Its unique (job_id, n) index would refuse a second claim's chunks: the index start replaces it."""
+    with backend_app.app_context():
+        chunks = get_db().export_chunks
+        chunks.drop_indexes()
+        chunks.create_index([("job_id", 1), ("n", 1)], unique=True)
+        store.ensure_export_indexes(get_db())
+        store.ensure_export_indexes(get_db())  # once gone, nothing to drop
+        indexes = chunks.index_information()
+    assert store.LEGACY_CHUNK_INDEX not in indexes
+    assert [[(name, int(order)) for name, order in index["key"]] for index in indexes.values()
+            if index.get("unique")] == [[("job_id", 1), ("attempt", 1), ("n", 1)]]
