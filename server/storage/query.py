@@ -1,7 +1,7 @@
 """The query model: neutral filters, sorts and pages that domain code builds and storage runs.
 
 Domain code says what it wants (`Filter("owned_by", "eq", "awa")`, `AnyOf(...)`, `Sort("created_at", DESC)`,
-`Page(2, 50)`); only server/storage/mongo.py turns it into a MongoDB query. A condition is also a
+`Page(2, 50)`); only server/storage/mongo_query.py turns it into a MongoDB query. A condition is also a
 predicate on a document already in memory (`matches`), with MongoDB's meaning, so one rule (a record
 scope) gives both the query and the check of a record already read.
 
@@ -15,9 +15,10 @@ list holding "x"; negations (ne, nin) hold when no value at the path matches, a 
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping, Union
+from typing import Any, Iterator, Mapping, Union
 
 from server.errors import BadRequest, Detail, Error
 from server.rules import Rule
@@ -45,6 +46,8 @@ class Filter:
             raise ValueError(f"not a field name: {self.field!r}")
         if self.op in ("in", "nin"):
             object.__setattr__(self, "value", tuple(self.value))
+        elif self.op in ("gt", "gte", "lt", "lte", "prefix") and self.value is None:
+            raise ValueError(f"{self.field} {self.op} needs a value")  # null bounds mean different things to servers
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def parse_page(page: int | str | None, per_page: int | str | None, cap: int,
 
 # The in-memory predicate: what MongoDB's query of the same condition would match.
 
+_ORDER = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
 def _values_at(document: Any, parts: list[str]) -> Iterator[Any]:
     """The values at a dotted path, through lists, the lists themselves included (as MongoDB compares them)."""
     if not parts:
@@ -177,9 +182,7 @@ def _holds(op: str, found: Any, value: Any) -> bool:
         return any(_equal(found, item) for item in value)
     if op == "prefix":
         return isinstance(found, str) and found.startswith(value)
-    if not _comparable(found, value):
-        return False
-    return {"gt": found > value, "gte": found >= value, "lt": found < value, "lte": found <= value}[op]
+    return _comparable(found, value) and _ORDER[op](found, value)
 
 
 def _filter_matches(condition: Filter, document: Mapping[str, Any]) -> bool:
@@ -201,12 +204,3 @@ def matches(condition: Condition, document: Mapping[str, Any]) -> bool:
     if isinstance(condition, AllOf):
         return all(matches(part, document) for part in condition.conditions)
     return any(matches(part, document) for part in condition.conditions)
-
-
-def fields_of(condition: Condition) -> Iterable[str]:
-    """The field paths a condition looks at."""
-    if isinstance(condition, Filter):
-        yield condition.field
-    else:
-        for part in condition.conditions:
-            yield from fields_of(part)
