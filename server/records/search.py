@@ -1,8 +1,9 @@
 """Record lists: filters, ranges, text search, sort and pagination, from query arguments.
 
 Only allowlisted names reach a query (envelope fields and the fields the forms mark filterable),
-and only as scalar values the server parsed itself: `?age[$gt]=1` or `?sex[$regex]=.*` are
-unknown parameters, refused with 400, never operators. Numbers, dates, pages and text searches are
+and only as scalar values the server parsed itself, in the neutral conditions of server/storage/query.py:
+a parameter written like an operator (`?age[...]=1`, a name starting with a dollar sign) is an
+unknown parameter, refused with 400, never an operator. Numbers, dates, pages and text searches are
 bounded to what the database can hold (64-bit integers, finite numbers, UTC dates within years 1-9999,
 regular expressions of a bounded length): anything else is a 400 naming the parameter.
 """
