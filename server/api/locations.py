@@ -8,14 +8,12 @@ from marshmallow import Schema, fields, validate
 
 from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
-from server.api.common import conditional, db, envelope, languages, published, request_context
+from server.api.common import conditional, envelope, languages, request_context
 from server.api.openapi import answers
 from server.auth import require_permission
-from server.metadata.documents import LOCATION
 from server.metadata.labels import resolve_text
-from server.metadata.versions import changes_since
 from server.records.search import INT64_MAX
-from server.services.locations import import_places
+from server.services.locations import import_places, published_places
 
 blp = Blueprint("locations", __name__, description="Location hierarchies (countries, departments, communes...).")
 
@@ -65,8 +63,8 @@ class ImportMeta(docs.RevisionMeta):
                                  metadata={"description": "Removed places that records hold (with confirm)."})
 
 
-def _place(place: dict, types: dict[int, str], locale: str | None, default: str) -> dict:
-    shown = {"code": place["code"], "admin_level": place["admin_level"], "type": types.get(place["admin_level"]),
+def _place(place: dict, locale: str | None, default: str) -> dict:
+    shown = {"code": place["code"], "admin_level": place["admin_level"], "type": place["type"],
              "parent_code": place.get("parent_code")}
     if locale:
         shown["name"] = resolve_text(place["name_i18n"], locale, default)
@@ -82,23 +80,14 @@ class Locations(MethodView):
     @blp.response(200, docs.list_of("PlaceList", PlaceOrTombstone, PlacesMeta))
     def get(self, args):
         """Places, filtered by admin level and parent; with ?locale= names in one language."""
-        config = published()
+        ctx = request_context()
 
         def build():
-            hierarchies = config.documents_by_kind[LOCATION]
-            chosen, deleted = list(hierarchies), []
-            if args.get("since") is not None:
-                _, chosen, deleted = changes_since(db(), args["since"], LOCATION)
-            places = []
-            for uid in chosen:
-                hierarchy = hierarchies[uid]
-                types = {level["admin_level"]: level["type"] for level in hierarchy["admin_levels"]}
-                places += [_place(p, types, args.get("locale"), languages().default) for p in hierarchy["locations"]
-                           if ("admin_level" not in args or p["admin_level"] == args["admin_level"])
-                           and ("parent_code" not in args or p.get("parent_code") == args["parent_code"])]
-            return envelope(places + [{"unique_id": uid, "deleted": True} for uid in deleted],
-                            total=len(places), version=config.version)
-        return conditional((config.fingerprint,), build)
+            found = published_places(ctx, args.get("admin_level"), args.get("parent_code"), args.get("since"))
+            places = [_place(place, args.get("locale"), languages().default) for place in found.places]
+            return envelope(places + [{"unique_id": uid, "deleted": True} for uid in found.deleted],
+                            total=len(places), version=found.version)
+        return conditional((ctx.config.fingerprint,), build)
 
 
 @blp.route("/metadata/locations/import")

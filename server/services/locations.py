@@ -1,15 +1,42 @@
-"""Location use cases: replace the places of a hierarchy in the draft with a CSV file (HXL hashtags)."""
+"""Location use cases: the published places (anyone signed in), and a hierarchy's places replaced from a CSV file."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from server.metadata import locations
 from server.metadata.documents import LOCATION
+from server.metadata.versions import changes_since
 from server.services.audit import audit
 from server.services.configuration import MANAGE, languages_of, require_any
 from server.services.context import Context
 
 MAX_FILE_BYTES = locations.MAX_FILE_BYTES  # a file read from disk: one byte more is refused as too large
+
+
+@dataclass(frozen=True)
+class Places:
+    """Published places, each with its admin level's `type`; hierarchies deleted since the version asked for."""
+
+    places: list[dict[str, Any]]
+    deleted: list[str]
+    version: int
+
+
+def published_places(ctx: Context, admin_level: int | None = None, parent_code: str | None = None,
+                     since: int | None = None) -> Places:
+    """The places of the published hierarchies (of those changed after version `since`), by level and parent."""
+    hierarchies = ctx.config.documents_by_kind[LOCATION]
+    chosen, deleted = list(hierarchies), []
+    if since is not None:
+        _, chosen, deleted = changes_since(ctx.db, since, LOCATION)
+    places = []
+    for uid in chosen:
+        types = {level["admin_level"]: level["type"] for level in hierarchies[uid]["admin_levels"]}
+        places += [{**place, "type": types.get(place["admin_level"])} for place in hierarchies[uid]["locations"]
+                   if (admin_level is None or place["admin_level"] == admin_level)
+                   and (parent_code is None or place.get("parent_code") == parent_code)]
+    return Places(places, deleted, ctx.config.version)
 
 
 def import_places(ctx: Context, unique_id: str, data: bytes | str, confirm: bool = False) -> dict[str, Any]:

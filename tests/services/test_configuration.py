@@ -209,3 +209,18 @@ def test_published_forms_are_read_as_the_callers_role_may_and_roles_only_by_mana
     with pytest.raises(Forbidden):
         documents.visible_forms(clerk, "role")
     assert documents.visible_forms(operator(world), "role") is None
+
+
+def test_published_places_carry_their_level_type_and_deltas_name_deleted_hierarchies(world):
+    ctx = operator(world)
+    draft_use_cases.create_document(ctx, "location", TOGO)
+    locations.import_places(ctx, "locations-tg", PLACES)
+    configuration.publish(ctx)
+    regions = locations.published_places(ctx, admin_level=1)
+    assert [(p["code"], p["type"], p["parent_code"]) for p in regions.places] == [
+        ("TG-PL", "region", "TG"), ("TG-SA", "region", "TG")]
+    assert locations.published_places(ctx, parent_code="TG-PL").places == []
+    draft_use_cases.delete_document(ctx, "location", "locations-tg", None)
+    configuration.publish(ctx)
+    delta = locations.published_places(ctx, since=regions.version)
+    assert (delta.places, delta.deleted, delta.version) == ([], ["locations-tg"], regions.version + 1)
