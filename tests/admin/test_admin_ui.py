@@ -19,7 +19,7 @@ import pytest
 
 from server.auth import accounts
 from server.config import PROJECT_ROOT
-from server.export.worker import start_workers
+from server.services.workers import start_workers
 from server.metadata.bootstrap import bootstrap_configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.storage import get_db
@@ -42,7 +42,7 @@ def live_server():
     with served(app) as base:
         workers = start_workers(app, 1)
         yield base
-        workers.set()
+        workers.stop()
 
 
 @pytest.fixture

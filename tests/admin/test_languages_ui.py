@@ -146,9 +146,32 @@ def test_an_api_error_is_shown_by_the_error_display_in_the_interface_language(pa
     expect(page.locator("#flash")).to_have_text(french["error"]["message"])
     expect(page.locator("#flash")).to_have_class("error")
     expect(page.locator('#new-lookup-form [data-error-for="unique_id"]')).to_have_text(" ".join(details))
-    expect(page.get_by_label("Identifiant de la liste (lookup-...)")).to_have_attribute("aria-invalid", "true")
+    wrong = page.get_by_label("Identifiant de la liste (lookup-...)")
+    expect(wrong).to_have_attribute("aria-invalid", "true")
+    expect(wrong).to_be_focused()  # a keyboard or screen reader user lands on what to correct, and hears why
+    expect(wrong).to_have_accessible_description(" ".join(details))
 
     # No answer at all (the connection dropped): the same display says so, in French too.
     page.route("**/api/v1/lookups/**", lambda route: route.abort())
     page.get_by_label("Liste de valeurs", exact=True).select_option(index=1)
     expect(page.locator("#flash")).to_have_text("Le serveur est injoignable. Vérifiez la connexion, puis réessayez.")
+
+
+def test_a_screen_takes_no_input_before_its_module_is_ready(page, three_language_server):
+    """A form sent before its module listens would be sent by the browser itself, its fields in the address."""
+    held = []
+    page.route("**/static/screens/login.js", lambda route: held.append(route))  # the screen's module is slow to come
+    page.goto(three_language_server + "/admin/login", wait_until="commit")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the login screen's module was never asked for"
+    expect(page.get_by_label("Password")).to_be_disabled()
+    expect(page.get_by_role("button", name="Log in")).to_be_disabled()
+    held[0].continue_()
+    expect(page.get_by_role("button", name="Log in")).to_be_enabled()
+    page.get_by_label("User name").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(three_language_server + "/admin/")

@@ -62,6 +62,10 @@ def test_every_page_loads_its_scripts_as_modules(app):
         tags = re.findall(r"<script\b[^>]*>", html)
         executable = [tag for tag in tags if 'type="application/json"' not in tag]
         assert executable and all('type="module"' in tag and "src=" in tag for tag in executable), path
+        screens = re.findall(r'src="/admin/static/(screens/[\w.]+)"', html)
+        assert len(screens) == 1, path
+        for screen in screens:  # the page is served disabled until its screen says it is ready
+            assert "\nscreenReady();\n" in (UI / "static" / screen).read_text(), f"{screen} never enables its page"
 
 
 def test_every_import_of_a_module_names_an_existing_file_and_export():

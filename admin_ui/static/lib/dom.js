@@ -17,3 +17,8 @@ export function valueOf(id, raw) {
   const value = document.getElementById(id).value;
   return raw ? value : value.trim();
 }
+
+/** Let the user act on the screen: its module has wired its forms and buttons (the page serves it disabled). */
+export function screenReady() {
+  document.getElementById("screen").disabled = false;
+}

@@ -1,10 +1,12 @@
 /* The one error display. Every failure of a screen goes through showError(): the message in the status area at the
- * top of the page (announced to screen readers), and, for a form, each detail next to the control it names
- * (marked aria-invalid) or in the form's general slot. Messages are the server's, in the interface language. */
+ * top of the page (announced to screen readers), and, for a form, each detail next to the control it names (marked
+ * aria-invalid, described by it, the first one focused) or in the form's general slot. Messages are the server's,
+ * in the interface language; a failure without an answer gets the catalog's text in that language too. */
 import {ApiError} from "./api.js";
 import {t} from "./text.js";
 
 const GENERAL = "_form";
+let slotIds = 0;
 
 /** Say something in the status area ("ok" for a success, "error" for a failure). */
 export function flash(message, kind) {
@@ -16,7 +18,19 @@ export function flash(message, kind) {
 /** Empty a form's error slots and its aria-invalid marks. */
 export function clearErrors(form) {
   form.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
-  form.querySelectorAll("[aria-invalid]").forEach((control) => control.removeAttribute("aria-invalid"));
+  form.querySelectorAll("[aria-invalid]").forEach((control) => {
+    control.removeAttribute("aria-invalid");
+    control.removeAttribute("aria-describedby");
+  });
+}
+
+/** Mark the control of an error slot invalid and described by the slot's text. */
+function markInvalid(slot) {
+  const control = slot.parentElement.querySelector("input, select, textarea");
+  if (!control) return;
+  if (!slot.id) slot.id = "error-slot-" + (++slotIds);
+  control.setAttribute("aria-invalid", "true");
+  control.setAttribute("aria-describedby", slot.id);
 }
 
 /** Show a failure: an ApiError's message (and details, in `form` when given), any other error as a generic text. */
@@ -40,18 +54,20 @@ export function showError(error, form) {
     const slot = name ? slots.get(name) : general;
     if (!slot) continue;
     slot.textContent = (slot.textContent ? slot.textContent + " " : "") + detail.message;
-    const control = slot.parentElement.querySelector("input, select, textarea");
-    if (control && name) control.setAttribute("aria-invalid", "true");
+    if (name && name !== GENERAL) markInvalid(slot);
   }
   if (general && unplaced && !general.textContent) general.textContent = error.message;
   flash(error.message, "error");
+  const first = form.querySelector('[aria-invalid="true"]');
+  if (first) first.focus();
 }
 
 /** Show a detail of the page's own making (a check done before calling the API) next to its control. */
 export function showFieldError(form, name, message) {
   const slot = form.querySelector('[data-error-for="' + name + '"]');
   slot.textContent = message;
-  const control = slot.parentElement.querySelector("input, select, textarea");
-  if (control) control.setAttribute("aria-invalid", "true");
+  markInvalid(slot);
   flash(message, "error");
+  const control = form.querySelector('[aria-invalid="true"]');
+  if (control) control.focus();
 }

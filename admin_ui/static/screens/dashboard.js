@@ -1,6 +1,6 @@
 /* The dashboard: the draft's changes and checks, publishing, the version history, diffs and restores. */
 import {api} from "../lib/api.js";
-import {el} from "../lib/dom.js";
+import {el, screenReady} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {store} from "../lib/store.js";
 import {fmt, t} from "../lib/text.js";
@@ -88,5 +88,6 @@ diffForm.addEventListener("submit", async (event) => {
   } catch (error) { showError(error, diffForm); }
 });
 
+screenReady();
 loadDraft().catch((error) => showError(error));
 loadVersions().catch((error) => showError(error));

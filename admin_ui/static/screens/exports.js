@@ -1,6 +1,6 @@
 /* Exports: start one (record type, format, language of its labels, optional password) and follow its progress. */
 import {api} from "../lib/api.js";
-import {el, valueOf} from "../lib/dom.js";
+import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, showError} from "../lib/errors.js";
 import {store} from "../lib/store.js";
 import {t} from "../lib/text.js";
@@ -35,4 +35,5 @@ exportForm.addEventListener("submit", async (event) => {
   } catch (error) { showError(error, exportForm); }
 });
 
+screenReady();
 loadExports().catch((error) => showError(error));

@@ -1,6 +1,6 @@
 /* The form screen: a draft form's names, its fields (add, change, remove, reorder by drag or keyboard), its preview. */
 import {api} from "../lib/api.js";
-import {el} from "../lib/dom.js";
+import {el, screenReady} from "../lib/dom.js";
 import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {readOptionalTexts, readTexts, writeTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
@@ -147,5 +147,6 @@ async function loadLookups() {
 document.getElementById("f-cancel").addEventListener("click", stopEditing);
 document.getElementById("f-type").addEventListener("change", showTypeOptions);
 document.getElementById("preview-locale").addEventListener("change", preview);
+screenReady();
 showTypeOptions();
 Promise.all([load().then(loadSubforms), loadLookups()]).catch((error) => showError(error));

@@ -1,6 +1,6 @@
 /* The forms of a record type and module, by form group; creating a form. */
 import {api, newestOnly} from "../lib/api.js";
-import {el, valueOf} from "../lib/dom.js";
+import {el, screenReady, valueOf} from "../lib/dom.js";
 import {showError} from "../lib/errors.js";
 import {readTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
@@ -48,4 +48,5 @@ newForm.addEventListener("submit", async (event) => {
 const reload = () => loadForms().catch((error) => showError(error));
 document.getElementById("record-type").addEventListener("change", reload);
 document.getElementById("module").addEventListener("change", reload);
+screenReady();
 loadModules().then(loadForms).catch((error) => showError(error));

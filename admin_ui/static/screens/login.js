@@ -1,5 +1,6 @@
 /* Logging in; then the interface speaks the language of the user's account when it can. */
 import {api, rememberSession} from "../lib/api.js";
+import {screenReady} from "../lib/dom.js";
 import {showError} from "../lib/errors.js";
 import {store} from "../lib/store.js";
 
@@ -18,3 +19,5 @@ loginForm.addEventListener("submit", async (event) => {
     location.href = switches ? "/admin/language/" + encodeURIComponent(me.locale) + "?next=" + encodeURIComponent(target) : target;
   } catch (error) { showError(error, loginForm); }
 });
+
+screenReady();

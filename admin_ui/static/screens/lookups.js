@@ -1,6 +1,6 @@
 /* Lookups: translate and disable values (one column per configured language), add values, lock, create lookups. */
 import {api, newestOnly} from "../lib/api.js";
-import {el, valueOf} from "../lib/dom.js";
+import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {readTexts} from "../lib/labels.js";
 import {store} from "../lib/store.js";
@@ -32,6 +32,7 @@ function valueRow(value) {
 }
 
 async function loadLookup() {
+  document.querySelector("#values tbody").replaceChildren();  // the values of the lookup chosen before go at once
   const answer = await newestLookup(api("GET", "/api/v1/lookups/" + encodeURIComponent(select.value) + "?draft=true"));
   if (!answer) return;
   const lookup = screen.lookup = answer.data.data;
@@ -102,4 +103,5 @@ newLookupForm.addEventListener("submit", async (event) => {
 });
 
 select.addEventListener("change", () => loadLookup().catch((error) => showError(error)));
+screenReady();
 loadList().catch((error) => showError(error));

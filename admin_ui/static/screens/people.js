@@ -1,6 +1,6 @@
 /* Users and agencies: create them, change a user's role, agency or password, disable or enable a user. */
 import {api} from "../lib/api.js";
-import {el, valueOf} from "../lib/dom.js";
+import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {readTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
@@ -78,4 +78,5 @@ agencyForm.addEventListener("submit", async (event) => {
   } catch (error) { showError(error, agencyForm); }
 });
 
+screenReady();
 load().catch((error) => showError(error));

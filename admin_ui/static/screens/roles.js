@@ -1,6 +1,6 @@
 /* Roles: the permission matrix, the scope of records and the access to each form of the role chosen. */
 import {api, newestOnly} from "../lib/api.js";
-import {el, valueOf} from "../lib/dom.js";
+import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {label, t} from "../lib/text.js";
 
@@ -30,6 +30,9 @@ function matrix(role) {
 }
 
 async function loadRole() {
+  // What was shown belongs to the role chosen before: it goes at once, so that nothing is ticked on the wrong role.
+  document.getElementById("r-matrix").replaceChildren();
+  document.querySelector("#r-forms tbody").replaceChildren();
   const answer = await newestRole(api("GET", "/api/v1/roles/" + encodeURIComponent(select.value) + "?draft=true"));
   if (!answer) return;
   const role = screen.role = answer.data.data;
@@ -67,4 +70,5 @@ roleForm.addEventListener("submit", async (event) => {
 });
 
 select.addEventListener("change", () => loadRole().catch((error) => showError(error)));
+screenReady();
 loadAll().catch((error) => showError(error));

@@ -1,6 +1,6 @@
 /* Translations: a form's or lookup's texts side by side in two configured languages; the spreadsheet round trip. */
 import {api, newestOnly} from "../lib/api.js";
-import {el} from "../lib/dom.js";
+import {el, screenReady} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {fmt, label, languageName, t} from "../lib/text.js";
 
@@ -37,6 +37,7 @@ async function loadDocuments() {
 }
 
 async function loadDocument() {
+  document.querySelector("#t-table tbody").replaceChildren();  // the texts of the document chosen before go at once
   const answer = await newestDocument(api("GET", "/api/v1/" + docSelect.value + "?draft=true"));
   if (!answer) return;
   screen.body = answer.data.data; screen.revision = answer.data.meta.revision;
@@ -100,4 +101,5 @@ uploadForm.addEventListener("submit", async (event) => {
 });
 
 for (const select of [docSelect, fromSelect, toSelect]) select.addEventListener("change", () => loadDocument().catch((error) => showError(error)));
+screenReady();
 loadDocuments().catch((error) => showError(error));
