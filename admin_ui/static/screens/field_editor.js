@@ -73,7 +73,7 @@ export function fillEditor(field) {
   document.getElementById("f-submit").textContent = t("save_button");
   document.getElementById("f-cancel").hidden = false;
   showTypeOptions();
-  document.getElementById("f-label-" + store.defaultLanguage).focus();
+  (document.getElementById("f-label-" + store.defaultLanguage) || fieldForm.querySelector("[id^='f-label-']")).focus();
 }
 
 /** Empty the editor, back to adding a field. */
