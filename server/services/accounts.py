@@ -60,7 +60,8 @@ def _refusal_audited(ctx: Context, action: str, kind: str, key: str, data: dict[
         raise
 
 
-def _min_length(ctx: Context) -> int:
+def password_min_length(ctx: Context) -> int:
+    """The deployment's PASSWORD_MIN_LENGTH, as the caller's settings say."""
     return ctx.settings.get("PASSWORD_MIN_LENGTH", MIN_LENGTH)
 
 
@@ -87,7 +88,7 @@ def create_user(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Create a user with a role the caller may assign (any role for the operator)."""
     require(ctx, *PERMISSIONS[USERS])
     with _refusal_audited(ctx, "user_create", USERS, normalize_user_name(data["user_name"]), data):
-        user = accounts.create_user(ctx.db, ctx.config, data, ctx.now, ctx.principal, _min_length(ctx))
+        user = accounts.create_user(ctx.db, ctx.config, data, ctx.now, ctx.principal, password_min_length(ctx))
     audit(ctx, "user_created", RESOURCES[USERS], user["_id"], detail=summary(data))
     return accounts.present_user(user)
 
@@ -101,7 +102,7 @@ def update_user(ctx: Context, user_name: str, data: dict[str, Any]) -> dict[str,
     require(ctx, *PERMISSIONS[USERS])
     key = normalize_user_name(user_name)
     with _refusal_audited(ctx, "user_update", USERS, key, data):
-        user = accounts.update_user(ctx.db, ctx.config, key, data, ctx.now, ctx.principal, _min_length(ctx))
+        user = accounts.update_user(ctx.db, ctx.config, key, data, ctx.now, ctx.principal, password_min_length(ctx))
     audit(ctx, "user_updated", RESOURCES[USERS], key, detail=summary(data))
     return accounts.present_user(user)
 

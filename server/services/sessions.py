@@ -13,8 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from server.auth import accounts, tokens
-from server.auth.passwords import MIN_LENGTH
 from server.errors import AbriError, Unauthorized
+from server.services.accounts import password_min_length
 from server.services.audit import audit
 from server.services.context import Context
 
@@ -81,5 +81,5 @@ def current_user(ctx: Context) -> dict[str, Any]:
 def change_own_password(ctx: Context, current_password: str, new_password: str) -> None:
     """Change the caller's own password (the current one is required); every session and token of theirs ends."""
     accounts.change_own_password(ctx.db, _user_name(ctx), current_password, new_password, ctx.now,
-                                 ctx.settings.get("PASSWORD_MIN_LENGTH", MIN_LENGTH))
+                                 password_min_length(ctx))
     audit(ctx, "password_changed")
