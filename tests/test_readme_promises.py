@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from server.cli import cli
 from server.config import PROJECT_ROOT, load_config
-from server.export.worker import run_once
+from server.services.workers import run_once
 from tests.builders import PASSWORD, field, form, make_user, minimal_configuration, publish, seed
 from tests.conftest import app_on, authenticated
 

@@ -13,10 +13,10 @@ from server.auth.accounts import ADMIN_USER
 from server.cli.common import instance_hint
 from server.config import environment_choices, load_config
 from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
-from server.export.worker import start_workers
 from server.services.context import command_line_context
 from server.services.deployment import start_server
 from server.services.settings import check_settings
+from server.services.workers import start_workers
 from server.storage import get_db
 
 
@@ -54,8 +54,8 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         except KeyboardInterrupt:
             pass
         finally:
-            workers.set()
             server.close()
+            workers.stop()  # the running export goes back to the queue; the threads end before the client closes
     finally:
         if app is not None:
             app.close()  # while its database still answers

@@ -25,7 +25,7 @@ import pytest
 from server.auth import accounts
 from server.auth.permissions import principal_from_role
 from server.config import load_config
-from server.export.worker import run_once
+from server.services.workers import run_once
 from server.metadata.bootstrap import bootstrap_configuration
 from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, publish_configuration, published_configuration

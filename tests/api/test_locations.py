@@ -92,7 +92,7 @@ def test_locations_api_filters_and_revalidates(benin):
 
 
 def test_exports_show_location_names(benin):
-    from server.export.worker import run_once
+    from server.services.workers import run_once
 
     benin.post("/api/v1/cases", json={"data": {**CASE, "location_current": "BJ-LI-01"}})
     job = benin.post("/api/v1/exports", json={"data": {"record_type": "case", "locale": "fr"}}).get_json()["data"]

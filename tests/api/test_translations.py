@@ -102,7 +102,7 @@ def test_a_third_language_is_a_known_locale(fon_client):
 
 
 def test_exports_in_a_third_language_fall_back_to_the_default_for_missing_labels(fon_client):
-    from server.export.worker import run_once
+    from server.services.workers import run_once
 
     fon_client.post("/api/v1/cases", json={"data": {"name": "Awa", "sex": "female"}})
     job = fon_client.post("/api/v1/exports", json={"data": {"record_type": "case", "locale": "fon"}}).get_json()["data"]
