@@ -145,6 +145,7 @@ def test_an_api_error_is_shown_by_the_error_display_in_the_interface_language(pa
     page.get_by_role("button", name="Créer la liste de valeurs").click()
     expect(page.locator("#flash")).to_have_text(french["error"]["message"])
     expect(page.locator("#flash")).to_have_class("error")
+    expect(page.locator("#flash")).to_have_attribute("aria-live", "assertive")  # a failure is announced at once
     expect(page.locator('#new-lookup-form [data-error-for="unique_id"]')).to_have_text(" ".join(details))
     wrong = page.get_by_label("Identifiant de la liste (lookup-...)")
     expect(wrong).to_have_attribute("aria-invalid", "true")

@@ -8,9 +8,10 @@ import {t} from "./text.js";
 const GENERAL = "_form";
 let slotIds = 0;
 
-/** Say something in the status area ("ok" for a success, "error" for a failure). */
+/** Say something in the status area ("ok" for a success, "error" for a failure, announced at once). */
 export function flash(message, kind) {
   const box = document.getElementById("flash");
+  box.setAttribute("aria-live", kind === "error" ? "assertive" : "polite");
   box.textContent = message;
   box.className = kind || "ok";
 }
