@@ -46,6 +46,12 @@ def date_text(value: date) -> str:
 DATETIME_CELL = "datetime"
 
 
+def date_kind(field: dict[str, Any]) -> str | None:
+    """"date" or "datetime" when the field's cells hold dates, else None."""
+    kind = cell_kind(field)
+    return kind if kind in (DATE_CELL, DATETIME_CELL) else None
+
+
 def cell_kind(field: dict[str, Any]) -> str:
     """The cell an export writes for a field, from the field-type registry (text, number, yes_no, option, date,
     tally, place, count, rows, none); a date field that includes the time gives "datetime"."""

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 from server.messages import _l
 
 from server.auth.accounts import list_entities
-from server.export.cells import date_text, parse_date, parse_datetime
+from server.export.cells import date_kind, date_text, parse_date, parse_datetime
 from server.export.layout import LINKED_CASE
 from server.metadata.configuration import Configuration
 from server.metadata.labels import resolve_text
@@ -71,12 +71,6 @@ def _add_case_display_ids(db: Database, incidents: list[dict[str, Any]], case_ty
     return incidents
 
 
-def _date_kind(field: dict[str, Any]) -> str | None:
-    if field.get("type") != "date_field":
-        return None
-    return "datetime" if field.get("date_include_time") else "date"
-
-
 def _json_date(value: Any, kind: str) -> Any:
     """A stored date as every export writes it (a value that is not a date is left as it is)."""
     parsed = parse_datetime(value) if kind == "datetime" else parse_date(value)
@@ -91,8 +85,8 @@ class JsonRecords:
                  readable: set[str] | None, locale: str, default: str, codes: bool) -> None:
         forms = form_fields(config, record_type.name, None)
         self.record_type, self.fields, self.readable = record_type, fields, readable
-        self.dates = {name: kind for name, field in forms.fields.items() if (kind := _date_kind(field))}
-        self.row_dates = {name: {row: kind for row, field in rows.items() if (kind := _date_kind(field))}
+        self.dates = {name: kind for name, field in forms.fields.items() if (kind := date_kind(field))}
+        self.row_dates = {name: {row: kind for row, field in rows.items() if (kind := date_kind(field))}
                           for name, rows in forms.nested.items()}
         self.labels = None if codes else {
             "status": status_labels(config, record_type.name, locale, default),

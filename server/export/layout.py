@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from typing import Any
 
+from server.export.cells import cell_kind, date_kind
 from server.metadata.configuration import Configuration
-from server.metadata.documents import SEPARATOR, SUBFORM
+from server.metadata.field_types import NO_CELL, ROWS_SHEET
 from server.metadata.labels import resolve_text
 
 RECORD, DATA, ROW = "record", "data", "row"  # where a column's value is: envelope, data, subform row
@@ -38,9 +39,7 @@ class Column:
         """"date" or "datetime" when the column holds dates, else None."""
         if self.field is None:
             return "datetime" if self.source == RECORD and self.name in ENVELOPE_TIMES else None
-        if self.field["type"] != "date_field":
-            return None
-        return "datetime" if self.field.get("date_include_time") else "date"
+        return date_kind(self.field)
 
 
 @dataclass
@@ -70,7 +69,7 @@ def build_layout(config: Configuration, record_type: str, readable: set[str] | N
     for uid, form in config.forms_of(record_type, nested=False):
         if form_ids is not None and uid not in form_ids:
             continue
-        fields = [f for f in form["fields"] if f["type"] not in (SEPARATOR, SUBFORM)
+        fields = [f for f in form["fields"] if cell_kind(f) not in (NO_CELL, ROWS_SHEET)
                   and (readable is None or f["name"] in readable)
                   and (field_names is None or f["name"] in field_names)]
         title = resolve_text(form["name_i18n"], locale, default_language) or uid
@@ -78,11 +77,11 @@ def build_layout(config: Configuration, record_type: str, readable: set[str] | N
             sheets.append(Sheet(title, identity + [Column(f["name"], _title(f, locale, default_language), f)
                                                    for f in fields], fields=[f["name"] for f in fields]))
         for subform in form["fields"]:
-            if subform["type"] != SUBFORM or (readable is not None and subform["name"] not in readable) \
+            if cell_kind(subform) != ROWS_SHEET or (readable is not None and subform["name"] not in readable) \
                     or (field_names is not None and subform["name"] not in field_names):
                 continue
             nested = config.forms.get(subform.get("subform_section_id", ""), {"fields": []})
-            row_fields = [f for f in nested["fields"] if f["type"] not in (SEPARATOR, SUBFORM)]
+            row_fields = [f for f in nested["fields"] if cell_kind(f) not in (NO_CELL, ROWS_SHEET)]
             sheets.append(Sheet(_title(subform, locale, default_language),
                                 row_identity + [Column(f["name"], _title(f, locale, default_language), f, ROW)
                                                 for f in row_fields],

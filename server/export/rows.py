@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
-from server.export.cells import parse_date, parse_datetime
+from server.export.cells import cell_kind, parse_date, parse_datetime
 from server.export.layout import DATA, LINKED_CASE, RECORD, Column, Sheet
 from server.metadata.configuration import Configuration
-from server.metadata.documents import OPTION_TYPES, TALLY, UPLOAD_TYPES
+from server.metadata.field_types import COUNT_CELL, OPTION_CELL, PLACE_CELL, TALLY_CELL, YES_NO_CELL
 from server.metadata.labels import resolve_text
 
 Converter = Callable[[Any], Any]
@@ -35,19 +35,19 @@ def converter(column: Column, config: Configuration, locale: str, default: str, 
     if field is None:
         labels = (envelope_labels or {}).get(column.name) if column.source == RECORD else None
         return _plain if labels is None else _labelled(labels)
-    kind = field["type"]
-    if kind in OPTION_TYPES:
+    kind = cell_kind(field)
+    if kind == OPTION_CELL:
         labels = {} if codes else _option_labels(field, config, locale, default)
         return lambda v: separator.join(labels.get(i, str(i)) for i in v) if isinstance(v, list) else labels.get(v, v)
-    if kind == "tick_box":
+    if kind == YES_NO_CELL:
         return lambda v: (yes_no[0] if v else yes_no[1]) if isinstance(v, bool) else v
-    if kind == TALLY:
+    if kind == TALLY_CELL:
         names = {t["id"]: resolve_text(t["display_text"], locale, default) for t in field.get("tally_i18n", [])}
         return lambda v: separator.join(f"{names.get(k, k)}: {n}" for k, n in v.items()) if isinstance(v, dict) else v
-    if kind == "location":
+    if kind == PLACE_CELL:
         places = config.locations
         return lambda v: resolve_text(places.get(v)["name_i18n"], locale, default) if places.get(v) else v
-    if kind in UPLOAD_TYPES:
+    if kind == COUNT_CELL:
         return lambda v: len(v) if isinstance(v, list) else v
     return _plain
 
