@@ -11,6 +11,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from server.errors import Detail, Error, Unprocessable
+from server.metadata.field_types import FIELD_TYPES
 from server.metadata.patterns import SafeValidator
 from server.rules import Rule
 
@@ -31,7 +32,9 @@ _META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module",
 
 @lru_cache(maxsize=1)
 def _schemas() -> dict[str, dict[str, Any]]:
-    return {name: json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8")) for name in _META_SCHEMA_FILES}
+    schemas = {name: json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8")) for name in _META_SCHEMA_FILES}
+    schemas["field"]["properties"]["type"]["enum"] = list(FIELD_TYPES)  # the registry is the one list of types
+    return schemas
 
 
 @lru_cache(maxsize=1)

@@ -11,8 +11,8 @@ pyxform's question-type dictionary is the model: one table, one row per type. A 
 
 The record engine sorts fields by `value` (options, places and dates have rules of new values,
 computed fields are calculated, rows are merged by id). GET /api/v1/field_types serves the table,
-so a form renderer needs no list of its own. A new type is a new row here; the meta-schema's `type`
-enum (schemas/field.json) lists the same names (tests/metadata/test_field_types.py holds them together).
+so a form renderer needs no list of its own. A new type is a new row here (and its label's French
+translation in the catalog): the meta-schema's `type` enum is filled from this table when it is loaded.
 """
 from __future__ import annotations
 
