@@ -8,6 +8,8 @@ The deployment's languages come from here (page_settings), rendered into the pag
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
@@ -74,7 +76,7 @@ def interface_languages() -> list[str]:
     return [*(code for code in configured if code in MESSAGE_LOCALES), *(c for c in MESSAGE_LOCALES if c not in configured)]
 
 
-def page_settings(ui_locale: str) -> dict:
+def page_settings(ui_locale: str) -> dict[str, Any]:
     """What a page's templates and scripts need from the server: its texts and the languages of the deployment.
 
     `languages` are the configured label languages (every label editor has one input per language), `locales` the
@@ -87,14 +89,13 @@ def page_settings(ui_locale: str) -> dict:
             "interface": [{"code": code, "name": native_name(code)} for code in interface_languages()]}
 
 
-def _named(codes, ui_locale: str) -> list[dict[str, str]]:
+def _named(codes: Iterable[str], ui_locale: str) -> list[dict[str, str]]:
     return [{"code": code, "name": language_name(code, ui_locale)} for code in codes]
 
 
 def _page(template: str, **context):
     ui_locale = str(get_locale())
-    settings = page_settings(ui_locale)
-    response = make_response(render_template(template, page=settings, ui_locale=ui_locale, **context))
+    response = make_response(render_template(template, page=page_settings(ui_locale), ui_locale=ui_locale, **context))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                                    "script-src 'self'; frame-ancestors 'none'")
