@@ -1,4 +1,4 @@
-"""What the commands share: the one error display, the deployment's languages, the instance folder hint."""
+"""What the commands share: the one error display and the instance folder hint."""
 from __future__ import annotations
 
 import sys
@@ -6,10 +6,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from flask import current_app
-
 from server.errors import AbriError
-from server.metadata.versions import LanguageSettings
 
 
 def fail(error: AbriError) -> NoReturn:
@@ -19,11 +16,6 @@ def fail(error: AbriError) -> NoReturn:
     for detail in body["details"]:
         click.echo(f"  {detail['field']}: {detail['code']}: {detail['message']}", err=True)
     sys.exit(1)
-
-
-def languages() -> LanguageSettings:
-    """The deployment's label languages."""
-    return LanguageSettings(tuple(current_app.config["LANGUAGES"]), current_app.config["DEFAULT_LANGUAGE"])
 
 
 def instance_hint(error: Exception, instance: Path) -> str:
