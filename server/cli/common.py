@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+
 from server.errors import AbriError
 
 
