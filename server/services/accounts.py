@@ -121,7 +121,7 @@ def lift_lockout(ctx: Context, user_name: str) -> dict[str, Any]:
     require(ctx, *PERMISSIONS[USERS])
     key = normalize_user_name(user_name)
     user = accounts.get(ctx.db, USERS, key)
-    if ctx.principal is not None:
+    if not ctx.is_operator:
         check_user_edit(ctx.config, ctx.principal, user, {})
     tokens.lift_lockout(ctx.db, key)
     audit(ctx, "lockout_lifted", RESOURCES[USERS], key)

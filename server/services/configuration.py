@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from server.auth import require_right, rights
+from server.errors import Unauthorized
 from server.metadata import bootstrap, draft as drafts, versions
 from server.metadata.configuration import Configuration
 from server.metadata.draft import PublicationCheck
@@ -28,8 +29,10 @@ MANAGE_ROLES = ("role", "manage")
 
 def require_any(ctx: Context, *pairs: tuple[str, str]) -> None:
     """Refuse (403) unless the caller may do one of the (resource, action) pairs; the operator may do all."""
-    if ctx.principal is None or any(ctx.principal.can(resource, action) for resource, action in pairs):
+    if ctx.is_operator or (ctx.principal is not None and any(ctx.principal.can(*pair) for pair in pairs)):
         return
+    if ctx.principal is None:
+        raise Unauthorized()
     require_right(ctx.principal, *pairs[0])  # refused, worded for the first pair
 
 

@@ -24,9 +24,11 @@ def now_ms() -> datetime:
 class Context:
     """The caller of a use case.
 
-    `principal` None is the machine operator (the command line, a worker's own upkeep): every
-    right, as whoever runs `abri` on the server already holds the database. `settings` is the
-    application's configuration (read only). `locale` is the language of what the caller reads.
+    `operator` is the machine's operator (the command line, a worker's own upkeep): every right, as
+    whoever runs `abri` on the server already holds the database; only command_line_context and the
+    workers make one. A caller with neither a principal nor `operator` is anonymous: the use cases
+    refuse it (401) everything but logging in. `settings` is the application's configuration (read
+    only). `locale` is the language of what the caller reads.
     """
 
     db: Database
@@ -36,6 +38,7 @@ class Context:
     address: str | None = None
     locale: str | None = None
     now: datetime = field(default_factory=now_ms)
+    operator: bool = False
     _config: Configuration | None = None
 
     @property
@@ -55,10 +58,14 @@ class Context:
 
     @property
     def is_operator(self) -> bool:
-        return self.principal is None
+        return self.operator
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.principal is None and not self.operator
 
 
 def command_line_context(db: Database, settings: Mapping[str, Any], locale: str | None = None) -> Context:
     """The context of a command run by the machine's operator."""
     return Context(db=db, settings=settings, principal=None, user_name=SYSTEM_USER, address=CLI_ADDRESS,
-                   locale=locale)
+                   locale=locale, operator=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.errors import NotFound
+from server.errors import NotFound, Unauthorized
 from server.metadata.configuration import Configuration, form_sort_key
 from server.metadata.documents import FORM, ROLE
 from server.metadata.draft import KIND_NAMES
@@ -45,8 +45,10 @@ def visible_forms(ctx: Context, kind: str) -> set[str] | None:
     """The form ids the caller may see (None: every document of `kind`); roles need a manager (403 otherwise)."""
     if kind == ROLE:
         require_any(ctx, MANAGE, MANAGE_USERS, MANAGE_ROLES)
+    if ctx.is_anonymous:
+        raise Unauthorized()
     principal = ctx.principal
-    if kind != FORM or principal is None or principal.can(*MANAGE) or principal.can(*TRANSLATE):
+    if kind != FORM or ctx.is_operator or principal.can(*MANAGE) or principal.can(*TRANSLATE):
         return None
     readable = principal.readable_forms()
     if readable is None:

@@ -37,7 +37,7 @@ def write_permission(kind: str) -> tuple[str, str]:
 def may_change(ctx: Context, kind: str) -> bool:
     """Refuse a caller who may not edit the draft at all; tell whether they may change more than labels."""
     require_any(ctx, MANAGE, TRANSLATE, *((MANAGE_ROLES,) if kind == ROLE else ()))
-    return ctx.principal is None or ctx.principal.can(*write_permission(kind))
+    return ctx.is_operator or ctx.principal.can(*write_permission(kind))
 
 
 class _ChangeCheck:
@@ -53,7 +53,7 @@ class _ChangeCheck:
         self.after: dict | None = None
 
     def __call__(self, kind: str, unique_id: str, before: dict | None, after: dict | None) -> None:
-        if kind == ROLE and self.ctx.principal is not None:
+        if kind == ROLE and not self.ctx.is_operator:
             rights.check_role_edit(self.ctx.principal, unique_id, before, after,
                                    published_configuration(self.ctx.db).roles.get(unique_id))
         self.before, self.after = before, after

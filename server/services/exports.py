@@ -19,6 +19,7 @@ from server.export.jobs import ExportSettings, export_settings
 from server.records.types import RECORD_TYPES
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.permission import require_signed_in
 from server.services.records import actor_of
 from server.storage import exports as store
 
@@ -44,17 +45,20 @@ def create_export(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 def list_exports(ctx: Context, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
     """A page of the caller's own exports, newest first, and how many there are."""
+    require_signed_in(ctx)
     items, total = store.list_jobs(ctx.db, ctx.user_name, (page - 1) * per_page, per_page)
     return [jobs.present_job(job) for job in items], total
 
 
 def read_export(ctx: Context, job_id: str) -> dict[str, Any]:
     """One of the caller's exports: status, rows done and total, errors."""
+    require_signed_in(ctx)
     return jobs.present_job(jobs.get_job(ctx.db, job_id, ctx.user_name))
 
 
 def delete_export(ctx: Context, job_id: str) -> None:
     """Remove one of the caller's exports and its file (a running one stops at its next progress)."""
+    require_signed_in(ctx)
     jobs.delete_export(ctx.db, job_id, ctx.user_name)
 
 
@@ -63,6 +67,7 @@ def download_export(ctx: Context, job_id: str) -> tuple[dict[str, Any], Iterator
 
     Downloads and refusals are audited (who, which export, the status; never content).
     """
+    require_signed_in(ctx)
     known_id = job_id if jobs.is_job_id(job_id) else None
     try:
         job = jobs.get_job(ctx.db, job_id, ctx.user_name)
@@ -101,13 +106,19 @@ def export_now(ctx: Context, params: dict[str, Any], save: Callable[[Iterator[by
     return jobs.present_job(finished)
 
 
+def _require_operator(ctx: Context) -> None:
+    if not ctx.is_operator:
+        raise Forbidden()
+
+
 def run_next_export(ctx: Context, worker: str, stop: threading.Event | None = None) -> dict[str, Any] | None:
     """What a worker runs: claim the next export and run it as its user, with the rights they hold now.
 
     Return the job as it ended, or None when there was none to run. Jobs claimed too often without finishing
     end failed first; a job that expired while it waited is never run. When `stop` is set during the run, the
-    job goes back to the queue for the next worker.
+    job goes back to the queue for the next worker. Only the machine runs the queue (an operator context).
     """
+    _require_operator(ctx)
     settings = settings_of(ctx)
     store.fail_abandoned_jobs(ctx.db, ctx.now, settings.lease, settings.max_attempts, ABANDONED)
     job = store.claim_job(ctx.db, worker, ctx.now, settings.lease, settings.max_attempts)
@@ -124,4 +135,5 @@ def run_next_export(ctx: Context, worker: str, stop: threading.Event | None = No
 
 def remove_expired_exports(ctx: Context) -> int:
     """Delete the exports that expired (at the context's moment) and their files; return how many."""
+    _require_operator(ctx)
     return jobs.remove_expired(ctx.db, ctx.now)

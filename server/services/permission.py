@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 from server.auth import require_right
+from server.errors import Unauthorized
 from server.services.context import Context
+
+
+def require_signed_in(ctx: Context) -> None:
+    """Refuse (401) a caller who is neither signed in nor the operator (a use case of one's own things)."""
+    if ctx.is_anonymous:
+        raise Unauthorized()
 
 
 def require(ctx: Context, resource: str, action: str) -> None:
     """Refuse (403) unless the caller's role may do `action` on `resource`; the operator may do everything."""
-    if ctx.principal is not None:
-        require_right(ctx.principal, resource, action)
+    if ctx.is_operator:
+        return
+    if ctx.principal is None:
+        raise Unauthorized()
+    require_right(ctx.principal, resource, action)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden, NotFound, Unauthorized
 from server.records import service
 from server.records.access import visible_fields
 from server.records.actor import Actor
@@ -47,7 +47,12 @@ class Page:
 
 
 def actor_of(ctx: Context) -> Actor:
-    """The record engine's view of the caller: who, when, what their role grants, how new records are numbered."""
+    """The record engine's view of the caller: who, when, what their role grants, how new records are numbered.
+
+    The engine takes an actor without a principal for the system itself: only the operator is that.
+    """
+    if ctx.is_anonymous:
+        raise Unauthorized()
     return Actor(ctx.user_name, ctx.now, ctx.principal, office_code=ctx.settings.get("OFFICE_CODE", ""),
                  display_id_format=ctx.settings.get("DISPLAY_ID_FORMAT", "{short_id}"))
 

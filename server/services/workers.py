@@ -26,7 +26,7 @@ CLEANUP_EVERY_SECONDS = 300
 
 def _context(app: Flask) -> Context:
     """The worker's own context (each job runs as its user: run_next_export looks them up)."""
-    return Context(db=get_db(), settings=app.config)
+    return Context(db=get_db(), settings=app.config, operator=True)
 
 
 def run_once(app: Flask, worker: str, stop: threading.Event | None = None) -> bool:

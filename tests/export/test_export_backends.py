@@ -147,7 +147,7 @@ def test_a_worker_whose_lease_expired_is_replaced_and_can_no_longer_change_the_j
         assert stalled["_id"] == job_id
         within_lease = started + settings.lease - timedelta(seconds=1)
         assert store.claim_job(db, "worker-b", within_lease, settings.lease, settings.max_attempts) is None
-        finished = run_next_export(Context(db, backend_app.config), "worker-b")
+        finished = run_next_export(Context(db, backend_app.config, operator=True), "worker-b")
         assert (finished["_id"], finished["status"], finished["worker"], finished["attempts"]) == \
                (job_id, "complete", "worker-b", 2)
         # worker-a wakes up and finishes its run: none of its writes lands
@@ -185,7 +185,7 @@ def test_an_expired_export_is_gone_before_the_cleanup_deletes_it(backend_app, ba
     listed = backend_client.get("/api/v1/exports").get_json()
     assert (listed["data"], listed["meta"]["total"]) == ([], 0)
     with backend_app.app_context():
-        assert remove_expired_exports(Context(get_db(), backend_app.config)) == 1
+        assert remove_expired_exports(Context(get_db(), backend_app.config, operator=True)) == 1
         assert get_db().export_chunks.count_documents({"job_id": job["id"]}) == 0
         assert get_db().export_jobs.count_documents({}) == 0
 

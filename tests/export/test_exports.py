@@ -229,7 +229,7 @@ def test_expired_exports_are_deleted(app, client):
     job, _ = export(client, app)
     with app.app_context():
         next_week = datetime.now(timezone.utc) + timedelta(days=8)
-        assert remove_expired_exports(Context(get_db(), app.config, now=next_week)) == 1
+        assert remove_expired_exports(Context(get_db(), app.config, now=next_week, operator=True)) == 1
     assert client.get(f"/api/v1/exports/{job['id']}").status_code == 404
 
 

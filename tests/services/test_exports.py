@@ -155,7 +155,8 @@ def test_a_worker_whose_lease_expired_mid_run_cannot_overwrite_or_extend_the_new
             if not taken_over:
                 admin.post("/api/v1/cases", json={"data": {"name": "Koffi"}})  # worker-b's file holds two records
                 later = datetime.now(timezone.utc) + settings.lease + timedelta(seconds=1)
-                taken_over.append(use_cases.run_next_export(Context(db, backend_app.config, now=later), "worker-b"))
+                worker_b = Context(db, backend_app.config, now=later, operator=True)
+                taken_over.append(use_cases.run_next_export(worker_b, "worker-b"))
 
         # worker-a wakes up, writes its (one-record) file and tries to complete the job
         jobs.run_job(db, stalled, published_configuration(db), principal_for_user(db, "admin"), settings,
