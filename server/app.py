@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from server.admin import init_admin
 from server.api import init_api
 from server.api.errors import init_errors
-from server.auth import init_auth
+from server.api.authentication import init_auth
 from server.config import load_config
 from server.deployment import init_deployment
 from server.i18n import init_i18n

@@ -14,7 +14,7 @@ from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, envelope, page_size, request_context
 from server.api.openapi import answers
-from server.auth import require_permission
+from server.api.authentication import require_permission
 from server.services import accounts as use_cases
 from server.services.accounts import AGENCIES, USER_GROUPS, USERS
 

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from server.api import responses as docs
 from server.api.common import PageArgs, UTCDateTime, envelope, page_size, request_context
-from server.auth import require_permission
+from server.api.authentication import require_permission
 from server.services.audit_log import list_audit_log
 
 blp = Blueprint("audit", __name__, description="Who did what, when.")

@@ -14,7 +14,8 @@ from server.api.arguments import ArgumentSchema
 from server.api.common import envelope, request_context
 from server.api.openapi import answers
 from server.api import responses as docs
-from server.auth import SESSION_COOKIE, tokens
+from server.api.authentication import SESSION_COOKIE
+from server.auth import tokens
 from server.auth.permissions import RESOURCES, SCOPES
 from server.services import sessions as use_cases
 

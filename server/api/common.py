@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
-from server.auth import current_principal, current_user_name
+from server.api.authentication import current_principal, current_user_name
 from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.services.context import Context

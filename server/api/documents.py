@@ -18,7 +18,7 @@ from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, conditional, envelope, languages, page_size, request_context
 from server.api.openapi import answers
-from server.auth import require_permission
+from server.api.authentication import require_permission
 from server.metadata import edits
 from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import localize_document

@@ -10,7 +10,7 @@ from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import conditional, envelope, languages, request_context
 from server.api.openapi import answers
-from server.auth import require_permission
+from server.api.authentication import require_permission
 from server.metadata.labels import resolve_text
 from server.records.search import INT64_MAX
 from server.services.locations import import_places, published_places

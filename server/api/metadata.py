@@ -10,7 +10,7 @@ from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, conditional, envelope, page_size, published, request_context
 from server.api.openapi import answers
-from server.auth import require_any_permission, require_permission
+from server.api.authentication import require_any_permission, require_permission
 from server.services import configuration, translations
 
 blp = Blueprint("metadata", __name__, description="Draft, publish, versions, diff, restore.")

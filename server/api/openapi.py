@@ -27,7 +27,7 @@ from flask_smorest import Api
 
 from server.api.errors import ErrorSchema
 from server.api.responses import Tombstone
-from server.auth import CSRF_HEADER, PUBLIC_ENDPOINTS, SESSION_COOKIE
+from server.api.authentication import CSRF_HEADER, PUBLIC_ENDPOINTS, SESSION_COOKIE
 from server.i18n import known_locales
 from server.metadata.documents import meta_schema
 from server.records.search import ENVELOPE_FILTERS, MAX_PAGE, MAX_QUERY_LENGTH

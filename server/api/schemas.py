@@ -11,7 +11,7 @@ from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import conditional, envelope, published
 from server.api.openapi import answers
-from server.auth import current_principal
+from server.api.authentication import current_principal
 from server.errors import NotFound
 from server.metadata.draft import KIND_NAMES
 from server.metadata.record_schema import day_bounds, record_schema

@@ -1,133 +1,25 @@
-"""Authentication and authorization of every request.
+"""Users, agencies, groups, tokens and the permission evaluator: who may do what, with no HTTP here.
 
-Every route needs an authenticated user unless it is in PUBLIC_ENDPOINTS (default deny: a new
-route is protected before anyone thinks about it). A request authenticates with a bearer token
-(`Authorization: Bearer ...`, field apps and scripts) or the session cookie of the admin UI,
-whose unsafe requests must also carry the session's CSRF token in `X-CSRF-Token`. Views then
-check the action they perform with `check_permission` / `require_permission`.
+A request is authenticated at the edge (server.api.authentication); a use case checks the rights of
+its caller's principal with `require_right`, and work done outside a request (the export worker)
+acts for a user through `principal_for_user`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from functools import wraps
-from typing import Callable
-
-from flask import Flask, g, request
-from server.messages import _l
-
 from server.auth.permissions import Principal, principal_from_role
 from server.auth.rights import is_active
-from server.auth.tokens import SESSION, resolve_token
-from server.errors import Forbidden, Unauthorized
+from server.errors import Forbidden
+from server.messages import _l
 from server.metadata.versions import published_configuration
-from server.storage import Database, auth as store, get_db
+from server.storage import Database, auth as store
 
-SESSION_COOKIE = "abri_session"
-CSRF_HEADER = "X-CSRF-Token"
-SYSTEM_USER = "system"
-# Endpoints anyone may call: logging in, and the API description.
-PUBLIC_ENDPOINTS = frozenset({"auth.Tokens", "auth.Sessions", "api-docs.openapi_json"})
-# The admin UI's pages and static files: shells without data, whose scripts call the API.
-PUBLIC_PREFIXES = ("admin.",)
-
-
-def current_principal() -> Principal | None:
-    return g.get("principal")
-
-
-def current_user_name() -> str:
-    """Return the user name recorded on writes."""
-    principal = current_principal()
-    return principal.user_name if principal else SYSTEM_USER
+SYSTEM_USER = "system"  # the name of unattended writes (the command line, a worker's own upkeep)
 
 
 def require_right(principal: Principal, resource: str, action: str) -> None:
     """Refuse (403) unless `principal`'s role may do `action` on `resource`."""
     if not principal.can(resource, action):
         raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
-
-
-def check_permission(resource: str, action: str) -> Principal:
-    """Return the principal if it may do `action` on `resource`; 401 or 403 otherwise."""
-    principal = current_principal()
-    if principal is None:
-        raise Unauthorized()
-    require_right(principal, resource, action)
-    return principal
-
-
-def check_any_permission(*pairs: tuple[str, str]) -> Principal:
-    """Return the principal if it may do any of the (resource, action) pairs."""
-    principal = current_principal()
-    if principal is None:
-        raise Unauthorized()
-    if not any(principal.can(resource, action) for resource, action in pairs):
-        resource, action = pairs[0]
-        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
-    return principal
-
-
-def require_permission(resource: str, action: str) -> Callable:
-    """Refuse the view unless the request may do `action` on `resource`."""
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            check_permission(resource, action)
-            return view(*args, **kwargs)
-        guarded.abri_permission = (resource, action)
-        return guarded
-    return decorate
-
-
-def require_any_permission(*pairs: tuple[str, str]) -> Callable:
-    """Refuse the view unless the request may do one of the (resource, action) pairs."""
-    def decorate(view: Callable) -> Callable:
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            check_any_permission(*pairs)
-            return view(*args, **kwargs)
-        return guarded
-    return decorate
-
-
-def _token_from_request() -> tuple[str | None, bool]:
-    """Return (token, from_cookie)."""
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized(_l("Use the Authorization header as: Bearer <token>."), code="TOKEN_INVALID")
-        return token.strip(), False
-    cookie = request.cookies.get(SESSION_COOKIE)
-    return (cookie, True) if cookie else (None, False)
-
-
-def load_principal() -> None:
-    """Authenticate the request (before every view) and refuse anonymous access to protected routes."""
-    g.principal = None
-    if (request.endpoint or "").startswith(PUBLIC_PREFIXES):
-        return  # the UI's shells: no data, no need to look at the session
-    token, from_cookie = _token_from_request()
-    if token:
-        now = datetime.now(timezone.utc)
-        entry = resolve_token(get_db(), token, now)
-        if entry is None or (from_cookie and entry["kind"] != SESSION):
-            raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
-        if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
-                and request.headers.get(CSRF_HEADER) != entry["csrf"]:
-            raise Forbidden(_l("The form is missing its security token. Reload the page and try again."),
-                            code="CSRF_FAILED")
-        user = store.find(get_db(), "users", entry["user_name"])
-        if user is None or not is_active(get_db(), user):  # disabled, or their agency is
-            raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
-        g.abri_config = published_configuration(get_db())  # the views of this request reuse it
-        role = g.abri_config.roles.get(user.get("role") or "")
-        g.principal = principal_from_role(user, role)
-        g.token = token
-    endpoint = request.endpoint
-    if g.principal is None and endpoint is not None and endpoint not in PUBLIC_ENDPOINTS \
-            and not endpoint.startswith(PUBLIC_PREFIXES):
-        raise Unauthorized()
 
 
 def principal_for_user(db: Database, user_name: str) -> Principal:
@@ -138,10 +30,4 @@ def principal_for_user(db: Database, user_name: str) -> Principal:
     return principal_from_role(user, published_configuration(db).roles.get(user.get("role") or ""))
 
 
-def init_auth(app: Flask) -> None:
-    """Authenticate every request before its view runs."""
-    app.before_request(load_principal)
-
-
-__all__ = ["Principal", "check_any_permission", "check_permission", "current_principal", "current_user_name",
-           "require_any_permission", "require_permission", "require_right"]
+__all__ = ["Principal", "SYSTEM_USER", "principal_for_user", "require_right"]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta, timezone
 
-from server.auth import SESSION_COOKIE, tokens
+from server.api.authentication import SESSION_COOKIE
+from server.auth import tokens
 from server.storage import get_db
 from tests.builders import PASSWORD, make_user, minimal_configuration, seed
 from tests.conftest import app_on, authenticated
