@@ -42,7 +42,7 @@ def start_server(ctx: Context, app: Flask) -> Started:
     refresh_after_publish(ctx)
     try:
         created, generated = accounts.ensure_admin(ctx.db, ctx.config, ctx.settings["ADMIN_PASSWORD"] or None,
-                                                   ctx.now)
+                                                   ctx.now, ctx.settings["PASSWORD_MIN_LENGTH"])
     except AbriError as error:
         if error.code != "ALREADY_EXISTS":
             raise
