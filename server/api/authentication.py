@@ -16,6 +16,7 @@ from typing import Callable
 from flask import Flask, g, request
 
 from server.auth import SYSTEM_USER, Principal, require_right
+from server.auth.audit import log_event
 from server.auth.permissions import principal_from_role
 from server.auth.rights import is_active
 from server.auth.tokens import SESSION, resolve_token
@@ -110,6 +111,9 @@ def load_principal() -> None:
             raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
         if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
                 and request.headers.get(CSRF_HEADER) != entry["csrf"]:
+            # A forged cross-site request, or a page without its token: refused before any view, audited for all.
+            log_event(get_db(), action="csrf_refused", user_name=entry["user_name"], at=now,
+                      address=request.remote_addr, status=403, detail=f"CSRF_FAILED: {request.method} {request.endpoint}")
             raise Forbidden(_l("The form is missing its security token. Reload the page and try again."),
                             code="CSRF_FAILED")
         user = store.find(get_db(), "users", entry["user_name"])

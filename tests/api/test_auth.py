@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from server.storage import get_db
 from tests.builders import PASSWORD, make_user
 from tests.conftest import authenticated
 
@@ -103,6 +104,10 @@ def test_session_cookie_is_httponly_strict_and_needs_csrf_for_writes(app):
     assert browser.get("/api/v1/forms").status_code == 200
     forged = browser.post("/api/v1/metadata/publish", json={})
     assert forged.status_code == 403 and forged.get_json()["error"]["code"] == "CSRF_FAILED"
+    with app.app_context():
+        refused = get_db().audit_log.find_one({"action": "csrf_refused"})
+    assert (refused["user_name"], refused["status"], refused["detail"]) == (
+        "admin", 403, "CSRF_FAILED: POST metadata.Publish")
     allowed = browser.post("/api/v1/metadata/publish", json={}, headers={"X-CSRF-Token": csrf})
     assert allowed.status_code == 409  # nothing to publish: the request went through
     assert browser.delete("/api/v1/sessions/current", headers={"X-CSRF-Token": csrf}).status_code == 204
@@ -141,7 +146,6 @@ def test_logins_and_failures_are_audited_without_passwords(app, client):
 def test_the_first_administrator_gets_a_random_password_once(app):
     from server.auth.accounts import ensure_admin
     from server.metadata.versions import published_configuration
-    from server.storage import get_db
 
     with app.app_context():
         get_db().users.delete_many({})
