@@ -1,5 +1,10 @@
-/* The field editor of the form screen: reading a field from its controls, showing one in them, the per-type parts. */
-import {valueOf} from "../lib/dom.js";
+/* The field editor of the form screen: reading a field from its controls, showing one in them, the per-type parts.
+ *
+ * The types come from the server's field-type registry (GET /api/v1/field_types), never from a list of our own: each
+ * control's box names the attribute it edits (data-attribute) and is shown when the chosen type's row lists that
+ * attribute, or, for the options and several answers, when the row's render says so (data-render). */
+import {api} from "../lib/api.js";
+import {el, valueOf} from "../lib/dom.js";
 import {clearErrors} from "../lib/errors.js";
 import {lineFromTexts, readOptionalTexts, readTexts, textsFromLine, writeTexts} from "../lib/labels.js";
 import {store} from "../lib/store.js";
@@ -7,39 +12,67 @@ import {fmt, t} from "../lib/text.js";
 
 export const fieldForm = document.getElementById("field-form");
 const EXPRESSIONS = [["f-condition", "display_conditions"], ["f-calculation", "calculation"]];  // control, field key
+const fieldTypes = new Map();  // type -> its row of the registry, in the registry's order
+const NO_TYPE = {attributes: [], render: {}};  // before the registry is loaded: no attribute applies
 
 const checked = (id) => document.getElementById(id).checked;
 const set = (id, v) => { document.getElementById(id).value = v === undefined || v === null ? "" : v; };
 const tick = (id, v) => { document.getElementById(id).checked = !!v; };
+const number = (id) => (valueOf(id) !== "" ? Number(valueOf(id)) : null);
+
+/** Fill the type picker from the field-type registry: its order, its labels in the interface language. */
+export async function loadFieldTypes() {
+  // ?locale=: an account's own language would otherwise win over the page's
+  const rows = (await api("GET", "/api/v1/field_types?locale=" + encodeURIComponent(store.locale))).data.data;
+  fieldTypes.clear();
+  rows.forEach((row) => fieldTypes.set(row.type, row));
+  document.getElementById("f-type").replaceChildren(...rows.map((row) => el("option", {value: row.type, text: row.label})));
+  showTypeOptions();
+}
+
+/** The registry's row of a type (undefined for a type it does not list). */
+export function fieldType(type) {
+  return fieldTypes.get(type);
+}
+
+/** Whether a field of the chosen type uses what a control's box edits. */
+function applies(box) {
+  const row = fieldTypes.get(valueOf("f-type")) || NO_TYPE;
+  return box.dataset.render ? !!row.render[box.dataset.render] : row.attributes.includes(box.dataset.attribute);
+}
+
+/** The value an attribute's control holds, or null when the chosen type does not use the attribute. */
+function read(attribute, value) {
+  return applies(fieldForm.querySelector('[data-attribute="' + attribute + '"]')) ? value() : null;
+}
 
 /** Show only the controls that apply to the chosen type. */
 export function showTypeOptions() {
-  const type = valueOf("f-type");
-  fieldForm.querySelectorAll("[data-for-types]").forEach((box) => { box.hidden = !box.dataset.forTypes.split(" ").includes(type); });
+  fieldForm.querySelectorAll("[data-attribute]").forEach((box) => { box.hidden = !applies(box); });
 }
 
-/** The field the controls describe (attributes that do not apply are null); a SyntaxError for a bad expression. */
+/** The field the controls describe (attributes the type does not use are null); a SyntaxError for a bad expression. */
 export function readField() {
-  const type = valueOf("f-type");
-  const field = {name: valueOf("f-name"), type: type, display_name_i18n: readTexts("f-label"), help_text_i18n: readOptionalTexts("f-help")};
-  field.required = checked("f-required");
-  field.filterable = checked("f-filterable");
-  field.searchable = checked("f-searchable");
-  field.visible = checked("f-visible");
-  field.option_strings_source = ["select_box", "radio_button"].includes(type) && valueOf("f-lookup") ? "lookup " + valueOf("f-lookup") : null;
-  field.multi_select = type === "select_box" ? checked("f-multi") : null;
-  field.min_value = type === "numeric_field" && valueOf("f-min") !== "" ? Number(valueOf("f-min")) : null;
-  field.max_value = type === "numeric_field" && valueOf("f-max") !== "" ? Number(valueOf("f-max")) : null;
-  field.date_include_time = type === "date_field" ? checked("f-time") : null;
-  field.subform_section_id = type === "subform" && valueOf("f-subform") ? valueOf("f-subform") : null;
-  field.display_conditions = valueOf("f-condition") ? JSON.parse(valueOf("f-condition")) : null;
-  field.calculation = type === "calculated" && valueOf("f-calculation") ? JSON.parse(valueOf("f-calculation")) : null;
-  field.location_admin_level = type === "location" && valueOf("f-level") !== "" ? Number(valueOf("f-level")) : null;
+  const field = {name: valueOf("f-name"), type: valueOf("f-type"), display_name_i18n: readTexts("f-label"),
+                 help_text_i18n: readOptionalTexts("f-help")};
+  field.required = read("required", () => checked("f-required"));
+  field.filterable = read("filterable", () => checked("f-filterable"));
+  field.searchable = read("searchable", () => checked("f-searchable"));
+  field.visible = read("visible", () => checked("f-visible"));
+  field.option_strings_source = read("option_strings_source", () => (valueOf("f-lookup") ? "lookup " + valueOf("f-lookup") : null));
+  field.multi_select = read("multi_select", () => checked("f-multi"));
+  field.min_value = read("min_value", () => number("f-min"));
+  field.max_value = read("max_value", () => number("f-max"));
+  field.date_include_time = read("date_include_time", () => checked("f-time"));
+  field.subform_section_id = read("subform_section_id", () => valueOf("f-subform") || null);
+  field.display_conditions = read("display_conditions", () => (valueOf("f-condition") ? JSON.parse(valueOf("f-condition")) : null));
+  field.calculation = read("calculation", () => (valueOf("f-calculation") ? JSON.parse(valueOf("f-calculation")) : null));
+  field.location_admin_level = read("location_admin_level", () => number("f-level"));
   // One count per line: "id = label = label ...", a label per configured language in their order.
-  field.tally_i18n = type === "tally_field" ? valueOf("f-tally", true).split("\n").filter((line) => line.trim()).map((line) => {
+  field.tally_i18n = read("tally_i18n", () => valueOf("f-tally", true).split("\n").filter((line) => line.trim()).map((line) => {
     const [id, ...labels] = line.split("=").map((part) => part.trim());
     return {id: id, display_text: textsFromLine(labels)};
-  }) : null;
+  }));
   return field;
 }
 

@@ -4,7 +4,7 @@ import {el, screenReady} from "../lib/dom.js";
 import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {readOptionalTexts, readTexts, writeTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
-import {brokenExpression, fieldForm, fillEditor, readField, resetEditor, showTypeOptions, withoutNulls} from "./field_editor.js";
+import {brokenExpression, fieldForm, fillEditor, loadFieldTypes, readField, resetEditor, showTypeOptions, withoutNulls} from "./field_editor.js";
 import {renderPreview} from "./form_preview.js";
 
 const FORM_ID = document.getElementById("form-root").dataset.formId;
@@ -147,6 +147,8 @@ async function loadLookups() {
 document.getElementById("f-cancel").addEventListener("click", stopEditing);
 document.getElementById("f-type").addEventListener("change", showTypeOptions);
 document.getElementById("preview-locale").addEventListener("change", preview);
+// The types first: the editor offers no type and the preview knows none until the registry has answered.
+try { await loadFieldTypes(); } catch (error) { showError(error); }
 screenReady();
 showTypeOptions();
 Promise.all([load().then(loadSubforms), loadLookups()]).catch((error) => showError(error));
