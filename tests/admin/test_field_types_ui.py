@@ -124,7 +124,7 @@ def test_a_type_added_to_the_registry_is_offered_and_saved_to_the_draft(page, li
     page.get_by_label("Required (when shown)").check()
     page.get_by_label("Can filter lists").check()
     page.get_by_role("button", name="Add the field").click()
-    expect(page.locator('#fields li[data-name="caregiver_phone"]')).to_be_visible()
+    expect(page.locator('#fields li[data-name="caregiver_phone"] .type')).to_have_text("Phone number · required")
     saved = draft_field(live_server, "basic_identity", "caregiver_phone")
     assert saved["type"] == "phone_field" and saved["required"] is True and saved["filterable"] is True
     assert saved["display_name_i18n"] == {"en": "Caregiver's phone", "fr": "Téléphone du parent"}

@@ -4,7 +4,7 @@ import {el, screenReady} from "../lib/dom.js";
 import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {readOptionalTexts, readTexts, writeTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
-import {brokenExpression, fieldForm, fillEditor, loadFieldTypes, readField, resetEditor, showTypeOptions, withoutNulls} from "./field_editor.js";
+import {brokenExpression, fieldForm, fieldType, fillEditor, loadFieldTypes, readField, resetEditor, showTypeOptions, withoutNulls} from "./field_editor.js";
 import {renderPreview} from "./form_preview.js";
 
 const FORM_ID = document.getElementById("form-root").dataset.formId;
@@ -31,11 +31,14 @@ async function load() {
   writeTexts("description", screen.form.description_i18n);
 }
 
+/** A type as the picker names it (its name, for a type the registry does not list). */
+const typeLabel = (type) => (fieldType(type) ? fieldType(type).label : type);
+
 function fieldRow(field, index, count) {
   const item = el("li", {draggable: "true", "data-name": field.name, class: "field-row"},
     el("span", {class: "handle", "aria-hidden": "true", text: "⋮⋮"}),
     el("strong", {text: label(field.display_name_i18n)}), " ", el("code", {text: field.name}),
-    el("span", {class: "type", text: field.type + (field.required ? " · " + t("required") : "")}),
+    el("span", {class: "type", text: typeLabel(field.type) + (field.required ? " · " + t("required") : "")}),
     el("span", {class: "actions"},
       el("button", {type: "button", class: "up", "aria-label": t("move_up") + " " + field.name, disabled: index === 0,
                     onclick: () => move(index, -1), text: "↑"}),
