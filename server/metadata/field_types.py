@@ -295,7 +295,7 @@ FIELD_TYPES: dict[str, FieldType] = {row.name: row for row in (
     FieldType("select_box", _l("Choice list"), OPTION, ("string", "array"), choice_schema, some_choice,
               CHOICE_ATTRIBUTES, "select", filter=EQUALITY, cell=OPTION_CELL, options=True, multiple=True),
     FieldType("radio_button", _l("Radio buttons"), OPTION, ("string", "array"), choice_schema, some_choice,
-              CHOICE_ATTRIBUTES, "radio", filter=EQUALITY, cell=OPTION_CELL, options=True, multiple=True),
+              CHOICE_ATTRIBUTES, "radio", filter=EQUALITY, cell=OPTION_CELL, options=True),
     FieldType("tick_box", _l("Tick box"), BOOLEAN, ("boolean",), boolean_schema, not_null,
               ANSWERED | {"tick_box_label_i18n", "selected_value"}, "checkbox", filter=EQUALITY, cell=YES_NO_CELL),
     FieldType("numeric_field", _l("Number"), NUMBER, ("number",), number_schema, not_null,

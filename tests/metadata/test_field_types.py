@@ -125,3 +125,8 @@ def test_a_new_type_is_served_to_clients(phone_type, client):
     phone = next(row for row in served if row["type"] == "phone_field")
     assert phone["render"]["widget"] == "tel" and phone["filter"] == "equality" and phone["searchable"] is True
     assert "pattern" in phone["attributes"] and "filterable" in phone["attributes"]
+
+
+def test_only_a_choice_list_may_hold_several_answers_radio_buttons_hold_one():
+    served = {name: row.describe("en")["render"]["multiple"] for name, row in FIELD_TYPES.items()}
+    assert [name for name, multiple in served.items() if multiple] == ["select_box"]
