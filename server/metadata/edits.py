@@ -5,8 +5,9 @@ from typing import Callable
 
 from server.messages import _l
 
-from server.errors import Conflict, Detail, NotFound, Unprocessable
+from server.errors import Conflict, Detail, Error, NotFound, Unprocessable
 from server.metadata.draft import merge_patch
+from server.rules import Rule
 
 Edit = Callable[[dict], dict]
 
@@ -32,9 +33,7 @@ def add_field(field: dict, position: int | None = None) -> Edit:
     """Insert a field at `position` (the end by default)."""
     def edit(form: dict) -> dict:
         if any(existing.get("name") == field.get("name") for existing in form["fields"]):
-            raise Conflict(_l("The form already has a field %(name)s."), code="ALREADY_EXISTS",
-                           details=[Detail("name", "unique", _l("This name is already used in the form."))],
-                           name=field.get("name"))
+            raise Conflict(Error.FIELD_EXISTS, details=[Detail.of("name", Rule.NAME_USED)], name=field.get("name"))
         at = len(form["fields"]) if position is None else max(0, min(position, len(form["fields"])))
         form["fields"].insert(at, field)
         return form
@@ -63,12 +62,11 @@ def reorder_fields(names: list[str]) -> Edit:
     def edit(form: dict) -> dict:
         current = [f["name"] for f in form["fields"]]
         if sorted(names) != sorted(current):
-            details = [Detail(name, "unknown", _l("Not a field of this form.")) for name in names if name not in current]
-            details += [Detail(name, "required", _l("Missing from the new order.")) for name in current if name not in names]
-            details += [Detail(name, "duplicate", _l("Listed more than once."))
+            details = [Detail.of(name, Rule.NOT_A_FIELD) for name in names if name not in current]
+            details += [Detail.of(name, Rule.MISSING_FROM_ORDER) for name in current if name not in names]
+            details += [Detail.of(name, Rule.LISTED_TWICE)
                         for name in sorted({n for n in names if names.count(n) > 1})]
-            raise Unprocessable(_l("The new order must list every field of the form exactly once."),
-                                code="ORDER_INVALID", details=details)
+            raise Unprocessable(Error.ORDER_INVALID, details=details)
         by_name = {f["name"]: f for f in form["fields"]}
         form["fields"] = [by_name[name] for name in names]
         return form
@@ -80,8 +78,7 @@ def add_lookup_value(value: dict, position: int | None = None) -> Edit:
     def edit(lookup: dict) -> dict:
         values = lookup["lookup_values_i18n"]
         if any(existing["id"] == value.get("id") for existing in values):
-            raise Conflict(_l("The lookup already has a value %(id)s."), code="ALREADY_EXISTS",
-                           details=[Detail("id", "unique", _l("This id is already used."))], id=value.get("id"))
+            raise Conflict(Error.LOOKUP_VALUE_EXISTS, details=[Detail.of("id", Rule.ID_USED)], id=value.get("id"))
         values.insert(len(values) if position is None else max(0, min(position, len(values))), value)
         return lookup
     return edit
