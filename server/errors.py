@@ -110,6 +110,7 @@ class Error(Enum):
     # Configuration (metadata)
     DOCUMENT_INVALID = ("DOCUMENT_INVALID", _l("The %(kind)s document is not valid."))
     CHECKS_FAILED = ("CHECKS_FAILED", _l("Configuration errors: %(count)s. Nothing was changed."))
+    CHANGE_FAILS_CHECKS = ("CHECKS_FAILED", _l("The change would fail checks: %(count)s. Nothing was changed."))
     PUBLISH_BLOCKED = ("CHECKS_FAILED", _l("Publishing is blocked by errors: %(count)s."))
     NOTHING_TO_PUBLISH = ("NOTHING_TO_PUBLISH", _l("The draft has no changes to publish."))
     PUBLISH_CONFLICT = ("PUBLISH_CONFLICT", _l("Someone else published version %(number)s a moment ago. Review the "

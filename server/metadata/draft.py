@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from server.messages import _l
 
-from server.errors import BadRequest, Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from server.errors import BadRequest, Conflict, Detail, Error, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.checks import ERROR, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
@@ -24,6 +24,7 @@ from server.metadata.labels import non_translation_changes
 from server.metadata.usage import count_uses, value_paths
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
                                       publish_configuration, published_configuration)
+from server.rules import Rule
 from server.storage import Database, DuplicateKey, metadata as store
 
 KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role"),
@@ -56,7 +57,7 @@ def _refuse_new_errors(db: Database, before: Configuration, after: Configuration
     problems = run_checks(after, ctx)
     new = [p for p in problems if p.severity == ERROR and (p.code, p.document, p.path) not in known]
     if new:
-        raise checks_failed(new, _l("The change would fail checks: %(count)s. Nothing was changed."))
+        raise checks_failed(new, Error.CHANGE_FAILS_CHECKS)
 
 
 def create_document(db: Database, kind: str, body: Any, languages: LanguageSettings,
@@ -78,9 +79,8 @@ def create_document(db: Database, kind: str, body: Any, languages: LanguageSetti
 
 
 def _exists(kind: str, unique_id: str) -> Conflict:
-    return Conflict(_l("%(kind)s %(id)s already exists."), code="ALREADY_EXISTS",
-                    details=[Detail("unique_id", "unique", _l("This id is already used."))],
-                    kind=KIND_NAMES[kind], id=unique_id)
+    return Conflict(Error.ALREADY_EXISTS, details=[Detail.of("unique_id", Rule.ID_USED)], kind=KIND_NAMES[kind],
+                    id=unique_id)
 
 
 def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[dict], dict],
@@ -101,8 +101,8 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
                                      sent=expected_revision)
         body = change(copy.deepcopy(entry["body"]))
         if body.get("unique_id") != unique_id:
-            raise Unprocessable(_l("The unique_id of a document cannot change."), code="UNIQUE_ID_CHANGED",
-                                details=[Detail("unique_id", "immutable", _l("Must stay %(id)s."), {"id": unique_id})])
+            raise Unprocessable(Error.UNIQUE_ID_CHANGED,
+                                details=[Detail.of("unique_id", Rule.IMMUTABLE, id=unique_id)])
         validate_document(kind, body)
         if translations_only:
             _refuse_beyond_translations(kind, entry["body"], body)
@@ -131,9 +131,7 @@ def lock_change(kind: str, before: dict | None, after: dict | None) -> str | Non
 def _refuse_beyond_translations(kind: str, before: dict, after: dict) -> None:
     changed = non_translation_changes(kind, before, after)
     if changed:
-        raise Forbidden(_l("Translators may change labels, help texts, translations, order and visibility only."),
-                        code="TRANSLATIONS_ONLY",
-                        details=[Detail(path, "forbidden", _l("Needs the metadata: manage permission.")) for path in changed])
+        raise Forbidden(Error.TRANSLATIONS_ONLY, details=[Detail.of(path, Rule.MANAGE_METADATA) for path in changed])
 
 
 def delete_document(db: Database, kind: str, unique_id: str, expected_revision: int | None,
@@ -147,8 +145,8 @@ def delete_document(db: Database, kind: str, unique_id: str, expected_revision: 
     before = draft_configuration(db)
     users = list(_users_of(before, kind, unique_id))
     if users:
-        raise Conflict(_l("%(kind)s %(id)s is still used (fields: %(count)s); remove those uses first."), code="IN_USE",
-                       details=[Detail(f"form:{form}/{field}", "in_use", _l("Uses %(id)s."), {"id": unique_id})
+        raise Conflict(Error.IN_USE,
+                       details=[Detail.of(f"form:{form}/{field}", Rule.USES, id=unique_id)
                                 for form, field in users],
                        kind=KIND_NAMES[kind], id=unique_id, count=len(users))
     after = copy.deepcopy(before)
@@ -227,16 +225,12 @@ def refuse_removing_used_values(db: Database, published: Configuration, draft: C
             continue
         source = f"lookup {uid}"
         uses = count_uses(db, value_paths([draft], lambda field: field.get("option_strings_source") == source), gone)
-        details += [Detail(f"lookup:{uid}/lookup_values_i18n/{value}", "in_use",
-                           _l("The value %(value)s is held by records: %(total)s (cases: %(case)s, incidents: "
-                              "%(incident)s, tracing requests: %(tracing_request)s). Disable it instead of removing "
-                              "it."),
-                           {"value": value, "total": sum(counts.values()),
-                            **{record_type: counts[record_type] for record_type in RECORD_TYPES}})
+        details += [Detail.of(f"lookup:{uid}/lookup_values_i18n/{value}", Rule.VALUE_IN_USE, value=value,
+                              total=sum(counts.values()),
+                              **{record_type: counts[record_type] for record_type in RECORD_TYPES})
                     for value, counts in sorted(uses.items())]
     if details:
-        raise Conflict(_l("Publishing would remove lookup values that records hold: %(count)s. Nothing was "
-                          "published."), code="LOOKUP_VALUES_IN_USE", details=details, count=len(details))
+        raise Conflict(Error.LOOKUP_VALUES_IN_USE, details=details, count=len(details))
 
 
 def has_pending_changes(db: Database) -> bool:
@@ -248,8 +242,7 @@ def replace_draft(db: Database, documents: list[tuple[str, str, dict]], user: st
                   force: bool = False) -> None:
     """Make the draft exactly `documents` (a loaded folder); refuses to drop pending edits unless forced."""
     if not force and has_pending_changes(db) and published_configuration(db).version:
-        raise Conflict(_l("The draft has changes that are not published; publish or discard them first."),
-                       code="DRAFT_NOT_EMPTY")
+        raise Conflict(Error.DRAFT_NOT_EMPTY)
     store.reset_draft(db, documents, user, now)
 
 
@@ -258,8 +251,7 @@ def restore_version(db: Database, number: int, languages: LanguageSettings, user
                     check_publication: PublicationCheck | None = None) -> dict[str, Any]:
     """Publish an old version again as a new version, and make it the draft (`check_publication` sees it first)."""
     if has_pending_changes(db) and not discard_draft:
-        raise Conflict(_l("The draft has changes that are not published; restoring would discard them. "
-                          "Publish them, or restore with discard_draft."), code="DRAFT_NOT_EMPTY")
+        raise Conflict(Error.DRAFT_NOT_EMPTY_RESTORE)
     old = published_configuration(db, number)
     if check_publication:
         check_publication(published_configuration(db), old)
@@ -275,6 +267,5 @@ def positive_revision(value: str | None) -> int | None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
     if not (text.isascii() and text.isdigit() and len(text) <= 18):  # "²" is a digit; MongoDB stores 64 bits
-        raise BadRequest(_l("If-Match must be the document's revision number."), code="BAD_PARAMETER",
-                         details=[Detail("If-Match", "type", _l("Must be an integer."))])
+        raise BadRequest(Error.IF_MATCH_INVALID, details=[Detail.of("If-Match", Rule.TYPE_INTEGER)])
     return int(text)

@@ -20,7 +20,7 @@ from typing import Any
 
 from server.messages import _l
 
-from server.errors import Conflict, NotFound, Unprocessable
+from server.errors import Conflict, Error, NotFound, Unprocessable
 from server.metadata.checks import ERROR, CheckContext, Problem, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
@@ -88,11 +88,10 @@ def update_field_registry(db: Database) -> None:
         store.remember_fields(db, _published_field_rows(published_configuration(db, number)), number)
 
 
-def checks_failed(problems: list[Problem], message: Any = None) -> Unprocessable:
+def checks_failed(problems: list[Problem], error: Error = Error.CHECKS_FAILED) -> Unprocessable:
     """Return the error refusing a change because of failed checks (warnings travel along)."""
     errors = [p for p in problems if p.severity == ERROR]
-    return Unprocessable(message or _l("Configuration errors: %(count)s. Nothing was changed."),
-                         code="CHECKS_FAILED", details=[p.as_detail() for p in errors],
+    return Unprocessable(error, details=[p.as_detail() for p in errors],
                          extra={"warnings": [p.as_json() for p in problems if p.severity != ERROR]},
                          count=len(errors))
 
@@ -103,10 +102,10 @@ def publish_configuration(db: Database, config: Configuration, languages: Langua
     published = published_configuration(db)
     problems = run_checks(config, check_context(db, published, languages))
     if any(p.severity == ERROR for p in problems):
-        raise checks_failed(problems, _l("Publishing is blocked by errors: %(count)s."))
+        raise checks_failed(problems, Error.PUBLISH_BLOCKED)
     manifest = config.manifest()
     if manifest == published.manifest():
-        raise Conflict(_l("The draft has no changes to publish."), code="NOTHING_TO_PUBLISH")
+        raise Conflict(Error.NOTHING_TO_PUBLISH)
     store.store_blobs(db, {content_hash(body): (kind, uid, body) for kind, uid, body in config.documents()})
     number = published.version + 1
     changes = diff_configurations(published, config)
@@ -117,8 +116,7 @@ def publish_configuration(db: Database, config: Configuration, languages: Langua
     try:
         store.insert_version(db, version)
     except DuplicateKey:
-        raise Conflict(_l("Someone else published version %(number)s a moment ago. Review the draft "
-                          "and publish again."), code="PUBLISH_CONFLICT", number=number) from None
+        raise Conflict(Error.PUBLISH_CONFLICT, number=number) from None
     update_field_registry(db)
     return {"version": version_summary(version), "warnings": [p.as_json() for p in problems]}
 
