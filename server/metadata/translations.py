@@ -12,12 +12,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from server.messages import _l
-
-from server.errors import Detail, Unprocessable
+from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, RECORD_TYPES, ROLE
 from server.metadata.labels import Label, iter_labels
+from server.rules import Rule
 
 KEY_COLUMNS = ("kind", "document", "field", "option", "property")
 OPTION_LISTS = ("option_strings_text_i18n", "tally_i18n")
@@ -102,19 +101,14 @@ def apply_rows(config: Configuration, rows: list[tuple[str, dict[str, str]]], lo
         key = tuple(values.get(column, "") or "" for column in KEY_COLUMNS)
         original = known.get(key)
         if original is None:
-            details.append(Detail(number, "unknown_key",
-                                  _l("Row %(row)s: this key does not exist (kind, document, field, option and "
-                                     "property must not be changed)."), {"row": number}))
+            details.append(Detail.of(number, Rule.TRANSLATION_KEY_UNKNOWN, row=number))
         elif (values.get("default_text") or "") != original.default_text:
-            details.append(Detail(number, "changed_key",
-                                  _l("Row %(row)s: the default-language text was changed; change only the %(locale)s "
-                                     "column."), {"row": number, "locale": locale}))
+            details.append(Detail.of(number, Rule.TRANSLATION_DEFAULT_CHANGED, row=number, locale=locale))
         elif (values.get("text") or "") != original.text:
             changes.append({"row": number, **dict(zip(KEY_COLUMNS, key)), "from": original.text,
                             "to": values.get("text") or ""})
     if details:
-        raise Unprocessable(_l("Rows refused: %(count)s. Nothing was changed."), code="TRANSLATIONS_REFUSED",
-                            details=details, count=len(details))
+        raise Unprocessable(Error.TRANSLATIONS_REFUSED, details=details, count=len(details))
     bodies: dict[tuple[str, str], dict] = {}
     for change in changes:
         document = (change["kind"], change["document"])
@@ -144,6 +138,5 @@ def _set_text(body: dict, change: dict[str, Any], locale: str) -> None:
 def check_target_language(locale: str, languages) -> None:
     """Refuse to translate into the default language or into a language the deployment does not configure."""
     if locale == languages.default or locale not in languages.languages:
-        raise Unprocessable(_l("Choose a configured language other than the default one (%(default)s)."),
-                            code="BAD_LANGUAGE", details=[Detail("locale", "enum", _l("Not a language to translate into."))],
+        raise Unprocessable(Error.BAD_LANGUAGE, details=[Detail.of("locale", Rule.TRANSLATION_LOCALE)],
                             default=languages.default)
