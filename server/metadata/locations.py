@@ -24,14 +24,13 @@ import unicodedata
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from server.messages import _l
-
-from server.errors import Conflict, Detail, PayloadTooLarge, Unprocessable
+from server.errors import Conflict, Detail, Error, PayloadTooLarge, Unprocessable
 from server.metadata import draft as drafts
 from server.metadata.configuration import Configuration
 from server.metadata.documents import LOCATION, RECORD_TYPES
 from server.metadata.usage import count_uses, value_paths
 from server.metadata.versions import LanguageSettings, published_configuration, update_field_registry
+from server.rules import Rule
 from server.storage import Database, metadata as metadata_store
 
 _TAG = re.compile(r"#adm(\d)\+(code|name)((?:\+[a-z_]+)*)", re.ASCII)
@@ -69,25 +68,21 @@ def decode_csv(data: bytes | str) -> str:
     if isinstance(data, str):
         return data.lstrip("\ufeff")
     if len(data) > MAX_FILE_BYTES:
-        raise PayloadTooLarge(_l("The file is larger than %(limit)s bytes; split it."), code="CSV_TOO_LARGE",
-                              limit=MAX_FILE_BYTES)
+        raise PayloadTooLarge(Error.CSV_TOO_LARGE, limit=MAX_FILE_BYTES)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         row = data[:error.start].count(b"\n") + 1
-        raise _row_refused(row, "encoding", _l("Row %(row)s is not UTF-8 text: save the file as CSV (UTF-8)."),
-                           ) from None
+        raise _row_refused(row, Rule.CSV_ENCODING) from None
 
 
 def _cell_problem(number: int, cell: str) -> Unprocessable | None:
     if len(cell) > MAX_CELL_LENGTH:
-        return _row_refused(number, "max_length", _l("Row %(row)s: a cell is longer than %(limit)s characters."),
-                            limit=MAX_CELL_LENGTH)
+        return _row_refused(number, Rule.CELL_TOO_LONG, limit=MAX_CELL_LENGTH)
     if "\x00" in cell:
-        return _row_refused(number, "nul", _l("Row %(row)s: a cell contains the NUL character."))
+        return _row_refused(number, Rule.CELL_NUL)
     if _CONTROL.search(cell):
-        return _row_refused(number, "control", _l("Row %(row)s: a cell contains a control character (a line "
-                                                  "break, a tab or a text direction mark)."))
+        return _row_refused(number, Rule.CELL_CONTROL)
     return None
 
 
@@ -102,15 +97,12 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error:  # a cell beyond the csv module's own limit (128 KiB)
-            raise _row_refused(number, "max_length", _l("Row %(row)s: a cell is longer than %(limit)s characters."),
-                               limit=MAX_CELL_LENGTH) from None
+            raise _row_refused(number, Rule.CELL_TOO_LONG, limit=MAX_CELL_LENGTH) from None
         if number > MAX_ROWS:
-            raise PayloadTooLarge(_l("The file has more than %(limit)s rows; split it."), code="CSV_TOO_LARGE",
-                                  details=[Detail(f"row {number}", "max_rows", _l("Too many rows."))],
+            raise PayloadTooLarge(Error.CSV_TOO_MANY_ROWS, details=[Detail.of(f"row {number}", Rule.CSV_MAX_ROWS)],
                                   limit=MAX_ROWS)
         if len(row) > MAX_COLUMNS:
-            raise _row_refused(number, "max_columns", _l("Row %(row)s has more than %(limit)s columns."),
-                               limit=MAX_COLUMNS)
+            raise _row_refused(number, Rule.CSV_MAX_COLUMNS, limit=MAX_COLUMNS)
         for cell in row:
             problem = _cell_problem(number, cell)
             if problem:
@@ -118,9 +110,9 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
         yield number, row
 
 
-def _row_refused(number: int, code: str, message: Any, **params: Any) -> Unprocessable:
-    return Unprocessable(_l("Rows refused: %(count)s. Nothing was changed."), code="CSV_INVALID",
-                         details=[Detail(f"row {number}", code, message, {"row": number, **params})], count=1)
+def _row_refused(number: int, rule: Rule, **params: Any) -> Unprocessable:
+    return Unprocessable(Error.CSV_ROWS_REFUSED, details=[Detail.of(f"row {number}", rule, row=number, **params)],
+                         count=1)
 
 
 def parse_hxl_csv(text: str, default_language: str, root: dict[str, Any] | None,
@@ -139,10 +131,9 @@ def parse_hxl_csv(text: str, default_language: str, root: dict[str, Any] | None,
             break
     hxl_row = len(head) - 1 if head and any(cell.strip().startswith("#") for cell in head[-1]) else None
     if hxl_row is None:
-        raise Unprocessable(_l("The file has no HXL hashtag row (#adm1+code, #adm1+name, ...)."), code="CSV_INVALID",
-                            details=[Detail("row 1", "hxl", _l("Add a row of HXL hashtags under the header."))])
+        raise Unprocessable(Error.CSV_NO_HASHTAGS, details=[Detail.of("row 1", Rule.HXL_ROW)])
     levels = _columns(head[hxl_row], default_language)
-    details = [Detail(f"row {hxl_row + 1}", "hxl", _l("Admin level %(level)s has no code column."), {"level": level})
+    details = [Detail.of(f"row {hxl_row + 1}", Rule.HXL_CODE_COLUMN, level=level)
                for level, entry in levels.items() if entry["code"] is None]
     count = len(details)
     places: dict[str, dict[str, Any]] = {}
@@ -157,8 +148,7 @@ def parse_hxl_csv(text: str, default_language: str, root: dict[str, Any] | None,
             if len(details) < MAX_DETAILS:
                 details.append(problem)
     if count:
-        raise Unprocessable(_l("Rows refused: %(count)s. Nothing was changed."), code="CSV_INVALID", details=details,
-                            count=count)
+        raise Unprocessable(Error.CSV_ROWS_REFUSED, details=details, count=count)
     return [{k: v for k, v in place.items() if v is not None and not k.startswith("_")} for place in places.values()]
 
 
@@ -167,18 +157,13 @@ def _code_problem(code: str, number: int, level: int, root: dict[str, Any] | Non
     """The problem of one code cell on its own: empty, not a code, not the country, another hierarchy's."""
     row = {"row": number, "code": code}
     if not code:
-        return Detail(f"row {number}", "required", _l("Row %(row)s: the admin level %(level)s code is empty."),
-                      {"row": number, "level": level})
+        return Detail.of(f"row {number}", Rule.PLACE_CODE_MISSING, row=number, level=level)
     if len(code) > MAX_CODE_LENGTH or not _CODE.fullmatch(code):
-        return Detail(f"row {number}", "pattern", _l("Row %(row)s: %(code)s is not a valid code (A-Z, 0-9, - and _, "
-                                                     "at most %(limit)s characters)."),
-                      {**row, "limit": MAX_CODE_LENGTH})
+        return Detail.of(f"row {number}", Rule.PLACE_CODE, **row, limit=MAX_CODE_LENGTH)
     if level == 0 and root and code != root["code"]:
-        return Detail(f"row {number}", "root", _l("Row %(row)s: %(code)s is not the country of this hierarchy "
-                                                  "(%(root)s)."), {**row, "root": root["code"]})
+        return Detail.of(f"row {number}", Rule.PLACE_ROOT, **row, root=root["code"])
     if code in kept:
-        return Detail(f"row {number}", "duplicate", _l("Row %(row)s: %(code)s is already a place of %(hierarchy)s."),
-                      {**row, "hierarchy": kept[code]})
+        return Detail.of(f"row {number}", Rule.PLACE_EXISTS, **row, hierarchy=kept[code])
     return None
 
 
@@ -215,23 +200,19 @@ def _merge_place(places: dict[str, dict[str, Any]], code: str, level: int, paren
     known = places.get(code)
     if known is None:
         if default_language not in names:
-            return Detail(f"row {number}", "required", _l("Row %(row)s: %(code)s has no name in %(language)s."),
-                          {**row, "language": default_language})
+            return Detail.of(f"row {number}", Rule.PLACE_NAME_MISSING, **row, language=default_language)
         places[code] = {"code": code, "admin_level": level, "name_i18n": names, "parent_code": parent,
                         "_row": number, "_own": own}
         return None
     first = {"first": known["_row"]} if known["_row"] else {"first": "-"}
     if known["admin_level"] != level or known.get("parent_code") != parent:
-        return Detail(f"row {number}", "conflict", _l("Row %(row)s: %(code)s already appears with another level "
-                                                      "or parent."), row)
+        return Detail.of(f"row {number}", Rule.PLACE_CONFLICT, **row)
     if own and known.get("_own"):
-        return Detail(f"row {number}", "duplicate", _l("Row %(row)s: the code %(code)s is already used by row "
-                                                       "%(first)s."), {**row, **first})
+        return Detail.of(f"row {number}", Rule.PLACE_CODE_REPEATED, **row, **first)
     for language, name in names.items():
         if known["name_i18n"].get(language, name) != name:
-            return Detail(f"row {number}", "conflict_name", _l("Row %(row)s: %(code)s already appears in row "
-                                                               "%(first)s with another name (%(name)s)."),
-                          {**row, **first, "name": known["name_i18n"][language]})
+            return Detail.of(f"row {number}", Rule.PLACE_NAME_CONFLICT, **row, **first,
+                             name=known["name_i18n"][language])
     known["name_i18n"].update(names)
     return None
 
@@ -262,15 +243,10 @@ def places_in_use(db: Database, places: dict[str, dict[str, Any]], codes: Iterab
 
 
 def _in_use_refused(in_use: list[dict[str, Any]]) -> Conflict:
-    details = [Detail(place["code"], "in_use", _l("%(code)s (%(name)s) is used by records: %(total)s (cases: "
-                                                  "%(case)s, incidents: %(incident)s, tracing requests: "
-                                                  "%(tracing_request)s)."),
-                      {"code": place["code"], "name": place["name"], "total": sum(place["records"].values()),
-                       **place["records"]})
+    details = [Detail.of(place["code"], Rule.PLACE_IN_USE, code=place["code"], name=place["name"],
+                         total=sum(place["records"].values()), **place["records"])
                for place in in_use[:MAX_DETAILS]]
-    return Conflict(_l("Places that records use would be removed: %(count)s. Nothing was changed: check the list, "
-                       "then import again with confirm to remove them (the records keep their codes)."),
-                    code="LOCATIONS_IN_USE", details=details, count=len(in_use))
+    return Conflict(Error.LOCATIONS_IN_USE, details=details, count=len(in_use))
 
 
 def import_csv(db: Database, unique_id: str, data: bytes | str, languages: LanguageSettings, user: str,
