@@ -14,7 +14,7 @@ from server.messages import _l
 
 from server.auth import accounts
 from server.auth.permissions import principal_from_role
-from server.errors import Conflict, Detail, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from server.errors import Conflict, Detail, Error, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
 from server.records import search
@@ -23,7 +23,8 @@ from server.records.access import (readable_fields, visible_changes, visible_fie
 from server.records.actor import Actor
 from server.records.merge import diff_data
 from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
-from server.records.validation import MESSAGES, FormFields, form_fields, validate_data
+from server.records.validation import FormFields, form_fields, validate_data
+from server.rules import Rule
 from server.storage import Database, DuplicateKey, records as store
 from server.storage.query import Condition, all_of, as_condition
 
@@ -45,13 +46,12 @@ def present(record: dict[str, Any], record_type: RecordType, fields: list[str] |
 
 
 def _fields_forbidden(pointers: list[str]) -> Forbidden:
-    return Forbidden(_l("Your role may not change these fields: %(fields)s. Nothing was saved."),
-                     code="FIELDS_FORBIDDEN", fields=", ".join(pointers),
+    return Forbidden(Error.FIELDS_FORBIDDEN, fields=", ".join(pointers),
                      details=[_forbidden(pointer) for pointer in pointers])
 
 
 def _forbidden(pointer: str) -> Detail:
-    return Detail(f"/{pointer}", "forbidden", _l("Not writable with your role."))
+    return Detail.of(f"/{pointer}", Rule.NOT_WRITABLE)
 
 
 def _validate(config: Configuration, record_type: RecordType, module_id: str, stored: dict[str, Any],
@@ -67,7 +67,7 @@ def _validate(config: Configuration, record_type: RecordType, module_id: str, st
     """
     forbidden, unknown = write_refusals(config, record_type, actor, list(patch))
     refused = [_forbidden(name) for name in forbidden]
-    refused += [Detail(f"/{name}", "unknown", MESSAGES["unknown"]) for name in unknown]
+    refused += [Detail.of(f"/{name}", Rule.UNKNOWN_FORM_FIELD) for name in unknown]
     allowed = {name: value for name, value in patch.items() if name not in forbidden and name not in unknown}
     invalid: list[Detail] = []
     try:
@@ -76,15 +76,13 @@ def _validate(config: Configuration, record_type: RecordType, module_id: str, st
         readable = readable_fields(config, record_type, actor)
         invalid = [d for d in error.details if readable is None or d.field.lstrip("/").split("/")[0] in readable]
         if len(invalid) < len(error.details):
-            invalid.append(Detail("", "hidden_fields", _l("Fields your role may not see are not valid; someone who "
-                                                          "may see them must correct them first.")))
+            invalid.append(Detail.of("", Rule.HIDDEN_FIELDS))
     if not refused and not invalid:
         return data
     if not invalid and not unknown:
         raise _fields_forbidden(forbidden)
     details = refused + invalid
-    raise Unprocessable(_l("Invalid fields: %(count)s. Nothing was saved."), code="RECORD_INVALID", details=details,
-                        count=len(details))
+    raise Unprocessable(Error.RECORD_INVALID, details=details, count=len(details))
 
 
 def _module_id(config: Configuration, record_type: RecordType, requested: str | None) -> str:
@@ -93,9 +91,9 @@ def _module_id(config: Configuration, record_type: RecordType, requested: str | 
         return modules[0]
     if requested in modules:
         return requested
-    raise Unprocessable(_l("Choose the module of the record: one of %(modules)s."), code="RECORD_INVALID",
-                        details=[Detail("/module_id", "required" if requested is None else "enum",
-                                        _l("Must be one of %(modules)s."), {"modules": ", ".join(modules)})],
+    raise Unprocessable(Error.RECORD_MODULE,
+                        details=[Detail.of("/module_id", Rule.REQUIRED if requested is None else Rule.ENUM,
+                                           allowed=", ".join(modules))],
                         modules=", ".join(modules))
 
 
@@ -129,7 +127,7 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
     actor.require(record_type, "create")
     module_id = _module_id(config, record_type, body.get("module_id"))
     if actor.principal and actor.principal.module_ids and module_id not in actor.principal.module_ids:
-        raise Forbidden(_l("Your role may not create records of module %(module)s."), module=module_id)
+        raise Forbidden(Error.MODULE_DENIED, module=module_id)
     if any(write_refusals(config, record_type, actor, list(body.get("data") or {}))):  # refused before any lookup
         _validate(config, record_type, module_id, {}, body.get("data") or {}, actor, server_set)
     record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
@@ -160,16 +158,15 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
             if store.duplicate_field(error) == "_id":  # the same id was created meanwhile
                 return _same_create(store.find_record(db, record_type.name, record_id), create_hash, record_type,
                                     actor), False
-    raise Conflict(_l("Could not allocate a short id; try again."), code="SHORT_ID_EXHAUSTED")
+    raise Conflict(Error.SHORT_ID_EXHAUSTED)
 
 
 def _same_create(existing: dict[str, Any], create_hash: str, record_type: RecordType, actor: Actor) -> dict[str, Any]:
     if actor.principal and not actor.principal.in_scope(existing):  # another user's id: never say it exists
-        raise Conflict(_l("This id cannot be used; generate a new one."), code="ID_UNAVAILABLE")
+        raise Conflict(Error.ID_UNAVAILABLE)
     if existing.get("_create_hash") != create_hash:
-        raise Conflict(_l("%(kind)s %(id)s already exists with different content (revision %(revision)s)."),
-                       code="RECORD_EXISTS", kind=record_type.label, id=existing["_id"],
-                       revision=existing["revision"], extra={"revision": existing["revision"]})
+        raise Conflict(Error.RECORD_EXISTS, kind=record_type.label, id=existing["_id"], revision=existing["revision"],
+                       extra={"revision": existing["revision"]})
     return existing
 
 
@@ -199,14 +196,12 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
             return updated
-    raise Conflict(_l("%(kind)s %(id)s is being changed by others right now; try again."), code="WRITE_CONTENTION",
-                   kind=record_type.label, id=record_id)
+    raise Conflict(Error.WRITE_CONTENTION, kind=record_type.label, id=record_id)
 
 
 def _refuse_disabled(record: dict[str, Any], record_type: RecordType) -> None:
     if not record["record_state"]:
-        raise Conflict(_l("%(kind)s %(id)s is disabled; enable it before changing it."), code="RECORD_DISABLED",
-                       kind=record_type.label, id=record["_id"])
+        raise Conflict(Error.RECORD_DISABLED, kind=record_type.label, id=record["_id"])
 
 
 def update_record(db: Database, config: Configuration, record_type: RecordType, record_id: str,
@@ -229,8 +224,7 @@ def set_record_state(db: Database, record_type: RecordType, record_id: str, enab
     """Disable (data kept) or enable a record."""
     def build(record: dict[str, Any]):
         if record["record_state"] == enabled:
-            raise Conflict(_l("%(kind)s %(id)s is already in that state."), code="RECORD_STATE_UNCHANGED",
-                           kind=record_type.label, id=record_id)
+            raise Conflict(Error.RECORD_STATE_UNCHANGED, kind=record_type.label, id=record_id)
         return {"record_state": enabled}, [], {"record_state": {"from": not enabled, "to": enabled}}
     return _write(db, record_type, record_id, expected_revision, "disable", actor,
                   "enable" if enabled else "disable", build)
@@ -255,8 +249,8 @@ def assign_record(db: Database, config: Configuration, record_type: RecordType, 
     return _write(db, record_type, record_id, expected_revision, "assign", actor, "assign", build)
 
 
-def _owner_refused(message: Any, rule: str, detail: Any, **params: Any) -> Unprocessable:
-    return Unprocessable(message, code="BODY_INVALID", details=[Detail("/owned_by", rule, detail)], **params)
+def _owner_refused(error: Error, rule: Rule, **params: Any) -> Unprocessable:
+    return Unprocessable(error, details=[Detail.of("/owned_by", rule)], **params)
 
 
 def _entitled_owner(db: Database, config: Configuration, record_type: RecordType, record: dict[str, Any],
@@ -268,16 +262,13 @@ def _entitled_owner(db: Database, config: Configuration, record_type: RecordType
     try:
         owner = accounts.get(db, "users", owner_name)
     except NotFound:
-        raise _owner_refused(_l("There is no user %(user)s."), "unknown", _l("There is no such user."),
-                             user=owner_name) from None
+        raise _owner_refused(Error.OWNER_UNKNOWN, Rule.USER_UNKNOWN, user=owner_name) from None
     if owner.get("disabled"):
-        raise _owner_refused(_l("User %(user)s is disabled."), "disabled", _l("This user is disabled."),
-                             user=owner["_id"])
+        raise _owner_refused(Error.OWNER_DISABLED, Rule.OWNER_DISABLED, user=owner["_id"])
     principal = principal_from_role(owner, config.roles.get(owner.get("role") or ""))
     if not principal.can(record_type.name, "read") or (principal.module_ids
                                                         and record.get("module_id") not in principal.module_ids):
-        raise _owner_refused(_l("User %(user)s cannot own this record: their role may not read it."),
-                             "not_entitled", _l("This user's role may not read this record."), user=owner["_id"])
+        raise _owner_refused(Error.OWNER_NOT_ENTITLED, Rule.OWNER_NOT_ENTITLED, user=owner["_id"])
     return owner
 
 
@@ -379,8 +370,7 @@ def match_trace(db: Database, config: Configuration, tracing_type: RecordType, c
             for position, row in enumerate(rows):
                 if isinstance(row, dict) and row.get("unique_id") == trace_id:
                     if "matched_case_id" not in row_fields:
-                        raise Unprocessable(_l("The published trace form has no matched_case_id field."),
-                                            code="MATCH_NOT_CONFIGURED")
+                        raise Unprocessable(Error.MATCH_NOT_CONFIGURED)
                     if writable is not None and name not in writable:
                         raise _fields_forbidden([f"{name}/{position}/matched_case_id"])
                     before = row.get("matched_case_id")
