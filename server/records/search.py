@@ -18,8 +18,9 @@ from typing import Any, Callable, Iterable
 
 from server.messages import _l
 
-from server.errors import BadRequest, Detail
+from server.errors import BadRequest, Detail, Error
 from server.metadata.field_types import LOCATION_FILTER, NO_FILTER, type_of
+from server.rules import Rule
 from server.storage.query import (ASC, DESC, INT64_MAX, INT64_MIN, NOTHING, AnyOf, Condition, Filter, Page, Sort,
                                   all_of, parse_page)
 from server.storage.query import MAX_PAGE  # noqa: F401  (re-exported: the API documents it)
@@ -76,9 +77,8 @@ def search_tokens(values: Iterable[tuple[str, Any]]) -> list[str]:
     return list(tokens)
 
 
-def _bad(name: str, code: str, message: Any, **params: Any) -> BadRequest:
-    return BadRequest(_l("The query parameter %(name)s is not valid."), code="BAD_PARAMETER",
-                      details=[Detail(name, code, message, params)], name=name)
+def _bad(name: str, rule: Rule, **params: Any) -> BadRequest:
+    return BadRequest(Error.QUERY_PARAMETER_INVALID, details=[Detail.of(name, rule, **params)], name=name)
 
 
 def _parse_number(name: str, text: str) -> int | float:
@@ -92,7 +92,7 @@ def _parse_number(name: str, text: str) -> int | float:
         if number.is_integer() and INT64_MIN <= number <= INT64_MAX:
             number = int(number)
     if isinstance(number, int) and not INT64_MIN <= number <= INT64_MAX:
-        raise _bad(name, "range", _l("Must be between %(min)s and %(max)s."), min=INT64_MIN, max=INT64_MAX)
+        raise _bad(name, Rule.RANGE, min=INT64_MIN, max=INT64_MAX)
     return number
 
 
@@ -121,10 +121,9 @@ def _parse_scalar(name: str, kind: str, text: str) -> Any:
             return _parse_datetime(text)
     except ValueError:
         examples = {"number": "12", "bool": "true", "date": "2024-06-30", "datetime": "2024-06-30T12:00:00Z"}
-        raise _bad(name, "format", _l("Expected a %(kind)s such as %(example)s."), kind=kind,
-                   example=examples[kind]) from None
+        raise _bad(name, Rule.PARAMETER_FORMAT, kind=kind, example=examples[kind]) from None
     if len(text) > 200:
-        raise _bad(name, "max_length", _l("Is longer than %(limit)s characters."), limit=200)
+        raise _bad(name, Rule.MAX_LENGTH, limit=200)
     return text
 
 
@@ -144,7 +143,7 @@ def _condition(name: str, path: str, kind: str, raw: str, multiple: bool = False
                 upper = datetime.combine(date.fromisoformat(high), time.max, timezone.utc)
             bounds.append(Filter(path, "lte", upper))
         if not bounds:
-            raise _bad(name, "format", _l("A range needs at least one bound."))
+            raise _bad(name, Rule.RANGE_BOUND)
         return all_of(*bounds)
     values = [_parse_scalar(name, kind, part) for part in raw.split(",")] if "," in raw else None
     if values:
@@ -191,8 +190,7 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
             multiple = type_of(fields[name]).multiple and bool(fields[name].get("multi_select"))
             chosen[f"data.{name}"] = _condition(name, f"data.{name}", data_filters[name], raw, multiple)
         else:
-            raise _bad(name, "unknown", _l("Not a filter of this list; filterable fields: %(allowed)s."),
-                       allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
+            raise _bad(name, Rule.FILTER_UNKNOWN, allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
     if "updated_since" in args:
         chosen["last_updated_at"] = Filter("last_updated_at", "gt",
                                            _parse_scalar("updated_since", "datetime", args["updated_since"][-1]))
@@ -210,10 +208,10 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
 def _query_words(text: str) -> list[str]:
     """The distinct words of a text search, refused when too long for the database to run."""
     if len(text) > MAX_QUERY_LENGTH:
-        raise _bad("query", "max_length", _l("Is longer than %(limit)s characters."), limit=MAX_QUERY_LENGTH)
+        raise _bad("query", Rule.MAX_LENGTH, limit=MAX_QUERY_LENGTH)
     words = list(dict.fromkeys(words_of(text)))
     if len(words) > MAX_QUERY_WORDS:
-        raise _bad("query", "max_words", _l("Has more than %(limit)s words."), limit=MAX_QUERY_WORDS)
+        raise _bad("query", Rule.MAX_WORDS, limit=MAX_QUERY_WORDS)
     return words
 
 
@@ -227,7 +225,7 @@ def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[Sort
         elif name in data_filters:
             sort.append(Sort(f"data.{name}", direction))
         else:
-            raise _bad("sort", "unknown", _l("Cannot sort by %(field)s; sortable: %(allowed)s."), field=name,
+            raise _bad("sort", Rule.SORT_UNKNOWN, field=name,
                        allowed=", ".join(sorted([*ENVELOPE_FILTERS, *data_filters])))
     return sort + [Sort("_id", ASC)]  # a total order: pages never repeat or skip a record
 
@@ -243,5 +241,5 @@ def _fields(args: dict[str, list[str]], fields: dict[str, dict]) -> list[str] | 
     names = [name for name in args["fields"][-1].split(",") if name]
     unknown = [name for name in names if name not in fields]
     if unknown:
-        raise _bad("fields", "unknown", _l("Unknown fields: %(names)s."), names=", ".join(unknown))
+        raise _bad("fields", Rule.FIELDS_UNKNOWN, names=", ".join(unknown))
     return names

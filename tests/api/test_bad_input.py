@@ -284,8 +284,8 @@ def test_if_match_that_is_no_64_bit_revision_is_refused(backend_client, revision
 
 
 @pytest.mark.parametrize("text,code,message", [
-    ("a" * 201, "max_length", "Is longer than 200 characters."),
-    ("awa " * 60, "max_length", "Is longer than 200 characters."),
+    ("a" * 201, "max_length", "Must be at most 200 characters long."),  # the one wording of max_length (#14)
+    ("awa " * 60, "max_length", "Must be at most 200 characters long."),
     (" ".join(f"w{n}" for n in range(11)), "max_words", "Has more than 10 words."),
 ])
 def test_text_searches_too_long_for_the_database_are_refused(backend_client, text, code, message):
