@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server.auth.permissions import Principal
-from server.errors import Forbidden
-from server.messages import _l
+from server.errors import Error, Forbidden
 from server.records.types import RecordType
 
 
@@ -23,4 +22,4 @@ class Actor:
     def require(self, record_type: RecordType, action: str) -> None:
         """Refuse with 403 unless the role grants `action` on this record type."""
         if self.principal is not None and not self.principal.can(record_type.name, action):
-            raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=record_type.name)
+            raise Forbidden(Error.ACTION_DENIED, action=action, resource=record_type.name)

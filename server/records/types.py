@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from server.messages import _l
 
-from server.errors import Detail, NotFound, Unprocessable
+from server.errors import Detail, Error, NotFound, Unprocessable
+from server.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,8 @@ def parse_record_id(value: str, record_type: RecordType) -> str:
 def check_client_id(value: object) -> str:
     """Validate a client-supplied record id (offline tablets): a uuid."""
     if not isinstance(value, str) or not _UUID.fullmatch(value.lower()):
-        raise Unprocessable(_l("The record id must be a UUID."), code="RECORD_INVALID",
-                            details=[Detail("/id", "format", _l("Must be a UUID such as %(example)s."),
-                                            {"example": "0f8fad5b-d9cb-469f-a165-70867728950e"})])
+        raise Unprocessable(Error.RECORD_ID_INVALID,
+                            details=[Detail.of("/id", Rule.UUID, example="0f8fad5b-d9cb-469f-a165-70867728950e")])
     return value.lower()
 
 
