@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from server.auth import principal_for_user, tokens
+from server.auth import tokens
 from server.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 from server.services import accounts, audit_log, sessions
 from server.services.audit import audit
-from server.services.context import Context, command_line_context
+from server.services.context import Context
 from server.storage import get_db
 from tests.builders import PASSWORD, make_user, publish, role
+from tests.services.contexts import ADDRESS, as_user, operator, visitor
 
-ADDRESS = "192.0.2.7"
 SYSADMIN = "role-system-administrator"
 
 
@@ -35,21 +35,6 @@ def world(app, client):
         make_user(app, name, f"role-{name}")
     with app.app_context():
         yield app
-
-
-def as_user(app, user_name: str, **settings) -> Context:
-    db = get_db()
-    return Context(db=db, settings={**app.config, **settings}, principal=principal_for_user(db, user_name),
-                   user_name=user_name, address=ADDRESS)
-
-
-def operator(app) -> Context:
-    return command_line_context(get_db(), app.config)
-
-
-def visitor(app, address: str = ADDRESS) -> Context:
-    """Someone not logged in yet (the context of a login request)."""
-    return Context(db=get_db(), settings=app.config, address=address)
 
 
 def audited(ctx: Context, count: int = 1) -> list[tuple]:

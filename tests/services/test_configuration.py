@@ -6,15 +6,14 @@ manage roles, and one who may.
 """
 import pytest
 
-from server.auth import principal_for_user
 from server.errors import Forbidden, NotFound, Unprocessable
 from server.metadata import draft as drafts, edits
 from server.services import accounts, configuration, documents, drafts as draft_use_cases, locations, translations
-from server.services.context import Context, command_line_context
+from server.services.context import Context
 from server.services.deployment import start_server
-from server.storage import get_db
 from tests.builders import lookup, make_user, publish, role
 from tests.conftest import app_on
+from tests.services.contexts import as_user, operator
 
 TOGO = {"unique_id": "locations-tg", "name_i18n": {"en": "Togo", "fr": "Togo"},
         "admin_levels": [{"admin_level": 0, "type": "country", "type_i18n": {"en": "Country", "fr": "Pays"}},
@@ -37,16 +36,6 @@ def world(app, client):
         make_user(app, name, role_id)
     with app.app_context():
         yield app
-
-
-def as_user(app, user_name: str) -> Context:
-    db = get_db()
-    return Context(db=db, settings=app.config, principal=principal_for_user(db, user_name), user_name=user_name,
-                   address="192.0.2.7")
-
-
-def operator(app) -> Context:
-    return command_line_context(get_db(), app.config)
 
 
 def audited(ctx: Context, action: str) -> list[tuple]:

@@ -30,6 +30,7 @@ from server.services.workers import run_once, start_workers
 from server.storage import exports as store, get_db
 from tests.builders import field, form, make_user, minimal_configuration, publish, role, seed
 from tests.conftest import app_on, authenticated, make_app
+from tests.services.contexts import as_user
 
 SECRET = "SECRET-HEALTH"
 
@@ -49,12 +50,6 @@ def world(app, client):
     assert colleague.post("/api/v1/cases", json={"data": {"name": "Awa", "health_notes": SECRET}}).status_code == 201
     with app.app_context():
         yield app
-
-
-def as_user(app, user_name: str, address: str = "192.0.2.7") -> Context:
-    db = get_db()
-    return Context(db=db, settings=app.config, principal=principal_for_user(db, user_name), user_name=user_name,
-                   address=address)
 
 
 def audited(ctx: Context, count: int = 1) -> list[tuple]:

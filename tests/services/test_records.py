@@ -7,15 +7,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from server.auth import principal_for_user
 from server.errors import Forbidden, NotFound
 from server.metadata import draft as drafts
 from server.metadata.versions import LanguageSettings
 from server.records.types import RECORD_TYPES
 from server.services import records as use_cases
-from server.services.context import Context, command_line_context
+from server.services.context import Context
 from server.storage import get_db
 from tests.builders import field, form, make_user, publish, role
+from tests.services.contexts import as_user, operator
 
 CASE = RECORD_TYPES["case"]
 SECRET = "SECRET-HEALTH"
@@ -34,16 +34,6 @@ def world(app, client):
         make_user(app, name, role_id, "agency-a")
     with app.app_context():
         yield app
-
-
-def as_user(app, user_name: str) -> Context:
-    db = get_db()
-    return Context(db=db, settings=app.config, principal=principal_for_user(db, user_name), user_name=user_name,
-                   address="192.0.2.7")
-
-
-def operator(app) -> Context:
-    return command_line_context(get_db(), app.config)
 
 
 def audited(ctx: Context, count: int = 1) -> list[tuple]:
