@@ -13,12 +13,13 @@ from server.messages import _l
 
 from server.auth import rights
 from server.auth.names import is_valid_user_name, normalize_user_name
-from server.auth.passwords import MIN_LENGTH, RULE_MESSAGES, find_weakness, hash_password, random_password, \
+from server.auth.passwords import MIN_LENGTH, RULES, find_weakness, hash_password, random_password, \
     verify_password
 from server.auth.permissions import Principal
 from server.auth.tokens import lift_lockout, revoke_user_tokens
-from server.errors import Conflict, Detail, NotFound, Unprocessable
+from server.errors import Conflict, Detail, Error, NotFound, Unprocessable
 from server.metadata.configuration import Configuration
+from server.rules import Rule
 from server.storage import Database, DuplicateKey, auth as store
 
 ADMIN_USER = "admin"
@@ -56,26 +57,19 @@ def _check_password(password: str, field: str = "/password", names: tuple[str | 
     weakness = find_weakness(password, names, min_length)
     if weakness is None:
         return
-    if weakness.rule == "min_length":
-        raise Unprocessable(_l("The password is too short."), code="PASSWORD_TOO_SHORT",
-                            details=[Detail(field, "min_length", _l("Must be at least %(limit)s characters."),
-                                            weakness.params)])
-    raise Unprocessable(_l("The password is too easy to guess."), code="PASSWORD_TOO_WEAK",
-                        details=[Detail(field, weakness.rule, RULE_MESSAGES[weakness.rule], weakness.params)])
+    error = Error.PASSWORD_TOO_SHORT if weakness.rule == "min_length" else Error.PASSWORD_TOO_WEAK
+    raise Unprocessable(error, details=[Detail.of(field, RULES[weakness.rule], **weakness.params)])
 
 
 def _check_references(db: Database, config: Configuration, data: dict[str, Any]) -> None:
     details = []
     if "role_unique_id" in data and data["role_unique_id"] not in config.roles:
-        details.append(Detail("/role_unique_id", "enum", _l("There is no published role %(id)s."),
-                              {"id": data["role_unique_id"]}))
+        details.append(Detail.of("/role_unique_id", Rule.ROLE_UNKNOWN, id=data["role_unique_id"]))
     if data.get("agency_unique_id") and store.find(db, "agencies", data["agency_unique_id"]) is None:
-        details.append(Detail("/agency_unique_id", "enum", _l("There is no agency %(id)s."),
-                              {"id": data["agency_unique_id"]}))
+        details.append(Detail.of("/agency_unique_id", Rule.AGENCY_UNKNOWN, id=data["agency_unique_id"]))
     for position, group in enumerate(data.get("user_group_unique_ids") or []):
         if store.find(db, "user_groups", group) is None:
-            details.append(Detail(f"/user_group_unique_ids/{position}", "enum", _l("There is no user group %(id)s."),
-                                  {"id": group}))
+            details.append(Detail.of(f"/user_group_unique_ids/{position}", Rule.USER_GROUP_UNKNOWN, id=group))
     if details:
         raise Unprocessable(code="BODY_INVALID", details=details)
 
@@ -86,10 +80,8 @@ _USER_FIELDS = {"full_name": "full_name", "email": "email", "locale": "locale", 
 
 def _check_user_name(name: str) -> None:
     if not is_valid_user_name(name) or name in RESERVED_NAMES:
-        raise Unprocessable(code="BODY_INVALID", details=[Detail(
-            "/user_name", "pattern", _l("Use 2 to 100 letters, digits, . _ - (no space); %(reserved)s are reserved. "
-                                        "Upper and lower case and character width do not make another name."),
-            {"reserved": ", ".join(sorted(RESERVED_NAMES))})])
+        raise Unprocessable(code="BODY_INVALID", details=[Detail.of("/user_name", Rule.USER_NAME,
+                                                                    reserved=", ".join(sorted(RESERVED_NAMES)))])
 
 
 def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime,
@@ -111,8 +103,8 @@ def create_user(db: Database, config: Configuration, data: dict[str, Any], now: 
     try:
         store.insert(db, "users", user)
     except DuplicateKey:
-        raise Conflict(_l("%(kind)s %(id)s already exists."), code="ALREADY_EXISTS", kind=LABELS["users"],
-                       id=data["user_name"], details=[Detail("/user_name", "unique", _l("This id is already used."))]) from None
+        raise Conflict(Error.ALREADY_EXISTS, kind=LABELS["users"], id=data["user_name"],
+                       details=[Detail.of("/user_name", Rule.ID_USED)]) from None
     return user
 
 
@@ -148,8 +140,8 @@ def change_own_password(db: Database, user_name: str, current: str, new: str, no
     """Change one's own password (the current one is required); every session ends."""
     user = get(db, "users", user_name)
     if not verify_password(current, user.get("password_hash")):
-        raise Unprocessable(_l("The current password is not correct."), code="PASSWORD_INCORRECT",
-                            details=[Detail("/current_password", "incorrect", _l("Not the current password."))])
+        raise Unprocessable(Error.PASSWORD_INCORRECT,
+                            details=[Detail.of("/current_password", Rule.PASSWORD_INCORRECT)])
     _check_password(new, "/new_password", names=(user_name, user.get("full_name")), min_length=min_length)
     store.update(db, "users", user_name, {"password_hash": hash_password(new), "password_changed_at": now})
     revoke_user_tokens(db, user_name)
@@ -158,15 +150,14 @@ def change_own_password(db: Database, user_name: str, current: str, new: str, no
 def create_entity(db: Database, kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Create an agency or a user group."""
     if not (2 <= len(data["unique_id"]) <= 100 and ENTITY_ID.fullmatch(data["unique_id"])):
-        raise Unprocessable(code="BODY_INVALID", details=[Detail("/unique_id", "pattern", _l(
-            "Use 2 to 100 lowercase letters, digits, . _ - (the whole id, no space or line break)."))])
+        raise Unprocessable(code="BODY_INVALID", details=[Detail.of("/unique_id", Rule.ENTITY_ID)])
     document = {"_id": data["unique_id"], **{k: v for k, v in data.items() if k != "unique_id"},
                 "disabled": data.get("disabled", False), "created_at": now}
     try:
         store.insert(db, kind, document)
     except DuplicateKey:
-        raise Conflict(_l("%(kind)s %(id)s already exists."), code="ALREADY_EXISTS", kind=LABELS[kind],
-                       id=data["unique_id"], details=[Detail("/unique_id", "unique", _l("This id is already used."))]) from None
+        raise Conflict(Error.ALREADY_EXISTS, kind=LABELS[kind], id=data["unique_id"],
+                       details=[Detail.of("/unique_id", Rule.ID_USED)]) from None
     return document
 
 

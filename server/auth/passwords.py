@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from server.messages import _l
+from server.rules import Rule
 
 _N, _R, _P, _LENGTH = 2 ** 14, 8, 1, 32
 MIN_LENGTH = 10
@@ -35,12 +35,10 @@ _ZXCVBN_LENGTH = 72  # zxcvbn's own limit (its matching is quadratic); the rest 
 _NAME_PART = re.compile(r"[^\W_]{3,}")
 _zxcvbn_lock = threading.Lock()  # zxcvbn keeps the user inputs in a module global
 _dummy_hash: str | None = None
-RULE_MESSAGES = {
-    "contains_name": _l("Must not contain the user name or the person's name."),
-    "repetitive": _l("Must not be mostly repeated or sequential characters (aaaa, 1234, abcd, qwerty)."),
-    "common": _l("This is one of the most common passwords, even with digits or a date added."),
-    "guessable": _l("Too easy to guess: use a longer passphrase, for example four unrelated words."),
-}
+# The rule each weakness breaks (the rules vocabulary: server/rules.py).
+RULES = {rule.code: rule for rule in (Rule.MIN_LENGTH, Rule.PASSWORD_CONTAINS_NAME, Rule.PASSWORD_REPETITIVE,
+                                      Rule.PASSWORD_COMMON, Rule.PASSWORD_GUESSABLE)}
+RULE_MESSAGES = {code: rule.template for code, rule in RULES.items()}
 
 
 def hash_password(password: str) -> str:
