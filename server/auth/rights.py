@@ -25,13 +25,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from server.messages import _l
-
 from server.auth.permissions import Principal, is_full_administrator_role, principal_from_role, rights_beyond, widening
-from server.errors import Conflict, Detail, Forbidden
+from server.errors import Conflict, Detail, Error, Forbidden
 from server.metadata.configuration import Configuration
 from server.metadata.documents import ROLE
 from server.metadata.labels import non_translation_changes
+from server.rules import Rule
 from server.storage import Database, auth as store
 from server.storage.query import Filter, all_of
 
@@ -60,15 +59,12 @@ def changed_rights(user: dict[str, Any], data: dict[str, Any]) -> list[str]:
 def check_grant(config: Configuration, actor: Principal, role_id: str) -> None:
     """Refuse to give `role_id` unless the actor may assign it and it hands out nothing more than they can."""
     if not actor.may_assign(role_id):
-        raise Forbidden(_l("Your role may not give the role %(role)s to a user."), code="ROLE_NOT_ASSIGNABLE",
-                        role=role_id, details=[Detail("/role_unique_id", "assignable",
-                                                      _l("Not one of the roles your role may assign."))])
+        raise Forbidden(Error.ROLE_NOT_ASSIGNABLE, role=role_id,
+                        details=[Detail.of("/role_unique_id", Rule.ASSIGNABLE)])
     beyond = rights_beyond(config.roles.get(role_id), actor)
     if beyond:
-        raise Forbidden(_l("The role %(role)s lets its users give out rights that your role does not have."),
-                        code="ROLE_EXCEEDS_GRANTER", role=role_id,
-                        details=[Detail("/role_unique_id", "exceeds_granter", _l("The role grants %(right)s."),
-                                        {"right": right}) for right in beyond])
+        raise Forbidden(Error.ROLE_EXCEEDS_GRANTER, role=role_id,
+                        details=[Detail.of("/role_unique_id", Rule.EXCEEDS_GRANTER, right=right) for right in beyond])
 
 
 def check_user_edit(config: Configuration, actor: Principal, user: dict[str, Any], data: dict[str, Any]) -> None:
@@ -76,14 +72,12 @@ def check_user_edit(config: Configuration, actor: Principal, user: dict[str, Any
     changed = changed_rights(user, data)
     if user["_id"] == actor.user_name:
         if changed:
-            raise Forbidden(_l("You may not change your own role, agency, groups or disabled state: "
-                               "ask another administrator."), code="SELF_RIGHTS_CHANGE",
-                            details=[Detail(f"/{field}", "self", _l("Only another administrator may change your own rights."))
+            raise Forbidden(Error.SELF_RIGHTS_CHANGE,
+                            details=[Detail.of(f"/{field}", Rule.SELF)
                                      for field in changed])
         return  # one's own name, e-mail and language
     if not actor.may_assign(user.get("role") or ""):
-        raise Forbidden(_l("Your role may not edit %(user)s, whose role %(role)s is not one it may assign."),
-                        code="USER_NOT_MANAGEABLE", user=user["_id"], role=user.get("role") or "-")
+        raise Forbidden(Error.USER_NOT_MANAGEABLE, user=user["_id"], role=user.get("role") or "-")
     if "role_unique_id" in changed:
         check_grant(config, actor, data["role_unique_id"])
 
@@ -91,16 +85,12 @@ def check_user_edit(config: Configuration, actor: Principal, user: dict[str, Any
 def check_agency_change(db: Database, actor: Principal, agency_id: str) -> None:
     """Refuse to disable or enable an agency that holds the actor, or users whose role they may not assign."""
     if actor.agency == agency_id:
-        raise Forbidden(_l("You may not disable or enable your own agency: ask another administrator."),
-                        code="SELF_RIGHTS_CHANGE",
-                        details=[Detail("/disabled", "self", _l("Only another administrator may change your own rights."))])
+        raise Forbidden(Error.SELF_AGENCY_CHANGE, details=[Detail.of("/disabled", Rule.SELF)])
     users, _ = store.page(db, "users", {"agency": agency_id}, 0, 0)
     above = [user for user in users if not actor.may_assign(user.get("role") or "")]
     if above:
-        raise Forbidden(_l("%(count)s users of this agency hold a role your role may not assign; "
-                           "their agency can be disabled only by someone who may."), code="USER_NOT_MANAGEABLE",
-                        count=len(above), details=[Detail("/disabled", "manageable",
-                                                          _l("Users of this agency are not yours to disable."))])
+        raise Forbidden(Error.AGENCY_NOT_MANAGEABLE, count=len(above),
+                        details=[Detail.of("/disabled", Rule.AGENCY_USERS_NOT_MANAGEABLE)])
 
 
 def administrator_roles(config: Configuration) -> list[str]:
@@ -131,9 +121,7 @@ def count_administrators(db: Database, config: Configuration) -> int:
 
 
 def _last_administrator() -> Conflict:
-    return Conflict(_l("This would leave no active system administrator (a user whose role manages users and "
-                       "roles and may assign every role). Give that role to someone else first."),
-                    code="LAST_ADMINISTRATOR")
+    return Conflict(Error.LAST_ADMINISTRATOR)
 
 
 def keep_an_administrator(db: Database, config: Configuration, write: Callable[[], Any],
@@ -177,18 +165,15 @@ def check_role_edit(editor: Principal, unique_id: str, before: dict[str, Any] | 
     if editor.role_id == unique_id and after is not None:
         gained = sorted(set(widening(after, before)) & set(widening(after, published)))
         if gained:
-            raise Forbidden(_l("You may not widen %(role)s, the role you hold: ask another administrator."),
-                            code="OWN_ROLE_WIDENING", role=unique_id,
-                            details=[Detail(where + path, "widening", _l("Would give you more access."))
+            raise Forbidden(Error.OWN_ROLE_WIDENING, role=unique_id,
+                            details=[Detail.of(where + path, Rule.WIDENING)
                                      for path in gained])
     if published is not None and not editor.may_assign(unique_id):
-        raise Forbidden(_l("Your role may not change %(role)s, which is not one of the roles it may assign."),
-                        code="ROLE_NOT_MANAGEABLE", role=unique_id)
+        raise Forbidden(Error.ROLE_NOT_MANAGEABLE, role=unique_id)
     beyond = sorted(set(rights_beyond(after, editor)) - set(rights_beyond(before, editor)))
     if beyond:
-        raise Forbidden(_l("The role %(role)s would let its users give out rights that your role does not have."),
-                        code="ROLE_EXCEEDS_EDITOR", role=unique_id,
-                        details=[Detail(where + path, "exceeds_editor", _l("Beyond what your role may give."))
+        raise Forbidden(Error.ROLE_EXCEEDS_EDITOR, role=unique_id,
+                        details=[Detail.of(where + path, Rule.EXCEEDS_EDITOR)
                                  for path in beyond])
 
 
@@ -204,9 +189,8 @@ def check_publication(db: Database, user_name: str, published: Configuration, ta
     changed = [uid for uid in sorted(set(published.roles) | set(target.roles))
                if non_translation_changes(ROLE, published.roles.get(uid) or {}, target.roles.get(uid) or {})]
     if changed and not editor.can("role", "manage"):
-        raise Forbidden(_l("Publishing changes to roles needs the role: manage permission."),
-                        code="ROLE_MANAGE_REQUIRED",
-                        details=[Detail(f"role:{uid}", "role_manage", _l("Changed in the draft.")) for uid in changed])
+        raise Forbidden(Error.ROLE_MANAGE_REQUIRED,
+                        details=[Detail.of(f"role:{uid}", Rule.ROLE_CHANGED) for uid in changed])
     for uid in changed:
         before = published.roles.get(uid)
         check_role_edit(editor, uid, before, target.roles.get(uid), before, where=f"role:{uid}/")
