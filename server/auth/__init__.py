@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from server.auth.permissions import Principal, principal_from_role
 from server.auth.rights import is_active
-from server.errors import Forbidden
-from server.messages import _l
+from server.errors import Error, Forbidden
 from server.metadata.versions import published_configuration
 from server.storage import Database, auth as store
 
@@ -19,14 +18,14 @@ SYSTEM_USER = "system"  # the name of unattended writes (the command line, a wor
 def require_right(principal: Principal, resource: str, action: str) -> None:
     """Refuse (403) unless `principal`'s role may do `action` on `resource`."""
     if not principal.can(resource, action):
-        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+        raise Forbidden(Error.ACTION_DENIED, action=action, resource=resource)
 
 
 def principal_for_user(db: Database, user_name: str) -> Principal:
     """The principal of a user by name, from their current role (for work done outside a request)."""
     user = store.find(db, "users", user_name)
     if user is None or not is_active(db, user):
-        raise Forbidden(_l("User %(user)s is disabled or was removed."), code="USER_DISABLED", user=user_name)
+        raise Forbidden(Error.USER_DISABLED, user=user_name)
     return principal_from_role(user, published_configuration(db).roles.get(user.get("role") or ""))
 
 

@@ -41,7 +41,7 @@ from server.messages import _l
 from server.auth.names import is_valid_user_name, normalize_user_name
 from server.auth.passwords import verify_password
 from server.auth.rights import is_active
-from server.errors import AbriError, Unauthorized
+from server.errors import AbriError, Error, Unauthorized
 from server.storage import Database, auth as store
 from server.storage.query import Filter
 
@@ -60,7 +60,7 @@ def _digest(token: str) -> str:
 
 
 def _invalid() -> Unauthorized:
-    return Unauthorized(_l("The user name or the password is not correct."), code="INVALID_CREDENTIALS")
+    return Unauthorized(Error.INVALID_CREDENTIALS)
 
 
 def _refuse(seconds: float) -> TooManyAttempts:
