@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from server.messages import _l, in_locale, message_locale
 
-from server.errors import AbriError, Detail, Forbidden, NotFound, Unprocessable
+from server.errors import AbriError, Detail, Error, Forbidden, NotFound, Unprocessable
 from server.export import encryption
 from server.export.cells import date_text
 from server.export.envelope import JsonRecords, envelope_labels, with_linked_cases
@@ -39,6 +39,7 @@ from server.records import service as records
 from server.records.access import fields_of_forms
 from server.records.reading import ReadableRecords, readable_records
 from server.records.types import RECORD_TYPES
+from server.rules import Rule
 from server.storage import Database, exports as store
 
 FORMATS = {"xlsx": "export_xlsx", "csv": "export_csv", "json": "export_json"}
@@ -106,7 +107,7 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
     _check_choice(config, record_type, actor, params)
     locale = params.get("locale") or settings.default_language
     if locale not in settings.languages:
-        raise Unprocessable(code="BODY_INVALID", details=[Detail("/locale", "enum", _l("Not a configured language."))])
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/locale", Rule.LOCALE)])
     job = {"_id": str(uuid.uuid4()), "user_name": actor.user_name, "record_type": record_type.name, "format": fmt,
            "filters": {k: v[0] for k, v in filters.items()}, "form_ids": params.get("form_ids"),
            "field_names": params.get("field_names"), "locale": locale, "codes": params.get("codes", False),
@@ -127,18 +128,14 @@ def _check_may_see_disabled(record_type, principal) -> None:
     that is the rule here too; asked before anything is looked up.
     """
     if principal is not None and not principal.can(record_type.name, "read"):
-        raise Forbidden(_l("Your role may not see disabled records: it may not read records of this type "
-                           "(%(resource)s)."), resource=record_type.label, details=[
-                            Detail("/include_disabled", "forbidden",
-                                   _l("Only a role that reads these records may ask for disabled ones."))])
+        raise Forbidden(Error.DISABLED_RECORDS_DENIED, resource=record_type.label,
+                        details=[Detail.of("/include_disabled", Rule.DISABLED_NEED_READ)])
 
 
 def _check_state_filter(filters: dict[str, list[str]]) -> None:
     """Refuse a record_state filter that asks for disabled records without include_disabled."""
     if any(part != "true" for part in filters.get("record_state", ["true"])[0].split(",")):
-        raise Unprocessable(code="BODY_INVALID", details=[
-            Detail("/filters/record_state", "include_disabled",
-                   _l("Disabled records are exported only with include_disabled."))])
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/filters/record_state", Rule.INCLUDE_DISABLED)])
 
 
 def _filter_text(name: str, value: Any) -> str:
@@ -148,25 +145,24 @@ def _filter_text(name: str, value: Any) -> str:
         return ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
     if isinstance(value, scalar):
         return str(value).lower() if isinstance(value, bool) else str(value)
-    raise Unprocessable(code="BODY_INVALID", details=[
-        Detail(f"/filters/{name}", "type", _l("Must be a value, a list of values, or a range such as 10..15."))])
+    raise Unprocessable(Error.BODY_INVALID, details=[Detail.of(f"/filters/{name}", Rule.FILTER_VALUE)])
 
 
 def _check_choice(config: Configuration, record_type, actor: records.Actor, params: dict[str, Any]) -> None:
     readable = records.readable_fields(config, record_type, actor)
     forms = {uid for uid, _ in config.forms_of(record_type.name, nested=False)}
     readable_forms = actor.principal.readable_forms() if actor.principal else None
-    details = [Detail(f"/form_ids/{i}", "enum", _l("Not a form you may read."))
+    details = [Detail.of(f"/form_ids/{i}", Rule.READABLE_FORM)
                for i, uid in enumerate(params.get("form_ids") or [])
                if uid not in forms or (readable_forms is not None and uid not in readable_forms)]
     all_fields = {f["name"] for uid in forms for f in config.forms[uid]["fields"]}
-    details += [Detail(f"/field_names/{i}", "enum", _l("Not a field you may read."))
+    details += [Detail.of(f"/field_names/{i}", Rule.READABLE_FIELD)
                 for i, name in enumerate(params.get("field_names") or [])
                 if name not in all_fields or (readable is not None and name not in readable)]
     if params.get("password") is not None and len(params["password"]) < 8:
-        details.append(Detail("/password", "min_length", _l("Must be at least %(limit)s characters."), {"limit": 8}))
+        details.append(Detail.of("/password", Rule.MIN_LENGTH, limit=8))
     if details:
-        raise Unprocessable(code="BODY_INVALID", details=details)
+        raise Unprocessable(Error.BODY_INVALID, details=details)
 
 
 def present_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -193,8 +189,7 @@ def check_downloadable(db: Database, config: Configuration, job: dict[str, Any],
     """Refuse the download of a job its user's current rights would not let them export again, or not complete."""
     _check_still_allowed(db, config, job, actor)
     if job["status"] != "complete":
-        raise Unprocessable(_l("The export is not ready yet (%(status)s)."), code="EXPORT_NOT_READY",
-                            status=job["status"])
+        raise Unprocessable(Error.EXPORT_NOT_READY, status=job["status"])
 
 
 def read_file(db: Database, job: dict[str, Any]) -> Iterator[bytes]:
@@ -217,8 +212,7 @@ def _check_still_allowed(db: Database, config: Configuration, job: dict[str, Any
     if principal is None:
         return
     if not (principal.can(record_type.name, FORMATS[job["format"]]) and principal.can(record_type.name, "read")):
-        raise Forbidden(_l("Your role may no longer export these records, so this file cannot be downloaded."),
-                        code="EXPORT_NOT_ALLOWED")
+        raise Forbidden(Error.EXPORT_NOT_ALLOWED)
     made = job.get("access")
     if made is None:  # still running, or made before exports recorded it: nothing to compare yet
         if job["status"] == "complete":
@@ -234,8 +228,7 @@ def _check_still_allowed(db: Database, config: Configuration, job: dict[str, Any
 
 
 def _access_changed() -> Forbidden:
-    return Forbidden(_l("What your role may see has changed since this export was made. Start a new export."),
-                     code="EXPORT_ACCESS_CHANGED")
+    return Forbidden(Error.EXPORT_ACCESS_CHANGED)
 
 
 def _scope_of(principal) -> dict[str, Any]:
@@ -295,8 +288,7 @@ def _password(job: dict[str, Any], settings: ExportSettings) -> str | None:
     if job.get(SEALED):
         password = encryption.open_password(settings.sealing_key(), job["_id"], job[SEALED])
         if password is None:
-            raise Unprocessable(_l("The password of this export can no longer be read (the server's export key "
-                                   "changed). Start the export again."), code="EXPORT_KEY_CHANGED")
+            raise Unprocessable(Error.EXPORT_KEY_CHANGED)
         return password
     return job.get("password")  # queued before passwords were sealed
 
@@ -358,7 +350,7 @@ def _progress(db: Database, job_id: str, worker: str | None, total: int, callbac
         if done % PROGRESS_EVERY == 0 or done == total:
             now = datetime.now(timezone.utc)
             if not store.update_job(db, job_id, worker, {"rows_done": done, "heartbeat_at": now}):
-                raise Unprocessable(_l("The export was cancelled."), code="EXPORT_CANCELLED")
+                raise Unprocessable(Error.EXPORT_CANCELLED)
             if callback:
                 callback(done, total)
     return progress

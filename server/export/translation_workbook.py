@@ -8,11 +8,11 @@ from xml.parsers import expat
 
 import openpyxl
 import xlsxwriter
-from server.messages import _l
 
-from server.errors import Detail, PayloadTooLarge, Unprocessable
+from server.errors import Detail, Error, PayloadTooLarge, Unprocessable
 from server.export.cells import sheet_name
 from server.metadata.translations import KEY_COLUMNS, Row
+from server.rules import Rule
 
 COLUMNS = (*KEY_COLUMNS, "default_text", "text", "missing")
 # Limits of an uploaded spreadsheet (the shipped configuration's has about 600 rows and unpacks to 240 KB).
@@ -73,7 +73,7 @@ def read_translation_workbook(data: bytes) -> list[tuple[str, list[tuple[int, di
                     continue
                 total += 1
                 if total > MAX_ROWS or number > MAX_ROWS + 1:
-                    raise _too_large("max_rows", _l("More than %(limit)s rows."), MAX_ROWS)
+                    raise _too_large(Rule.SHEET_MAX_ROWS, MAX_ROWS)
                 rows.append((number, {column: "" if value is None else str(value)
                                       for column, value in zip(COLUMNS, values)}))
             result.append((sheet.title, rows))
@@ -99,9 +99,9 @@ def check_workbook_size(data: bytes) -> None:
     with archive:
         parts = archive.infolist()
         if len(parts) > MAX_PARTS:
-            raise _too_large("max_parts", _l("More than %(limit)s parts in the file."), MAX_PARTS)
+            raise _too_large(Rule.SHEET_MAX_PARTS, MAX_PARTS)
         if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
-            raise _too_large("max_unpacked_size", _l("Unpacks to more than %(limit)s bytes."), MAX_UNPACKED_BYTES)
+            raise _too_large(Rule.SHEET_MAX_UNPACKED, MAX_UNPACKED_BYTES)
         scan = _PartScan()
         try:
             for part in parts:
@@ -123,8 +123,7 @@ class _PartScan:
             while chunk := stream.read(CHUNK):
                 self.unpacked += len(chunk)
                 if self.unpacked > MAX_UNPACKED_BYTES:  # the sizes a zip declares may lie
-                    raise _too_large("max_unpacked_size", _l("Unpacks to more than %(limit)s bytes."),
-                                     MAX_UNPACKED_BYTES)
+                    raise _too_large(Rule.SHEET_MAX_UNPACKED, MAX_UNPACKED_BYTES)
                 if parser is None:
                     if not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
                         parser = False  # not XML (printer settings, images): counted, not parsed
@@ -149,28 +148,26 @@ class _PartScan:
     def _element(self, name: str, attributes: dict[str, str]) -> None:
         self.elements += 1
         if self.elements > MAX_XML_ELEMENTS:
-            raise _too_large("max_elements", _l("More than %(limit)s XML elements."), MAX_XML_ELEMENTS)
+            raise _too_large(Rule.SHEET_MAX_ELEMENTS, MAX_XML_ELEMENTS)
         local = name.rpartition(" ")[2]
         if local == "sheetData":
             self.sheets += 1
             if self.sheets > MAX_SHEETS:
-                raise _too_large("max_sheets", _l("More than %(limit)s sheets."), MAX_SHEETS)
+                raise _too_large(Rule.SHEET_MAX_SHEETS, MAX_SHEETS)
         elif local == "row":
             self.rows, self.cells = self.rows + 1, 0
             number = attributes.get("r", "")
             if self.rows > MAX_ROWS + MAX_SHEETS or (number.isdigit() and int(number) > MAX_ROWS + 1):
-                raise _too_large("max_rows", _l("More than %(limit)s rows."), MAX_ROWS)
+                raise _too_large(Rule.SHEET_MAX_ROWS, MAX_ROWS)
         elif local == "c":
             self.cells += 1
             if self.cells > MAX_CELLS_PER_ROW:
-                raise _too_large("max_cells_per_row", _l("More than %(limit)s cells in a row."), MAX_CELLS_PER_ROW)
+                raise _too_large(Rule.SHEET_MAX_CELLS, MAX_CELLS_PER_ROW)
 
 
-def _too_large(code: str, reason, limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(_l("The spreadsheet is too large to read. Send the file downloaded from Abri."),
-                           code="SPREADSHEET_TOO_LARGE", details=[Detail("file", code, reason, {"limit": limit})])
+def _too_large(rule: Rule, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(Error.SPREADSHEET_TOO_LARGE, details=[Detail.of("file", rule, limit=limit)])
 
 
 def _not_a_workbook() -> Unprocessable:
-    return Unprocessable(_l("The file is not an xlsx translation spreadsheet."), code="SPREADSHEET_INVALID",
-                         details=[Detail("file", "format", _l("Upload the .xlsx file downloaded from Abri."))])
+    return Unprocessable(Error.SPREADSHEET_INVALID, details=[Detail.of("file", Rule.XLSX_FILE)])
