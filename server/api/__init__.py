@@ -10,13 +10,13 @@ import math
 import re
 
 from flask import Flask, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.api import (accounts, audit, auth, documents, exports, field_types, locations, metadata, openapi, records,
                         schemas)
-from server.errors import BadRequest, Detail, Unprocessable
+from server.errors import BadRequest, Detail, Error, Unprocessable
 from server.records.search import INT64_MAX, INT64_MIN
+from server.rules import Rule
 
 MAX_DEPTH = 32
 UPLOAD_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"})
@@ -31,19 +31,18 @@ def printable(text: str) -> str:
 def text_problem(text: str, where: str) -> Detail | None:
     """Return why a text cannot be stored (NUL, unpaired surrogates), or None."""
     if "\x00" in text:
-        return Detail(printable(where), "nul", _l("Text may not contain the NUL character."))
+        return Detail.of(printable(where), Rule.NUL)
     if _SURROGATES.search(text):
-        return Detail(printable(where), "surrogate", _l("Text may not contain unpaired surrogates (not valid Unicode)."))
+        return Detail.of(printable(where), Rule.SURROGATE)
     return None
 
 
 def number_problem(value: int | float, where: str) -> Detail | None:
     """Return why a JSON number cannot be stored (NaN, Infinity, beyond 64 bits), or None."""
     if isinstance(value, float) and not math.isfinite(value):
-        return Detail(where, "not_finite", _l("Must be a finite number (NaN and Infinity are not JSON numbers)."))
+        return Detail.of(where, Rule.NOT_FINITE)
     if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-        return Detail(where, "int64_range", _l("Must be a whole number between %(min)s and %(max)s."),
-                      {"min": INT64_MIN, "max": INT64_MAX})
+        return Detail.of(where, Rule.INT64_RANGE, min=INT64_MIN, max=INT64_MAX)
     return None
 
 
@@ -51,7 +50,7 @@ def _walk(value, path: str, depth: int):
     """Yield details for what no body may hold: operator-like or unstorable keys and texts, numbers MongoDB
     cannot store, deep nesting."""
     if depth > MAX_DEPTH:
-        yield Detail(path or "/", "max_depth", _l("Nested more than %(limit)s levels deep."), {"limit": MAX_DEPTH})
+        yield Detail.of(path or "/", Rule.MAX_DEPTH, limit=MAX_DEPTH)
         return
     if isinstance(value, dict):
         for key, item in value.items():
@@ -60,7 +59,7 @@ def _walk(value, path: str, depth: int):
             if problem:
                 yield problem
             elif key.startswith("$") or "." in key:
-                yield Detail(here, "key_forbidden", _l("Keys may not start with $ or contain a dot."))
+                yield Detail.of(here, Rule.KEY_FORBIDDEN)
             else:
                 yield from _walk(item, here, depth + 1)
     elif isinstance(value, list):
@@ -83,18 +82,18 @@ def check_json_body() -> None:
     if request.mimetype in UPLOAD_TYPES:  # files (translation spreadsheets, CSV) are checked by their reader
         return
     if not request.is_json:
-        raise BadRequest(_l("Send the body as JSON (Content-Type: application/json)."), code="CONTENT_TYPE")
+        raise BadRequest(Error.CONTENT_TYPE)
     try:
         body = request.get_json(silent=False)
     except RecursionError:
-        raise Unprocessable(code="BODY_INVALID", details=[Detail("/", "max_depth", _l("Nested too deeply."))]) from None
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/", Rule.TOO_DEEP)]) from None
     except RequestEntityTooLarge:
         raise
     except Exception:  # werkzeug raises BadRequest for undecodable JSON
-        raise BadRequest(_l("The request body is not valid JSON."), code="MALFORMED_JSON") from None
+        raise BadRequest(Error.MALFORMED_JSON) from None
     details = list(_walk(body, "", 0))
     if details:
-        raise Unprocessable(code="BODY_INVALID", details=details)
+        raise Unprocessable(Error.BODY_INVALID, details=details)
 
 
 def check_url_text() -> None:
@@ -110,7 +109,7 @@ def check_url_text() -> None:
             details.append(number_problem(value, name))
     details = [detail for detail in details if detail]
     if details:
-        raise BadRequest(_l("A parameter of the URL is not valid."), code="BAD_PARAMETER", details=details)
+        raise BadRequest(Error.URL_INVALID, details=details)
 
 
 def init_api(app: Flask) -> None:
