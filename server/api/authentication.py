@@ -20,8 +20,7 @@ from server.auth.audit import log_event
 from server.auth.permissions import principal_from_role
 from server.auth.rights import is_active
 from server.auth.tokens import SESSION, resolve_token
-from server.errors import Forbidden, Unauthorized
-from server.messages import _l
+from server.errors import Error, Forbidden, Unauthorized
 from server.metadata.versions import published_configuration
 from server.storage import auth as store, get_db
 
@@ -59,7 +58,7 @@ def check_any_permission(*pairs: tuple[str, str]) -> Principal:
         raise Unauthorized()
     if not any(principal.can(resource, action) for resource, action in pairs):
         resource, action = pairs[0]
-        raise Forbidden(_l("Your role may not %(action)s %(resource)s."), action=action, resource=resource)
+        raise Forbidden(Error.ACTION_DENIED, action=action, resource=resource)
     return principal
 
 
@@ -92,7 +91,7 @@ def _token_from_request() -> tuple[str | None, bool]:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized(_l("Use the Authorization header as: Bearer <token>."), code="TOKEN_INVALID")
+            raise Unauthorized(Error.TOKEN_MALFORMED)
         return token.strip(), False
     cookie = request.cookies.get(SESSION_COOKIE)
     return (cookie, True) if cookie else (None, False)
@@ -108,17 +107,16 @@ def load_principal() -> None:
         now = datetime.now(timezone.utc)
         entry = resolve_token(get_db(), token, now)
         if entry is None or (from_cookie and entry["kind"] != SESSION):
-            raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
+            raise Unauthorized(Error.SESSION_ENDED)
         if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
                 and request.headers.get(CSRF_HEADER) != entry["csrf"]:
             # A forged cross-site request, or a page without its token: refused before any view, audited for all.
             log_event(get_db(), action="csrf_refused", user_name=entry["user_name"], at=now,
                       address=request.remote_addr, status=403, detail=f"CSRF_FAILED: {request.method} {request.endpoint}")
-            raise Forbidden(_l("The form is missing its security token. Reload the page and try again."),
-                            code="CSRF_FAILED")
+            raise Forbidden(Error.CSRF_FAILED)
         user = store.find(get_db(), "users", entry["user_name"])
         if user is None or not is_active(get_db(), user):  # disabled, or their agency is
-            raise Unauthorized(_l("Your session has expired or was ended. Log in again."), code="TOKEN_INVALID")
+            raise Unauthorized(Error.SESSION_ENDED)
         g.abri_config = published_configuration(get_db())  # the views of this request reuse it
         role = g.abri_config.roles.get(user.get("role") or "")
         g.principal = principal_from_role(user, role)
