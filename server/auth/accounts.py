@@ -71,7 +71,7 @@ def _check_references(db: Database, config: Configuration, data: dict[str, Any])
         if store.find(db, "user_groups", group) is None:
             details.append(Detail.of(f"/user_group_unique_ids/{position}", Rule.USER_GROUP_UNKNOWN, id=group))
     if details:
-        raise Unprocessable(code="BODY_INVALID", details=details)
+        raise Unprocessable(Error.BODY_INVALID, details=details)
 
 
 _USER_FIELDS = {"full_name": "full_name", "email": "email", "locale": "locale", "role_unique_id": "role",
@@ -80,8 +80,8 @@ _USER_FIELDS = {"full_name": "full_name", "email": "email", "locale": "locale", 
 
 def _check_user_name(name: str) -> None:
     if not is_valid_user_name(name) or name in RESERVED_NAMES:
-        raise Unprocessable(code="BODY_INVALID", details=[Detail.of("/user_name", Rule.USER_NAME,
-                                                                    reserved=", ".join(sorted(RESERVED_NAMES)))])
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/user_name", Rule.USER_NAME,
+                                                                   reserved=", ".join(sorted(RESERVED_NAMES)))])
 
 
 def create_user(db: Database, config: Configuration, data: dict[str, Any], now: datetime,
@@ -150,7 +150,7 @@ def change_own_password(db: Database, user_name: str, current: str, new: str, no
 def create_entity(db: Database, kind: str, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Create an agency or a user group."""
     if not (2 <= len(data["unique_id"]) <= 100 and ENTITY_ID.fullmatch(data["unique_id"])):
-        raise Unprocessable(code="BODY_INVALID", details=[Detail.of("/unique_id", Rule.ENTITY_ID)])
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/unique_id", Rule.ENTITY_ID)])
     document = {"_id": data["unique_id"], **{k: v for k, v in data.items() if k != "unique_id"},
                 "disabled": data.get("disabled", False), "created_at": now}
     try:
