@@ -9,9 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from flask_babel import lazy_gettext as _l
-
-from server.errors import AbriError
+from server.errors import AbriError, Error
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 # The source checkout: tests and the developer commands (`abri translations extract|update|compile`) use it.
@@ -186,5 +184,4 @@ def _unless_chosen(values: dict[str, Any], environ: Mapping[str, str] | None, ch
 class SettingInvalid(AbriError):
     """A setting that would silently weaken Abri: the server does not start."""
 
-    status, code = 500, "SETTING_INVALID"
-    message = _l("The setting %(name)s cannot be %(value)s. Allowed: %(allowed)s.")
+    status, error = 500, Error.SETTING_INVALID

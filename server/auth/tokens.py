@@ -36,8 +36,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from server.messages import _l
-
 from server.auth.names import is_valid_user_name, normalize_user_name
 from server.auth.passwords import verify_password
 from server.auth.rights import is_active
@@ -51,8 +49,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class TooManyAttempts(AbriError):
-    status, code = 429, "TOO_MANY_ATTEMPTS"
-    message = _l("Too many failed logins from this device. Try again in %(seconds)s seconds.")
+    status, error = 429, Error.TOO_MANY_ATTEMPTS
 
 
 def _digest(token: str) -> str:

@@ -12,9 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from server.messages import _l
-
-from server.errors import AbriError, Conflict
+from server.errors import AbriError, Conflict, Error
 from server.metadata import draft as drafts
 from server.metadata.configuration import Configuration
 from server.metadata.files import list_profiles, profile_documents, read_configuration
@@ -30,10 +28,7 @@ _CONCURRENT_START_SECONDS = 30
 class ProfileMismatch(AbriError):
     """A start names another country profile than the one the database was set up with."""
 
-    status, code = 500, "PROFILE_MISMATCH"
-    message = _l("This database was set up with the country profile %(stored)s, and this start asks for "
-                 "%(requested)s. Start without --profile and ABRI_PROFILE to keep %(stored)s, or use an empty "
-                 "database for another country (ABRI_MONGO_URI, or ABRI_INSTANCE_PATH for the embedded one).")
+    status, error = 500, Error.PROFILE_MISMATCH
 
 
 def load_directory(db: Database, directory: str | Path, user: str, force: bool = False,
@@ -92,10 +87,7 @@ def check_profile(deployment: Mapping[str, Any], requested: str | None) -> None:
     if requested and requested != stored and stored:
         raise ProfileMismatch(stored=stored, requested=requested)
     if requested and requested != stored:
-        raise ProfileMismatch(_l("This database was set up without a country profile, and this start asks for "
-                                 "%(requested)s. Start without --profile and ABRI_PROFILE, or use an empty database for "
-                                 "that country (ABRI_MONGO_URI, or ABRI_INSTANCE_PATH for the embedded one)."),
-                              requested=requested)
+        raise ProfileMismatch(Error.PROFILE_MISSING, requested=requested)
 
 
 def infer_profile(config: Configuration, directory: str | Path) -> str | None:

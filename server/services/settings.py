@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.auth.passwords import RULE_MESSAGES, find_weakness
 from server.config import ENV_PREFIX, SettingInvalid, load_config
-from server.errors import render_message
+from server.errors import Error, render_message
 from server.export.encryption import ExportKeyError, parse_key
 
 _POSITIVE = _l("a whole number, 1 or more")
@@ -94,5 +94,5 @@ def _check_admin_password(settings: Mapping[str, Any]) -> None:
     weakness = find_weakness(password, ("admin", "Administrator"), settings["PASSWORD_MIN_LENGTH"])
     if weakness is not None:
         reason = RULE_MESSAGES.get(weakness.rule, _l("Must be at least %(limit)s characters."))
-        raise SettingInvalid(_l("The setting %(name)s is refused: %(reason)s"), name=ENV_PREFIX + "ADMIN_PASSWORD",
+        raise SettingInvalid(Error.SETTING_REFUSED, name=ENV_PREFIX + "ADMIN_PASSWORD",
                              reason=render_message(reason, weakness.params))
