@@ -49,7 +49,6 @@ RULES = {rule.code: rule for rule in (
     Rule.UNIQUE_ITEMS, Rule.UNKNOWN_FORM_FIELD, Rule.PATTERN, Rule.READ_ONLY, Rule.WORKFLOW_ONLY,
     Rule.DISABLED_OPTION, Rule.LOCATION, Rule.LOCATION_LEVEL, Rule.FUTURE_DATE, Rule.PAST_DATE, Rule.DESTROY_ROW,
     Rule.DUPLICATE_ROW)}
-MESSAGES = {code: rule.template for code, rule in RULES.items()}  # the old name, for callers not yet on RULES
 _CODES = {"maxLength": "max_length", "maxItems": "max_items", "uniqueItems": "unique_items",
           "additionalProperties": "unknown", "minLength": "pattern"}
 _EXAMPLES = {"date": "2024-05-31", "date-time": "2024-05-31T14:30:00+01:00"}
