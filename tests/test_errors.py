@@ -133,3 +133,29 @@ def test_a_query_parameter_out_of_range_is_answered_in_the_request_language(clie
 def test_an_error_raised_from_the_catalogue_names_its_member():
     assert Unprocessable(Error.RECORD_MODULE, modules="cp").error is Error.RECORD_MODULE
     assert NotFound(kind="Case", id="x").error is Error.NOT_FOUND
+
+
+def calls_in_server():
+    for path in sorted(SERVER.rglob("*.py")):
+        source = path.read_text("utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call):
+                yield path.relative_to(SERVER.parent), node
+
+
+def is_marked_text(node) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_l"
+
+
+def test_errors_are_raised_from_the_catalogue_not_with_their_own_text_or_code():
+    kinds = error_kinds()
+    own = [f"{path}:{node.lineno}" for path, node in calls_in_server()
+           if isinstance(node.func, ast.Name) and node.func.id in kinds
+           and (any(k.arg == "code" for k in node.keywords) or (node.args and is_marked_text(node.args[0])))]
+    assert own == [], "raise Kind(Error.MEMBER, **params): add the member to server.errors.Error"
+
+
+def test_failing_fields_name_a_rule_of_the_vocabulary_not_their_own_text():
+    own = [f"{path}:{node.lineno}" for path, node in calls_in_server()
+           if getattr(node.func, "id", None) == "Detail" and any(map(is_marked_text, node.args))]
+    assert own == [], "Detail.of(where, Rule.MEMBER, **params): add the rule to server.rules.Rule"
