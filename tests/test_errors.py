@@ -159,3 +159,15 @@ def test_failing_fields_name_a_rule_of_the_vocabulary_not_their_own_text():
     own = [f"{path}:{node.lineno}" for path, node in calls_in_server()
            if getattr(node.func, "id", None) == "Detail" and any(map(is_marked_text, node.args))]
     assert own == [], "Detail.of(where, Rule.MEMBER, **params): add the rule to server.rules.Rule"
+
+
+def test_every_api_input_schema_reports_violations_by_structure():
+    checked = 0
+    for path in sorted((SERVER / "api").glob("*.py")):
+        module = importlib.import_module(f"server.api.{path.stem}")
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "arguments" and node.args \
+                    and isinstance(node.args[0], ast.Name):
+                assert issubclass(getattr(module, node.args[0].id), ArgumentSchema), f"{path.name}: {node.args[0].id}"
+                checked += 1
+    assert checked > 20
