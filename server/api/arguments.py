@@ -62,13 +62,15 @@ class ArgumentSchema(Schema):
         structure_errors(field_obj)
 
 
+# Each validator's error is a list of one Violation (marshmallow's And extends its errors with a validator's).
+
 class _Range(validate.Range):
     def _format_error(self, value: Any, message: str) -> Any:  # type: ignore[override]
         if self.min is not None and self.max is not None:
-            return Violation(Rule.RANGE, {"min": self.min, "max": self.max})
+            return [Violation(Rule.RANGE, {"min": self.min, "max": self.max})]
         if self.min is not None:
-            return Violation(Rule.MINIMUM, {"limit": self.min})
-        return Violation(Rule.MAXIMUM, {"limit": self.max})
+            return [Violation(Rule.MINIMUM, {"limit": self.min})]
+        return [Violation(Rule.MAXIMUM, {"limit": self.max})]
 
 
 class _Length(validate.Length):
@@ -77,36 +79,26 @@ class _Length(validate.Length):
         high = self.equal if self.equal is not None else self.max
         text = isinstance(value, (str, bytes))
         if low is not None and len(value) < low:
-            return Violation(Rule.MIN_LENGTH if text else Rule.MIN_ITEMS, {"limit": low})
-        return Violation(Rule.MAX_LENGTH if text else Rule.MAX_ITEMS, {"limit": high})
+            return [Violation(Rule.MIN_LENGTH if text else Rule.MIN_ITEMS, {"limit": low})]
+        return [Violation(Rule.MAX_LENGTH if text else Rule.MAX_ITEMS, {"limit": high})]
 
 
 class _OneOf(validate.OneOf):
     def _format_error(self, value: Any) -> Any:  # type: ignore[override]
-        return Violation(Rule.ENUM, {"allowed": ", ".join(map(str, self.choices))})
+        return [Violation(Rule.ENUM, {"allowed": ", ".join(map(str, self.choices))})]
 
 
 class _Regexp(validate.Regexp):
     def _format_error(self, value: Any) -> Any:  # type: ignore[override]
         if self.error and self.error != self.default_message:  # the schema's own hint of the expected form
-            return Violation(Rule.PATTERN_HINT, {"hint": self.error})
-        return Violation(Rule.PATTERN)
+            return [Violation(Rule.PATTERN_HINT, {"hint": self.error})]
+        return [Violation(Rule.PATTERN)]
 
 
 class _Email(validate.Email):
     def _format_error(self, value: Any) -> Any:  # type: ignore[override]
-        return Violation(Rule.EMAIL)
+        return [Violation(Rule.EMAIL)]
 
-
-def _as_list(format_error):
-    """A validator's error as a list of one Violation: marshmallow's And extends its errors with it."""
-    def wrapper(self, *args: Any) -> list[Violation]:
-        return [format_error(self, *args)]
-    return wrapper
-
-
-for _validator in (_Range, _Length, _OneOf, _Regexp, _Email):
-    _validator._format_error = _as_list(_validator._format_error)
 
 _STRUCTURED = {validate.Range: _Range, validate.Length: _Length, validate.OneOf: _OneOf,
                validate.Regexp: _Regexp, validate.Email: _Email}
