@@ -14,7 +14,7 @@ from server.api.authentication import current_principal, current_user_name
 from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.services.context import Context
-from server.storage import Database, get_db
+from server.storage import get_db
 from server.storage.query import MAX_PAGE, MAX_PER_PAGE, parse_page
 
 
@@ -66,10 +66,6 @@ def conditional(tag_parts: tuple, build: Callable[[], Response]) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Accept-Language")
     return response
-
-
-def db() -> Database:
-    return get_db()
 
 
 def published() -> Configuration:

@@ -15,6 +15,7 @@ from server.errors import NotFound, Unauthorized
 from server.metadata.configuration import Configuration, form_sort_key
 from server.metadata.documents import FORM, ROLE
 from server.metadata.draft import KIND_NAMES
+from server.metadata.record_schema import day_bounds, record_schema
 from server.metadata.versions import changes_since
 from server.services.configuration import MANAGE, MANAGE_ROLES, TRANSLATE, require_any
 from server.services.context import Context
@@ -94,3 +95,50 @@ def _matches(kind: str, body: dict[str, Any], filters: Filters) -> bool:
 
 def _sorted(kind: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(bodies, key=form_sort_key) if kind == FORM else sorted(bodies, key=lambda body: body["unique_id"])
+
+
+@dataclass(frozen=True)
+class RecordSchema:
+    """The JSON Schema of what the caller's role may write in a record type's data, compiled when asked for.
+
+    `tag` is what it depends on (the published configuration, the role, the day), so a client that holds it
+    is answered without compiling anything.
+    """
+
+    config: Configuration
+    record_type: str
+    module_id: str | None
+    readable: frozenset[str] | None
+    writable: frozenset[str] | None
+    days: Any
+    tag: tuple
+
+    @property
+    def version(self) -> int:
+        return self.config.version
+
+    def compile(self) -> dict[str, Any]:
+        return record_schema(self.config, self.record_type, self.module_id, self.readable, self.writable, self.days)
+
+
+def record_data_schema(ctx: Context, record_type: str, module_id: str | None) -> RecordSchema:
+    """The schema of a record type's `data` for the caller's role (of one module, if asked): what a create may hold.
+
+    It depends on the day (date rules). A module that does not hold the record type is not found: the schema of
+    no form would accept nothing but {}.
+    """
+    if ctx.is_anonymous:
+        raise Unauthorized()
+    config = ctx.config
+    if module_id is not None and record_type not in config.modules.get(module_id, {}).get(
+            "associated_record_types", ()):
+        raise NotFound(kind=KIND_NAMES["module"], id=module_id)
+    readable, writable = ((None, None) if ctx.is_operator else
+                          (_frozen(ctx.principal.readable_forms()), _frozen(ctx.principal.writable_forms())))
+    days = day_bounds(ctx.now)
+    role = None if ctx.is_operator else ctx.principal.role_id
+    return RecordSchema(config, record_type, module_id, readable, writable, days, (config.fingerprint, role, days))
+
+
+def _frozen(ids: set[str] | None) -> frozenset[str] | None:
+    return None if ids is None else frozenset(ids)

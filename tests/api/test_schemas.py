@@ -44,12 +44,12 @@ def test_the_schema_refuses_what_the_server_refuses(backend_client):
 def test_the_schema_of_a_day_is_revalidated_the_next_day(client, monkeypatch):
     from datetime import timedelta
 
-    from server.api import schemas
     from server.metadata.record_schema import day_bounds
+    from server.services import documents
 
     first = client.get("/api/v1/schemas/case")
     assert client.get("/api/v1/schemas/case", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-    monkeypatch.setattr(schemas, "day_bounds", lambda now: day_bounds(now + timedelta(days=1)))
+    monkeypatch.setattr(documents, "day_bounds", lambda now: day_bounds(now + timedelta(days=1)))
     next_day = client.get("/api/v1/schemas/case", headers={"If-None-Match": first.headers["ETag"]})
     assert next_day.status_code == 200 and next_day.headers["ETag"] != first.headers["ETag"]
     days = first.get_json()["data"]["x-abri-days"], next_day.get_json()["data"]["x-abri-days"]
