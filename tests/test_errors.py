@@ -171,3 +171,10 @@ def test_every_api_input_schema_reports_violations_by_structure():
                 assert issubclass(getattr(module, node.args[0].id), ArgumentSchema), f"{path.name}: {node.args[0].id}"
                 checked += 1
     assert checked > 20
+
+
+def test_messages_read_the_catalogs_where_the_app_finds_them():
+    from server.config import shipped_path
+    from server.messages import TRANSLATIONS_DIR
+
+    assert TRANSLATIONS_DIR == shipped_path("translations")
