@@ -9,12 +9,11 @@ from __future__ import annotations
 import string
 from typing import Any, Callable, Mapping
 
-from flask_babel import lazy_gettext as _l
-
 from server.auth.passwords import RULE_MESSAGES, find_weakness
 from server.config import ENV_PREFIX, SettingInvalid, load_config
 from server.errors import Error, render_message
 from server.export.encryption import ExportKeyError, parse_key
+from server.messages import _l
 
 _POSITIVE = _l("a whole number, 1 or more")
 # Security settings and what they accept: (test, allowed values). Any other whole-number or yes/no setting

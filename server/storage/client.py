@@ -12,10 +12,10 @@ from typing import Any
 
 import pymongo
 from pymongo.database import Database
-from flask_babel import lazy_gettext as _l
 from pymongo.write_concern import WriteConcern
 
 from server.config import SettingInvalid
+from server.messages import _l
 from server.storage.errors import translated_errors
 
 __all__ = ["Database", "authenticates", "connect", "disconnect", "durable_write_concern", "make_sole_user", "ping"]
