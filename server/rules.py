@@ -1,7 +1,8 @@
 """The rules vocabulary: what a failing field broke, one wording per rule, in every language.
 
-Record data (server/records/validation.py), metadata documents (server/metadata/documents.py, files.py) and
-request parameters and bodies (server/api) report a failing field as a Detail naming a member of `Rule`: its
+Record data (server/records/validation.py), metadata documents (server/metadata/documents.py, files.py), the
+configuration checks (server/metadata/checks.py: CHECK_RULES, one per check code) and request parameters and bodies
+(server/api) report a failing field as a Detail naming a member of `Rule`: its
 `code` is the stable rule code clients read ("required", "type", "range", ...), its template the one wording of
 that rule. Members share a code where one rule is worded after what it is about (a field of the published forms is
 `unknown` as a key of a request is, but says where to look).
@@ -169,6 +170,78 @@ class Rule(Enum):
     READABLE_FIELD = ("enum", _l("Not a field you may read."))
     DISABLED_NEED_READ = ("forbidden", _l("Only a role that reads these records may ask for disabled ones."))
     INCLUDE_DISABLED = ("include_disabled", _l("Disabled records are exported only with include_disabled."))
+    # Configuration checks (server/metadata/checks.py): one per cross-reference rule, named by its check code
+    FIELD_NAME_DUPLICATE = ("FIELD_NAME_DUPLICATE", _l("The field name %(name)s is used more than once in this form."))
+    FIELD_INCONSISTENT = ("FIELD_INCONSISTENT", _l(
+        "The field %(name)s has %(attribute)s %(this)s here but %(other)s in form %(other_form)s: a field name "
+        "used in several forms of a record type has one definition (only its labels, help texts and layout may "
+        "differ)."))
+    LOOKUP_MISSING = ("LOOKUP_MISSING", _l("The lookup %(lookup)s does not exist."))
+    SUBFORM_TARGET_REQUIRED = ("SUBFORM_TARGET_REQUIRED", _l(
+        "A subform field must name its nested form in subform_section_id."))
+    SUBFORM_MISSING = ("SUBFORM_MISSING", _l("The nested form %(target)s does not exist."))
+    SUBFORM_NOT_NESTED = ("SUBFORM_NOT_NESTED", _l(
+        "The form %(target)s is not marked is_nested, so it cannot be used as a subform."))
+    SUBFORM_RECORD_TYPE = ("SUBFORM_RECORD_TYPE", _l(
+        "The nested form %(target)s belongs to %(other)s, not to %(record_type)s."))
+    SUBFORM_FIELD_UNKNOWN = ("SUBFORM_FIELD_UNKNOWN", _l("The nested form %(target)s has no field %(name)s."))
+    NESTED_FORM_UNUSED = ("NESTED_FORM_UNUSED", _l("No subform field uses this nested form."))
+    OPTIONS_REQUIRED = ("OPTIONS_REQUIRED", _l(
+        "A %(type)s needs options: a lookup in option_strings_source or inline options."))
+    FIELD_ATTRIBUTE_UNUSED = ("FIELD_ATTRIBUTE_UNUSED", _l(
+        "A %(type)s field does not use %(attribute)s: it has no effect here."))
+    OPTIONS_AMBIGUOUS = ("OPTIONS_AMBIGUOUS", _l("Give the options either from a lookup or inline, not both."))
+    OPTION_ID_DUPLICATE = ("OPTION_ID_DUPLICATE", _l("The option id %(option)s is used more than once in this list."))
+    LABEL_MISSING_DEFAULT = ("LABEL_MISSING_DEFAULT", _l(
+        "This label has no text in the default language (%(language)s)."))
+    TRANSLATION_INCOMPLETE = ("TRANSLATION_INCOMPLETE", _l(
+        "%(missing)s of %(total)s labels have no %(language)s translation (%(coverage)s%% translated)."))
+    PUBLISHED_FIELD_CHANGED = ("PUBLISHED_FIELD_CHANGED", _l(
+        "The field %(name)s was published as %(published)s; its %(attribute)s cannot change. Add a field with a "
+        "new name instead."))
+    EXPRESSION_INVALID = ("EXPRESSION_INVALID", _l("The expression is not valid: %(reason)s."))
+    EXPRESSION_FIELD_UNKNOWN = ("EXPRESSION_FIELD_UNKNOWN", _l(
+        "The expression uses %(name)s, which is not a field of this form."))
+    CALCULATION_REQUIRED = ("CALCULATION_REQUIRED", _l("A calculated field needs a calculation (sum or avg)."))
+    CALCULATION_MISPLACED = ("CALCULATION_MISPLACED", _l("Only calculated fields have a calculation."))
+    PATTERN_INVALID = ("PATTERN_INVALID", _l("The pattern is not a valid regular expression: %(reason)s."))
+    PATTERN_UNSUPPORTED = ("PATTERN_UNSUPPORTED", _l(
+        "The pattern uses %(feature)s, which validation patterns cannot use: they are matched in linear time, "
+        "without backtracking. Rewrite it without backreferences, lookarounds, atomic groups or possessive "
+        "quantifiers."))
+    PATTERN_TOO_LONG = ("PATTERN_TOO_LONG", _l("The pattern is longer than %(limit)s characters."))
+    PATTERN_TOO_COMPLEX = ("PATTERN_TOO_COMPLEX", _l(
+        "The pattern is too large to match quickly (%(reason)s): use smaller repetition counts (at most 1000) or "
+        "narrower character classes."))
+    IDENTIFIER_INVALID = ("IDENTIFIER_INVALID", _l(
+        "%(value)s is not a valid identifier: the whole text must match %(rule)s (no space, newline or other "
+        "character around it)."))
+    RANGE_INVALID = ("RANGE_INVALID", _l("min_value (%(min)s) is greater than max_value (%(max)s)."))
+    MODULE_MISSING = ("MODULE_MISSING", _l("The module %(module)s does not exist."))
+    MODULE_RECORD_TYPE = ("MODULE_RECORD_TYPE", _l("The module %(module)s does not hold %(record_type)s records."))
+    LOCATION_CODE_DUPLICATE = ("LOCATION_CODE_DUPLICATE", _l("The location code %(code)s is used more than once."))
+    LOCATION_PARENT_UNKNOWN = ("LOCATION_PARENT_UNKNOWN", _l("The parent %(parent)s of %(code)s does not exist."))
+    LOCATION_LEVEL_INVALID = ("LOCATION_LEVEL_INVALID", _l(
+        "%(code)s is at admin level %(level)s but its parent %(parent)s is at level %(parent_level)s."))
+    LOCATION_LEVEL_UNDECLARED = ("LOCATION_LEVEL_UNDECLARED", _l(
+        "%(code)s is at admin level %(level)s, which admin_levels does not declare."))
+    ROLE_FORM_UNKNOWN = ("ROLE_FORM_UNKNOWN", _l("The role gives access to %(form)s, which is not a top-level form."))
+    ROLE_PERMISSION_UNKNOWN = ("ROLE_PERMISSION_UNKNOWN", _l("Unknown permission %(resource)s: %(action)s."))
+    ROLE_MODULE_UNKNOWN = ("ROLE_MODULE_UNKNOWN", _l("The module %(module)s does not exist."))
+    ROLE_ASSIGNABLE_UNKNOWN = ("ROLE_ASSIGNABLE_UNKNOWN", _l(
+        "The role lets its users assign %(role)s, which is not a role."))
+    LOCKED_LOOKUP_CHANGED = ("LOCKED_LOOKUP_CHANGED", _l(
+        "The lookup is locked: its values can be translated, but not added, removed or given new ids "
+        "(%(change)s)."))
+    LOCKED_LOOKUP_UNLOCK_WITH_CHANGES = ("LOCKED_LOOKUP_UNLOCK_WITH_CHANGES", _l(
+        "The lookup is unlocked in this draft but published locked: publish the unlock on its own first, then "
+        "change its values (%(change)s)."))
+    CONDITION_OPTION_UNKNOWN = ("CONDITION_OPTION_UNKNOWN", _l(
+        "The condition compares %(name)s with %(value)s, which is not one of its options (%(options)s)."))
+    CALCULATION_OPERAND_NOT_NUMBER = ("CALCULATION_OPERAND_NOT_NUMBER", _l(
+        "sum and avg add numbers, but %(name)s is a %(type)s field; use number or calculated fields."))
+    EXPRESSION_CYCLE = ("EXPRESSION_CYCLE", _l(
+        "The field %(name)s depends on itself through display conditions or calculations: %(cycle)s."))
 
 
 CODES = frozenset(rule.code for rule in Rule)
@@ -180,3 +253,7 @@ class Violation:
 
     rule: Rule
     params: dict[str, Any] = field(default_factory=dict)
+
+
+# The rule of each configuration check code.
+CHECK_RULES = {rule.code: rule for rule in Rule if rule.code.isupper()}

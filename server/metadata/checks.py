@@ -10,74 +10,18 @@ from collections import Counter, deque
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable, Iterator
 
-from server.messages import _l
-
-from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
 from server.errors import Detail
+from server.messages import _l
 from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
 from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE
 from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
+from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
+from server.rules import CHECK_RULES
 
 ERROR, WARNING = "error", "warning"
 
-MESSAGES = {
-    "FIELD_NAME_DUPLICATE": _l("The field name %(name)s is used more than once in this form."),
-    "FIELD_INCONSISTENT": _l("The field %(name)s has %(attribute)s %(this)s here but %(other)s in form "
-                             "%(other_form)s: a field name used in several forms of a record type has one definition "
-                             "(only its labels, help texts and layout may differ)."),
-    "LOOKUP_MISSING": _l("The lookup %(lookup)s does not exist."),
-    "SUBFORM_TARGET_REQUIRED": _l("A subform field must name its nested form in subform_section_id."),
-    "SUBFORM_MISSING": _l("The nested form %(target)s does not exist."),
-    "SUBFORM_NOT_NESTED": _l("The form %(target)s is not marked is_nested, so it cannot be used as a subform."),
-    "SUBFORM_RECORD_TYPE": _l("The nested form %(target)s belongs to %(other)s, not to %(record_type)s."),
-    "SUBFORM_FIELD_UNKNOWN": _l("The nested form %(target)s has no field %(name)s."),
-    "NESTED_FORM_UNUSED": _l("No subform field uses this nested form."),
-    "OPTIONS_REQUIRED": _l("A %(type)s needs options: a lookup in option_strings_source or inline options."),
-    "FIELD_ATTRIBUTE_UNUSED": _l("A %(type)s field does not use %(attribute)s: it has no effect here."),
-    "OPTIONS_AMBIGUOUS": _l("Give the options either from a lookup or inline, not both."),
-    "OPTION_ID_DUPLICATE": _l("The option id %(option)s is used more than once in this list."),
-    "LABEL_MISSING_DEFAULT": _l("This label has no text in the default language (%(language)s)."),
-    "TRANSLATION_INCOMPLETE": _l("%(missing)s of %(total)s labels have no %(language)s translation "
-                                 "(%(coverage)s%% translated)."),
-    "PUBLISHED_FIELD_CHANGED": _l("The field %(name)s was published as %(published)s; its %(attribute)s "
-                                  "cannot change. Add a field with a new name instead."),
-    "EXPRESSION_INVALID": _l("The expression is not valid: %(reason)s."),
-    "EXPRESSION_FIELD_UNKNOWN": _l("The expression uses %(name)s, which is not a field of this form."),
-    "CALCULATION_REQUIRED": _l("A calculated field needs a calculation (sum or avg)."),
-    "CALCULATION_MISPLACED": _l("Only calculated fields have a calculation."),
-    "PATTERN_INVALID": _l("The pattern is not a valid regular expression: %(reason)s."),
-    "PATTERN_UNSUPPORTED": _l("The pattern uses %(feature)s, which validation patterns cannot use: they are matched "
-                              "in linear time, without backtracking. Rewrite it without backreferences, lookarounds, "
-                              "atomic groups or possessive quantifiers."),
-    "PATTERN_TOO_LONG": _l("The pattern is longer than %(limit)s characters."),
-    "PATTERN_TOO_COMPLEX": _l("The pattern is too large to match quickly (%(reason)s): use smaller repetition "
-                              "counts (at most 1000) or narrower character classes."),
-    "IDENTIFIER_INVALID": _l("%(value)s is not a valid identifier: the whole text must match %(rule)s "
-                             "(no space, newline or other character around it)."),
-    "RANGE_INVALID": _l("min_value (%(min)s) is greater than max_value (%(max)s)."),
-    "MODULE_MISSING": _l("The module %(module)s does not exist."),
-    "MODULE_RECORD_TYPE": _l("The module %(module)s does not hold %(record_type)s records."),
-    "LOCATION_CODE_DUPLICATE": _l("The location code %(code)s is used more than once."),
-    "LOCATION_PARENT_UNKNOWN": _l("The parent %(parent)s of %(code)s does not exist."),
-    "LOCATION_LEVEL_INVALID": _l("%(code)s is at admin level %(level)s but its parent %(parent)s is at level %(parent_level)s."),
-    "LOCATION_LEVEL_UNDECLARED": _l("%(code)s is at admin level %(level)s, which admin_levels does not declare."),
-    "ROLE_FORM_UNKNOWN": _l("The role gives access to %(form)s, which is not a top-level form."),
-    "ROLE_PERMISSION_UNKNOWN": _l("Unknown permission %(resource)s: %(action)s."),
-    "ROLE_MODULE_UNKNOWN": _l("The module %(module)s does not exist."),
-    "ROLE_ASSIGNABLE_UNKNOWN": _l("The role lets its users assign %(role)s, which is not a role."),
-    "LOCKED_LOOKUP_CHANGED": _l("The lookup is locked: its values can be translated, but not added, "
-                                "removed or given new ids (%(change)s)."),
-    "LOCKED_LOOKUP_UNLOCK_WITH_CHANGES": _l("The lookup is unlocked in this draft but published locked: publish "
-                                            "the unlock on its own first, then change its values (%(change)s)."),
-    "CONDITION_OPTION_UNKNOWN": _l("The condition compares %(name)s with %(value)s, which is not one of its "
-                                   "options (%(options)s)."),
-    "CALCULATION_OPERAND_NOT_NUMBER": _l("sum and avg add numbers, but %(name)s is a %(type)s field; use number "
-                                         "or calculated fields."),
-    "EXPRESSION_CYCLE": _l("The field %(name)s depends on itself through display conditions or calculations: "
-                           "%(cycle)s."),
-}
 
 EXPRESSION_REASONS = {
     "expression_shape": _l("each expression is an object with exactly one operator"),
@@ -111,7 +55,7 @@ class Problem:
 
     def as_detail(self) -> Detail:
         where = f"{self.document}/{self.path}" if self.path else self.document
-        return Detail(where, self.code, MESSAGES[self.code], self.params)
+        return Detail.of(where, CHECK_RULES[self.code], **self.params)
 
     def as_json(self) -> dict[str, Any]:
         return {"severity": self.severity, **self.as_detail().as_json()}
