@@ -111,8 +111,8 @@ def load_principal() -> None:
         if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
                 and request.headers.get(CSRF_HEADER) != entry["csrf"]:
             # A forged cross-site request, or a page without its token: refused before any view, audited for all.
-            log_event(get_db(), action="csrf_refused", user_name=entry["user_name"], at=now,
-                      address=request.remote_addr, status=403, detail=f"CSRF_FAILED: {request.method} {request.endpoint}")
+            log_event(get_db(), action="csrf_refused", user_name=entry["user_name"], at=now, address=request.remote_addr,
+                      status=403, detail=f"CSRF_FAILED: {request.method} {request.endpoint}")
             raise Forbidden(Error.CSRF_FAILED)
         user = store.find(get_db(), "users", entry["user_name"])
         if user is None or not is_active(get_db(), user):  # disabled, or their agency is

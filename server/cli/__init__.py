@@ -1,10 +1,11 @@
 """The `abri` command line: one group, one module per area, over the application's use cases.
 
-    abri serve [--host H] [--port P]     the production server (waitress); embedded DB by default   serve.py
-    abri worker / abri export ...        export jobs in their own process; one export now, to a file  exports.py
-    abri users / abri agencies ...       the first administrator, users and agencies                  users.py, agencies.py
-    abri metadata load|publish|dump|...  the configuration workflow                                    metadata.py
-    abri translations ...                message catalogs and the forms' translations                  translations.py
+    serve.py         abri serve: the production server (waitress); the embedded database by default
+    exports.py       abri worker (export jobs in their own process), abri export (one export now, to a file)
+    users.py         abri users: the first administrator, users, unlocking
+    agencies.py      abri agencies
+    metadata.py      abri metadata load|publish|restore|dump|status|import-locations: the configuration workflow
+    translations.py  abri translations: message catalogs and the forms' translations
 
 Every command reaches the database through an app built for it (the embedded database of a running
 `abri serve`, or one started for the command), and closes its client when it ends. An error Abri
