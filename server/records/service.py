@@ -304,10 +304,11 @@ def build_query(config: Configuration, record_type: RecordType, args: dict[str, 
 def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
                  max_per_page: int, actor: Actor, base_filter: Condition | Mapping[str, Any] | None = None
                  ) -> tuple[list[dict], int, search.ListQuery]:
-    """Return a page of records matching the query arguments, the total, and the parsed query."""
+    """Return a page of records matching the query arguments, the total, and the parsed query.
+
+    The indexes a list relies on are the caller's to keep (the record use cases do, before they list).
+    """
     query = build_query(config, record_type, args, max_per_page, actor, base_filter)
-    forms = form_fields(config, record_type.name, None)
-    store.ensure_record_indexes(db, record_type.name, search.filterable_fields(forms.fields))
     records, total = store.list_records(db, record_type.name, query.filter, query.sort, query.window)
     return records, total, query
 
