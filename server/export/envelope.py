@@ -21,7 +21,7 @@ from server.metadata.labels import resolve_text
 from server.records.service import present
 from server.records.types import RecordType
 from server.records.validation import form_fields
-from server.storage import Database, exports as store
+from server.storage import Database, records as store
 
 STATUS_LOOKUPS = {"case": "lookup-case-status", "incident": "lookup-incident-status",
                   "tracing_request": "lookup-inquiry-status"}

@@ -13,7 +13,7 @@ from server.records.access import visible_fields
 from server.records.actor import Actor
 from server.records.service import build_query
 from server.records.types import RecordType
-from server.storage import Database, exports as store
+from server.storage import Database, records as store
 from server.storage.query import Condition
 
 

@@ -12,7 +12,7 @@ not a worker's cleanup (every few minutes, and only where a worker runs) has del
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 from bson.binary import Binary
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -20,8 +20,6 @@ from pymongo.errors import OperationFailure
 
 from server.storage.client import Database
 from server.storage.errors import translated_errors
-from server.storage.mongo_query import to_mongo
-from server.storage.query import Condition
 
 JOBS, CHUNKS = "export_jobs", "export_chunks"
 CHUNK_SIZE = 1024 * 1024
@@ -159,24 +157,3 @@ def read_file(db: Database, job_id: str, attempt: int | None = None) -> Iterator
         yield bytes(chunk["data"])
         n += 1
 
-
-def stream_records(db: Database, collection: str, where: Condition | Mapping[str, Any],
-                   batch_size: int = 1000) -> Iterator[dict]:
-    """Yield the records meeting a condition in a stable order, fetched in batches."""
-    query = to_mongo(where)
-    with translated_errors():
-        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0}).sort("_id", ASCENDING).batch_size(batch_size)
-        yield from cursor
-
-
-def count_records(db: Database, collection: str, where: Condition | Mapping[str, Any]) -> int:
-    query = to_mongo(where)
-    with translated_errors():
-        return db[collection].count_documents(query)
-
-
-def display_ids(db: Database, collection: str, ids: set[str], key: str) -> dict[str, Any]:
-    """{record id: its display id} of the records found among `ids`."""
-    with translated_errors():
-        found = db[collection].find({"_id": {"$in": sorted(ids)}}, {key: 1})
-        return {record["_id"]: record.get(key) for record in found}

@@ -10,7 +10,7 @@ copy it first. So a failed write leaves no history, and a process dying midway l
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
@@ -116,3 +116,26 @@ def list_history(db: Database, record_id: str, max_revision: int, skip: int, lim
         total = db[HISTORY].count_documents(query)
         entries = list(db[HISTORY].find(query).sort("revision", DESCENDING).skip(skip).limit(limit))
     return entries, total
+
+
+def stream_records(db: Database, collection: str, where: Condition | Mapping[str, Any],
+                   batch_size: int = 1000) -> Iterator[dict]:
+    """Yield the records meeting a condition in a stable order, fetched in batches."""
+    query = to_mongo(where)
+    with translated_errors():
+        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0}).sort("_id", ASCENDING)
+        cursor = cursor.batch_size(batch_size)
+        yield from cursor
+
+
+def count_records(db: Database, collection: str, where: Condition | Mapping[str, Any]) -> int:
+    query = to_mongo(where)
+    with translated_errors():
+        return db[collection].count_documents(query)
+
+
+def display_ids(db: Database, collection: str, ids: set[str], key: str) -> dict[str, Any]:
+    """{record id: its display id} of the records found among `ids`."""
+    with translated_errors():
+        found = db[collection].find({"_id": {"$in": sorted(ids)}}, {key: 1})
+        return {record["_id"]: record.get(key) for record in found}

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from server.storage import DuplicateKey
-from server.storage import exports as export_store
 from server.storage import records as store
 from server.storage.query import DESC, Filter, Page, Sort
 
@@ -72,7 +71,7 @@ def test_a_list_counts_every_match_and_returns_one_sorted_page(db):
 def test_a_stream_yields_every_match_in_id_order_without_internal_keys(db):
     for number in (3, 1, 2):
         store.insert_record(db, "case", record(f"c{number}", f"s{number}"))
-    streamed = list(export_store.stream_records(db, "case", Filter("_id", "in", ["c2", "c3"]), batch_size=1))
+    streamed = list(store.stream_records(db, "case", Filter("_id", "in", ["c2", "c3"]), batch_size=1))
     assert [item["_id"] for item in streamed] == ["c2", "c3"]
     assert not {"_search", "_create_hash"} & set(streamed[0])
-    assert export_store.count_records(db, "case", {"status": "open"}) == 3
+    assert store.count_records(db, "case", {"status": "open"}) == 3
