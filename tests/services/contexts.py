@@ -1,4 +1,5 @@
-"""The callers the use-case tests act as: a signed-in user, the machine's operator, someone not signed in."""
+"""The callers the use-case tests act as (a signed-in user, the operator, someone not signed in) and what they leave
+in the audit log."""
 from __future__ import annotations
 
 from server.auth import principal_for_user
@@ -23,3 +24,10 @@ def operator(app) -> Context:
 def visitor(app, address: str = ADDRESS) -> Context:
     """Someone not logged in yet (the context of a login request)."""
     return Context(db=get_db(), settings=app.config, address=address)
+
+
+def audited(ctx: Context, count: int = 1) -> list[tuple]:
+    """The last `count` audit entries: who, what, which resource and record, status, detail, from where."""
+    entries = list(ctx.db.audit_log.find())[-count:]
+    return [(e["user_name"], e["action"], e["resource"], e["record_id"], e["status"], e["detail"], e["address"])
+            for e in entries]

@@ -13,10 +13,9 @@ from server.auth import tokens
 from server.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 from server.services import accounts, audit_log, sessions
 from server.services.audit import audit
-from server.services.context import Context
 from server.storage import get_db
 from tests.builders import PASSWORD, make_user, publish, role
-from tests.services.contexts import ADDRESS, as_user, operator, visitor
+from tests.services.contexts import ADDRESS, as_user, audited, operator, visitor
 
 SYSADMIN = "role-system-administrator"
 
@@ -36,12 +35,6 @@ def world(app, client):
     with app.app_context():
         yield app
 
-
-def audited(ctx: Context, count: int = 1) -> list[tuple]:
-    """The last `count` audit entries: who, what, which, status, detail, from where."""
-    entries = list(ctx.db.audit_log.find())[-count:]
-    return [(e["user_name"], e["action"], e["resource"], e["record_id"], e["status"], e["detail"], e["address"])
-            for e in entries]
 
 
 def test_a_caller_without_the_permission_is_refused_before_anything_is_looked_up(world):

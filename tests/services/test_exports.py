@@ -30,7 +30,7 @@ from server.services.workers import run_once, start_workers
 from server.storage import exports as store, get_db
 from tests.builders import field, form, make_user, minimal_configuration, publish, role, seed
 from tests.conftest import app_on, authenticated, make_app
-from tests.services.contexts import as_user
+from tests.services.contexts import as_user, audited
 
 SECRET = "SECRET-HEALTH"
 
@@ -51,12 +51,6 @@ def world(app, client):
     with app.app_context():
         yield app
 
-
-def audited(ctx: Context, count: int = 1) -> list[tuple]:
-    """The last `count` audit entries: who, what, which resource and record, status, detail, from where."""
-    entries = list(ctx.db.audit_log.find())[-count:]
-    return [(e["user_name"], e["action"], e["resource"], e["record_id"], e["status"], e["detail"], e["address"])
-            for e in entries]
 
 
 def asked(record_type: str = "case", fmt: str = "json", **params) -> dict:

@@ -12,10 +12,9 @@ from server.metadata import draft as drafts
 from server.metadata.versions import LanguageSettings
 from server.records.types import RECORD_TYPES
 from server.services import records as use_cases
-from server.services.context import Context
 from server.storage import get_db
 from tests.builders import field, form, make_user, publish, role
-from tests.services.contexts import as_user, operator
+from tests.services.contexts import as_user, audited, operator
 
 CASE = RECORD_TYPES["case"]
 SECRET = "SECRET-HEALTH"
@@ -35,12 +34,6 @@ def world(app, client):
     with app.app_context():
         yield app
 
-
-def audited(ctx: Context, count: int = 1) -> list[tuple]:
-    """The last `count` audit entries: who, what, which record, status, detail, from where."""
-    entries = list(ctx.db.audit_log.find())[-count:]
-    return [(e["user_name"], e["action"], e["resource"], e["record_id"], e["status"], e["detail"], e["address"])
-            for e in entries]
 
 
 def workers_case(app) -> str:
