@@ -27,6 +27,16 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def page(browser):
+    """A page at an office screen's size (1366x768), English; the UI's confirmations are accepted."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+
+
 @contextlib.contextmanager
 def served(app):
     """`app` behind a real HTTP server (waitress) on a free port: yield its address, then stop the server."""

@@ -45,14 +45,6 @@ def live_server():
         workers.stop()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield page
-    context.close()
-
 
 def screenshot(page, tmp_path: Path, name: str) -> None:
     """Take a full-page screenshot and check that it shows something."""

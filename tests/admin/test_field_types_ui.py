@@ -65,13 +65,6 @@ def phone_type(monkeypatch):
     documents._validators.cache_clear()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
-    page = context.new_page()
-    yield page
-    context.close()
-
 
 def log_in(page, base: str, user_name: str = "admin") -> None:
     page.goto(base + "/admin/")

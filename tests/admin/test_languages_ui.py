@@ -39,13 +39,6 @@ def three_language_server():
             yield base
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
-    page = context.new_page()
-    yield page
-    context.close()
-
 
 def call_api(base: str, method: str, path: str, body: dict | None = None, language: str = "en") -> tuple[int, dict]:
     """Call the API as ana with a bearer token; return the status and the JSON answer (errors included)."""

@@ -1,8 +1,8 @@
 """The lookups page: an administrator unlocks a shipped locked lookup and is told what happens next (browser)."""
 import pytest
 
-from tests.admin.conftest import browser  # noqa: F401  (fixture)
-from tests.admin.test_admin_ui import live_server, log_in, page  # noqa: F401  (fixtures)
+from tests.admin.conftest import browser, page  # noqa: F401  (fixtures)
+from tests.admin.test_admin_ui import live_server, log_in  # noqa: F401  (fixture)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
