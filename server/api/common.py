@@ -80,17 +80,9 @@ def languages() -> LanguageSettings:
     return LanguageSettings(tuple(current_app.config["LANGUAGES"]), current_app.config["DEFAULT_LANGUAGE"])
 
 
-def actor() -> tuple[str, datetime]:
-    """Return who is writing and when (to the millisecond, as MongoDB stores it)."""
-    now = datetime.now(timezone.utc)
-    return current_user_name(), now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 def request_context() -> Context:
     """The caller of a use case from this request: the principal, the client's address, the request's language."""
-    principal = current_principal()
-    user_name, now = actor()
     locale = get_locale()
-    return Context(db=get_db(), settings=current_app.config, principal=principal, user_name=user_name,
-                   address=request.remote_addr, locale=str(locale) if locale else None, now=now,
-                   _config=g.get("abri_config"))
+    return Context(db=get_db(), settings=current_app.config, principal=current_principal(),
+                   user_name=current_user_name(), address=request.remote_addr,
+                   locale=str(locale) if locale else None, _config=g.get("abri_config"))

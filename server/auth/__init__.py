@@ -9,10 +9,10 @@ from __future__ import annotations
 from server.auth.permissions import Principal, principal_from_role
 from server.auth.rights import is_active
 from server.errors import Error, Forbidden
+from server.metadata.bootstrap import SYSTEM_USER  # noqa: F401  (re-exported: who writes unattended)
 from server.metadata.versions import published_configuration
 from server.storage import Database, auth as store
 
-SYSTEM_USER = "system"  # the name of unattended writes (the command line, a worker's own upkeep)
 
 
 def require_right(principal: Principal, resource: str, action: str) -> None:

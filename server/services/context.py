@@ -1,16 +1,15 @@
 """Who calls a use case, from where, when, and with which settings: what every use case receives."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from server.auth.permissions import Principal
+from server.auth import SYSTEM_USER, Principal
 from server.metadata.configuration import Configuration
 from server.metadata.versions import published_configuration
 from server.storage import Database
 
-SYSTEM_USER = "system"   # who acts at the command line and in the workers' own upkeep
 CLI_ADDRESS = "cli"      # the audit log's "from where" of a command-line use case
 
 
@@ -51,10 +50,6 @@ class Context:
     def forget_config(self) -> None:
         """Read the published configuration again on next use (after a publish)."""
         self._config = None
-
-    def at(self, moment: datetime) -> "Context":
-        """The same caller at another moment."""
-        return replace(self, now=moment)
 
     @property
     def is_operator(self) -> bool:
