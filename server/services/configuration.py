@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from server.auth import require_right, rights
-from server.errors import Unauthorized
+from server.auth import rights
 from server.metadata import bootstrap, draft as drafts, versions
 from server.metadata.configuration import Configuration
 from server.metadata.draft import PublicationCheck
@@ -21,19 +20,11 @@ from server.metadata.versions import LanguageSettings
 from server.records import service as record_service
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.permission import require_any
 
 MANAGE = ("metadata", "manage")
 TRANSLATE = ("metadata", "manage_translations")
 MANAGE_ROLES = ("role", "manage")
-
-
-def require_any(ctx: Context, *pairs: tuple[str, str]) -> None:
-    """Refuse (403) unless the caller may do one of the (resource, action) pairs; the operator may do all."""
-    if ctx.is_operator or (ctx.principal is not None and any(ctx.principal.can(*pair) for pair in pairs)):
-        return
-    if ctx.principal is None:
-        raise Unauthorized()
-    require_right(ctx.principal, *pairs[0])  # refused, worded for the first pair
 
 
 def languages_of(ctx: Context) -> LanguageSettings:

@@ -17,8 +17,9 @@ from server.metadata.documents import FORM, ROLE
 from server.metadata.draft import KIND_NAMES
 from server.metadata.record_schema import day_bounds, record_schema
 from server.metadata.versions import changes_since
-from server.services.configuration import MANAGE, MANAGE_ROLES, TRANSLATE, require_any
+from server.services.configuration import MANAGE, MANAGE_ROLES, TRANSLATE
 from server.services.context import Context
+from server.services.permission import require_any
 from server.services.drafts import draft_configuration
 
 MANAGE_USERS = ("user", "manage")

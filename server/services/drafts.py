@@ -18,8 +18,9 @@ from server.metadata.documents import LOOKUP, ROLE
 from server.metadata.edits import Edit
 from server.metadata.versions import published_configuration
 from server.services.audit import audit
-from server.services.configuration import MANAGE, MANAGE_ROLES, TRANSLATE, languages_of, require_any
+from server.services.configuration import MANAGE, MANAGE_ROLES, TRANSLATE, languages_of
 from server.services.context import Context
+from server.services.permission import require_any
 
 Revision = int | str | None  # the revision a caller last read: a number, an If-Match text ('3', '"3"'), or None
 

@@ -8,8 +8,9 @@ from server.metadata import locations
 from server.metadata.documents import LOCATION
 from server.metadata.versions import changes_since
 from server.services.audit import audit
-from server.services.configuration import MANAGE, languages_of, require_any
+from server.services.configuration import MANAGE, languages_of
 from server.services.context import Context
+from server.services.permission import require_any
 
 MAX_FILE_BYTES = locations.MAX_FILE_BYTES  # a file read from disk: one byte more is refused as too large
 

@@ -14,8 +14,14 @@ def require_signed_in(ctx: Context) -> None:
 
 def require(ctx: Context, resource: str, action: str) -> None:
     """Refuse (403) unless the caller's role may do `action` on `resource`; the operator may do everything."""
+    require_any(ctx, (resource, action))
+
+
+def require_any(ctx: Context, *pairs: tuple[str, str]) -> None:
+    """Refuse (403, worded for the first pair) unless the caller may do one of the (resource, action) pairs."""
     if ctx.is_operator:
         return
     if ctx.principal is None:
         raise Unauthorized()
-    require_right(ctx.principal, resource, action)
+    if not any(ctx.principal.can(*pair) for pair in pairs):
+        require_right(ctx.principal, *pairs[0])

@@ -9,8 +9,9 @@ from typing import Any
 
 from server.export.translation_workbook import read_translation_workbook, write_translation_workbook
 from server.metadata import draft as drafts, translations
-from server.services.configuration import MANAGE, TRANSLATE, languages_of, require_any
+from server.services.configuration import MANAGE, TRANSLATE, languages_of
 from server.services.context import Context
+from server.services.permission import require_any
 
 
 def coverage(ctx: Context, locale: str | None = None) -> dict[str, Any]:
