@@ -66,7 +66,7 @@ def start_deployment(app: Flask, now: datetime) -> Start:
     apply_deployment(app, deployment)
     start = Start(deployment, stored_now)
     if deployment.get("initialized_at") is None:
-        languages = LanguageSettings(tuple(app.config["LANGUAGES"]), app.config["DEFAULT_LANGUAGE"])
+        languages = LanguageSettings.of(app.config)
         start.version = bootstrap_configuration(db, app.config["METADATA_DIR"], languages, deployment["profile"])
         start.agencies = _create_agencies(db, app, deployment, now)
         store.mark_initialized(db, now)

@@ -77,7 +77,7 @@ def published() -> Configuration:
 
 def languages() -> LanguageSettings:
     """Return the deployment's label languages."""
-    return LanguageSettings(tuple(current_app.config["LANGUAGES"]), current_app.config["DEFAULT_LANGUAGE"])
+    return LanguageSettings.of(current_app.config)
 
 
 def request_context() -> Context:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 import uuid
 from threading import Lock
-from typing import Any
+from typing import Any, Mapping
 
 from server.messages import _l
 
@@ -38,6 +38,11 @@ class LanguageSettings:
 
     languages: tuple[str, ...]
     default: str
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> "LanguageSettings":
+        """The label languages of the application's settings (LANGUAGES, DEFAULT_LANGUAGE)."""
+        return cls(tuple(settings["LANGUAGES"]), settings["DEFAULT_LANGUAGE"])
 
 
 def current_version(db: Database) -> int:

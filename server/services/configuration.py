@@ -29,7 +29,7 @@ MANAGE_ROLES = ("role", "manage")
 
 def languages_of(ctx: Context) -> LanguageSettings:
     """The deployment's label languages."""
-    return LanguageSettings(tuple(ctx.settings["LANGUAGES"]), ctx.settings["DEFAULT_LANGUAGE"])
+    return LanguageSettings.of(ctx.settings)
 
 
 def publication_check(ctx: Context) -> PublicationCheck | None:
