@@ -91,6 +91,7 @@ class Rule(Enum):
     FILTER_VALUE = ("type", _l("Must be a value, a list of values, or a range such as 10..15."))
     SORT_UNKNOWN = ("unknown", _l("Cannot sort by %(field)s; sortable: %(allowed)s."))
     FIELDS_UNKNOWN = ("unknown", _l("Unknown fields: %(names)s."))
+    CURSOR = ("cursor", _l("Not a cursor of this list: use the next_cursor of a page listed in the same order."))
     MAX_WORDS = ("max_words", _l("Has more than %(limit)s words."))
     # Configuration documents and folders
     JSON = ("json", _l("Not valid JSON: %(reason)s"))

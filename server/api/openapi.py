@@ -272,7 +272,10 @@ def record_list_parameters() -> list[dict[str, Any]]:
              "datetime": "A moment or a day (ISO 8601), several (a,b), or a range a..b (a.. and ..b too; a day as "
                          "the upper bound includes that day)."}
     return [
-        query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "The page, from 1."),
+        query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+              "The page, from 1 (each page reads the ones before it: past the first pages, follow next_cursor)."),
+        query("cursor", {"type": "string", "maxLength": 200},
+              "The next_cursor of the previous page (same filters and sort); not with page."),
         query("per_page", {"type": "integer", "minimum": 1, "default": 50},
               "Records per page; more than the server's MAX_PER_PAGE (1000 by default) is capped."),
         query("sort", {"type": "string", "default": "-last_updated_at"},

@@ -63,6 +63,11 @@ def _one(shown: use_cases.Shown) -> Response:
 
 
 def _page(page: use_cases.Page) -> Response:
+    return envelope(page.items, total=page.total, page=page.page, per_page=page.per_page,
+                    total_exact=page.total_exact, next_cursor=page.next_cursor)
+
+
+def _history_page(page: use_cases.Page) -> Response:
     return envelope(page.items, total=page.total, page=page.page, per_page=page.per_page)
 
 
@@ -70,7 +75,8 @@ ETAG = docs.ETAG
 
 
 # The OpenAPI answers of one record and of a list of records, per record type.
-ANSWERS = {name: (docs.one(f"{schema.__name__}Answer", schema), docs.list_of(f"{schema.__name__}List", schema))
+ANSWERS = {name: (docs.one(f"{schema.__name__}Answer", schema),
+                  docs.list_of(f"{schema.__name__}List", schema, docs.RecordPageMeta))
            for name, schema in docs.RECORDS.items()}
 HISTORY = docs.list_of("HistoryList", docs.HistoryEntry)
 
@@ -153,7 +159,7 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
         def get(self, args, record_id):
             """The record's changes, newest first: who, when, revision, field-level diff."""
             page, per_page = page_size(args)
-            return _page(use_cases.record_history(request_context(), record_type, record_id, page, per_page))
+            return _history_page(use_cases.record_history(request_context(), record_type, record_id, page, per_page))
     return blp
 
 

@@ -41,6 +41,15 @@ class PageMeta(Schema):
     per_page = fields.Integer(required=True, metadata={"description": "Items per page (capped at MAX_PER_PAGE)."})
 
 
+class RecordPageMeta(PageMeta):
+    total = fields.Integer(required=True, metadata={
+        "description": "Records matching, over all pages; a lower bound when total_exact is false."})
+    total_exact = fields.Boolean(required=True, metadata={
+        "description": "False when counting every match would read too much: then there are at least `total`."})
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as ?cursor= (with the same filters and sort) for the next page; null on the last page."})
+
+
 def envelope_of(name: str, data: fields.Field, meta: type[Schema] = EmptyMeta) -> type[Schema]:
     """Return the schema {"data": <data>, "meta": <meta>} named `name` in the document."""
     return type(name, (Schema,), {"data": data, "meta": fields.Nested(meta, required=True),

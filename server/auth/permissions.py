@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.metadata.role_vocabulary import ASSIGN_ALL, RECORD_ACTIONS, RESOURCES, SCOPES  # noqa: F401  (re-exported)
-from server.storage.query import EVERYTHING, AnyOf, Condition, Filter, matches
+from server.storage.query import Condition, Filter
 
 GRANTING = ("user", "role")  # resources whose `manage` lets a user hand out rights
 # The scopes a scope includes: "group" and "agency" are not nested, "all" holds every one.
+# A record's access keys (ACCESS, one indexed list) name who may see it: its owner and associated users, its owner's
+# groups and agency, and everybody whose scope is "all". A principal's scope is a few keys (Principal.access_keys), so
+# a list is one indexed equality, the same shape on every database.
+ACCESS = "_access"
+EVERY_RECORD, USER_KEY, GROUP_KEY, AGENCY_KEY = "*", "user:", "group:", "agency:"
 _SCOPE_INCLUDES = {"self": {"self"}, "group": {"self", "group"}, "agency": {"self", "agency"}, "all": set(SCOPES)}
 
 
@@ -46,25 +51,32 @@ class Principal:
         """Tell whether this user may give `role_id` to a user (and edit the users who hold it)."""
         return self.can("user", "manage") and (ASSIGN_ALL in self.assignable_roles or role_id in self.assignable_roles)
 
+    def access_keys(self) -> tuple[str, ...]:
+        """The access keys of the records this principal's scope holds (see record_access_keys).
+
+        Always their own (records they own or are associated with); with "group", one per group of theirs;
+        with "agency", their agency's; with "all", the key every record carries.
+        """
+        if self.scope == "all":
+            return (EVERY_RECORD,)
+        keys = [f"{USER_KEY}{self.user_name}"]
+        if self.scope == "group":
+            keys += [f"{GROUP_KEY}{group}" for group in self.groups]
+        if self.scope == "agency" and self.agency:
+            keys.append(f"{AGENCY_KEY}{self.agency}")
+        return tuple(keys)
+
     def record_scope(self) -> Condition:
         """The records this principal's scope holds: the one rule behind both list queries and `in_scope`.
 
-        Always the records they own or are associated with; with "group", those owned by one of their
-        groups; with "agency", those owned by their agency; with "all", every record.
+        One indexed field matched by equality (ACCESS, kept on every write), never an `$or` of fields.
         """
-        if self.scope == "all":
-            return EVERYTHING
-        rule: list[Condition] = [Filter("owned_by", "eq", self.user_name),
-                                 Filter("associated_user_names", "eq", self.user_name)]
-        if self.scope == "group" and self.groups:
-            rule.append(Filter("owned_by_groups", "in", self.groups))
-        if self.scope == "agency" and self.agency:
-            rule.append(Filter("owned_by_agency", "eq", self.agency))
-        return AnyOf(*rule)
+        keys = self.access_keys()
+        return Filter(ACCESS, "eq", keys[0]) if len(keys) == 1 else Filter(ACCESS, "in", keys)
 
     def in_scope(self, record: dict[str, Any]) -> bool:
-        """Tell whether a record already read is in scope (the rule of record_scope, applied in memory)."""
-        return matches(self.record_scope(), record)
+        """Tell whether a record already read is in scope (the rule of record_scope, on the record's envelope)."""
+        return not set(self.access_keys()).isdisjoint(record_access_keys(record))
 
     def readable_forms(self) -> set[str] | None:
         """Top-level form ids this role may read (None: all)."""
@@ -73,6 +85,23 @@ class Principal:
     def writable_forms(self) -> set[str] | None:
         """Top-level form ids this role may write (None: all)."""
         return None if self.forms is None else {form for form, access in self.forms.items() if access == "rw"}
+
+
+def record_access_keys(record: dict[str, Any]) -> list[str]:
+    """The access keys of a record, from its envelope: who may see it (the rule Principal.access_keys reads)."""
+    keys = [EVERY_RECORD]
+    users = [record.get("owned_by"), *_listed(record.get("associated_user_names"))]
+    keys += [f"{USER_KEY}{name}" for name in dict.fromkeys(users) if name and isinstance(name, str)]
+    keys += [f"{GROUP_KEY}{group}" for group in dict.fromkeys(_listed(record.get("owned_by_groups")))
+             if group and isinstance(group, str)]
+    if record.get("owned_by_agency") and isinstance(record["owned_by_agency"], str):
+        keys.append(f"{AGENCY_KEY}{record['owned_by_agency']}")
+    return keys
+
+
+def _listed(value: Any) -> list[Any]:
+    """A list field's values (a lone value, as MongoDB matches it, is one)."""
+    return list(value) if isinstance(value, (list, tuple)) else [] if value is None else [value]
 
 
 def principal_from_role(user: dict[str, Any], role: dict[str, Any] | None) -> Principal:

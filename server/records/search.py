@@ -9,6 +9,8 @@ regular expressions of a bounded length): anything else is a 400 naming the para
 """
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
 import unicodedata
@@ -26,7 +28,7 @@ from server.storage.query import (ASC, DESC, INT64_MAX, INT64_MIN, NOTHING, AnyO
 from server.storage.query import MAX_PAGE  # noqa: F401  (re-exported: the API documents it)
 
 # Query parameters that are not filters.
-CONTROL_PARAMS = frozenset({"page", "per_page", "sort", "query", "fields", "updated_since", "locale"})
+CONTROL_PARAMS = frozenset({"page", "per_page", "cursor", "sort", "query", "fields", "updated_since", "locale"})
 # Envelope fields a list can filter and sort on, with their value kinds.
 ENVELOPE_FILTERS = {"status": "text", "record_state": "bool", "module_id": "text", "owned_by": "text",
                     "owned_by_agency": "text", "short_id": "text", "created_by": "text",
@@ -47,10 +49,18 @@ class ListQuery:
     page: int
     per_page: int
     fields: list[str] | None = dc_field(default=None)
+    after: dict[str, int] | None = None  # where a cursor's page starts (page is then 1)
 
     @property
     def window(self) -> Page:
         return Page(self.page, self.per_page)
+
+    def cursor(self, after: dict[str, int] | None) -> str | None:
+        """The opaque cursor of the page that starts at `after`, for this order (None: there is no such page)."""
+        if after is None:
+            return None
+        text = json.dumps({**after, "sort": _sort_text(self.sort)}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def normalize_text(text: str) -> str:
@@ -202,7 +212,32 @@ def build_list_query(args: dict[str, list[str]], fields: dict[str, dict[str, Any
         text = [AnyOf(*(Filter(SEARCH_KEY, "prefix", f"{name}:{word}") for name in searchable))
                 for word in words if searchable] or [NOTHING]
     condition = all_of(base_filter, *chosen.values(), *text)
-    return ListQuery(condition, _sort(args, data_filters), *_page(args, max_per_page), _fields(args, fields))
+    sort = _sort(args, data_filters)
+    page, per_page = _page(args, max_per_page)
+    after = _cursor(args["cursor"][-1], sort) if args.get("cursor", [""])[-1] else None
+    if after is not None and "page" in args:
+        raise _bad("cursor", Rule.CURSOR)  # one or the other: a cursor already says where its page starts
+    return ListQuery(condition, sort, page, per_page, _fields(args, fields), after)
+
+
+def _sort_text(sort: list[Sort]) -> str:
+    return ",".join(("-" if item.direction == DESC else "") + item.field for item in sort)
+
+
+def _cursor(text: str, sort: list[Sort]) -> dict[str, int]:
+    """Where the page of a cursor starts; BadRequest unless this list gave it, for this order."""
+    try:
+        if len(text) > 200 or not text.isascii():
+            raise ValueError(text)
+        decoded = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(decoded, dict) or decoded.pop("sort", None) != _sort_text(sort) or len(decoded) != 1:
+            raise ValueError(text)
+        (name, value), = decoded.items()
+        if name not in ("seq", "offset") or type(value) is not int or not 0 <= value <= INT64_MAX:
+            raise ValueError(text)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise _bad("cursor", Rule.CURSOR) from None
+    return {name: value}
 
 
 def _query_words(text: str) -> list[str]:

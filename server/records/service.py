@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from server.messages import _l
 
 from server.auth import accounts
-from server.auth.permissions import principal_from_role
+from server.auth.permissions import principal_from_role, record_access_keys
 from server.errors import Conflict, Detail, Error, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
@@ -25,10 +25,11 @@ from server.records.merge import diff_data
 from server.records.types import RecordType, check_client_id, display_id, new_record_id, new_short_id
 from server.records.validation import FormFields, form_fields, validate_data
 from server.rules import Rule
-from server.storage import Database, DuplicateKey, records as store
+from server.storage import Database, DuplicateKey, listing, records as store
 from server.storage.query import Condition, all_of, as_condition
 
-INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links")
+INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links", store.ACCESS, store.SEQUENCE)
+SCOPE_KEYS = ("owned_by", "associated_user_names", "owned_by_groups", "owned_by_agency")  # what ACCESS is made of
 _WRITE_ATTEMPTS = 10
 _SHORT_ID_ATTEMPTS = 5
 
@@ -135,22 +136,9 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
     existing = store.find_record(db, record_type.name, record_id)
     if existing:
         return _same_create(existing, create_hash, record_type, actor), False
-    forms = form_fields(config, record_type.name, module_id)
     data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor, server_set)
     for _ in range(_SHORT_ID_ATTEMPTS):
-        short_id = new_short_id()
-        record = {"_id": record_id, "short_id": short_id,
-                  record_type.display_id: display_id(actor.display_id_format, short_id, actor.office_code),
-                  "module_id": module_id, "status": "open", "record_state": True,
-                  "created_at": actor.now, "created_by": actor.user_name,
-                  "last_updated_at": actor.now, "last_updated_by": actor.user_name,
-                  "owned_by": actor.user_name, "owned_by_agency": actor.principal and actor.principal.agency,
-                  "owned_by_groups": list(actor.principal.groups) if actor.principal else [],
-                  "associated_user_names": [actor.user_name],
-                  "revision": 1, "config_version": config.version, "data": data,
-                  "links": body.get("links") or {},
-                  "_search": _search_words(data, forms), "_create_hash": create_hash,
-                  store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
+        record = _new_document(config, record_type, module_id, record_id, data, body, create_hash, actor)
         try:
             store.insert_record(db, record_type.name, record)
             return record, True
@@ -159,6 +147,42 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
                 return _same_create(store.find_record(db, record_type.name, record_id), create_hash, record_type,
                                     actor), False
     raise Conflict(Error.SHORT_ID_EXHAUSTED)
+
+
+def _new_document(config: Configuration, record_type: RecordType, module_id: str, record_id: str,
+                  data: dict[str, Any], body: dict[str, Any], create_hash: str, actor: Actor) -> dict[str, Any]:
+    """The stored document of a new record with valid `data`, owned by the actor, with its first history entry."""
+    forms = form_fields(config, record_type.name, module_id)
+    short_id = new_short_id()
+    record = {"_id": record_id, "short_id": short_id,
+              record_type.display_id: display_id(actor.display_id_format, short_id, actor.office_code),
+              "module_id": module_id, "status": "open", "record_state": True,
+              "created_at": actor.now, "created_by": actor.user_name,
+              "last_updated_at": actor.now, "last_updated_by": actor.user_name,
+              "owned_by": actor.user_name, "owned_by_agency": actor.principal and actor.principal.agency,
+              "owned_by_groups": list(actor.principal.groups) if actor.principal else [],
+              "associated_user_names": [actor.user_name],
+              "revision": 1, "config_version": config.version, "data": data,
+              "links": body.get("links") or {},
+              "_search": _search_words(data, forms), "_create_hash": create_hash,
+              store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
+    record[store.ACCESS] = record_access_keys(record)
+    return record
+
+
+def new_record(config: Configuration, record_type: RecordType, body: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """The validated document of a new record, not stored (a bulk load stores many with store.insert_records).
+
+    The same checks as create_record, but no lookup: the caller makes sure ids are new.
+    """
+    actor.require(record_type, "create")
+    module_id = _module_id(config, record_type, body.get("module_id"))
+    if actor.principal and actor.principal.module_ids and module_id not in actor.principal.module_ids:
+        raise Forbidden(Error.MODULE_DENIED, module=module_id)
+    record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
+    data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor)
+    create_hash = content_hash({"module_id": module_id, "data": body.get("data", {})})
+    return _new_document(config, record_type, module_id, record_id, data, body, create_hash, actor)
 
 
 def _same_create(existing: dict[str, Any], create_hash: str, record_type: RecordType, actor: Actor) -> dict[str, Any]:
@@ -192,6 +216,8 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
         changes, unset, diff = build(record)
         store.flush_history(db, record_type.name, record)  # in case the previous write died before copying it
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
+        if any(key in changes for key in SCOPE_KEYS) or store.ACCESS not in record:
+            changes[store.ACCESS] = record_access_keys({**record, **changes})
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
@@ -282,6 +308,7 @@ def ensure_type_indexes(db: Database, config: Configuration, record_type: str) -
     """Index the envelope and the filterable fields of one record type (idempotent, remembered per process)."""
     forms = form_fields(config, record_type, None)
     store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
+    store.upgrade_layout(db, record_type, record_access_keys)
 
 
 def build_query(config: Configuration, record_type: RecordType, args: dict[str, list[str]], max_per_page: int,
@@ -303,14 +330,15 @@ def build_query(config: Configuration, record_type: RecordType, args: dict[str, 
 
 def list_records(db: Database, config: Configuration, record_type: RecordType, args: dict[str, list[str]],
                  max_per_page: int, actor: Actor, base_filter: Condition | Mapping[str, Any] | None = None
-                 ) -> tuple[list[dict], int, search.ListQuery]:
-    """Return a page of records matching the query arguments, the total, and the parsed query.
+                 ) -> tuple[listing.Listing, search.ListQuery]:
+    """Return a page of records matching the query arguments (with the count and the next page's start) and the query.
 
     The indexes a list relies on are the caller's to keep (the record use cases do, before they list).
     """
     query = build_query(config, record_type, args, max_per_page, actor, base_filter)
-    records, total = store.list_records(db, record_type.name, query.filter, query.sort, query.window)
-    return records, total, query
+    page = listing.page_records(db, record_type.name, query.filter, query.sort, query.window.skip, query.per_page,
+                                query.after)
+    return page, query
 
 
 def record_history(db: Database, config: Configuration, record_type: RecordType, record_id: str, page: int,

@@ -19,6 +19,7 @@ from server.records import service
 from server.records.access import visible_fields
 from server.records.actor import Actor
 from server.records.search import ListQuery
+from server.storage.listing import Listing
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
 from server.services.audit import audit
 from server.services.context import Context
@@ -38,12 +39,18 @@ class Shown:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of what the caller may see, and how many there are in all."""
+    """One page of what the caller may see, and how many there are in all.
+
+    `total_exact` False: `total` is a lower bound ("more than"), counted as far as was cheap. `next_cursor`: the
+    cursor of the next page (None: this is the last).
+    """
 
     items: list[dict[str, Any]]
     total: int
     page: int
     per_page: int
+    total_exact: bool = True
+    next_cursor: str | None = None
 
 
 def actor_of(ctx: Context) -> Actor:
@@ -84,13 +91,12 @@ def _shown(ctx: Context, record_type: RecordType, actor: Actor, record: dict[str
     return Shown(service.present(record, record_type, readable=visible), record["revision"], created)
 
 
-def _page(ctx: Context, record_type: RecordType, actor: Actor, records: list[dict], total: int,
-          query: ListQuery) -> Page:
+def _page(ctx: Context, record_type: RecordType, actor: Actor, listing: Listing, query: ListQuery) -> Page:
     """Audit the list and return its page with the fields the caller may see."""
-    audit(ctx, "list", record_type.name, detail=f"{total} records")
+    audit(ctx, "list", record_type.name, detail=f"{listing.total}{'' if listing.exact else '+'} records")
     visible = visible_fields(ctx.db, ctx.config, record_type, actor)
-    return Page([service.present(record, record_type, query.fields, visible) for record in records],
-                total, query.page, query.per_page)
+    return Page([service.present(record, record_type, query.fields, visible) for record in listing.items],
+                listing.total, query.page, query.per_page, listing.exact, query.cursor(listing.after))
 
 
 def _keep_indexes(ctx: Context, record_type: RecordType) -> None:
@@ -136,9 +142,9 @@ def list_records(ctx: Context, record_type: RecordType, args: dict[str, list[str
     with refusal_audited(ctx, "list", record_type):
         actor.require(record_type, "read")
         _keep_indexes(ctx, record_type)
-        records, total, query = service.list_records(ctx.db, ctx.config, record_type, args,
-                                                     ctx.settings["MAX_PER_PAGE"], actor)
-    return _page(ctx, record_type, actor, records, total, query)
+        listing, query = service.list_records(ctx.db, ctx.config, record_type, args, ctx.settings["MAX_PER_PAGE"],
+                                              actor)
+    return _page(ctx, record_type, actor, listing, query)
 
 
 def list_case_incidents(ctx: Context, case_id: str, args: dict[str, list[str]]) -> Page:
@@ -149,9 +155,9 @@ def list_case_incidents(ctx: Context, case_id: str, args: dict[str, list[str]]) 
         actor.require(INCIDENT, "read")  # every permission before any scope check
         service.get_record(ctx.db, CASE, case_id, actor)
         _keep_indexes(ctx, INCIDENT)
-        records, total, query = service.list_records(ctx.db, ctx.config, INCIDENT, args, ctx.settings["MAX_PER_PAGE"],
-                                                     actor, {"links.case_id": case_id})
-    return _page(ctx, INCIDENT, actor, records, total, query)
+        listing, query = service.list_records(ctx.db, ctx.config, INCIDENT, args, ctx.settings["MAX_PER_PAGE"],
+                                              actor, {"links.case_id": case_id})
+    return _page(ctx, INCIDENT, actor, listing, query)
 
 
 def update_record(ctx: Context, record_type: RecordType, record_id: str, patch: dict[str, Any],

@@ -2,8 +2,9 @@
 
 Conditions become MongoDB filters in the shape its planner uses best: a conjunction is one flat document
 (`{"status": "open", "age": {"$gte": 5, "$lte": 9}, "$or": [...]}`, what cannot share it under `$and`), so
-equalities and ranges on indexed fields stay index bounds; a text prefix is an anchored, escaped
-regular expression (which an index serves as a range).
+equalities and ranges on indexed fields stay index bounds; a text prefix is a range of texts
+(`"awa" <= word < "awb"`), which every server serves from an index as bounds, where a regular expression is
+read as a scan on some.
 """
 from __future__ import annotations
 
@@ -28,12 +29,22 @@ def _filter(condition: Filter) -> dict[str, Any]:
     if condition.op == "eq":
         return {condition.field: _scalar(condition.value)}
     if condition.op == "prefix":
-        return {condition.field: {"$regex": "^" + re.escape(_scalar(condition.value))}}
+        return {condition.field: prefix_range(_scalar(condition.value))}
     if condition.op in ("in", "nin"):
         return {condition.field: {_OPERATORS[condition.op]: [_scalar(item) for item in condition.value]}}
     if condition.op == "exists":
         return {condition.field: {"$exists": bool(condition.value)}}
     return {condition.field: {_OPERATORS[condition.op]: _scalar(condition.value)}}
+
+
+def prefix_range(prefix: str) -> dict[str, Any]:
+    """The texts that begin with `prefix`, as a range (an anchored expression when no text ends the range)."""
+    for end in range(len(prefix), 0, -1):
+        last = ord(prefix[end - 1])
+        following = last + 1 if last + 1 != 0xD800 else 0xE000  # surrogates are no text
+        if following <= 0x10FFFF:
+            return {"$gte": prefix, "$lt": prefix[:end - 1] + chr(following)}
+    return {"$regex": "^" + re.escape(prefix)}  # "" or only the last code point: every text from there on
 
 
 def _is_operators(value: Any) -> bool:

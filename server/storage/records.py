@@ -7,35 +7,47 @@ the record document (`_pending_history`) in the same atomic update, then is copi
 record_history (an idempotent upsert by record and revision). If the process dies before the
 copy, the entry is still in the record: the next write of the record and every history read
 copy it first. So a failed write leaves no history, and a process dying midway loses none.
+
+Every write also stamps the record with the next number of its collection's sequence (SEQUENCE, from
+record_sequences): a list of the most recent records reads the compound index (ACCESS, SEQUENCE) in windows of
+numbers (server/storage/listing.py). ACCESS holds the record's access keys, which the record engine computes.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from server.storage.client import Database
-from server.storage.errors import DuplicateKey, translated_errors
+from server.storage.errors import DuplicateKey, StorageUnavailable, translated_errors
 from server.storage.mongo_query import to_mongo, to_mongo_sort, to_projection
 from server.storage.query import EVERY_ITEM, Condition, Page, Sort
 
 HISTORY = "record_history"
+SEQUENCES = "record_sequences"
 PENDING = "_pending_history"
+ACCESS = "_access"  # the record's access keys: who may see it (server.auth.permissions.record_access_keys)
+SEQUENCE = "_seq"  # the number of the record's last write in its collection's sequence
+LAYOUT = 2  # records carry ACCESS and SEQUENCE
 ENVELOPE_INDEXES = ("short_id", "status", "record_state", "module_id", "owned_by", "owned_by_agency",
                     "created_at", "last_updated_at", "associated_user_names", "_search", "links.case_id")
+# Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order.
+SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"))
 _known_indexes: set[tuple[str, str, str]] = set()
+_upgraded: set[tuple[str, str]] = set()  # (database, collection) whose records have the current LAYOUT
 
 
 def ensure_record_indexes(db: Database, collection: str, data_fields: Iterable[str]) -> None:
     """Create the envelope indexes and one per filterable data field (idempotent, remembered per process)."""
-    wanted = [("short_id", True)] + [(name, False) for name in ENVELOPE_INDEXES[1:]]
-    wanted += [(f"data.{name}", False) for name in data_fields]
+    wanted = [([("short_id", ASCENDING)], True)] + [([(name, ASCENDING)], False) for name in ENVELOPE_INDEXES[1:]]
+    wanted += [([(f"data.{name}", ASCENDING)], False) for name in data_fields]
+    wanted += [([(name, ASCENDING) for name in fields], False) for fields in SCOPED_INDEXES]
     with translated_errors():
-        for name, unique in wanted:
-            key = (db.name, collection, name)
+        for keys, unique in wanted:
+            key = (db.name, collection, ",".join(name for name, _ in keys))
             if key in _known_indexes:
                 continue
-            db[collection].create_index([(name, ASCENDING)], unique=unique, sparse=unique)
+            db[collection].create_index(keys, unique=unique, sparse=unique)
             _known_indexes.add(key)
         key = (db.name, HISTORY, "record")
         if key not in _known_indexes:
@@ -43,15 +55,79 @@ def ensure_record_indexes(db: Database, collection: str, data_fields: Iterable[s
             _known_indexes.add(key)
 
 
+def next_sequence(db: Database, collection: str, count: int = 1, inserted: int = 0) -> int:
+    """Take `count` numbers of a collection's sequence and return the last; `inserted` records are added to its count.
+
+    The counter is written (durably) before any record carries one of its numbers, so it is never behind them.
+    """
+    with translated_errors():
+        counter = db[SEQUENCES].find_one_and_update(
+            {"_id": collection}, {"$inc": {"value": count, "records": inserted}}, upsert=True,
+            return_document=ReturnDocument.AFTER)
+    if counter is None:  # seen while the server was being killed: nothing was acknowledged
+        raise StorageUnavailable()
+    return counter["value"]
+
+
+def sequence_state(db: Database, collection: str) -> dict[str, Any]:
+    """The collection's counter: the last number given (value), the records inserted (records), the layout."""
+    with translated_errors():
+        return db[SEQUENCES].find_one({"_id": collection}) or {"_id": collection, "value": 0, "records": 0}
+
+
+def upgrade_layout(db: Database, collection: str, access_keys: Callable[[dict[str, Any]], list[str]]) -> int:
+    """Give the records written before LAYOUT their access keys and a sequence number; return how many.
+
+    Runs once per collection (the counter remembers the layout); idempotent and safe to run again after a crash:
+    a record is only ever given its keys again and, if it has none, a number.
+    """
+    if (db.name, collection) in _upgraded:
+        return 0
+    state = sequence_state(db, collection)
+    if state.get("layout", 0) >= LAYOUT:
+        _upgraded.add((db.name, collection))
+        return 0
+    upgraded = 0
+    with translated_errors():
+        cursor = db[collection].find({}, {"owned_by": 1, "associated_user_names": 1, "owned_by_groups": 1,
+                                          "owned_by_agency": 1, SEQUENCE: 1}).sort("last_updated_at", ASCENDING)
+        for record in cursor:
+            changes: dict[str, Any] = {ACCESS: access_keys(record)}
+            if SEQUENCE not in record:
+                changes[SEQUENCE] = next_sequence(db, collection)
+            db[collection].update_one({"_id": record["_id"]}, {"$set": changes})
+            upgraded += 1
+        total = db[collection].count_documents({})
+        db[SEQUENCES].update_one({"_id": collection}, {"$set": {"layout": LAYOUT, "records": total}}, upsert=True)
+    _upgraded.add((db.name, collection))
+    return upgraded
+
+
 def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
     """Insert a new record with its pending history; DuplicateKey names the clashing key (duplicate_field)."""
+    document[SEQUENCE] = next_sequence(db, collection, inserted=1)
     try:
         with translated_errors():
             db[collection].insert_one(document)
     except DuplicateKey as error:
+        next_sequence(db, collection, count=0, inserted=-1)
         error.field = _clashing_key(db, collection, document, error)
         raise
     flush_history(db, collection, document)
+
+
+def insert_records(db: Database, collection: str, documents: list[dict[str, Any]]) -> None:
+    """Insert new records (a bulk load: ids and short ids must not clash) with their history, in one batch each."""
+    if not documents:
+        return
+    last = next_sequence(db, collection, count=len(documents), inserted=len(documents))
+    for number, document in enumerate(documents, start=last - len(documents) + 1):
+        document[SEQUENCE] = number
+    with translated_errors():
+        db[collection].insert_many(documents, ordered=True)
+        history = [document[PENDING] for document in documents if document.get(PENDING)]
+        if history:
+            db[HISTORY].insert_many(history)
 
 
 def _clashing_key(db: Database, collection: str, document: dict[str, Any], error: DuplicateKey) -> str:
@@ -78,7 +154,8 @@ def find_record(db: Database, collection: str, record_id: str) -> dict[str, Any]
 def update_record(db: Database, collection: str, record_id: str, revision: int,
                   changes: dict[str, Any], unset: Iterable[str], history: dict[str, Any]) -> dict[str, Any] | None:
     """Apply `changes` if the record is still at `revision`; None when it moved on (or is gone)."""
-    update: dict[str, Any] = {"$set": {**changes, PENDING: history}, "$inc": {"revision": 1}}
+    update: dict[str, Any] = {"$set": {**changes, PENDING: history, SEQUENCE: next_sequence(db, collection)},
+                              "$inc": {"revision": 1}}
     unset = list(unset)
     if unset:
         update["$unset"] = {name: "" for name in unset}
@@ -123,7 +200,8 @@ def stream_records(db: Database, collection: str, where: Condition | Mapping[str
     """Yield the records meeting a condition in a stable order, fetched in batches."""
     query = to_mongo(where)
     with translated_errors():
-        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0}).sort("_id", ASCENDING)
+        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0, ACCESS: 0, SEQUENCE: 0})
+        cursor = cursor.sort("_id", ASCENDING)
         cursor = cursor.batch_size(batch_size)
         yield from cursor
 

@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 
 from server.auth import accounts
-from server.auth.permissions import principal_from_role
+from server.auth.permissions import principal_from_role, record_access_keys
 from server.config import load_config
 from server.services.workers import run_once
 from server.metadata.bootstrap import bootstrap_configuration
@@ -255,9 +255,10 @@ def _record_owned_by(app, record_type: str, owner: str, enabled: bool = True) ->
         record, _ = service.create_record(db, config, RECORD_TYPES[record_type],
                                           {"data": _record_data(config, record_type)}, service.Actor("system", now))
         user = accounts.get(db, "users", owner)
+        envelope = {"owned_by": owner, "owned_by_agency": user.get("agency"),
+                    "owned_by_groups": user.get("user_groups", []), "associated_user_names": [owner]}
         db[record_type].update_one({"_id": record["_id"]}, {"$set": {
-            "owned_by": owner, "owned_by_agency": user.get("agency"), "owned_by_groups": user.get("user_groups", []),
-            "associated_user_names": [owner], "record_state": enabled,
+            **envelope, "_access": record_access_keys(envelope), "record_state": enabled,
             **({f"data.{REMOVED_FIELD}": secret(REMOVED_FROM)} if record_type == "case" else {})}})
         return {**record, "owned_by": owner, "owned_by_agency": user.get("agency"),
                 "owned_by_groups": user.get("user_groups", []), "associated_user_names": [owner]}

@@ -130,6 +130,7 @@ def test_assign_changes_the_owner_and_scope(world):
     assert response.get_json()["data"]["owned_by"] == "koffi"
     assert cases["awa"] in ids(clients["koffi"].get("/api/v1/cases"))
     assert clients["awa"].get(f"/api/v1/cases/{cases['awa']}").status_code == 200  # still associated
+    assert cases["awa"] in ids(clients["awa"].get("/api/v1/cases"))  # and listed: the access keys follow the write
 
 
 def test_translators_change_labels_but_nothing_else(world):

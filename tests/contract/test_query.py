@@ -149,8 +149,10 @@ def test_a_list_query_keeps_the_flat_shape_an_index_serves():
         "$or": [{"owned_by": "awa"}, {"associated_user_names": "awa"}],
         "status": "open",
         "data.age": {"$gte": 5, "$lte": 9},
-        "$and": [{"$or": [{"_search": {"$regex": "^name:a\\."}}, {"_search": {"$regex": "^nick:a\\."}}]},
-                 {"$or": [{"_search": {"$regex": "^name:b"}}, {"_search": {"$regex": "^nick:b"}}]}],
+        "$and": [{"$or": [{"_search": {"$gte": "name:a.", "$lt": "name:a/"}},
+                          {"_search": {"$gte": "nick:a.", "$lt": "nick:a/"}}]},
+                 {"$or": [{"_search": {"$gte": "name:b", "$lt": "name:c"}},
+                          {"_search": {"$gte": "nick:b", "$lt": "nick:c"}}]}],
     }
     assert to_mongo(EVERYTHING) == {} and to_mongo(Filter("status", "eq", "open")) == {"status": "open"}
 

@@ -10,8 +10,8 @@ import itertools
 
 import pytest
 
-from server.auth.permissions import SCOPES, Principal
-from server.storage import records as store
+from server.auth.permissions import SCOPES, Principal, record_access_keys
+from server.storage import listing
 from server.storage.query import Sort
 
 USERS = ("awa", "bio", "")
@@ -30,15 +30,20 @@ PRINCIPALS = [Principal(user_name=user, agency=agency, groups=groups, role_id="r
 
 @pytest.fixture
 def records(database):
-    database.case.insert_many([dict(record) for record in RECORDS])
+    database.case.insert_many([dict(record, _access=record_access_keys(record), _seq=number)
+                               for number, record in enumerate(RECORDS, start=1)])
+    database.record_sequences.insert_one({"_id": "case", "value": len(RECORDS), "records": len(RECORDS)})
     return database
 
 
 def test_the_scope_query_and_the_scope_check_agree(records):
     disagreements = []
     for principal in PRINCIPALS:
-        listed = {record["_id"] for record in store.list_records(records, "case", principal.record_scope(),
-                                                                   [Sort("_id")])[0]}
+        listed = {record["_id"] for record in listing.page_records(records, "case", principal.record_scope(),
+                                                                     [Sort("_id")], 0, len(RECORDS)).items}
+        recent = listing.page_records(records, "case", principal.record_scope(), [Sort("last_updated_at", -1)], 0,
+                                      len(RECORDS))
+        assert {record["_id"] for record in recent.items} == listed and recent.exact
         checked = {record["_id"] for record in RECORDS if principal.in_scope(record)}
         if listed != checked:
             disagreements.append((principal.user_name, principal.scope, principal.agency, principal.groups,

@@ -1,0 +1,243 @@
+"""Pages of records, planned so that each query touches few records on any MongoDB server.
+
+A list is always limited to a scope: an equality (or a few) on the record's access keys (ACCESS). Three plans:
+
+- Most recent first (the default order, by last write): the compound index (ACCESS, SEQUENCE) is read in
+  windows of sequence numbers, newest first, one query per access key and window:
+  `{"_access": key, "_seq": {"$gte": low, "$lt": high}}`. Such a query is an equality and a range on one
+  compound index, so a server reads only the records of that window (at most its width), on MongoDB and on the
+  embedded server alike; the other conditions are checked here on each window's records, and windows widen
+  until the page is full. A page's `after` is the sequence number the next page starts below.
+- Narrow first: when a condition names a field that holds few records (an id, a case's incidents, the words of
+  a text search the window scan found rare, the records written since a moment), its index gives the
+  candidates, which are checked and sorted here.
+- Any other order: the scope's records are read and sorted here; `after` is an offset.
+
+Counts are exact when the plan read every candidate (or, for every record of a collection, from the
+sequence's count); otherwise the count is what was found before COUNT_LIMIT or the reading budget, a lower
+bound (Listing.exact is False).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator, Sequence
+
+from server.storage.client import Database
+from server.storage.errors import translated_errors
+from server.storage.mongo_query import prefix_range, to_mongo
+from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, matches
+from server.storage.records import ACCESS, SEQUENCE, sequence_state
+
+EVERY_RECORD_KEY = "*"
+RECENT_FIELDS = ("last_updated_at", SEQUENCE)  # ordering by either is ordering by the sequence
+SELECTIVE_FIELDS = ("_id", "short_id", "links.case_id")  # fields whose value holds a handful of records
+SEARCH_FIELD = "_search"
+FIRST_WINDOW = 256  # sequence numbers read by the first window of a page
+WINDOW_GROWTH = 8  # at most this much wider each time
+WINDOW_BUDGET = 4_000  # records a window scan reads before a text search uses its own index
+COUNT_LIMIT = 1_000  # matches counted beyond a page before the count says "more than"
+COUNT_BUDGET = 2_000  # records read to count beyond a page
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of records, how many match (exact, or a lower bound), and where the next page starts (None: last)."""
+
+    items: list[dict[str, Any]]
+    total: int
+    exact: bool
+    after: dict[str, int] | None
+
+
+@dataclass
+class _Plan:
+    keys: tuple[str, ...]  # the scope's access keys
+    residual: Condition  # every condition but the scope, checked here
+    conditions: list[Condition]  # the top-level conditions, the scope's included
+
+
+def page_records(db: Database, collection: str, where: Condition, sort: Sequence[Sort], skip: int, size: int,
+                 after: dict[str, int] | None = None) -> Listing:
+    """Return `size` records meeting `where` in `sort` order, after `after` (a cursor) or `skip` of them."""
+    plan = _plan(where)
+    recent = _recent_direction(sort)
+    narrow = _narrow_queries(plan)
+    if narrow is not None:
+        return _gathered(db, collection, narrow, plan, sort, recent, skip, size, after)
+    if recent is None:
+        return _gathered(db, collection, [{ACCESS: key} for key in plan.keys], plan, sort, recent, skip, size, after)
+    search = _search_queries(plan)
+    listing = _windows(db, collection, plan, recent, skip, size, after, budgeted=search is not None)
+    if listing is None:  # the words are rare: their index holds fewer records than the windows would read
+        listing = _gathered(db, collection, search or [], plan, sort, recent, skip, size, after)
+    return listing
+
+
+def _plan(where: Condition) -> _Plan:
+    conditions = list(where.conditions) if isinstance(where, AllOf) else [where]
+    scope = [c for c in conditions if isinstance(c, Filter) and c.field == ACCESS and c.op in ("eq", "in")]
+    if not scope:
+        return _Plan((EVERY_RECORD_KEY,), AllOf(*conditions), conditions)
+    keys = (scope[0].value,) if scope[0].op == "eq" else tuple(dict.fromkeys(scope[0].value))
+    rest = [c for c in conditions if c is not scope[0]]
+    return _Plan(keys, AllOf(*rest), conditions)
+
+
+def _recent_direction(sort: Sequence[Sort]) -> int | None:
+    """DESC or ASC when the order is by last write (then by id), else None."""
+    fields = [item.field for item in sort if item.field != "_id"]
+    if len(fields) == 1 and fields[0] in RECENT_FIELDS:
+        return next(item.direction for item in sort if item.field == fields[0])
+    return None
+
+
+def _narrow_queries(plan: _Plan) -> list[dict[str, Any]] | None:
+    """The queries of a selective condition (an id, a case's incidents, writes since a moment), if there is one."""
+    for condition in plan.conditions:
+        if isinstance(condition, Filter) and condition.field in SELECTIVE_FIELDS and condition.op in ("eq", "in"):
+            return [to_mongo(condition)]
+    for condition in plan.conditions:
+        if isinstance(condition, Filter) and condition.field == "last_updated_at" and condition.op in ("gt", "gte"):
+            return [{ACCESS: key, **to_mongo(condition)} for key in plan.keys]
+    return None
+
+
+def _search_queries(plan: _Plan) -> list[dict[str, Any]] | None:
+    """Queries of the text search's longest word on the search index (one prefix range per field), if searched."""
+    words = [c for c in plan.conditions if isinstance(c, AnyOf) and c.conditions
+             and all(isinstance(p, Filter) and p.field == SEARCH_FIELD and p.op == "prefix" for p in c.conditions)]
+    if not words:
+        return None
+    longest = max(words, key=lambda word: min(len(p.value) for p in word.conditions))
+    return [{SEARCH_FIELD: prefix_range(p.value)} for p in longest.conditions]
+
+
+def _find(db: Database, collection: str, query: dict[str, Any]) -> list[dict]:
+    with translated_errors():
+        return list(db[collection].find(query))
+
+
+def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: int, size: int,
+             after: dict[str, int] | None, budgeted: bool) -> Listing | None:
+    """Read the scope's records in windows of sequence numbers; None when a budgeted scan found too few.
+
+    Numbers run from 1 to the counter's value. Newest first, `position` is the number windows stay below;
+    oldest first, the number they stay above.
+    """
+    state = sequence_state(db, collection)
+    last = state.get("value", 0)
+    descending = direction == DESC
+    position = after["seq"] if after else (last + 1 if descending else 0)
+    need = skip + size + 1  # one more tells whether a next page exists
+    found: list[dict] = []
+    read, filled_at, width = 0, None, FIRST_WINDOW
+    while position > 1 if descending else position < last:
+        low, high = (max(position - width, 1), position) if descending else (position + 1, min(position + width, last) + 1)
+        batch = _window(db, collection, plan.keys, low, high, descending)
+        matched = [record for record in batch if matches(plan.residual, record)]
+        found += matched
+        read += len(batch)
+        position = low if descending else high - 1
+        if len(found) >= need:
+            filled_at = read if filled_at is None else filled_at
+            if after is not None or len(found) >= COUNT_LIMIT or read - filled_at >= COUNT_BUDGET:
+                break
+        elif budgeted and read >= WINDOW_BUDGET:
+            return None
+        rate = len(matched) / (high - low)
+        wanted = (max(need, COUNT_LIMIT if filled_at else 0) - len(found)) / rate if rate else width * WINDOW_GROWTH
+        width = int(min(max(wanted * 1.25, FIRST_WINDOW), width * WINDOW_GROWTH))
+    exhausted = position <= 1 if descending else position >= last
+    page = found[skip:skip + size]
+    following = {"seq": page[-1][SEQUENCE]} if len(found) > skip + size and page else None
+    total, exact = len(found), exhausted and after is None
+    if plan.keys == (EVERY_RECORD_KEY,) and not _conditions_left(plan) and after is None:
+        total, exact = state.get("records", total), True
+    return Listing(page, total, exact, following)
+
+
+def _conditions_left(plan: _Plan) -> bool:
+    residual = plan.residual
+    return not (isinstance(residual, AllOf) and not residual.conditions)
+
+
+def _window(db: Database, collection: str, keys: Iterable[str], low: int, high: int, descending: bool) -> list[dict]:
+    """The records of one window [low, high) of the sequence under any of `keys`, in order, each once."""
+    seen: dict[str, dict] = {}
+    for key in keys:
+        for record in _find(db, collection, {ACCESS: key, SEQUENCE: {"$gte": low, "$lt": high}}):
+            seen[record["_id"]] = record
+    return sorted(seen.values(), key=lambda record: record[SEQUENCE], reverse=descending)
+
+
+def _gathered(db: Database, collection: str, queries: list[dict[str, Any]], plan: _Plan, sort: Sequence[Sort],
+              recent: int | None, skip: int, size: int, after: dict[str, int] | None) -> Listing:
+    """Read every candidate of `queries`, check every condition here, sort here: the count is exact."""
+    seen: dict[str, dict] = {}
+    for query in queries:
+        for record in _find(db, collection, query):
+            seen[record["_id"]] = record
+    every = AllOf(*plan.conditions)
+    found = [record for record in seen.values() if matches(every, record)]
+    total = len(found)
+    if recent is not None:
+        found.sort(key=lambda record: record.get(SEQUENCE, 0), reverse=recent == DESC)
+        if after and "seq" in after:
+            cut = after["seq"]
+            found = [r for r in found if (r.get(SEQUENCE, 0) < cut if recent == DESC else r.get(SEQUENCE, 0) > cut)]
+    else:
+        found = sort_records(found, sort)
+        skip += after.get("offset", 0) if after else 0
+    page = found[skip:skip + size]
+    following = None
+    if len(found) > skip + size and page:
+        following = {"seq": page[-1][SEQUENCE]} if recent is not None else {"offset": skip + size}
+    return Listing(page, total, True, following)
+
+
+# Sorting in memory, in MongoDB's order: by type first (missing and null, numbers, texts, documents, lists,
+# booleans, dates), a list by its least element ascending and its greatest descending.
+
+def _rank(value: Any) -> tuple:
+    if value is None:
+        return (1,)
+    if isinstance(value, bool):
+        return (8, value)
+    if isinstance(value, (int, float)):
+        return (2, value)
+    if isinstance(value, str):
+        return (3, value)
+    if isinstance(value, dict):
+        return (4, str(sorted(value.items())))
+    if isinstance(value, datetime):
+        return (9, (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp())
+    return (6, str(value))
+
+
+def _sort_value(record: dict[str, Any], field: str, direction: int) -> tuple:
+    values = list(_values(record, field.split(".")))
+    ranked = [_rank(value) for value in values] or [_rank(None)]
+    return max(ranked) if direction == DESC else min(ranked)
+
+
+def _values(document: Any, parts: list[str]) -> Iterator[Any]:
+    if not parts:
+        if isinstance(document, list):
+            yield from (document or [None])
+        else:
+            yield document
+        return
+    if isinstance(document, dict):
+        yield from _values(document.get(parts[0]), parts[1:]) if parts[0] in document else ()
+    elif isinstance(document, list):
+        for item in document:
+            yield from _values(item, parts)
+
+
+def sort_records(records: list[dict[str, Any]], sort: Sequence[Sort]) -> list[dict[str, Any]]:
+    """Sort records in memory as MongoDB sorts them (stable: a later sort field breaks ties of an earlier one)."""
+    ordered = list(records)
+    for item in reversed(sort):
+        ordered.sort(key=lambda record: _sort_value(record, item.field, item.direction), reverse=item.direction == DESC)
+    return ordered
