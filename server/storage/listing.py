@@ -14,8 +14,8 @@ A list is always limited to a scope: an equality (or a few) on the record's acce
 - Any other order: the scope's records are read and sorted here; `after` is an offset.
 
 Counts are exact when the plan read every candidate (or, for every record of a collection, from the
-sequence's count); otherwise the count is what was found before COUNT_LIMIT or the reading budget, a lower
-bound (Listing.exact is False).
+sequence's count); otherwise the count is what the windows found before the page was full, a lower bound
+(Listing.exact is False): counting further would read records nobody looks at.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from server.storage.client import Database
 from server.storage.errors import translated_errors
 from server.storage.mongo_query import prefix_range, to_mongo
-from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, matches
+from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, fields_of, matches
 from server.storage.records import ACCESS, SEQUENCE, sequence_state
 
 EVERY_RECORD_KEY = "*"
@@ -36,8 +36,6 @@ SEARCH_FIELD = "_search"
 FIRST_WINDOW = 256  # sequence numbers read by the first window of a page
 WINDOW_GROWTH = 8  # at most this much wider each time
 WINDOW_BUDGET = 4_000  # records a window scan reads before a text search uses its own index
-COUNT_LIMIT = 1_000  # matches counted beyond a page before the count says "more than"
-COUNT_BUDGET = 2_000  # records read to count beyond a page
 
 
 @dataclass(frozen=True)
@@ -67,10 +65,11 @@ def page_records(db: Database, collection: str, where: Condition, sort: Sequence
         return _gathered(db, collection, narrow, plan, sort, recent, skip, size, after)
     if recent is None:
         return _gathered(db, collection, [{ACCESS: key} for key in plan.keys], plan, sort, recent, skip, size, after)
-    search = _search_queries(plan)
-    listing = _windows(db, collection, plan, recent, skip, size, after, budgeted=search is not None)
-    if listing is None:  # the words are rare: their index holds fewer records than the windows would read
-        listing = _gathered(db, collection, search or [], plan, sort, recent, skip, size, after)
+    words = _search_words(plan)
+    listing = _windows(db, collection, plan, recent, skip, size, after, words)
+    if isinstance(listing, AnyOf):  # the words are rare: this one's index holds fewer records than windows would read
+        listing = _gathered(db, collection, [{SEARCH_FIELD: prefix_range(p.value)} for p in listing.conditions],
+                            plan, sort, recent, skip, size, after)
     return listing
 
 
@@ -103,82 +102,97 @@ def _narrow_queries(plan: _Plan) -> list[dict[str, Any]] | None:
     return None
 
 
-def _search_queries(plan: _Plan) -> list[dict[str, Any]] | None:
-    """Queries of the text search's longest word on the search index (one prefix range per field), if searched."""
-    words = [c for c in plan.conditions if isinstance(c, AnyOf) and c.conditions
-             and all(isinstance(p, Filter) and p.field == SEARCH_FIELD and p.op == "prefix" for p in c.conditions)]
-    if not words:
-        return None
-    longest = max(words, key=lambda word: min(len(p.value) for p in word.conditions))
-    return [{SEARCH_FIELD: prefix_range(p.value)} for p in longest.conditions]
+def _search_words(plan: _Plan) -> list[AnyOf]:
+    """The words of a text search: each an AnyOf of prefixes of _search (one per searchable field)."""
+    return [c for c in plan.conditions if isinstance(c, AnyOf) and c.conditions
+            and all(isinstance(p, Filter) and p.field == SEARCH_FIELD and p.op == "prefix" for p in c.conditions)]
 
 
-def _find(db: Database, collection: str, query: dict[str, Any]) -> list[dict]:
+def _find(db: Database, collection: str, query: dict[str, Any], fields: set[str] | None = None) -> list[dict]:
+    """The records a query finds: whole, or only `fields` (and _id, SEQUENCE)."""
+    projection = None if fields is None else {name: 1 for name in {*fields, SEQUENCE}}
     with translated_errors():
-        return list(db[collection].find(query))
+        return list(db[collection].find(query, projection))
+
+
+def _whole(db: Database, collection: str, page: list[dict]) -> list[dict]:
+    """The whole records of a page read with a projection, in the page's order."""
+    if not page:
+        return []
+    found = {record["_id"]: record for record in _find(db, collection, {"_id": {"$in": [r["_id"] for r in page]}})}
+    return [found[record["_id"]] for record in page if record["_id"] in found]
 
 
 def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: int, size: int,
-             after: dict[str, int] | None, budgeted: bool) -> Listing | None:
-    """Read the scope's records in windows of sequence numbers; None when a budgeted scan found too few.
+             after: dict[str, int] | None, words: list[AnyOf]) -> Listing | AnyOf:
+    """Read the scope's records in windows of sequence numbers.
+
+    With the `words` of a text search, a scan that read WINDOW_BUDGET records without filling the page gives
+    up and returns the word the fewest of them held: its index has the fewest candidates.
 
     Numbers run from 1 to the counter's value. Newest first, `position` is the number windows stay below;
-    oldest first, the number they stay above.
+    oldest first, the number they stay above. Only the fields the conditions look at are read, then the
+    page's records whole. The scan stops when the page is full: the count is what it found (a lower bound)
+    unless it read every window.
     """
     state = sequence_state(db, collection)
-    last = state.get("value", 0)
+    last, records = state.get("value", 0), state.get("records", 0)
     descending = direction == DESC
     position = after["seq"] if after else (last + 1 if descending else 0)
     need = skip + size + 1  # one more tells whether a next page exists
+    fields = fields_of(plan.residual)
     found: list[dict] = []
-    read, filled_at, width = 0, None, FIRST_WINDOW
+    read = 0
+    hits = [0] * len(words)  # records read that hold each word
+    width = FIRST_WINDOW
+    if plan.keys == (EVERY_RECORD_KEY,) and records and last:  # every record: the sequence says how dense it is
+        width = max(int(need * last / records * (1.2 if not fields else 2)), 16)
     while position > 1 if descending else position < last:
         low, high = (max(position - width, 1), position) if descending else (position + 1, min(position + width, last) + 1)
-        batch = _window(db, collection, plan.keys, low, high, descending)
+        batch = _window(db, collection, plan.keys, low, high, descending, fields)
         matched = [record for record in batch if matches(plan.residual, record)]
         found += matched
         read += len(batch)
         position = low if descending else high - 1
         if len(found) >= need:
-            filled_at = read if filled_at is None else filled_at
-            if after is not None or len(found) >= COUNT_LIMIT or read - filled_at >= COUNT_BUDGET:
-                break
-        elif budgeted and read >= WINDOW_BUDGET:
-            return None
+            break
+        for number, word in enumerate(words):
+            hits[number] += sum(1 for record in batch if matches(word, record))
+        if words and read >= WINDOW_BUDGET:
+            rarest = min(range(len(words)), key=lambda n: (hits[n], -min(len(p.value) for p in words[n].conditions)))
+            return words[rarest]
         rate = len(matched) / (high - low)
-        wanted = (max(need, COUNT_LIMIT if filled_at else 0) - len(found)) / rate if rate else width * WINDOW_GROWTH
-        width = int(min(max(wanted * 1.25, FIRST_WINDOW), width * WINDOW_GROWTH))
+        wanted = (need - len(found)) / rate * 1.25 if rate else width * WINDOW_GROWTH
+        width = int(min(max(wanted, FIRST_WINDOW), width * WINDOW_GROWTH))
     exhausted = position <= 1 if descending else position >= last
-    page = found[skip:skip + size]
+    page = _whole(db, collection, found[skip:skip + size])
     following = {"seq": page[-1][SEQUENCE]} if len(found) > skip + size and page else None
     total, exact = len(found), exhausted and after is None
-    if plan.keys == (EVERY_RECORD_KEY,) and not _conditions_left(plan) and after is None:
-        total, exact = state.get("records", total), True
+    if plan.keys == (EVERY_RECORD_KEY,) and not fields and after is None:
+        total, exact = records, True
     return Listing(page, total, exact, following)
 
 
-def _conditions_left(plan: _Plan) -> bool:
-    residual = plan.residual
-    return not (isinstance(residual, AllOf) and not residual.conditions)
-
-
-def _window(db: Database, collection: str, keys: Iterable[str], low: int, high: int, descending: bool) -> list[dict]:
+def _window(db: Database, collection: str, keys: Iterable[str], low: int, high: int, descending: bool,
+            fields: set[str]) -> list[dict]:
     """The records of one window [low, high) of the sequence under any of `keys`, in order, each once."""
     seen: dict[str, dict] = {}
     for key in keys:
-        for record in _find(db, collection, {ACCESS: key, SEQUENCE: {"$gte": low, "$lt": high}}):
+        for record in _find(db, collection, {ACCESS: key, SEQUENCE: {"$gte": low, "$lt": high}}, fields):
             seen[record["_id"]] = record
     return sorted(seen.values(), key=lambda record: record[SEQUENCE], reverse=descending)
 
 
 def _gathered(db: Database, collection: str, queries: list[dict[str, Any]], plan: _Plan, sort: Sequence[Sort],
               recent: int | None, skip: int, size: int, after: dict[str, int] | None) -> Listing:
-    """Read every candidate of `queries`, check every condition here, sort here: the count is exact."""
+    """Read every candidate of `queries` (only the fields the conditions and the sort look at), check every
+    condition here, sort here, then read the page's records whole: the count is exact."""
+    every = AllOf(*plan.conditions)
+    fields = fields_of(every) | {item.field for item in sort}
     seen: dict[str, dict] = {}
     for query in queries:
-        for record in _find(db, collection, query):
+        for record in _find(db, collection, query, fields):
             seen[record["_id"]] = record
-    every = AllOf(*plan.conditions)
     found = [record for record in seen.values() if matches(every, record)]
     total = len(found)
     if recent is not None:
@@ -189,7 +203,7 @@ def _gathered(db: Database, collection: str, queries: list[dict[str, Any]], plan
     else:
         found = sort_records(found, sort)
         skip += after.get("offset", 0) if after else 0
-    page = found[skip:skip + size]
+    page = _whole(db, collection, found[skip:skip + size])
     following = None
     if len(found) > skip + size and page:
         following = {"seq": page[-1][SEQUENCE]} if recent is not None else {"offset": skip + size}

@@ -104,6 +104,13 @@ def all_of(*conditions: Condition | None) -> Condition:
     return kept[0] if len(kept) == 1 else AllOf(*kept)
 
 
+def fields_of(condition: Condition) -> set[str]:
+    """The field paths a condition looks at."""
+    if isinstance(condition, Filter):
+        return {condition.field}
+    return set().union(*(fields_of(part) for part in condition.conditions))
+
+
 def equal_to(values: Mapping[str, Any]) -> Condition:
     """Each field equals its value: {"agency": "a1", "disabled": True}."""
     return all_of(*(Filter(name, "eq", value) for name, value in values.items()))
