@@ -168,7 +168,7 @@ def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: i
     page = _whole(db, collection, found[skip:skip + size])
     following = {"seq": page[-1][SEQUENCE]} if len(found) > skip + size and page else None
     total, exact = len(found), exhausted and after is None
-    if plan.keys == (EVERY_RECORD_KEY,) and not fields and after is None:
+    if plan.keys == (EVERY_RECORD_KEY,) and plan.residual == AllOf() and after is None:
         total, exact = records, True
     return Listing(page, total, exact, following)
 

@@ -196,3 +196,8 @@ def test_records_from_before_the_layout_get_their_keys_and_numbers_once(database
     assert store.upgrade_layout(database, "case", record_access_keys) == 0  # the counter remembers
     page = listing.page_records(database, "case", _scope("awa", "self"), SORTS["recent"], 0, 10)
     assert [r["_id"] for r in page.items] == ["o4", "o3", "o2", "o1", "o0"] and page.total == 5
+
+
+def test_a_condition_that_holds_for_nothing_counts_nothing(stored):
+    page = listing.page_records(stored, "case", AllOf(_scope("admin", "all"), AnyOf()), SORTS["recent"], 0, 10)
+    assert (page.items, page.total, page.exact) == ([], 0, True)
