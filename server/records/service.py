@@ -214,7 +214,7 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
             raise PreconditionFailed(kind=record_type.label, id=record_id, current=record["revision"],
                                      sent=expected_revision)
         changes, unset, diff = build(record)
-        store.flush_history(db, record_type.name, record)  # in case the previous write died before copying it
+        store.flush_history(db, record_type.name, record, copied_unless_missing=True)  # the previous write died?
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
         if any(key in changes for key in SCOPE_KEYS) or store.ACCESS not in record:
             changes[store.ACCESS] = record_access_keys({**record, **changes})
@@ -345,7 +345,7 @@ def record_history(db: Database, config: Configuration, record_type: RecordType,
                    per_page: int, actor: Actor):
     """Return a page of a record's history (newest first), limited to the fields the actor may see, and the total."""
     record = get_record(db, record_type, record_id, actor, "view_history")
-    store.flush_history(db, record_type.name, record)
+    store.flush_history(db, record_type.name, record, copied_unless_missing=True)
     entries, total = store.list_history(db, record_id, record["revision"], (page - 1) * per_page, per_page)
     visible = visible_fields(db, config, record_type, actor)
     for entry in entries:

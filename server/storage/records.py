@@ -167,12 +167,19 @@ def update_record(db: Database, collection: str, record_id: str, revision: int,
     return record
 
 
-def flush_history(db: Database, collection: str, record: dict[str, Any]) -> None:
-    """Copy a record's latest history entry to record_history (idempotent: an upsert by its id)."""
+def flush_history(db: Database, collection: str, record: dict[str, Any], copied_unless_missing: bool = False) -> None:
+    """Copy a record's latest history entry to record_history (idempotent: an upsert by its id).
+
+    `copied_unless_missing`: the entry of an earlier write, most likely copied already: look before writing
+    (a read instead of a durable write on every update and history read).
+    """
     entry = record.get(PENDING)
-    if entry:
-        with translated_errors():
-            db[HISTORY].replace_one({"_id": entry["_id"]}, entry, upsert=True)
+    if not entry:
+        return
+    with translated_errors():
+        if copied_unless_missing and db[HISTORY].find_one({"_id": entry["_id"]}, {"_id": 1}) is not None:
+            return
+        db[HISTORY].replace_one({"_id": entry["_id"]}, entry, upsert=True)
 
 
 def list_records(db: Database, collection: str, where: Condition | Mapping[str, Any] | None, sort: Sequence[Sort],
