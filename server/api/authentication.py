@@ -18,11 +18,10 @@ from flask import Flask, g, request
 from server.auth import SYSTEM_USER, Principal, require_right
 from server.auth.audit import log_event
 from server.auth.permissions import principal_from_role
-from server.auth.rights import is_active
-from server.auth.tokens import SESSION, resolve_token
+from server.auth.tokens import SESSION, resolve_holder
 from server.errors import Error, Forbidden, Unauthorized
 from server.metadata.versions import published_configuration
-from server.storage import auth as store, get_db
+from server.storage import get_db
 
 SESSION_COOKIE = "abri_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -105,7 +104,7 @@ def load_principal() -> None:
     token, from_cookie = _token_from_request()
     if token:
         now = datetime.now(timezone.utc)
-        entry = resolve_token(get_db(), token, now)
+        entry, user = resolve_holder(get_db(), token, now) or (None, None)  # one round trip for the three
         if entry is None or (from_cookie and entry["kind"] != SESSION):
             raise Unauthorized(Error.SESSION_ENDED)
         if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
@@ -114,8 +113,7 @@ def load_principal() -> None:
             log_event(get_db(), action="csrf_refused", user_name=entry["user_name"], at=now, address=request.remote_addr,
                       status=403, detail=f"CSRF_FAILED: {request.method} {request.endpoint}")
             raise Forbidden(Error.CSRF_FAILED)
-        user = store.find(get_db(), "users", entry["user_name"])
-        if user is None or not is_active(get_db(), user):  # disabled, or their agency is
+        if user is None:  # gone, disabled, or their agency is
             raise Unauthorized(Error.SESSION_ENDED)
         g.abri_config = published_configuration(get_db())  # the views of this request reuse it
         role = g.abri_config.roles.get(user.get("role") or "")

@@ -107,8 +107,12 @@ def is_active(db: Database, user: dict[str, Any]) -> bool:
     """Tell whether a user may log in and act: not disabled, and their agency not disabled either."""
     if user.get("disabled"):
         return False
-    agency = store.find(db, "agencies", user["agency"]) if user.get("agency") else None
-    return not (agency or {}).get("disabled")
+    return is_active_with(user, store.find(db, "agencies", user["agency"]) if user.get("agency") else None)
+
+
+def is_active_with(user: dict[str, Any], agency: dict[str, Any] | None) -> bool:
+    """is_active for a caller that read the user's agency with the user (None: no agency, or none found)."""
+    return not user.get("disabled") and not (agency or {}).get("disabled")
 
 
 def count_administrators(db: Database, config: Configuration) -> int:

@@ -38,7 +38,7 @@ from typing import Any
 
 from server.auth.names import is_valid_user_name, normalize_user_name
 from server.auth.passwords import verify_password
-from server.auth.rights import is_active
+from server.auth.rights import is_active, is_active_with
 from server.errors import AbriError, Error, Unauthorized
 from server.storage import Database, auth as store
 from server.storage.query import Filter
@@ -178,12 +178,27 @@ def issue_token(db: Database, user: dict[str, Any], kind: str, now: datetime, tt
 def resolve_token(db: Database, token: str, now: datetime) -> dict[str, Any] | None:
     """Return the token entry if it exists and has not expired (expired ones are refused before cleanup)."""
     entry = store.find_token(db, _digest(token))
-    if entry is None:
+    return entry if entry is not None and _unexpired(entry, now) else None
+
+
+def resolve_holder(db: Database, token: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """Return the token entry and its user, read together; None as resolve_token.
+
+    The user is None when it no longer exists or may not act (disabled, or their agency is): the token
+    then opens nothing.
+    """
+    found = store.find_token_holder(db, _digest(token))
+    if found is None or not _unexpired(found[0], now):
         return None
+    entry, user, agency = found
+    return entry, user if user is not None and is_active_with(user, agency) else None
+
+
+def _unexpired(entry: dict[str, Any], now: datetime) -> bool:
     expires = entry["expires_at"]
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=timezone.utc)
-    return entry if expires > now else None
+    return expires > now
 
 
 def revoke_token(db: Database, token: str) -> None:

@@ -39,7 +39,7 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")
     app = None
     try:
-        overrides = {"MONGO_URI": database.uri} if database else {}
+        overrides = {"MONGO_URI": without_retryable_writes(database.uri)} if database else {}
         if profile:
             overrides["PROFILE"] = profile
         app = create_app(overrides)
@@ -62,6 +62,17 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         if database:
             database.stop()
         click.echo("Abri stopped.")
+
+
+def without_retryable_writes(uri: str) -> str:
+    """The embedded database's URI for the server's own client: writes not retried by the driver.
+
+    SecantusDB presents itself as a one-member replica set, so the driver numbers every write to retry it after
+    a failover that cannot happen on loopback; the server keeps each write's answer for 30 minutes (up to 10,000)
+    and walks them all on every write (sorts them once full). A write that fails still fails loudly (503),
+    and the field apps' writes are idempotent, so they retry it themselves.
+    """
+    return uri + ("&" if "?" in uri else "?") + "retryWrites=false"
 
 
 def _start(app) -> None:

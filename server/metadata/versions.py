@@ -29,6 +29,7 @@ from server.storage import Database, DuplicateKey, metadata as store
 
 _CACHE_SIZE = 16
 _cache: "OrderedDict[str, Configuration]" = OrderedDict()  # by fingerprint
+_newest: "OrderedDict[tuple[int, str], tuple[int, str]]" = OrderedDict()  # by database: the newest version seen
 _cache_lock = Lock()
 
 
@@ -47,16 +48,33 @@ class LanguageSettings:
 
 def current_version(db: Database) -> int:
     """Return the newest published version number (0 before the first publish)."""
-    return store.latest_version_ref(db)[0]
+    return _newest_ref(db)[0]
+
+
+def _newest_ref(db: Database) -> tuple[int, str]:
+    """(number, fingerprint) of the newest published version, asked of the database every time.
+
+    The one this process saw last makes the question cheap (two ids read, see latest_version_ref); it is
+    a hint, never an answer: another process may have published since.
+    """
+    key = (id(db.client), db.name)
+    ref = store.latest_version_ref(db, _newest.get(key))
+    with _cache_lock:
+        _newest[key] = ref
+        _newest.move_to_end(key)
+        while len(_newest) > _CACHE_SIZE:
+            _newest.popitem(last=False)
+    return ref
 
 
 def published_configuration(db: Database, number: int | None = None) -> Configuration:
     """Return a published version (the newest by default).
 
-    Versions never change, so they are cached by fingerprint: a request costs one small query.
+    Versions never change, so they are cached by fingerprint: a request costs one small query (which is
+    the newest).
     """
     if number is None:
-        number, fingerprint = store.latest_version_ref(db)
+        number, fingerprint = _newest_ref(db)
     else:
         ref = store.get_version(db, number, with_manifest=False) if number else None
         if number and ref is None:

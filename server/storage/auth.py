@@ -1,7 +1,15 @@
-"""Users, agencies, user groups, tokens, login counters and the audit log."""
+"""Users, agencies, user groups, tokens, login counters and the audit log.
+
+Two things here exist for the cost of a request: the token of a request is read with its user and
+the user's agency in one round trip (find_token_holder), and the audit entries of concurrent
+requests are written together (insert_audit): each caller still returns only once its own entry is
+durable, but one journal flush serves every entry that was waiting for it.
+"""
 from __future__ import annotations
 
 import secrets
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -69,6 +77,24 @@ def insert_token(db: Database, token: dict[str, Any]) -> None:
 def find_token(db: Database, digest: str) -> dict[str, Any] | None:
     with translated_errors():
         return db.tokens.find_one({"_id": digest})
+
+
+def find_token_holder(db: Database, digest: str) -> tuple[dict[str, Any], dict | None, dict | None] | None:
+    """Return (token, its user, the user's agency) in one round trip; None when there is no such token.
+
+    The user and the agency are None when they do not exist (an agency: or the user has none).
+    """
+    pipeline = [{"$match": {"_id": digest}}, {"$limit": 1},
+                {"$lookup": {"from": "users", "localField": "user_name", "foreignField": "_id", "as": "_user"}},
+                {"$unwind": {"path": "$_user", "preserveNullAndEmptyArrays": True}},
+                {"$lookup": {"from": "agencies", "localField": "_user.agency", "foreignField": "_id", "as": "_agency"}}]
+    with translated_errors():
+        found = next(iter(db.tokens.aggregate(pipeline)), None)
+    if found is None:
+        return None
+    user, agencies = found.pop("_user", None), found.pop("_agency", [])
+    agency = agencies[0] if user and user.get("agency") and agencies else None
+    return found, user, agency
 
 
 def delete_tokens(db: Database, where: Condition | Mapping[str, Any]) -> int:
@@ -167,6 +193,68 @@ def delete_counters(db: Database, *, counter_id: str | None = None, account: str
             db.login_counters.delete_many({"account": account})
 
 
+@dataclass
+class _Waiting:
+    """An audit entry waiting for its write: done once it is durable, or with the error that refused it."""
+
+    collection: Any
+    key: tuple[int, str, str]
+    entry: dict[str, Any]
+    done: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class _GroupWriter:
+    """Group commit: whoever finds no write under way writes every entry waiting, in one insert per collection.
+
+    The database flushes its journal once per commit, and a server like SecantusDB writes one collection's
+    inserts one after the other: one durable insert per request made ten concurrent requests queue behind each
+    other's flush. A caller arriving during a write waits for the next one, which the first of them leads.
+    """
+
+    condition: threading.Condition = field(default_factory=threading.Condition)
+    waiting: list[_Waiting] = field(default_factory=list)
+    writing: bool = False
+
+    def insert(self, collection: Any, entry: dict[str, Any]) -> None:
+        """Insert `entry` into `collection` and return once it is written (with the collection's write concern)."""
+        mine = _Waiting(collection, (id(collection.database.client), collection.database.name, collection.name),
+                        entry)
+        with self.condition:
+            self.waiting.append(mine)
+            while self.writing and not mine.done:
+                self.condition.wait()
+            batch = None
+            if not mine.done:  # no write under way: this caller writes what waits, its own entry included
+                batch, self.waiting, self.writing = self.waiting, [], True
+        if batch is not None:
+            self._write(batch)
+        if mine.error is not None:
+            raise mine.error
+
+    def _write(self, batch: list[_Waiting]) -> None:
+        try:
+            for key in dict.fromkeys(item.key for item in batch):
+                group = [item for item in batch if item.key == key]
+                collection = group[0].collection
+                try:
+                    with translated_errors():
+                        collection.insert_many([item.entry for item in group], ordered=True)
+                except BaseException as error:  # every entry of the group is refused alike
+                    for item in group:
+                        item.error = error
+        finally:
+            with self.condition:
+                for item in batch:
+                    item.done = True
+                self.writing = False
+                self.condition.notify_all()
+
+
+_audit_writer = _GroupWriter()
+
+
 def insert_audit(db: Database, entry: dict[str, Any]) -> None:
-    with translated_errors():
-        db.audit_log.insert_one(entry)
+    """Append an entry to the audit log; return once it is written (durably, as every write)."""
+    _audit_writer.insert(db.audit_log, entry)

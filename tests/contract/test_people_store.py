@@ -1,6 +1,7 @@
 """People, tokens and the audit log are stored the same on every backend: pages in a total order, counts, deletes."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from server.storage import auth as store
@@ -39,3 +40,25 @@ def test_concurrent_counters_each_get_their_own_value(database):
     assert values == [1, 2, 3]
     store.delete_counters(database, account="awa")
     assert store.increment_counter(database, "ip:1", "awa", NOW + timedelta(minutes=5)) == 1
+
+
+def test_a_token_is_read_with_its_user_and_the_users_agency(database):
+    store.insert(database, "agencies", {"_id": "gups-1", "disabled": True})
+    for name, agency in (("awa", "gups-1"), ("bio", None), ("chantal", "gone")):
+        store.insert(database, "users", {"_id": name, **({"agency": agency} if agency else {})})
+    for user in ("awa", "bio", "chantal", "deleted"):
+        store.insert_token(database, {"_id": f"t-{user}", "user_name": user, "expires_at": NOW})
+    token, user, agency = store.find_token_holder(database, "t-awa")
+    assert (token["user_name"], user["_id"], agency) == ("awa", "awa", {"_id": "gups-1", "disabled": True})
+    assert store.find_token_holder(database, "t-bio")[1:] == ({"_id": "bio"}, None)
+    assert store.find_token_holder(database, "t-chantal")[1:] == ({"_id": "chantal", "agency": "gone"}, None)
+    assert store.find_token_holder(database, "t-deleted")[1:] == (None, None)
+    assert store.find_token_holder(database, "t-unknown") is None
+
+
+def test_audit_entries_written_at_once_are_all_kept(database):
+    entries = [{"at": NOW, "user_name": f"u{n}", "action": "read"} for n in range(12)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda entry: store.insert_audit(database, entry), entries))
+    assert sorted(e["user_name"] for e in store.page(database, "audit_log", None, 0, 0)[0]) == sorted(
+        f"u{n}" for n in range(12))

@@ -53,3 +53,13 @@ def test_field_registry_keeps_the_first_published_type(db):
 def test_reset_draft_removes_documents_that_are_not_listed(db):
     store.reset_draft(db, [("lookup", "lookup-a", {"unique_id": "lookup-a"})], "ana", NOW)
     assert [entry["unique_id"] for entry in store.list_draft(db)] == ["lookup-a"]
+
+
+def test_the_newest_version_known_before_is_checked_against_the_database(db):
+    number, _ = store.latest_version_ref(db)
+    store.insert_version(db, {"_id": number + 1, "fingerprint": "a", "documents": {}})
+    assert store.latest_version_ref(db, known=(number + 1, "a")) == (number + 1, "a")
+    store.insert_version(db, {"_id": number + 2, "fingerprint": "b", "documents": {}})  # another process published
+    assert store.latest_version_ref(db, known=(number + 1, "a")) == (number + 2, "b")
+    assert store.latest_version_ref(db, known=(number + 2, "other database")) == (number + 2, "b")
+    assert store.latest_version_ref(db, known=(number + 7, "restored from a backup")) == (number + 2, "b")
