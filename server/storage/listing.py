@@ -35,7 +35,7 @@ SELECTIVE_FIELDS = ("_id", "short_id", "links.case_id")  # fields whose value ho
 SEARCH_FIELD = "_search"
 FIRST_WINDOW = 256  # sequence numbers read by the first window of a page
 WINDOW_GROWTH = 8  # at most this much wider each time
-WINDOW_BUDGET = 4_000  # records a window scan reads before a text search uses its own index
+WINDOW_BUDGET = 1_000  # records a window scan reads before a text search uses its own index
 
 
 @dataclass(frozen=True)
