@@ -91,6 +91,9 @@ class Rule(Enum):
     FILTER_VALUE = ("type", _l("Must be a value, a list of values, or a range such as 10..15."))
     SORT_UNKNOWN = ("unknown", _l("Cannot sort by %(field)s; sortable: %(allowed)s."))
     FIELDS_UNKNOWN = ("unknown", _l("Unknown fields: %(names)s."))
+    PAGE_WINDOW = ("page_window", _l("Pages reach at most the first %(limit)s records: follow next_cursor beyond."))
+    SORT_TOO_BROAD = ("too_broad", _l("Sorting by %(field)s reads every record listed, at most %(limit)s: filter "
+                                      "the list first, or sort by last update."))
     CURSOR = ("cursor", _l("Not a cursor of this list: use the next_cursor of a page listed in the same order."))
     MAX_WORDS = ("max_words", _l("Has more than %(limit)s words."))
     # Configuration documents and folders

@@ -38,6 +38,7 @@ SEARCH_KEY = "_search"
 MAX_QUERY_LENGTH = 200  # characters of a text search (?query=)
 MAX_QUERY_WORDS = 10  # words of a text search: each becomes a condition of the query
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+RESULT_WINDOW = 10_000  # records that page numbers reach; a cursor reaches any (Elasticsearch's max_result_window)
 
 
 @dataclass
@@ -267,6 +268,8 @@ def _sort(args: dict[str, list[str]], data_filters: dict[str, str]) -> list[Sort
 
 def _page(args: dict[str, list[str]], max_per_page: int) -> tuple[int, int]:
     page = parse_page(args.get("page", [None])[-1], args.get("per_page", [None])[-1], max_per_page)
+    if page.number * page.size > RESULT_WINDOW and page.number > 1:  # each page reads the ones before it
+        raise _bad("page", Rule.PAGE_WINDOW, limit=RESULT_WINDOW)
     return page.number, page.size
 
 

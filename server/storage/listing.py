@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Sequence
 
+from server.errors import BadRequest, Detail, Error
+from server.rules import Rule
 from server.storage.client import Database
 from server.storage.errors import translated_errors
 from server.storage.mongo_query import prefix_range, to_mongo
@@ -34,6 +36,7 @@ RECENT_FIELDS = ("last_updated_at", SEQUENCE)  # ordering by either is ordering 
 SELECTIVE_FIELDS = ("_id", "short_id", "links.case_id")  # fields whose value holds a handful of records
 SEARCH_FIELD = "_search"
 FIRST_WINDOW = 256  # sequence numbers read by the first window of a page
+SORT_LIMIT = 10_000  # records a sort on another field than the last write reads (and sorts) at most
 WINDOW_GROWTH = 8  # at most this much wider each time
 WINDOW_BUDGET = 1_000  # records a window scan reads before a text search uses its own index
 
@@ -64,6 +67,10 @@ def page_records(db: Database, collection: str, where: Condition, sort: Sequence
     if narrow is not None:
         return _gathered(db, collection, narrow, plan, sort, recent, skip, size, after)
     if recent is None:
+        if plan.keys == (EVERY_RECORD_KEY,) and sequence_state(db, collection).get("records", 0) > SORT_LIMIT:
+            field = next(item.field for item in sort if item.field != "_id").removeprefix("data.")
+            raise BadRequest(Error.QUERY_PARAMETER_INVALID, name="sort",
+                             details=[Detail.of("sort", Rule.SORT_TOO_BROAD, field=field, limit=SORT_LIMIT)])
         return _gathered(db, collection, [{ACCESS: key} for key in plan.keys], plan, sort, recent, skip, size, after)
     words = _search_words(plan)
     listing = _windows(db, collection, plan, recent, skip, size, after, words)

@@ -388,3 +388,27 @@ def test_refusals_on_a_cases_incidents_and_on_a_trace_match_are_audited_under_th
         entry = backend_client.get("/api/v1/audit_logs?per_page=1").get_json()["data"][0]
         assert (entry["user_name"], entry["action"], entry["resource"], entry["record_id"], entry["status"],
                 entry["detail"]) == ("admin", action, resource, record_id, 404, "NOT_FOUND"), url
+
+
+def test_page_numbers_reach_the_first_ten_thousand_records_and_cursors_any(backend_client, case):
+    assert backend_client.get("/api/v1/cases?page=200&per_page=50").status_code == 200
+    refused = backend_client.get("/api/v1/cases?page=201&per_page=50", headers={"Accept-Language": "fr"})
+    assert refused.status_code == 400
+    detail = refused.get_json()["error"]["details"][0]
+    assert (detail["field"], detail["code"]) == ("page", "page_window") and "next_cursor" in detail["message"]
+    assert "premiers" in detail["message"]
+
+
+def test_a_cursor_must_come_from_the_same_list(backend_client, case):
+    create(backend_client, {"name": "Awa"})
+    first = backend_client.get("/api/v1/cases?per_page=1").get_json()
+    cursor = first["meta"]["next_cursor"]
+    following = backend_client.get(f"/api/v1/cases?per_page=1&cursor={cursor}").get_json()
+    assert [r["id"] for r in first["data"] + following["data"]] == [
+        r["id"] for r in backend_client.get("/api/v1/cases?per_page=2").get_json()["data"]]
+    assert following["meta"]["next_cursor"] is None
+    for bad in (f"{cursor}&sort=created_at", "bm9wZQ", "%E2%82%AC", "eyJzZXEiOiIxIiwic29ydCI6Ii1sYXN0X3VwZGF0ZWRfYXQsX2lkIn0",
+                f"{cursor}&page=2"):
+        answer = backend_client.get(f"/api/v1/cases?per_page=1&cursor={bad}")
+        assert answer.status_code == 400, bad
+        assert answer.get_json()["error"]["details"][0]["field"] == "cursor", bad

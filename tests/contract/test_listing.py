@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from server.auth.permissions import Principal, record_access_keys
+from server.errors import BadRequest
 from server.storage import connect, listing, records as store
 from server.storage.query import ASC, DESC, AllOf, AnyOf, Filter, Sort, matches
 from tests.conftest import BACKENDS, backend_uri
@@ -201,3 +202,15 @@ def test_records_from_before_the_layout_get_their_keys_and_numbers_once(database
 def test_a_condition_that_holds_for_nothing_counts_nothing(stored):
     page = listing.page_records(stored, "case", AllOf(_scope("admin", "all"), AnyOf()), SORTS["recent"], 0, 10)
     assert (page.items, page.total, page.exact) == ([], 0, True)
+
+
+def test_a_sort_that_would_read_more_than_the_limit_is_refused_before_reading(stored, monkeypatch):
+    monkeypatch.setattr(listing, "SORT_LIMIT", 299)
+    queries = _spy(monkeypatch)
+    with pytest.raises(BadRequest) as refused:
+        listing.page_records(stored, "case", CONDITIONS["all scope"], SORTS["age"], 0, 10)
+    detail = refused.value.details[0]
+    assert (detail.field, detail.code, detail.params["field"]) == ("sort", "too_broad", "age")
+    assert queries == []
+    own = listing.page_records(stored, "case", CONDITIONS["own"], SORTS["age"], 0, 10)  # a scope: no limit
+    assert [r["_id"] for r in own.items] == _expected(stored, CONDITIONS["own"], SORTS["age"])[:10]
