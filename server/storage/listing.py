@@ -134,8 +134,9 @@ def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: i
              after: dict[str, int] | None, words: list[AnyOf]) -> Listing | AnyOf:
     """Read the scope's records in windows of sequence numbers.
 
-    With the `words` of a text search, a scan that read WINDOW_BUDGET records without filling the page gives
-    up and returns the word the fewest of them held: its index has the fewest candidates.
+    With the `words` of a text search, a scan that read WINDOW_BUDGET records without filling the page weighs
+    what it would still read against the records holding the word the fewest of them held (its index's
+    candidates, estimated from the records read) and returns that word when its index is cheaper.
 
     Numbers run from 1 to the counter's value. Newest first, `position` is the number windows stay below;
     oldest first, the number they stay above. Only the fields the conditions look at are read, then the
@@ -149,11 +150,11 @@ def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: i
     need = skip + size + 1  # one more tells whether a next page exists
     fields = fields_of(plan.residual)
     found: list[dict] = []
-    read = 0
+    read, budget = 0, WINDOW_BUDGET
     hits = [0] * len(words)  # records read that hold each word
     width = FIRST_WINDOW
     if plan.keys == (EVERY_RECORD_KEY,) and records and last:  # every record: the sequence says how dense it is
-        width = max(int(need * last / records * (1.2 if not fields else 2)), 16)
+        width = max(int(need * last / records * 1.2), 16)
     while position > 1 if descending else position < last:
         low, high = (max(position - width, 1), position) if descending else (position + 1, min(position + width, last) + 1)
         batch = _window(db, collection, plan.keys, low, high, descending, fields)
@@ -165,9 +166,15 @@ def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: i
             break
         for number, word in enumerate(words):
             hits[number] += sum(1 for record in batch if matches(word, record))
-        if words and read >= WINDOW_BUDGET:
+        if words and read >= budget:
             rarest = min(range(len(words)), key=lambda n: (hits[n], -min(len(p.value) for p in words[n].conditions)))
-            return words[rarest]
+            # What each way would still read, as far as the records read tell: the rest of the windows, or
+            # every record holding the rarest word (in the whole collection: the scope's share is not known).
+            by_windows = (need - len(found)) * read / max(len(found), 1)
+            by_index = records * hits[rarest] / read if records else 0
+            if by_index < by_windows:
+                return words[rarest]
+            budget *= 2  # the windows are cheaper: look again when they have read twice as much
         rate = len(matched) / (high - low)
         wanted = (need - len(found)) / rate * 1.25 if rate else width * WINDOW_GROWTH
         width = int(min(max(wanted, FIRST_WINDOW), width * WINDOW_GROWTH))
