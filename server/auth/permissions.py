@@ -17,14 +17,14 @@ from typing import Any
 
 from server.metadata.role_vocabulary import ASSIGN_ALL, RECORD_ACTIONS, RESOURCES, SCOPES  # noqa: F401  (re-exported)
 from server.storage.query import Condition, Filter
+from server.storage.records import ACCESS, EVERY_RECORD_KEY
 
 GRANTING = ("user", "role")  # resources whose `manage` lets a user hand out rights
 # The scopes a scope includes: "group" and "agency" are not nested, "all" holds every one.
 # A record's access keys (ACCESS, one indexed list) name who may see it: its owner and associated users, its owner's
 # groups and agency, and everybody whose scope is "all". A principal's scope is a few keys (Principal.access_keys), so
 # a list is one indexed equality, the same shape on every database.
-ACCESS = "_access"
-EVERY_RECORD, USER_KEY, GROUP_KEY, AGENCY_KEY = "*", "user:", "group:", "agency:"
+EVERY_RECORD, USER_KEY, GROUP_KEY, AGENCY_KEY = EVERY_RECORD_KEY, "user:", "group:", "agency:"
 _SCOPE_INCLUDES = {"self": {"self"}, "group": {"self", "group"}, "agency": {"self", "agency"}, "all": set(SCOPES)}
 
 

@@ -29,9 +29,8 @@ from server.storage.client import Database
 from server.storage.errors import translated_errors
 from server.storage.mongo_query import prefix_range, to_mongo
 from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, fields_of, matches
-from server.storage.records import ACCESS, SEQUENCE, sequence_state
+from server.storage.records import ACCESS, EVERY_RECORD_KEY, SEQUENCE, sequence_state
 
-EVERY_RECORD_KEY = "*"
 RECENT_FIELDS = ("last_updated_at", SEQUENCE)  # ordering by either is ordering by the sequence
 SELECTIVE_FIELDS = ("_id", "short_id", "links.case_id")  # fields whose value holds a handful of records
 SEARCH_FIELD = "_search"

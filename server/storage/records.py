@@ -27,6 +27,7 @@ HISTORY = "record_history"
 SEQUENCES = "record_sequences"
 PENDING = "_pending_history"
 ACCESS = "_access"  # the record's access keys: who may see it (server.auth.permissions.record_access_keys)
+EVERY_RECORD_KEY = "*"  # the access key every record carries (the scope "all")
 SEQUENCE = "_seq"  # the number of the record's last write in its collection's sequence
 LAYOUT = 2  # records carry ACCESS and SEQUENCE
 ENVELOPE_INDEXES = ("short_id", "status", "record_state", "module_id", "owned_by", "owned_by_agency",
