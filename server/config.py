@@ -102,6 +102,9 @@ TRUSTED_PROXIES = 0
 ADMIN_PASSWORD = ""
 # Secure flag of the session cookie: "auto" (when the request came over https), "always" or "never".
 SESSION_COOKIE_SECURE_MODE = "auto"
+# WiredTiger cache of the embedded database (SecantusDB, when MONGO_URI is empty): "512M", "2G". It bounds the
+# documents and index pages the server keeps in memory; the README gives the memory it needs per number of cases.
+EMBEDDED_CACHE_SIZE = "512M"
 # Display id of records (case_id_display, ...): placeholders {short_id} and {office_code}.
 DISPLAY_ID_FORMAT = "{short_id}"
 # Code of this office or deployment, used by DISPLAY_ID_FORMAT (e.g. "COT" -> COT-4k7x2mb).
