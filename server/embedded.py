@@ -125,14 +125,13 @@ def make_private(folder: Path, recursive: bool = False) -> None:
 def server_arguments(settings: Mapping[str, Any]) -> list[str]:
     """The server program's tuning flags, from Abri's settings (the durability flags are not settings).
 
-    Measured with bench/bench_embedded.py (100,000 cases, 10 threads; the README gives the figures):
-    - the WiredTiger cache is bounded at EMBEDDED_CACHE_SIZE (512M by default, SecantusDB's 1G otherwise):
-      at 100,000 cases the data barely outgrows it, latencies stay the same, and the memory it may
-      take no longer grows with the data;
-    - `--standalone`: SecantusDB then keeps no oplog. Abri reads no change stream and runs no
-      multi-document transaction, and with a replica-set advertisement every write also copied its
-      document into the oplog: a third more memory and disk, and with a cache smaller than the data
-      the oplog's pruning stalled inserts for minutes (256M: from 20,000 cases on).
+    Measured with bench/bench_embedded.py (server memory after 100,000 cases and a mix of reads and writes):
+    - `--cache-size` EMBEDDED_CACHE_SIZE (512M; SecantusDB's default is 1G): the cache bounds what the data
+      takes in memory (200,000 cases: 0.6 GB in all), latencies unchanged; 256M slowed inserts 2.5 times;
+    - `--standalone`: no replica-set advertisement, so SecantusDB keeps no oplog. Abri reads no change stream
+      and runs no multi-document transaction; the oplog held a copy of every document written (650 instead of
+      about 820 MiB, 540 instead of 700 MiB on disk), and with a cache smaller than the data its pruning
+      stalled inserts for minutes (256M, from 20,000 cases on).
     """
     cache_size = str(settings["EMBEDDED_CACHE_SIZE"]).strip().upper()
     if not re.fullmatch(r"[1-9][0-9]*[MG]", cache_size):
@@ -141,9 +140,9 @@ def server_arguments(settings: Mapping[str, Any]) -> list[str]:
     return ["--cache-size", cache_size, "--standalone"]
 
 
-# glibc gives each thread that allocates its own arena, up to 8 per core, and keeps what they freed:
-# the server runs one thread per connection. Two arenas cut its memory by 15-20 %, latencies unchanged.
-# An operator's own MALLOC_ARENA_MAX in Abri's environment wins.
+# glibc gives the threads that allocate up to 8 arenas per core and keeps what they freed, and the server
+# runs one thread per connection: two arenas took a sixth off its memory at 100,000 cases (about 490
+# instead of 600 MiB), latencies unchanged. An operator's own MALLOC_ARENA_MAX in Abri's environment wins.
 SERVER_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}
 
 
