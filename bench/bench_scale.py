@@ -1,7 +1,7 @@
 """Abri at a country's scale (issue #15): 10k and 100k cases, measured through `abri serve` over HTTP.
 
     python bench/bench_scale.py [--cases 10000,100000] [--users 10,50] [--seconds 20] [--load bulk|api]
-                                [--keep DIR] [--calls NAME,...] [--timeout 120]
+                                [--keep DIR] [--load-only] [--calls 'TEXT;...'] [--source DIR] [--timeout 120]
 
 For each size: an instance folder (a temporary one, or DIR/cases-<size> kept with --keep, so 100k cases are
 loaded once), `abri serve --profile bj` started as an operator starts it (embedded SecantusDB, the shipped
@@ -41,9 +41,9 @@ from common import ROOT, header
 import population
 from scale_driver import Call, Client, Result, Serve, bare_commands, drive, median, replay, timed_runs
 
-# Updates go through the record engine one by one, and on SecantusDB 0.7 each costs a findAndModify that reads the
-# whole collection (about 0.3 s at 10,000 cases): a few, then, most of them within the last day (sync pulls find them).
-EARLIER_UPDATES = 0.005  # of the cases, updated once at some moment after their registration
+# Updates go through the record engine one by one (before 593c5c7 each was a findAndModify, which SecantusDB 0.7
+# answers by reading the whole collection: 2 s at 100,000 cases, two thirds of a 40-minute load for 0.5 %).
+EARLIER_UPDATES = 0.05  # of the cases, updated once at some moment after their registration
 RECENT_UPDATES = 2  # per social worker, cases of theirs updated within the last day
 MARKER = "bench-scale.json"  # in a loaded instance folder: what it holds
 BATCH = 1000
@@ -483,7 +483,7 @@ def main() -> None:
     parser.add_argument("--load", choices=("bulk", "api"), default="bulk")
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the loaded instances in DIR/cases-<size>")
     parser.add_argument("--load-only", action="store_true", help="load the instances (with --keep) and stop")
-    parser.add_argument("--calls", default="", help="only the calls whose name holds one of these words")
+    parser.add_argument("--calls", default="", help="only the calls whose name holds one of these texts (a;b)")
     parser.add_argument("--source", type=Path, help="run `abri serve` from another checkout (on a copy of the data)")
     parser.add_argument("--profile", default="bj")
     parser.add_argument("--timeout", type=float, default=120, help="a request taking longer is an error")
@@ -493,7 +493,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop what was started (abri serve, the database) first
     args.sizes = [int(n) for n in args.cases.split(",")]
     args.users = sorted(int(n) for n in args.users.split(","))
-    args.calls = [word for word in args.calls.split(",") if word]
+    args.calls = [text for text in args.calls.split(";") if text]
     command = "python bench/bench_scale.py " + " ".join(sys.argv[1:])
     code = f"# code: {commit(args.source or ROOT)}" + (f" (data loaded by {commit(ROOT)})" if args.source else "")
     header(command)
