@@ -450,8 +450,10 @@ def run_size(size: int, args, temporary: Path) -> list[tuple]:
     info = prepare(folder, size, args.load, args.profile, args.seed)
     if args.load_only:
         return []
-    if args.source and args.keep:  # the other code's writes would not keep this code's fields: work on a copy
+    if args.keep:  # measure on a copy: the kept instance stays as loaded (the calls write, other code may too)
+        began = time.monotonic()
         folder = Path(shutil.copytree(folder, temporary / f"copy-{size}", symlinks=True))
+        print(f"Copied the instance in {time.monotonic() - began:.0f} s")
     serve = Serve(folder, args.profile, population.PASSWORD, args.source)
     print(f"abri serve{f' from {args.source}' if args.source else ''} answers after {serve.start():.1f} s "
           f"(port {serve.port}); memory {serve.memory()}; load average {os.getloadavg()[0]:.1f}", flush=True)
@@ -459,7 +461,7 @@ def run_size(size: int, args, temporary: Path) -> list[tuple]:
     try:
         bare_client = pymongo.MongoClient((folder / "embedded-db.uri").read_text().strip(), tz_aware=True)
         bare_db = bare_client[os.environ.get("ABRI_MONGO_DB_NAME", "abri")]
-        print(f"{bare_db.case.estimated_document_count():,} cases (loaded: {info['load']})")
+        print(f"{bare_db.case.estimated_document_count():,} cases (loaded: {info['load']}, at {info['commit']})")
         results = measure(serve, size, args, bare_db)
         if not args.source:  # the commands are recorded from this checkout's use case
             print("API/bare, one client:")
