@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 from pathlib import Path
+from typing import Any, Mapping
 
 import click
 from flask.cli import FlaskGroup
@@ -29,7 +30,7 @@ from server.errors import AbriError
 def _create_app():
     """Build the app for a CLI command; without ABRI_MONGO_URI, reach the embedded database."""
     settings = load_config()
-    overrides = None if settings["MONGO_URI"] else {"MONGO_URI": _embedded_uri(Path(settings["INSTANCE_PATH"]))}
+    overrides = None if settings["MONGO_URI"] else {"MONGO_URI": _embedded_uri(settings)}
     app = create_app(overrides)  # a setting refused at start, or another profile than the stored one: AbriError
     # Close the client when the command ends, while its server still answers: closing it later (at exit,
     # once an embedded database has stopped) waits 10 s for a server to send endSessions to.
@@ -46,13 +47,14 @@ def _when_command_ends(callback) -> None:
         atexit.register(callback)
 
 
-def _embedded_uri(instance: Path) -> str:
+def _embedded_uri(settings: Mapping[str, Any]) -> str:
     """Use the embedded database of a running `abri serve`, or start one for this command."""
+    instance = Path(settings["INSTANCE_PATH"])
     uri = running_uri(instance)
     if uri:
         return uri
     try:
-        database = EmbeddedDatabase(instance / "db").start()
+        database = EmbeddedDatabase(instance / "db", settings=settings).start()
     except (EmbeddedDatabaseError, OSError) as error:
         raise click.ClickException(str(error) + common.instance_hint(error, instance)) from None
     _when_command_ends(database.stop)  # after the app's client closes (registered later, so run first)

@@ -33,7 +33,8 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
     database = None
     if not settings["MONGO_URI"]:
         try:
-            database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True).start()
+            database = EmbeddedDatabase(Path(settings["INSTANCE_PATH"]) / "db", announce=True,
+                                        settings=settings).start()
         except (EmbeddedDatabaseError, OSError) as error:
             raise click.ClickException(str(error) + instance_hint(error, Path(settings["INSTANCE_PATH"]))) from None
         click.echo(f"Embedded database (SecantusDB) at {database.address}, data in {database.data_dir}")

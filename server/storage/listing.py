@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 from server.errors import BadRequest, Detail, Error
 from server.rules import Rule
 from server.storage.client import Database
 from server.storage.errors import translated_errors
 from server.storage.mongo_query import prefix_range, to_mongo
-from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, fields_of, matches
+from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, fields_of, matches, values_at
 from server.storage.records import ACCESS, EVERY_RECORD_KEY, SEQUENCE, sequence_state
 
 RECENT_FIELDS = ("last_updated_at", SEQUENCE)  # ordering by either is ordering by the sequence
@@ -243,23 +243,9 @@ def _rank(value: Any) -> tuple:
 
 
 def _sort_value(record: dict[str, Any], field: str, direction: int) -> tuple:
-    values = list(_values(record, field.split(".")))
+    values = [value for value in values_at(record, field.split(".")) if not isinstance(value, list)]
     ranked = [_rank(value) for value in values] or [_rank(None)]
     return max(ranked) if direction == DESC else min(ranked)
-
-
-def _values(document: Any, parts: list[str]) -> Iterator[Any]:
-    if not parts:
-        if isinstance(document, list):
-            yield from (document or [None])
-        else:
-            yield document
-        return
-    if isinstance(document, dict):
-        yield from _values(document.get(parts[0]), parts[1:]) if parts[0] in document else ()
-    elif isinstance(document, list):
-        for item in document:
-            yield from _values(item, parts)
 
 
 def sort_records(records: list[dict[str, Any]], sort: Sequence[Sort]) -> list[dict[str, Any]]:

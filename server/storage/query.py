@@ -150,7 +150,7 @@ def parse_page(page: int | str | None, per_page: int | str | None, cap: int,
 
 _ORDER = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
-def _values_at(document: Any, parts: list[str]) -> Iterator[Any]:
+def values_at(document: Any, parts: list[str]) -> Iterator[Any]:
     """The values at a dotted path, through lists, the lists themselves included (as MongoDB compares them)."""
     if not parts:
         yield document
@@ -159,11 +159,11 @@ def _values_at(document: Any, parts: list[str]) -> Iterator[Any]:
         return
     if isinstance(document, dict):
         if parts[0] in document:
-            yield from _values_at(document[parts[0]], parts[1:])
+            yield from values_at(document[parts[0]], parts[1:])
     elif isinstance(document, list):
         for item in document:
             if isinstance(item, dict):
-                yield from _values_at(item, parts)
+                yield from values_at(item, parts)
 
 
 def _comparable(left: Any, right: Any) -> bool:
@@ -193,7 +193,7 @@ def _holds(op: str, found: Any, value: Any) -> bool:
 
 
 def _filter_matches(condition: Filter, document: Mapping[str, Any]) -> bool:
-    found = list(_values_at(document, condition.field.split(".")))
+    found = list(values_at(document, condition.field.split(".")))
     if condition.op == "exists":
         return bool(found) == bool(condition.value)
     if condition.op in ("ne", "nin"):

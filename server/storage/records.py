@@ -30,6 +30,7 @@ ACCESS = "_access"  # the record's access keys: who may see it (server.auth.perm
 EVERY_RECORD_KEY = "*"  # the access key every record carries (the scope "all")
 SEQUENCE = "_seq"  # the number of the record's last write in its collection's sequence
 LAYOUT = 2  # records carry ACCESS and SEQUENCE
+UPGRADE_BATCH = 1_000  # records given their numbers in one block (one counter write, not one per record)
 ENVELOPE_INDEXES = ("short_id", "status", "record_state", "module_id", "owned_by", "owned_by_agency",
                     "created_at", "last_updated_at", "associated_user_names", "_search", "links.case_id")
 # Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order.
@@ -92,16 +93,31 @@ def upgrade_layout(db: Database, collection: str, access_keys: Callable[[dict[st
     with translated_errors():
         cursor = db[collection].find({}, {"owned_by": 1, "associated_user_names": 1, "owned_by_groups": 1,
                                           "owned_by_agency": 1, SEQUENCE: 1}).sort("last_updated_at", ASCENDING)
+        batch: list[dict[str, Any]] = []
         for record in cursor:
-            changes: dict[str, Any] = {ACCESS: access_keys(record)}
-            if SEQUENCE not in record:
-                changes[SEQUENCE] = next_sequence(db, collection)
-            db[collection].update_one({"_id": record["_id"]}, {"$set": changes})
-            upgraded += 1
+            batch.append(record)
+            if len(batch) == UPGRADE_BATCH:
+                upgraded += _upgrade_batch(db, collection, batch, access_keys)
+                batch = []
+        upgraded += _upgrade_batch(db, collection, batch, access_keys)
         total = db[collection].count_documents({})
         db[SEQUENCES].update_one({"_id": collection}, {"$set": {"layout": LAYOUT, "records": total}}, upsert=True)
     _upgraded.add((db.name, collection))
     return upgraded
+
+
+def _upgrade_batch(db: Database, collection: str, records: list[dict[str, Any]],
+                   access_keys: Callable[[dict[str, Any]], list[str]]) -> int:
+    """Write the access keys of a batch of records, and numbers for those without, taken in one block."""
+    unnumbered = [record for record in records if SEQUENCE not in record]
+    first = next_sequence(db, collection, count=len(unnumbered)) - len(unnumbered) + 1 if unnumbered else 0
+    numbers = {record["_id"]: number for number, record in enumerate(unnumbered, start=first)}
+    for record in records:
+        changes: dict[str, Any] = {ACCESS: access_keys(record)}
+        if record["_id"] in numbers:
+            changes[SEQUENCE] = numbers[record["_id"]]
+        db[collection].update_one({"_id": record["_id"]}, {"$set": changes})
+    return len(records)
 
 
 def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
