@@ -45,7 +45,7 @@ from server.config import load_config
 from server.embedded import SERVER_ENVIRONMENT, EmbeddedDatabase, server_arguments
 from server.records.search import search_tokens
 from server.storage import connect
-from server.storage.records import ENVELOPE_INDEXES
+from server.storage.records import ENVELOPE_INDEXES, LEAD_FIELDS
 
 USERS, GROUPS, AGENCIES = 200, 40, 14
 DATA_INDEXES = ("sex", "age", "registration_date", "risk_level")
@@ -138,10 +138,10 @@ def case_document(rng: random.Random, seq: int, at: datetime) -> dict:
 def create_indexes(db) -> None:
     """Abri's record indexes (envelope, filterable data fields) and the scope + sequence ones."""
     db.case.create_index("short_id", unique=True, sparse=True)
-    for name in ENVELOPE_INDEXES[1:]:
+    for name in ENVELOPE_INDEXES:
         db.case.create_index(name)
-    for name in DATA_INDEXES:
-        db.case.create_index(f"data.{name}")
+    for name in (*LEAD_FIELDS, *(f"data.{name}" for name in DATA_INDEXES)):
+        db.case.create_index([(name, 1), ("_seq", 1)])
     db.case.create_index([("_access", 1), ("_seq", 1)])
     db.case.create_index("_seq", unique=True)
 

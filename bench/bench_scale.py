@@ -275,6 +275,8 @@ def calls(deep_page: int, cursor_path: str | None) -> list[Call]:
         list_call("list, supervisor (group)", "supervisor", {"per_page": 50}),
         list_call("sex=female", "admin", {"sex": "female", "per_page": 50}),
         list_call("age=10..12", "admin", {"age": "10..12", "per_page": 50}),
+        list_call("owned_by=one worker (rare)", "admin", {"owned_by": population.workers()[0][0], "per_page": 50}),
+        list_call("status=closed (none)", "admin", {"status": "closed", "per_page": 50}),
         list_call(f"query={population.COMMON_PREFIX} (prefix)", "admin", {"query": population.COMMON_PREFIX, "per_page": 50}),
         list_call(f"query={population.RARE_NAME.lower()} (rare)", "admin", {"query": population.RARE_NAME.lower(), "per_page": 50}),
         list_call("sort=age", "admin", {"sort": "age", "per_page": 50}),
@@ -333,7 +335,7 @@ def measure(serve: Serve, size: int, args, bare_db) -> list[Result]:
         for count in args.users:
             who = tokens[call.who]
             result = drive(serve.port, call, [who[i % len(who)] for i in range(count)], states[:count],
-                           args.seconds, args.timeout)
+                           args.seconds, args.timeout, args.think)
             waited = serve.settle()
             result.memory = serve.memory()
             results.append(result)
@@ -491,6 +493,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120, help="a request taking longer is an error")
     parser.add_argument("--bare-repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--think", type=float, default=0,
+                        help="each user's mean wait between an answer and the next request (0: none, saturated)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop what was started (abri serve, the database) first
     args.sizes = [int(n) for n in args.cases.split(",")]

@@ -186,8 +186,12 @@ class Result:
 
 
 def drive(port: int, call: Call, tokens: list[str], states: list[dict], seconds: float,
-          timeout: float) -> Result:
-    """Run `call` with one client thread per token, each in a closed loop, for `seconds`."""
+          timeout: float, think: float = 0.0) -> Result:
+    """Run `call` with one client thread per token, each in a closed loop, for `seconds`.
+
+    `think`: each client waits a random time of that mean (exponential) after each answer, as a person reads
+    the page before the next click; 0 sends the next request at once (the server saturated).
+    """
     result = Result(call.name, len(tokens))
     lock = threading.Lock()
     start = time.perf_counter()
@@ -217,6 +221,8 @@ def drive(port: int, call: Call, tokens: list[str], states: list[dict], seconds:
                             result.refusal = f"{status} {error_code(raw)}".strip()
                     elif result.meta is None and call.list_args is not None:
                         result.meta = json.loads(raw).get("meta")
+                if think:
+                    time.sleep(min(state["rng"].expovariate(1 / think), max(deadline - time.perf_counter(), 0)))
         finally:
             client.close()
             with lock:

@@ -20,7 +20,7 @@ sequence's count); otherwise the count is what the windows found before the page
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Sequence
 
 from server.errors import BadRequest, Detail, Error
@@ -29,7 +29,7 @@ from server.storage.client import Database
 from server.storage.errors import translated_errors
 from server.storage.mongo_query import prefix_range, to_mongo
 from server.storage.query import DESC, AllOf, AnyOf, Condition, Filter, Sort, fields_of, matches, values_at
-from server.storage.records import ACCESS, EVERY_RECORD_KEY, SEQUENCE, sequence_state
+from server.storage.records import ACCESS, EVERY_RECORD_KEY, SEQUENCE, lead_fields, sequence_state
 
 RECENT_FIELDS = ("last_updated_at", SEQUENCE)  # ordering by either is ordering by the sequence
 SELECTIVE_FIELDS = ("_id", "short_id", "links.case_id")  # fields whose value holds a handful of records
@@ -55,6 +55,23 @@ class _Plan:
     keys: tuple[str, ...]  # the scope's access keys
     residual: Condition  # every condition but the scope, checked here
     conditions: list[Condition]  # the top-level conditions, the scope's included
+    scope: Condition | None = None  # the scope's condition (None: every record)
+
+
+@dataclass(frozen=True)
+class _Lead:
+    """What windows read by equality: the scope's access keys, or the values of an equality filter on a field
+    indexed with the sequence. `condition` is the condition it stands for (None: every record)."""
+
+    field: str
+    values: tuple
+    condition: Condition | None
+
+    def residual(self, plan: _Plan) -> Condition:
+        """What the records a window of this lead reads must still meet."""
+        if self.field == ACCESS:
+            return plan.residual
+        return AllOf(*(c for c in plan.conditions if c is not self.condition))
 
 
 def page_records(db: Database, collection: str, where: Condition, sort: Sequence[Sort], skip: int, size: int,
@@ -86,7 +103,20 @@ def _plan(where: Condition) -> _Plan:
         return _Plan((EVERY_RECORD_KEY,), AllOf(*conditions), conditions)
     keys = (scope[0].value,) if scope[0].op == "eq" else tuple(dict.fromkeys(scope[0].value))
     rest = [c for c in conditions if c is not scope[0]]
-    return _Plan(keys, AllOf(*rest), conditions)
+    return _Plan(keys, AllOf(*rest), conditions, scope[0])
+
+
+def _leads(db: Database, collection: str, plan: _Plan) -> list[_Lead]:
+    """The scope's lead, then one per equality filter on a field indexed with the sequence."""
+    leads = [_Lead(ACCESS, plan.keys, None if plan.keys == (EVERY_RECORD_KEY,) else plan.scope)]
+    indexed = lead_fields(db, collection)
+    for condition in plan.conditions:
+        if not (isinstance(condition, Filter) and condition.op in ("eq", "in") and condition.field in indexed):
+            continue
+        values = (condition.value,) if condition.op == "eq" else tuple(condition.value)
+        if values and all(isinstance(v, (str, int, float, date)) for v in values) and condition is not plan.scope:
+            leads.append(_Lead(condition.field, tuple(dict.fromkeys(values)), condition))
+    return leads
 
 
 def _recent_direction(sort: Sequence[Sort]) -> int | None:
@@ -131,11 +161,15 @@ def _whole(db: Database, collection: str, page: list[dict]) -> list[dict]:
 
 def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: int, size: int,
              after: dict[str, int] | None, words: list[AnyOf]) -> Listing | AnyOf:
-    """Read the scope's records in windows of sequence numbers.
+    """Read the records in windows of sequence numbers, each window by one lead's equality.
 
-    With the `words` of a text search, a scan that read WINDOW_BUDGET records without filling the page weighs
-    what it would still read against the records holding the word the fewest of them held (its index's
-    candidates, estimated from the records read) and returns that word when its index is cheaper.
+    The first lead is the scope, or, when the scope is every record, an equality filter on an indexed field.
+    Each time the windows have read WINDOW_BUDGET more records without filling the page, what is left to read
+    is weighed three ways, from the records read: go on; lead by another equality (a filter, or the scope),
+    which reads its value's records (as many per sequence number as the records read say it holds); or, with
+    the `words` of a text search, read every record holding the rarest word through the search index (that
+    word is then returned). Leading by another equality from the same position is always right: a window of
+    either holds every record of the window that meets both.
 
     Numbers run from 1 to the counter's value. Newest first, `position` is the number windows stay below;
     oldest first, the number they stay above. Only the fields the conditions look at are read, then the
@@ -144,39 +178,60 @@ def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: i
     """
     state = sequence_state(db, collection)
     last, records = state.get("value", 0), state.get("records", 0)
+    density = records / last if last else 1.0  # records per number, over the collection
     descending = direction == DESC
     position = after["seq"] if after else (last + 1 if descending else 0)
     need = skip + size + 1  # one more tells whether a next page exists
-    fields = fields_of(plan.residual)
+    fields = fields_of(AllOf(*plan.conditions))
+    leads = _leads(db, collection, plan)
+    lead = leads[1] if plan.keys == (EVERY_RECORD_KEY,) and len(leads) > 1 else leads[0]
+    residual = lead.residual(plan)
     found: list[dict] = []
-    read, budget = 0, WINDOW_BUDGET
+    read, spanned, budget = 0, 0, WINDOW_BUDGET  # records and numbers the current lead read
     hits = [0] * len(words)  # records read that hold each word
+    held = [0] * len(leads)  # records read that meet each lead's condition
     width = FIRST_WINDOW
-    if plan.keys == (EVERY_RECORD_KEY,) and records and last:  # every record: the sequence says how dense it is
-        width = max(int(need * last / records * 1.2), 16)
+    if lead.condition is None and records and last:  # every record: the sequence says how dense it is
+        width = max(int(need / density * 1.2), 16)
     while position > 1 if descending else position < last:
         low, high = (max(position - width, 1), position) if descending else (position + 1, min(position + width, last) + 1)
-        batch = _window(db, collection, plan.keys, low, high, descending, fields)
-        matched = [record for record in batch if matches(plan.residual, record)]
+        batch = _window(db, collection, lead, low, high, descending, fields)
+        matched = [record for record in batch if matches(residual, record)]
         found += matched
-        read += len(batch)
+        read, spanned = read + len(batch), spanned + high - low
         position = low if descending else high - 1
         if len(found) >= need:
             break
         for number, word in enumerate(words):
             hits[number] += sum(1 for record in batch if matches(word, record))
-        if words and read >= budget:
-            rarest = min(range(len(words)), key=lambda n: (hits[n], -min(len(p.value) for p in words[n].conditions)))
-            # What each way would still read, as far as the records read tell: the rest of the windows, or
-            # every record holding the rarest word (in the whole collection: the scope's share is not known).
+        for number, other in enumerate(leads):
+            if other is not lead and other.condition is not None:
+                held[number] += sum(1 for record in batch if matches(other.condition, record))
+        if read >= max(budget, 1):
+            # What each way would still read, as far as the records read tell.
             by_windows = (need - len(found)) * read / max(len(found), 1)
-            by_index = records * hits[rarest] / read if records else 0
-            if by_index < by_windows:
-                return words[rarest]
-            budget *= 2  # the windows are cheaper: look again when they have read twice as much
+            rate = read / max(spanned, 1)  # records the current lead reads per number
+            rates = {number: held[number] / read * density for number, other in enumerate(leads)
+                     if other is not lead and other.condition is not None}
+            best = min(rates, key=rates.__getitem__, default=None)
+            by_lead = by_windows * rates[best] / rate if best is not None else by_windows
+            if words:
+                rarest = min(range(len(words)),
+                             key=lambda n: (hits[n], -min(len(p.value) for p in words[n].conditions)))
+                # every record holding the word, in the whole collection: the scope's share is not known
+                if records * hits[rarest] / read < min(by_windows, by_lead):
+                    return words[rarest]
+            if best is not None and by_lead * 2 < by_windows:  # the other lead reads less than half as much
+                lead, residual = leads[best], leads[best].residual(plan)
+                read, spanned, hits, held = 0, 0, [0] * len(words), [0] * len(leads)
+                budget = WINDOW_BUDGET
+            else:
+                budget = read * 2  # this way is cheaper: look again when it has read twice as much
         rate = len(matched) / (high - low)
         wanted = (need - len(found)) / rate * 1.25 if rate else width * WINDOW_GROWTH
         width = int(min(max(wanted, FIRST_WINDOW), width * WINDOW_GROWTH))
+        if words or len(leads) > 1:  # weigh the ways as soon as the budget is read, not a wide window later
+            width = min(width, max(int((budget - read) * spanned / max(read, 1)), FIRST_WINDOW))
     exhausted = position <= 1 if descending else position >= last
     page = _whole(db, collection, found[skip:skip + size])
     following = {"seq": page[-1][SEQUENCE]} if len(found) > skip + size and page else None
@@ -186,12 +241,13 @@ def _windows(db: Database, collection: str, plan: _Plan, direction: int, skip: i
     return Listing(page, total, exact, following)
 
 
-def _window(db: Database, collection: str, keys: Iterable[str], low: int, high: int, descending: bool,
+def _window(db: Database, collection: str, lead: _Lead, low: int, high: int, descending: bool,
             fields: set[str]) -> list[dict]:
-    """The records of one window [low, high) of the sequence under any of `keys`, in order, each once."""
+    """The records of one window [low, high) of the sequence holding any of the lead's values, in order, each once."""
     seen: dict[str, dict] = {}
-    for key in keys:
-        for record in _find(db, collection, {ACCESS: key, SEQUENCE: {"$gte": low, "$lt": high}}, fields):
+    for value in lead.values:
+        query = {**to_mongo(Filter(lead.field, "eq", value)), SEQUENCE: {"$gte": low, "$lt": high}}
+        for record in _find(db, collection, query, fields):
             seen[record["_id"]] = record
     return sorted(seen.values(), key=lambda record: record[SEQUENCE], reverse=descending)
 

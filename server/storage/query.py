@@ -210,4 +210,10 @@ def matches(condition: Condition, document: Mapping[str, Any]) -> bool:
         return _filter_matches(condition, document)
     if isinstance(condition, AllOf):
         return all(matches(part, document) for part in condition.conditions)
-    return any(matches(part, document) for part in condition.conditions)
+    parts = condition.conditions
+    if parts and all(isinstance(p, Filter) and p.op == "prefix" and isinstance(p.value, str)
+                     and p.field == parts[0].field for p in parts):  # a text search's word: one pass over the words
+        prefixes = tuple(p.value for p in parts)
+        found = values_at(document, parts[0].field.split("."))
+        return any(isinstance(value, str) and value.startswith(prefixes) for value in found)
+    return any(matches(part, document) for part in parts)

@@ -31,20 +31,27 @@ EVERY_RECORD_KEY = "*"  # the access key every record carries (the scope "all")
 SEQUENCE = "_seq"  # the number of the record's last write in its collection's sequence
 LAYOUT = 2  # records carry ACCESS and SEQUENCE
 UPGRADE_BATCH = 1_000  # records given their numbers in one block (one counter write, not one per record)
-ENVELOPE_INDEXES = ("short_id", "status", "record_state", "module_id", "owned_by", "owned_by_agency",
-                    "created_at", "last_updated_at", "associated_user_names", "_search", "links.case_id")
+ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fields a narrow plan reads by
+# Envelope fields a list filters on by equality: each, like each filterable data field, is indexed with the
+# sequence, so that a rare value leads a list's windows ({field: value, _seq: range}) instead of the scope.
+LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names")
 # Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order.
 SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"))
+# Single-field indexes of earlier releases that no plan reads (every write paid for them): dropped once.
+SUPERSEDED_INDEXES = (*LEAD_FIELDS, "created_at", "last_updated_at")
 _known_indexes: set[tuple[str, str, str]] = set()
 _upgraded: set[tuple[str, str]] = set()  # (database, collection) whose records have the current LAYOUT
 
 
 def ensure_record_indexes(db: Database, collection: str, data_fields: Iterable[str]) -> None:
-    """Create the envelope indexes and one per filterable data field (idempotent, remembered per process)."""
-    wanted = [([("short_id", ASCENDING)], True)] + [([(name, ASCENDING)], False) for name in ENVELOPE_INDEXES[1:]]
-    wanted += [([(f"data.{name}", ASCENDING)], False) for name in data_fields]
+    """Create the envelope indexes, and one (field, sequence) per equality filter (idempotent, remembered per
+    process); drop the single-field indexes earlier releases made."""
+    wanted = [([("short_id", ASCENDING)], True)] + [([(name, ASCENDING)], False) for name in ENVELOPE_INDEXES]
+    leads = [*LEAD_FIELDS, *(f"data.{name}" for name in data_fields)]
+    wanted += [([(name, ASCENDING), (SEQUENCE, ASCENDING)], False) for name in leads]
     wanted += [([(name, ASCENDING) for name in fields], False) for fields in SCOPED_INDEXES]
     with translated_errors():
+        _drop_superseded(db, collection)
         for keys, unique in wanted:
             key = (db.name, collection, ",".join(name for name, _ in keys))
             if key in _known_indexes:
@@ -55,6 +62,24 @@ def ensure_record_indexes(db: Database, collection: str, data_fields: Iterable[s
         if key not in _known_indexes:
             db[HISTORY].create_index([("record_id", ASCENDING), ("revision", DESCENDING)])
             _known_indexes.add(key)
+
+
+def _drop_superseded(db: Database, collection: str) -> None:
+    key = (db.name, collection, "superseded dropped")
+    if key in _known_indexes:
+        return
+    for index in list(db[collection].list_indexes()):
+        fields = list(index["key"])
+        if len(fields) == 1 and (fields[0] in SUPERSEDED_INDEXES or fields[0].startswith("data.")):
+            db[collection].drop_index(index["name"])
+    _known_indexes.add(key)
+
+
+def lead_fields(db: Database, collection: str) -> set[str]:
+    """The fields indexed with the sequence in this process (what may lead a list's windows)."""
+    suffix = f",{SEQUENCE}"
+    return {name.removesuffix(suffix) for database, known, name in _known_indexes
+            if database == db.name and known == collection and name.endswith(suffix)} - {ACCESS}
 
 
 def next_sequence(db: Database, collection: str, count: int = 1, inserted: int = 0) -> int:

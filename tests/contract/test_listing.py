@@ -48,6 +48,7 @@ def stored(request):
     for record in records[:20]:
         store.insert_record(database, "case", record)
     store.insert_records(database, "case", records[20:])
+    store.ensure_record_indexes(database, "case", ["sex", "age"])  # equality filters on them may lead windows
     for number, record in enumerate(rng.sample(records, 100)):
         moment = START + timedelta(days=400, minutes=number)
         changed = store.update_record(database, "case", record["_id"], record["revision"],
@@ -104,6 +105,12 @@ CONDITIONS = {
     "updated since": AllOf(_scope("worker1", "group", ("g1",)),
                            Filter("last_updated_at", "gt", START + timedelta(days=400, minutes=40))),
     "one id": AllOf(_scope("admin", "all"), Filter("_id", "in", ["r0007", "r0150", "nope"])),
+    "all, girls": AllOf(_scope("admin", "all"), Filter("data.sex", "eq", "female")),
+    "all, an owner": AllOf(_scope("admin", "all"), Filter("owned_by", "eq", "worker4")),
+    "all, two owners, age 11": AllOf(_scope("admin", "all"), Filter("owned_by", "in", ["worker0", "worker5"]),
+                                     Filter("data.age", "eq", 11)),
+    "all, a value nobody holds": AllOf(_scope("admin", "all"), Filter("data.sex", "eq", "unknown")),
+    "group, age 3": AllOf(_scope("worker1", "group", ("g0",)), Filter("data.age", "eq", 3)),
     "nothing": AllOf(_scope("nobody", "self")),
 }
 SORTS = {"recent": [Sort("last_updated_at", DESC), Sort("_id", ASC)],
@@ -140,6 +147,19 @@ def test_a_rare_word_is_found_through_the_search_index(stored, monkeypatch):
     assert ids == _expected(stored, where, sort) and first.exact
     assert {"_search": {"$gte": "name:mohamed", "$lt": "name:mohamee"}} in queries or \
         {"_search": {"$gte": "name:ngo", "$lt": "name:ngp"}} in queries
+
+
+def test_a_rare_word_leaves_the_windows_once_they_have_read_the_budget(stored, monkeypatch):
+    """Not after a window eight times wider: at 100,000 records that window alone was 4,000 records."""
+    monkeypatch.setattr(listing, "FIRST_WINDOW", 8)
+    monkeypatch.setattr(listing, "WINDOW_BUDGET", 40)
+    where, sort = AllOf(_scope("admin", "all"), _words("mohamed"), _words("ngo")), SORTS["recent"]
+    queries = _spy(monkeypatch)
+    page = listing.page_records(stored, "case", where, sort, 0, 5)
+    assert [r["_id"] for r in page.items] == _expected(stored, where, sort)[:5]
+    windows = [reads for query, reads in zip(queries, queries.reads) if store.SEQUENCE in query]
+    assert any("_search" in query for query in queries)
+    assert 40 <= sum(windows) < 40 + 16
 
 
 def test_a_common_word_stays_on_the_windows(stored, monkeypatch):
@@ -192,6 +212,45 @@ def test_the_first_page_reads_a_few_windows_not_the_collection(database, monkeyp
     queries.reads.clear()
     following = listing.page_records(database, "case", CONDITIONS["agency, girls"], SORTS["recent"], 0, 50, page.after)
     assert following.items and sum(queries.reads) < 600  # no count after the first page: only what fills it
+
+
+def _thousands(database, rng: random.Random, count: int = 3000) -> list[dict]:
+    records = [_record(number, rng) for number in range(count)]
+    for record in records[::97]:  # a value few records hold
+        record["data"]["sex"] = "other"
+    store.insert_records(database, "case", [dict(record, _pending_history=None) for record in records])
+    store.ensure_record_indexes(database, "case", ["sex", "age"])
+    return records
+
+
+def test_a_value_nobody_holds_reads_a_few_empty_windows_of_its_index_not_the_collection(database, monkeypatch):
+    _thousands(database, random.Random(4))
+    queries = _spy(monkeypatch)
+    where = AllOf(_scope("admin", "all"), Filter("data.sex", "eq", "unknown"))
+    page = listing.page_records(database, "case", where, SORTS["recent"], 0, 50)
+    assert (page.items, page.total, page.exact) == ([], 0, True)
+    assert all("data.sex" in query for query in queries) and len(queries) <= 5 and sum(queries.reads) == 0
+
+
+def test_a_rare_filter_value_leads_the_windows_instead_of_a_wider_scope(database, monkeypatch):
+    records = _thousands(database, random.Random(5))
+    monkeypatch.setattr(listing, "WINDOW_BUDGET", 100)
+    queries = _spy(monkeypatch)
+    where = AllOf(_scope("worker1", "group", ("g0", "g1")), Filter("data.sex", "eq", "other"))  # 2/3 of the records
+    ids, first = _read_by_cursor(database, where, SORTS["recent"], 10)
+    assert ids == _expected(database, where, SORTS["recent"]) and len(ids) >= 10
+    assert any("data.sex" in query for query in queries)  # the windows went over to the rare value's index
+    assert sum(queries.reads) < len(records) // 3  # not the group's 2,000 records
+
+
+def test_a_common_filter_value_stays_with_a_narrow_scope(database, monkeypatch):
+    _thousands(database, random.Random(6))
+    monkeypatch.setattr(listing, "WINDOW_BUDGET", 20)
+    queries = _spy(monkeypatch)
+    where = AllOf(_scope("worker1", "self"), Filter("data.sex", "eq", "female"))
+    page = listing.page_records(database, "case", where, SORTS["recent"], 0, 10)
+    assert [r["_id"] for r in page.items] == _expected(database, where, SORTS["recent"])[:10]
+    assert not [query for query in queries if "data.sex" in query]
 
 
 def test_records_from_before_the_layout_get_their_keys_and_numbers_once(database):

@@ -75,3 +75,16 @@ def test_a_stream_yields_every_match_in_id_order_without_internal_keys(db):
     assert [item["_id"] for item in streamed] == ["c2", "c3"]
     assert not {"_search", "_create_hash"} & set(streamed[0])
     assert store.count_records(db, "case", {"status": "open"}) == 3
+
+
+def test_the_single_field_indexes_of_earlier_releases_are_dropped_once_and_each_equality_gets_its_own(database):
+    """Every write paid for them and no plan read them; an equality filter leads windows on (field, _seq)."""
+    for name in ("status", "created_at", "data.age", "_search", "links.case_id"):
+        database.case.create_index(name)
+    store.ensure_record_indexes(database, "case", ["age", "sex"])
+    keys = {tuple(key for key, _ in index["key"]) for index in database.case.index_information().values()}
+    assert not {("status",), ("created_at",), ("data.age",)} & keys
+    assert {("_search",), ("links.case_id",), ("short_id",), ("_id",), ("status", "_seq"), ("data.age", "_seq"),
+            ("data.sex", "_seq"), ("owned_by", "_seq"), ("_access", "_seq")} <= keys
+    assert store.lead_fields(database, "case") >= {"status", "data.age", "data.sex", "owned_by"}
+    assert "_access" not in store.lead_fields(database, "case")
