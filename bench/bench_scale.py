@@ -283,8 +283,8 @@ def calls(deep_page: int, cursor_path: str | None) -> list[Call]:
         list_call("sort=age, supervisor (group)", "supervisor", {"sort": "age", "per_page": 50}),
         list_call(f"page={deep_page}", "admin", {"page": deep_page, "per_page": 50}),
     ]
-    if deep_page > 200:  # the deepest page number that reaches no further than 10,000 records
-        found.append(list_call("page=200", "admin", {"page": 200, "per_page": 50}))
+    if deep_page > 20:  # the deepest page number that reaches no further than 1,000 records (RESULT_WINDOW)
+        found.append(list_call("page=20", "admin", {"page": 20, "per_page": 50}))
     if cursor_path:
         found.append(Call(f"page {deep_page} by cursor", "admin", lambda client, state: ("GET", cursor_path, None, {})))
     found += [

@@ -38,7 +38,10 @@ SEARCH_KEY = "_search"
 MAX_QUERY_LENGTH = 200  # characters of a text search (?query=)
 MAX_QUERY_WORDS = 10  # words of a text search: each becomes a condition of the query
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-RESULT_WINDOW = 10_000  # records that page numbers reach; a cursor reaches any (Elasticsearch's max_result_window)
+# Records that page numbers reach; a cursor reaches any (Elasticsearch's max_result_window). Each page reads the
+# ones before it: at 100,000 cases on the embedded server, page 200 of 50 took 13.6 s p50 for 10 users, its
+# cursor 36 ms.
+RESULT_WINDOW = 1_000
 
 
 @dataclass
