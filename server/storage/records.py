@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import OperationFailure
 
 from server.storage.client import Database
 from server.storage.errors import DuplicateKey, StorageUnavailable, translated_errors
@@ -71,7 +72,11 @@ def _drop_superseded(db: Database, collection: str) -> None:
     for index in list(db[collection].list_indexes()):
         fields = list(index["key"])
         if len(fields) == 1 and (fields[0] in SUPERSEDED_INDEXES or fields[0].startswith("data.")):
-            db[collection].drop_index(index["name"])
+            try:
+                db[collection].drop_index(index["name"])
+            except OperationFailure:
+                if index["name"] in {found["name"] for found in db[collection].list_indexes()}:
+                    raise  # still there: not another process starting at the same moment that dropped it
     _known_indexes.add(key)
 
 

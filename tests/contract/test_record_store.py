@@ -88,3 +88,14 @@ def test_the_single_field_indexes_of_earlier_releases_are_dropped_once_and_each_
             ("data.sex", "_seq"), ("owned_by", "_seq"), ("_access", "_seq")} <= keys
     assert store.lead_fields(database, "case") >= {"status", "data.age", "data.sex", "owned_by"}
     assert "_access" not in store.lead_fields(database, "case")
+
+
+def test_two_processes_dropping_the_same_old_index_at_once_both_start(database, monkeypatch):
+    database.case.create_index("status")
+    listed, real = [list(database.case.list_indexes())], type(database.case).list_indexes
+    database.case.drop_index("status_1")  # the other process was first, after this one listed the indexes
+    monkeypatch.setattr(type(database.case), "list_indexes",
+                        lambda self, *a, **k: iter(listed.pop()) if listed else real(self, *a, **k))
+    store.ensure_record_indexes(database, "case", [])
+    monkeypatch.undo()
+    assert ("status", "_seq") in {tuple(k for k, _ in i["key"]) for i in database.case.index_information().values()}
