@@ -307,8 +307,8 @@ def ensure_indexes(db: Database, config: Configuration) -> None:
 def ensure_type_indexes(db: Database, config: Configuration, record_type: str) -> None:
     """Index the envelope and the filterable fields of one record type (idempotent, remembered per process)."""
     forms = form_fields(config, record_type, None)
+    store.upgrade_layout(db, record_type, record_access_keys)  # first: it reads in the order of an index dropped next
     store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
-    store.upgrade_layout(db, record_type, record_access_keys)
 
 
 def build_query(config: Configuration, record_type: RecordType, args: dict[str, list[str]], max_per_page: int,
