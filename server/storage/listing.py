@@ -7,7 +7,9 @@ A list is always limited to a scope: an equality (or a few) on the record's acce
   `{"_access": key, "_seq": {"$gte": low, "$lt": high}}`. Such a query is an equality and a range on one
   compound index, so a server reads only the records of that window (at most its width), on MongoDB and on the
   embedded server alike; the other conditions are checked here on each window's records, and windows widen
-  until the page is full. A page's `after` is the sequence number the next page starts below.
+  until the page is full. An equality filter on a field indexed with the sequence may lead the windows instead
+  of the scope (`{"status": "closed", "_seq": ...}`) when its value is the rarer. A page's `after` is the
+  sequence number the next page starts below.
 - Narrow first: when a condition names a field that holds few records (an id, a case's incidents, the words of
   a text search the window scan found rare, the records written since a moment), its index gives the
   candidates, which are checked and sorted here.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from server.errors import BadRequest, Detail, Error
 from server.rules import Rule
