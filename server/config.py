@@ -90,6 +90,17 @@ SESSION_TTL_HOURS = 8
 # Login throttle (policy in server/auth/tokens.py): attempts an account takes without delay per window
 # (and each address per day on one account), then an address that failed waits 2^k seconds after its
 # k-th failure; unsuccessful attempts per client address per window before that address is refused.
+# Lifetime of a device credential (field sync), in days; renewed while the device keeps syncing.
+DEVICE_TTL_DAYS = 30
+# Records a sync pull sends a device: "scope" (every record its user sees) or "marked" (those marked_for_mobile).
+SYNC_RECORDS = "scope"
+# A sync pull sends the records written at least this many seconds ago (the newer ones on the next pull): a write
+# still committing is never passed over. At least 10 (a write's 5 s lease plus 5 s of clock difference between
+# app servers); raise it if the app servers' clocks may differ by more.
+SYNC_SETTLE_SECONDS = 10
+# Records (and tombstones) per sync pull page, and items per sync push.
+SYNC_PAGE_SIZE = 200
+SYNC_MAX_BATCH = 200
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 LOGIN_WINDOW_MINUTES = 15

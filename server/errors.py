@@ -74,6 +74,13 @@ class Error(Enum):
                                                  "%(seconds)s seconds."))
     TOKEN_MALFORMED = ("TOKEN_INVALID", _l("Use the Authorization header as: Bearer <token>."))
     SESSION_ENDED = ("TOKEN_INVALID", _l("Your session has expired or was ended. Log in again."))
+    DEVICE_REVOKED = ("DEVICE_REVOKED", _l("This device was revoked by an administrator. Erase the data it keeps; to "
+                                           "use it again, register it as a new device."))
+    DEVICE_NEEDS_LOGIN = ("PERMISSION_DENIED", _l("A device is registered with its user's own login, not with the "
+                                                  "credential of another device."))
+    DEVICE_ID_REVOKED = ("DEVICE_ID_REVOKED", _l("Device %(id)s was revoked; it cannot be registered again. Erase its "
+                                              "data and register it under a new id."))
+    DEVICE_ALREADY_REVOKED = ("ALREADY_REVOKED", _l("Device %(id)s is already revoked."))
     CSRF_FAILED = ("CSRF_FAILED", _l("The form is missing its security token. Reload the page and try again."))
     USER_DISABLED = ("USER_DISABLED", _l("User %(user)s is disabled or was removed."))
     PERMISSION_DENIED = ("PERMISSION_DENIED", _l("You are not allowed to do this."))
@@ -160,6 +167,11 @@ class Error(Enum):
     OWNER_UNKNOWN = ("BODY_INVALID", _l("There is no user %(user)s."))
     OWNER_DISABLED = ("BODY_INVALID", _l("User %(user)s is disabled."))
     OWNER_NOT_ENTITLED = ("BODY_INVALID", _l("User %(user)s cannot own this record: their role may not read it."))
+    BASE_REVISION_UNKNOWN = ("BODY_INVALID", _l("The change is based on revision %(revision)s, but the record is only "
+                                                "at revision %(current)s."))
+    CHANGE_ID_REUSED = ("BODY_INVALID", _l("This change id was already used for another record; give each change "
+                                           "its own id."))
+    CONFLICT_CLOSED = ("CONFLICT_CLOSED", _l("This conflict was already resolved."))
     MATCH_NOT_CONFIGURED = ("MATCH_NOT_CONFIGURED", _l("The published trace form has no matched_case_id field."))
     # Exports
     EXPORT_NOT_READY = ("EXPORT_NOT_READY", _l("The export is not ready yet (%(status)s)."))

@@ -79,6 +79,11 @@ class Rule(Enum):
     HIDDEN_FIELDS = ("hidden_fields", _l("Fields your role may not see are not valid; someone who may see them must "
                                          "correct them first."))
     UUID = ("format", _l("Must be a UUID such as %(example)s."))
+    GZIP = ("format", _l("Not a valid gzip stream."))
+    SYNC_TOKEN = ("format", _l("Not a token this server gave: send the next_token of a previous pull, or none to "
+                               "start again."))
+    BASE_REVISION = ("range", _l("At most the record's current revision, %(current)s."))
+    CHANGE_ID_REUSED = ("unique", _l("Already the id of a change to another record."))
     USER_UNKNOWN = ("unknown", _l("There is no such user."))
     OWNER_DISABLED = ("disabled", _l("This user is disabled."))
     OWNER_NOT_ENTITLED = ("not_entitled", _l("This user's role may not read this record."))

@@ -13,6 +13,7 @@ media type. Validators are built once per test session for each distinct documen
 from __future__ import annotations
 
 import hashlib
+import gzip
 import json
 import re
 from functools import lru_cache
@@ -134,8 +135,11 @@ class Document:
     def _body_problem(self, response, where: str, method: str) -> str | None:
         if method == "HEAD":
             return None
+        data = response.get_data()
+        if response.headers.get("Content-Encoding") == "gzip":
+            data = gzip.decompress(data)
         try:
-            body = json.loads(response.get_data(as_text=True))
+            body = json.loads(data)
         except ValueError:
             return f"a body that is not JSON ({response.mimetype}): {response.get_data()[:200]!r}"
         error = best_match(self.validator(where).iter_errors(body))

@@ -12,8 +12,8 @@ import re
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from server.api import (accounts, audit, auth, documents, exports, field_types, locations, metadata, openapi, records,
-                        schemas)
+from server.api import (accounts, audit, auth, devices, documents, exports, field_types, locations, metadata, openapi,
+                        records, schemas, sync)
 from server.errors import BadRequest, Detail, Error, Unprocessable
 from server.records.search import INT64_MAX, INT64_MIN
 from server.rules import Rule
@@ -122,9 +122,11 @@ def init_api(app: Flask) -> None:
     api = openapi.create_api(app)
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
-                      *records.blueprints(), exports.blp, locations.blp, field_types.blp):
+                      *records.blueprints(), exports.blp, locations.blp, field_types.blp, devices.blp,
+                      sync.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     openapi.register_document_schemas(api)
     openapi.document_openapi_route(api, app)
     app.before_request(check_url_text)
+    sync.init_sync(app)  # a gzipped push is unpacked before its JSON is checked
     app.before_request(check_json_body)

@@ -9,16 +9,17 @@ is parsed; the use cases check it again for the callers that are not requests.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Callable
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from server.auth import SYSTEM_USER, Principal, require_right
 from server.auth.audit import log_event
 from server.auth.permissions import principal_from_role
-from server.auth.tokens import SESSION, resolve_holder
+from server.auth.devices import refuse_revoked
+from server.auth.tokens import DEVICE, SESSION, renew_token, resolve_holder
 from server.errors import Error, Forbidden, Unauthorized
 from server.metadata.versions import published_configuration
 from server.storage import get_db
@@ -33,6 +34,11 @@ PUBLIC_PREFIXES = ("admin.",)
 
 def current_principal() -> Principal | None:
     return g.get("principal")
+
+
+def current_device_id() -> str | None:
+    """The registered device the request comes from (its credential authenticated it), or None."""
+    return g.get("device_id")
 
 
 def current_user_name() -> str:
@@ -99,12 +105,15 @@ def _token_from_request() -> tuple[str | None, bool]:
 def load_principal() -> None:
     """Authenticate the request (before every view) and refuse anonymous access to protected routes."""
     g.principal = None
+    g.device_id = None
     if (request.endpoint or "").startswith(PUBLIC_PREFIXES):
         return  # the UI's shells: no data, no need to look at the session
     token, from_cookie = _token_from_request()
     if token:
         now = datetime.now(timezone.utc)
         entry, user = resolve_holder(get_db(), token, now) or (None, None)  # one round trip for the three
+        if entry is None and not from_cookie:
+            refuse_revoked(get_db(), token)  # a revoked device is told to erase its data
         if entry is None or (from_cookie and entry["kind"] != SESSION):
             raise Unauthorized(Error.SESSION_ENDED)
         if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \
@@ -119,6 +128,10 @@ def load_principal() -> None:
         role = g.abri_config.roles.get(user.get("role") or "")
         g.principal = principal_from_role(user, role)
         g.token = token
+        g.token_entry = entry
+        if entry["kind"] == DEVICE:
+            g.device_id = entry.get("device_id")
+            renew_token(get_db(), entry, now, timedelta(days=current_app.config["DEVICE_TTL_DAYS"]))
     endpoint = request.endpoint
     if g.principal is None and endpoint is not None and endpoint not in PUBLIC_ENDPOINTS \
             and not endpoint.startswith(PUBLIC_PREFIXES):

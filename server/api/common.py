@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from marshmallow import fields, validate
 
 from server.api.arguments import ArgumentSchema
-from server.api.authentication import current_principal, current_user_name
+from server.api.authentication import current_device_id, current_principal, current_user_name
 from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, published_configuration
 from server.services.context import Context
@@ -84,5 +84,5 @@ def request_context() -> Context:
     """The caller of a use case from this request: the principal, the client's address, the request's language."""
     locale = get_locale()
     return Context(db=get_db(), settings=current_app.config, principal=current_principal(),
-                   user_name=current_user_name(), address=request.remote_addr,
+                   user_name=current_user_name(), address=request.remote_addr, device_id=current_device_id(),
                    locale=str(locale) if locale else None, _config=g.get("abri_config"))

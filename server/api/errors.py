@@ -26,7 +26,7 @@ STATUSES: dict[str, int] = {
     # 400: the request cannot be read
     "BAD_REQUEST": 400, "MALFORMED_JSON": 400, "CONTENT_TYPE": 400, "BAD_PARAMETER": 400, "LOCALE_UNKNOWN": 400,
     # 401: who is asking is not known
-    "AUTHENTICATION_REQUIRED": 401, "INVALID_CREDENTIALS": 401, "TOKEN_INVALID": 401,
+    "AUTHENTICATION_REQUIRED": 401, "INVALID_CREDENTIALS": 401, "TOKEN_INVALID": 401, "DEVICE_REVOKED": 401,
     # 403: they may not
     "PERMISSION_DENIED": 403, "CSRF_FAILED": 403, "USER_DISABLED": 403, "ROLE_NOT_ASSIGNABLE": 403,
     "ROLE_EXCEEDS_GRANTER": 403, "ROLE_EXCEEDS_EDITOR": 403, "USER_NOT_MANAGEABLE": 403, "SELF_RIGHTS_CHANGE": 403,
@@ -38,7 +38,7 @@ STATUSES: dict[str, int] = {
     "CONFLICT": 409, "ALREADY_EXISTS": 409, "PUBLISH_CONFLICT": 409, "NOTHING_TO_PUBLISH": 409, "IN_USE": 409,
     "LOOKUP_VALUES_IN_USE": 409, "DRAFT_NOT_EMPTY": 409, "LOCATIONS_IN_USE": 409, "LAST_ADMINISTRATOR": 409,
     "SHORT_ID_EXHAUSTED": 409, "WRITE_CONTENTION": 409, "ID_UNAVAILABLE": 409, "RECORD_EXISTS": 409,
-    "RECORD_DISABLED": 409, "RECORD_STATE_UNCHANGED": 409,
+    "RECORD_DISABLED": 409, "RECORD_STATE_UNCHANGED": 409, "ALREADY_REVOKED": 409, "DEVICE_ID_REVOKED": 409, "CONFLICT_CLOSED": 409,
     # 412, 413
     "STALE_REVISION": 412,
     "PAYLOAD_TOO_LARGE": 413, "CSV_TOO_LARGE": 413, "SPREADSHEET_TOO_LARGE": 413,
@@ -156,6 +156,8 @@ class ErrorBodySchema(Schema):
     revision = fields.Integer(metadata={"description": "The stored record's revision (ALREADY_EXISTS of a record)."})
     warnings = fields.List(fields.Nested(ProblemSchema), metadata={
         "description": "Check warnings that travel with CHECKS_FAILED."})
+    wipe = fields.Boolean(metadata={"description": "True with DEVICE_REVOKED: the device must erase the data it "
+                                                   "keeps (records, bundle, credential)."})
 
 
 class ErrorSchema(Schema):

@@ -52,7 +52,8 @@ ERRORS = {
                         "CONTENT_TYPE), or a query parameter, path segment or header that is not valid "
                         "(BAD_PARAMETER, LOCALE_UNKNOWN); `details` names each one."),
     401: ("Unauthorized", "No valid token or session (AUTHENTICATION_REQUIRED, TOKEN_INVALID). A public route "
-                          "refuses an expired or malformed one too."),
+                          "refuses an expired or malformed one too. DEVICE_REVOKED (with `wipe`: true): the "
+                          "credential of a revoked device; the device must erase its data."),
     403: ("Forbidden", "The user's role may not do this (PERMISSION_DENIED; FIELDS_FORBIDDEN names the fields), "
                        "or a session's request lacks its CSRF token (CSRF_FAILED)."),
     404: ("NotFound", "No such thing in what the user may see (NOT_FOUND)."),

@@ -134,6 +134,7 @@ class AuditEntry(Schema):
     address = nullable_string()
     status = fields.Integer(required=True, allow_none=True)
     detail = nullable_string()
+    device_id = fields.String(metadata={"description": "The registered device the caller acted from."})
     redacted = fields.Boolean(metadata={"description": "True when the record's id and detail are hidden."})
 
 
@@ -322,6 +323,9 @@ class RecordBase(Schema):
     revision = fields.Integer(required=True, metadata={"description": "Send it back as If-Match to update."})
     config_version = fields.Integer(required=True, metadata={"description": "Configuration version it was "
                                                                             "validated against."})
+    marked_for_mobile = fields.Boolean(required=True, metadata={
+        "description": "Sent to the devices of the users who see it when sync sends only marked records "
+                       "(SYNC_RECORDS=marked)."})
     data = fields.Dict(required=True, metadata={"description": "Form data the reader may read; its JSON Schema "
                                                                "is GET /schemas/{record_type}."})
 
@@ -342,6 +346,8 @@ class HistoryEntry(Schema):
     action = fields.String(required=True)
     user_name = fields.String(required=True)
     at = fields.DateTime(required=True)
+    device_id = fields.String(metadata={"description": "The registered device the change was pushed from."})
+    change_id = fields.String(metadata={"description": "The device's id of the change (a resend is recognised)."})
     changes = fields.Dict(required=True, metadata={"description": "field (or subform row) -> {from, to}, "
                                                                   "only the fields the reader may read."})
 

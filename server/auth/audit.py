@@ -17,10 +17,13 @@ from server.storage.query import Filter, all_of
 
 def log_event(db: Database, *, action: str, user_name: str | None, at: datetime, address: str | None,
               resource: str | None = None, record_id: str | None = None, status: int | None = None,
-              detail: str | None = None) -> None:
-    """Append an entry to the audit log."""
-    store.insert_audit(db, {"at": at, "user_name": user_name, "action": action, "resource": resource,
-                            "record_id": record_id, "address": address, "status": status, "detail": detail})
+              detail: str | None = None, device_id: str | None = None) -> None:
+    """Append an entry to the audit log (with the registered device the caller acts from, if any)."""
+    entry = {"at": at, "user_name": user_name, "action": action, "resource": resource, "record_id": record_id,
+             "address": address, "status": status, "detail": detail}
+    if device_id:
+        entry["device_id"] = device_id
+    store.insert_audit(db, entry)
 
 
 def hidden_record_types(reader: Principal | None) -> list[str]:

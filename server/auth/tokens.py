@@ -43,13 +43,18 @@ from server.errors import AbriError, Error, Unauthorized
 from server.storage import Database, auth as store
 from server.storage.query import Filter
 
-BEARER, SESSION = "bearer", "session"
+BEARER, SESSION, DEVICE = "bearer", "session", "device"
 SOURCE_MEMORY = timedelta(days=1)  # how long a source's failures on an account make it wait
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class TooManyAttempts(AbriError):
     status, error = 429, Error.TOO_MANY_ATTEMPTS
+
+
+def digest(token: str) -> str:
+    """The stored form of a token: its hash (a token is shown once and never stored)."""
+    return _digest(token)
 
 
 def _digest(token: str) -> str:
@@ -166,13 +171,24 @@ def failed_login_entry(db: Database, user_name: str) -> tuple[str | None, str | 
     return None, f"unknown user name {name_key(db, name)[:16]}"
 
 
-def issue_token(db: Database, user: dict[str, Any], kind: str, now: datetime, ttl: timedelta) -> dict[str, Any]:
-    """Create a token (shown once; only its hash is stored)."""
+def issue_token(db: Database, user: dict[str, Any], kind: str, now: datetime, ttl: timedelta,
+                device_id: str | None = None) -> dict[str, Any]:
+    """Create a token (shown once; only its hash is stored); a device credential names its device."""
     token = secrets.token_urlsafe(32)
     entry = {"_id": _digest(token), "user_name": user["_id"], "kind": kind, "created_at": now,
              "expires_at": now + ttl, "csrf": secrets.token_urlsafe(24) if kind == SESSION else None}
+    if device_id is not None:
+        entry["device_id"] = device_id
     store.insert_token(db, entry)
     return {"token": token, "expires_at": entry["expires_at"], "csrf_token": entry["csrf"]}
+
+
+def renew_token(db: Database, entry: dict[str, Any], now: datetime, ttl: timedelta) -> None:
+    """Push a device credential's expiry back to `ttl` from now once half of it is spent: a device in use never
+    expires, one left in a drawer does (one write per half lifetime, not per request)."""
+    expires = entry["expires_at"] if entry["expires_at"].tzinfo else entry["expires_at"].replace(tzinfo=timezone.utc)
+    if expires - now < ttl / 2:
+        store.extend_token(db, entry["_id"], now + ttl)
 
 
 def resolve_token(db: Database, token: str, now: datetime) -> dict[str, Any] | None:

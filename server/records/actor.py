@@ -11,13 +11,19 @@ from server.records.types import RecordType
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts (and what their role grants; None for the system itself), when, and the display id format."""
+    """Who acts (and what their role grants; None for the system itself), when, and the display id format.
+
+    `device_id`: the registered device the change comes from (a field app); `change_id`: the client's id of one
+    change it pushes, kept in the history entry so that the same change sent again is recognised.
+    """
 
     user_name: str
     now: datetime
     principal: Principal | None = None
     office_code: str = ""
     display_id_format: str = "{short_id}"
+    device_id: str | None = None
+    change_id: str | None = None
 
     def require(self, record_type: RecordType, action: str) -> None:
         """Refuse with 403 unless the role grants `action` on this record type."""

@@ -28,7 +28,8 @@ from server.rules import Rule
 from server.storage import Database, DuplicateKey, listing, records as store
 from server.storage.query import Condition, all_of, as_condition
 
-INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links", store.ACCESS, store.SEQUENCE)
+INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links", store.ACCESS, store.SEQUENCE,
+                 store.NUMBERED_AT, store.GONE)
 SCOPE_KEYS = ("owned_by", "associated_user_names", "owned_by_groups", "owned_by_agency")  # what ACCESS is made of
 _WRITE_ATTEMPTS = 10
 _SHORT_ID_ATTEMPTS = 5
@@ -39,6 +40,7 @@ def present(record: dict[str, Any], record_type: RecordType, fields: list[str] |
     """Return what a client sees of a record: the envelope and the `data` it may read."""
     shown = {"id": record["_id"]}
     shown.update({key: value for key, value in record.items() if key not in INTERNAL_KEYS and key != "data"})
+    shown.setdefault("marked_for_mobile", False)
     shown.update(record.get("links") or {})
     data = record.get("data", {})
     names = fields if fields is not None else list(data)
@@ -115,8 +117,13 @@ def _search_words(data: dict[str, Any], forms: FormFields) -> list[str]:
 
 
 def _history(record_id: str, revision: int, action: str, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
-    return {"_id": f"{record_id}:{revision}", "record_id": record_id, "revision": revision, "action": action,
-            "user_name": actor.user_name, "at": actor.now, "changes": changes}
+    entry = {"_id": f"{record_id}:{revision}", "record_id": record_id, "revision": revision, "action": action,
+             "user_name": actor.user_name, "at": actor.now, "changes": changes}
+    if actor.device_id:
+        entry["device_id"] = actor.device_id
+    if actor.change_id:
+        entry["change_id"] = actor.change_id
+    return entry
 
 
 def create_record(db: Database, config: Configuration, record_type: RecordType, body: dict[str, Any],
@@ -162,7 +169,8 @@ def _new_document(config: Configuration, record_type: RecordType, module_id: str
               "owned_by": actor.user_name, "owned_by_agency": actor.principal and actor.principal.agency,
               "owned_by_groups": list(actor.principal.groups) if actor.principal else [],
               "associated_user_names": [actor.user_name],
-              "revision": 1, "config_version": config.version, "data": data,
+              "revision": 1, "config_version": config.version, "marked_for_mobile": bool(body.get("marked_for_mobile")),
+              "data": data,
               "links": body.get("links") or {},
               "_search": _search_words(data, forms), "_create_hash": create_hash,
               store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
@@ -218,6 +226,8 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
         if any(key in changes for key in SCOPE_KEYS) or store.ACCESS not in record:
             changes[store.ACCESS] = record_access_keys({**record, **changes})
+            gone = set(record.get(store.ACCESS) or ()) | set(record.get(store.GONE) or ())
+            changes[store.GONE] = sorted(gone - set(changes[store.ACCESS]))
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:

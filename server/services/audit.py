@@ -9,4 +9,4 @@ def audit(ctx: Context, action: str, resource: str | None = None, record_id: str
           status: int | None = None, detail: str | None = None) -> None:
     """Append what `ctx`'s caller did to the audit log."""
     log_event(ctx.db, action=action, user_name=ctx.user_name, at=ctx.now, address=ctx.address, resource=resource,
-              record_id=record_id, status=status, detail=detail)
+              record_id=record_id, status=status, detail=detail, device_id=ctx.device_id)

@@ -27,7 +27,8 @@ class Context:
     whoever runs `abri` on the server already holds the database; only command_line_context and the
     workers make one. A caller with neither a principal nor `operator` is anonymous: the use cases
     refuse it (401) everything but logging in. `settings` is the application's configuration (read
-    only). `locale` is the language of what the caller reads.
+    only). `locale` is the language of what the caller reads. `device_id`: the registered device the caller
+    acts from (its credential authenticated the request).
     """
 
     db: Database
@@ -36,6 +37,7 @@ class Context:
     user_name: str = SYSTEM_USER
     address: str | None = None
     locale: str | None = None
+    device_id: str | None = None
     now: datetime = field(default_factory=now_ms)
     operator: bool = False
     _config: Configuration | None = None

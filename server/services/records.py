@@ -61,7 +61,7 @@ def actor_of(ctx: Context) -> Actor:
     if ctx.is_anonymous:
         raise Unauthorized()
     return Actor(ctx.user_name, ctx.now, ctx.principal, office_code=ctx.settings.get("OFFICE_CODE", ""),
-                 display_id_format=ctx.settings.get("DISPLAY_ID_FORMAT", "{short_id}"))
+                 display_id_format=ctx.settings.get("DISPLAY_ID_FORMAT", "{short_id}"), device_id=ctx.device_id)
 
 
 @contextmanager
@@ -99,7 +99,7 @@ def _page(ctx: Context, record_type: RecordType, actor: Actor, listing: Listing,
                 listing.total, query.page, query.per_page, listing.exact, query.cursor(listing.after))
 
 
-def _keep_indexes(ctx: Context, record_type: RecordType) -> None:
+def keep_record_indexes(ctx: Context, record_type: RecordType) -> None:
     """Index what the published forms filter on (a publish that died before indexing is caught up here).
 
     Before the write, not after: the unique index on short_id is what makes a clashing short id retry.
@@ -112,7 +112,7 @@ def create_record(ctx: Context, record_type: RecordType, body: dict[str, Any]) -
     actor = actor_of(ctx)
     with refusal_audited(ctx, "create", record_type):
         actor.require(record_type, "create")
-        _keep_indexes(ctx, record_type)
+        keep_record_indexes(ctx, record_type)
         record, created = service.create_record(ctx.db, ctx.config, record_type, body, actor)
     return _shown(ctx, record_type, actor, record, "create" if created else "read", created)
 
@@ -123,7 +123,7 @@ def create_incident(ctx: Context, case_id: str, body: dict[str, Any]) -> Shown:
     with refusal_audited(ctx, "create_incident", CASE, case_id):
         case_id = parse_record_id(case_id, CASE)
         actor.require(INCIDENT, "create")
-        _keep_indexes(ctx, INCIDENT)
+        keep_record_indexes(ctx, INCIDENT)
         record, created = service.create_incident_from_case(ctx.db, ctx.config, CASE, INCIDENT, case_id, body, actor)
     return _shown(ctx, INCIDENT, actor, record, "create" if created else "read", created)
 
@@ -141,7 +141,7 @@ def list_records(ctx: Context, record_type: RecordType, args: dict[str, list[str
     actor = actor_of(ctx)
     with refusal_audited(ctx, "list", record_type):
         actor.require(record_type, "read")
-        _keep_indexes(ctx, record_type)
+        keep_record_indexes(ctx, record_type)
         listing, query = service.list_records(ctx.db, ctx.config, record_type, args, ctx.settings["MAX_PER_PAGE"],
                                               actor)
     return _page(ctx, record_type, actor, listing, query)
@@ -154,7 +154,7 @@ def list_case_incidents(ctx: Context, case_id: str, args: dict[str, list[str]]) 
         case_id = parse_record_id(case_id, CASE)
         actor.require(INCIDENT, "read")  # every permission before any scope check
         service.get_record(ctx.db, CASE, case_id, actor)
-        _keep_indexes(ctx, INCIDENT)
+        keep_record_indexes(ctx, INCIDENT)
         listing, query = service.list_records(ctx.db, ctx.config, INCIDENT, args, ctx.settings["MAX_PER_PAGE"],
                                               actor, {"links.case_id": case_id})
     return _page(ctx, INCIDENT, actor, listing, query)

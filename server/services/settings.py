@@ -31,6 +31,12 @@ _RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
     # A lease shorter than the time between two heartbeats would hand a running export to a second worker.
     "EXPORT_LEASE_SECONDS": (lambda v: _is_int(v) and 30 <= v <= 86400, _l("a whole number from 30 to 86400")),
     "EXPORT_POLL_SECONDS": (lambda v: _is_int(v) and 1 <= v <= 3600, _l("a whole number from 1 to 3600")),
+    "DEVICE_TTL_DAYS": (lambda v: _is_int(v) and 1 <= v <= 365, _l("a whole number from 1 to 365")),
+    "SYNC_RECORDS": (lambda v: v in ("scope", "marked"), "scope, marked"),
+    # Shorter than a write's lease plus the clocks' difference, a pull could pass a write still committing.
+    "SYNC_SETTLE_SECONDS": (lambda v: _is_int(v) and 10 <= v <= 3600, _l("a whole number from 10 to 3600")),
+    "SYNC_PAGE_SIZE": (lambda v: _is_int(v) and 1 <= v <= 1000, _l("a whole number from 1 to 1000")),
+    "SYNC_MAX_BATCH": (lambda v: _is_int(v) and 1 <= v <= 1000, _l("a whole number from 1 to 1000")),
     "DISPLAY_ID_FORMAT": (lambda v: _is_display_id_format(v),
                           _l("a text holding {short_id} once and no placeholder other than {office_code}")),
     "EXPORT_PASSWORD_KEY": (lambda v: _is_export_key(v),

@@ -10,6 +10,8 @@ from flask import Flask, current_app
 
 from server.storage.auth import ensure_auth_indexes
 from server.storage.client import connect, Database  # noqa: F401  (re-exported)
+from server.storage.devices import ensure_device_indexes
+from server.storage.sync import ensure_conflict_indexes
 from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401  (re-exported)
 from server.storage.exports import ensure_export_indexes
 from server.storage.indexes import ensure_indexes
@@ -21,6 +23,8 @@ def init_storage(app: Flask) -> None:
     app.extensions["abri_db"] = database
     ensure_indexes(database)
     ensure_auth_indexes(database)
+    ensure_device_indexes(database)
+    ensure_conflict_indexes(database)
     ensure_export_indexes(database)
 
 

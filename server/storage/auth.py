@@ -74,6 +74,11 @@ def insert_token(db: Database, token: dict[str, Any]) -> None:
         db.tokens.insert_one(token)
 
 
+def extend_token(db: Database, digest: str, expires_at: datetime) -> None:
+    with translated_errors():
+        db.tokens.update_one({"_id": digest}, {"$set": {"expires_at": expires_at}})
+
+
 def find_token(db: Database, digest: str) -> dict[str, Any] | None:
     with translated_errors():
         return db.tokens.find_one({"_id": digest})

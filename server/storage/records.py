@@ -14,6 +14,7 @@ numbers (server/storage/listing.py). ACCESS holds the record's access keys, whic
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -30,6 +31,12 @@ PENDING = "_pending_history"
 ACCESS = "_access"  # the record's access keys: who may see it (server.auth.permissions.record_access_keys)
 EVERY_RECORD_KEY = "*"  # the access key every record carries (the scope "all")
 SEQUENCE = "_seq"  # the number of the record's last write in its collection's sequence
+NUMBERED_AT = "_seq_at"  # when SEQUENCE was taken (seconds since the epoch, this server's clock)
+GONE = "_access_gone"  # access keys the record once had and no longer has (a sync pull's tombstones)
+# A write whose commit returns more than WRITE_LEASE seconds after it took its number takes a new one: a sync pull
+# that reads up to the records numbered SETTLE seconds ago (WRITE_LEASE plus the clocks' disagreement) never passes a
+# number whose write has yet to commit (server/storage/sync.py).
+WRITE_LEASE = 5.0
 LAYOUT = 2  # records carry ACCESS and SEQUENCE
 UPGRADE_BATCH = 1_000  # records given their numbers in one block (one counter write, not one per record)
 ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fields a narrow plan reads by
@@ -37,7 +44,7 @@ ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fie
 # sequence, so that a rare value leads a list's windows ({field: value, _seq: range}) instead of the scope.
 LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names")
 # Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order.
-SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"))
+SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"), (GONE, SEQUENCE))
 # Single-field indexes of earlier releases that no plan reads (every write paid for them): dropped once.
 SUPERSEDED_INDEXES = (*LEAD_FIELDS, "created_at", "last_updated_at")
 _known_indexes: set[tuple[str, str, str]] = set()
@@ -152,7 +159,8 @@ def _upgrade_batch(db: Database, collection: str, records: list[dict[str, Any]],
 
 def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
     """Insert a new record with its pending history; DuplicateKey names the clashing key (duplicate_field)."""
-    document[SEQUENCE] = next_sequence(db, collection, inserted=1)
+    started = time.monotonic()
+    document.update(_numbered(next_sequence(db, collection, inserted=1)))
     try:
         with translated_errors():
             db[collection].insert_one(document)
@@ -160,7 +168,31 @@ def insert_record(db: Database, collection: str, document: dict[str, Any]) -> No
         next_sequence(db, collection, count=0, inserted=-1)
         error.field = _clashing_key(db, collection, document, error)
         raise
+    _renumber_if_late(db, collection, document, started)
     flush_history(db, collection, document)
+
+
+def wall_clock() -> float:
+    """Now, in seconds since the epoch (a test may move it)."""
+    return time.time()
+
+
+def _numbered(number: int) -> dict[str, Any]:
+    return {SEQUENCE: number, NUMBERED_AT: wall_clock()}
+
+
+def _renumber_if_late(db: Database, collection: str, record: dict[str, Any], started: float) -> None:
+    """Give a record whose write committed after WRITE_LEASE a new number, above what a sync pull may have passed.
+
+    Only if nothing wrote it since (its number unchanged): a later write numbered it later already.
+    """
+    if time.monotonic() - started <= WRITE_LEASE:
+        return
+    renumbered = _numbered(next_sequence(db, collection))
+    with translated_errors():
+        if db[collection].update_one({"_id": record["_id"], SEQUENCE: record[SEQUENCE]},
+                                     {"$set": renumbered}).matched_count:
+            record.update(renumbered)
 
 
 def insert_records(db: Database, collection: str, documents: list[dict[str, Any]]) -> None:
@@ -169,7 +201,7 @@ def insert_records(db: Database, collection: str, documents: list[dict[str, Any]
         return
     last = next_sequence(db, collection, count=len(documents), inserted=len(documents))
     for number, document in enumerate(documents, start=last - len(documents) + 1):
-        document[SEQUENCE] = number
+        document.update(_numbered(number))
     with translated_errors():
         db[collection].insert_many(documents, ordered=True)
         history = [document[PENDING] for document in documents if document.get(PENDING)]
@@ -201,7 +233,8 @@ def find_record(db: Database, collection: str, record_id: str) -> dict[str, Any]
 def update_record(db: Database, collection: str, record_id: str, revision: int,
                   changes: dict[str, Any], unset: Iterable[str], history: dict[str, Any]) -> dict[str, Any] | None:
     """Apply `changes` if the record is still at `revision`; None when it moved on (or is gone)."""
-    update: dict[str, Any] = {"$set": {**changes, PENDING: history, SEQUENCE: next_sequence(db, collection)},
+    started = time.monotonic()
+    update: dict[str, Any] = {"$set": {**changes, PENDING: history, **_numbered(next_sequence(db, collection))},
                               "$inc": {"revision": 1}}
     unset = list(unset)
     if unset:
@@ -216,6 +249,7 @@ def update_record(db: Database, collection: str, record_id: str, revision: int,
         if record is None:
             flush_history(db, collection, {PENDING: history})
             return db[collection].find_one({"_id": record_id})
+    _renumber_if_late(db, collection, record, started)
     flush_history(db, collection, record)
     return record
 
@@ -260,7 +294,8 @@ def stream_records(db: Database, collection: str, where: Condition | Mapping[str
     """Yield the records meeting a condition in a stable order, fetched in batches."""
     query = to_mongo(where)
     with translated_errors():
-        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0, ACCESS: 0, SEQUENCE: 0})
+        cursor = db[collection].find(query, {"_search": 0, "_create_hash": 0, ACCESS: 0, SEQUENCE: 0,
+                                                    NUMBERED_AT: 0, GONE: 0})
         cursor = cursor.sort("_id", ASCENDING)
         cursor = cursor.batch_size(batch_size)
         yield from cursor

@@ -1,0 +1,284 @@
+"""Field sync in the record engine: a scope's changes in sequence order for a device, and a pushed change applied
+with field-level merge, its same-field conflicts kept for a person to resolve.
+
+The pull token names, per record type, the sequence number a device has received up to, and a fingerprint of what
+its user may see (access keys, readable record types and forms, the sync mode). When that view changes (a new
+scope, role or group), the token no longer holds: the pull starts again from the beginning and says so (`reset`):
+the device keeps what the new pull sends and drops the rest, which is the tombstone of every record its user no
+longer sees. Within one view, a record that leaves it (disabled, assigned or transferred away, unmarked for mobile)
+comes as a tombstone, found by the access keys it lost (GONE).
+
+A pushed update names the revision it was based on. The history of the record since then says which fields others
+changed: the device's edits of other fields merge; an edit of a field that another write changed since, to another
+value, is a conflict, kept (record_conflicts) with both values and applied to nothing until someone resolves it. The
+change's id travels in the history entry (and is the conflict's id), so the same change sent again is recognised
+and answered as the first time, never applied twice.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from server.auth.permissions import Principal
+from server.errors import BadRequest, Conflict, Detail, Error, PreconditionFailed, Unprocessable
+from server.metadata.configuration import Configuration
+from server.records import service
+from server.records.access import visible_fields
+from server.records.actor import Actor
+from server.records.merge import ROW_ID
+from server.records.types import RECORD_TYPES, RecordType
+from server.records.validation import form_fields
+from server.rules import Rule
+from server.storage import Database, records as store, sync as sync_store
+
+SYNC_ORDER = ("case", "incident", "tracing_request")
+SCOPE, MARKED = "scope", "marked"
+EVERY_ROW_FIELD = "*"  # a subform row added or removed since the base: every field of it changed
+_ATTEMPTS = 10
+
+
+@dataclass
+class PullToken:
+    """Where a device is: per record type, the last sequence number received; and the view it was received in."""
+
+    view: str = ""
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def encode(self) -> str:
+        raw = json.dumps({"v": self.view, "p": self.positions}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None) -> "PullToken":
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            view, positions = raw["v"], raw["p"]
+            if not isinstance(view, str) or not isinstance(positions, dict) or not all(
+                    name in RECORD_TYPES and type(number) is int and 0 <= number < 2**63
+                    for name, number in positions.items()):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
+            raise BadRequest(Error.QUERY_PARAMETER_INVALID, name="token",
+                             details=[Detail.of("token", Rule.SYNC_TOKEN)]) from None
+        return cls(view, dict(positions))
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """A page of a pull: upserts and tombstones in sequence order, the next token, whether more follow now, and
+    whether the device must drop what this pull (to its end) does not send again."""
+
+    items: list[dict[str, Any]]
+    token: str
+    more: bool
+    reset: bool
+
+
+def readable_types(actor: Actor) -> list[str]:
+    return [name for name in SYNC_ORDER if actor.principal is None or actor.principal.can(name, "read")]
+
+
+def view_of(principal: Principal | None, mode: str) -> str:
+    """The fingerprint of what a user sees: a token made in another view does not hold."""
+    if principal is None:
+        parts: tuple = ("*", mode)
+    else:
+        parts = (principal.access_keys(), sorted(name for name in SYNC_ORDER if principal.can(name, "read")),
+                 sorted(principal.forms.items()) if principal.forms is not None else None, mode)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def pull(db: Database, config: Configuration, actor: Actor, token: str | None, limit: int, mode: str,
+         settled_before: float) -> Pulled:
+    """The next page of changes in the actor's view after `token` (None: from the beginning)."""
+    held = PullToken.decode(token)
+    view = view_of(actor.principal, mode)
+    reset = held.view != view
+    positions = {} if reset else dict(held.positions)
+    keys = actor.principal.access_keys() if actor.principal else (store.EVERY_RECORD_KEY,)
+    items: list[dict[str, Any]] = []
+    more = False
+    for name in readable_types(actor):
+        record_type = RECORD_TYPES[name]
+        changes = sync_store.read_changes(db, name, keys, positions.get(name, 0), limit - len(items), settled_before)
+        visible = visible_fields(db, config, record_type, actor) if changes.records else None
+        items += [_item(record, record_type, actor.principal, mode, visible) for record in changes.records]
+        positions[name] = changes.position
+        if changes.more or len(items) >= limit:
+            more = True
+            break
+    return Pulled(items, PullToken(view, positions).encode(), more, reset)
+
+
+def _item(record: dict[str, Any], record_type: RecordType, principal: Principal | None, mode: str,
+          visible: set[str] | None) -> dict[str, Any]:
+    reason = _left_because(record, principal, mode)
+    if reason:
+        return {"record_type": record_type.name, "id": record["_id"], "deleted": True, "reason": reason}
+    return {"record_type": record_type.name, "id": record["_id"], "revision": record["revision"],
+            "record": service.present(record, record_type, readable=visible)}
+
+
+def _left_because(record: dict[str, Any], principal: Principal | None, mode: str) -> str | None:
+    if principal is not None and not principal.in_scope(record):
+        return "out_of_scope"
+    if not record.get("record_state", True):
+        return "disabled"
+    if mode == MARKED and not record.get("marked_for_mobile"):
+        return "not_marked"
+    return None
+
+
+# Push
+
+@dataclass(frozen=True)
+class Applied:
+    """What became of one pushed change: created, updated, merged or conflict, the record as it is now, and the
+    conflict kept (with the fields in conflict)."""
+
+    status: str
+    record: dict[str, Any]
+    conflict: dict[str, Any] | None = None
+
+
+def push_create(db: Database, config: Configuration, record_type: RecordType, item: dict[str, Any],
+                actor: Actor) -> Applied:
+    """Create a record made on a device (idempotent by its id: the same body again answers as the first time)."""
+    body = {"id": item["id"], "module_id": item.get("module_id"), "data": item.get("data") or {},
+            "marked_for_mobile": True}
+    record, _ = service.create_record(db, config, record_type, body, replace(actor, change_id=item.get("change_id")))
+    return Applied("created", record)
+
+
+def push_update(db: Database, config: Configuration, record_type: RecordType, item: dict[str, Any],
+                actor: Actor) -> Applied:
+    """Apply a device's edit made on revision `base_revision`: merged with what changed since, conflicts kept."""
+    actor.require(record_type, "write")
+    change_id, base = item["change_id"], item["base_revision"]
+    actor = replace(actor, change_id=change_id)
+    for _ in range(_ATTEMPTS):
+        record = service.get_record(db, record_type, item["id"], actor, "write")
+        replayed = _replayed(db, record_type, record, change_id, base)
+        if replayed is not None:
+            return replayed
+        if base > record["revision"]:
+            raise Unprocessable(Error.BASE_REVISION_UNKNOWN, revision=base, current=record["revision"],
+                                details=[Detail.of("/base_revision", Rule.BASE_REVISION, current=record["revision"])])
+        forms = form_fields(config, record_type.name, record["module_id"])
+        changed = _changed_since(db, record_type, record, base)
+        apply, conflicts = split_patch(item.get("data") or {}, record["data"], changed, forms.subforms)
+        conflict = None
+        if conflicts:  # kept before anything is applied: a change sent again after a crash finds it
+            conflict = sync_store.save_conflict(db, _conflict(record_type, record, item, actor, conflicts, apply))
+        try:
+            if apply:
+                record = service.update_record(db, config, record_type, record["_id"], apply, record["revision"],
+                                               actor)
+        except PreconditionFailed:
+            continue  # written meanwhile: merge again with that write
+        status = "conflict" if conflict else "updated" if base == record["revision"] - bool(apply) else "merged"
+        return Applied(status, record, conflict)
+    raise Conflict(Error.WRITE_CONTENTION, kind=record_type.label, id=item["id"])
+
+
+def _replayed(db: Database, record_type: RecordType, record: dict[str, Any], change_id: str,
+              base: int) -> Applied | None:
+    """The answer to a change already applied (sent again after a lost response), or None."""
+    conflict = sync_store.find_conflict(db, change_id)
+    if conflict is not None and conflict.get("record_id") != record["_id"]:
+        raise Unprocessable(Error.CHANGE_ID_REUSED, details=[Detail.of("/change_id", Rule.CHANGE_ID_REUSED)])
+    entry = sync_store.find_change(db, store.HISTORY, record["_id"], change_id)
+    if entry is None:
+        store.flush_history(db, record_type.name, record, copied_unless_missing=True)
+        entry = sync_store.find_change(db, store.HISTORY, record["_id"], change_id)
+    if entry is None and not (conflict is not None and not conflict.get("applied")):
+        return None  # not applied yet (or its conflict was kept and the rest not written): apply it
+    if conflict is not None:
+        return Applied("conflict", record, conflict)
+    return Applied("updated" if entry["revision"] == base + 1 else "merged", record)
+
+
+def _changed_since(db: Database, record_type: RecordType, record: dict[str, Any], base: int) -> dict[str, Any]:
+    """{field: True} for the fields written after revision `base`; a subform: {row id: {fields} or EVERY_ROW_FIELD}."""
+    if base >= record["revision"]:
+        return {}
+    store.flush_history(db, record_type.name, record, copied_unless_missing=True)
+    entries, _ = store.list_history(db, record["_id"], record["revision"], 0, record["revision"] - base)
+    changed: dict[str, Any] = {}
+    for entry in entries:
+        for name, change in (entry.get("changes") or {}).items():
+            if isinstance(change, dict) and isinstance(change.get("rows"), dict):
+                rows = changed.setdefault(name, {}) if isinstance(changed.get(name, {}), dict) else changed[name]
+                if rows is True:
+                    continue
+                for row_id, row_change in change["rows"].items():
+                    touched = row_change.get("changed") if isinstance(row_change, dict) else None
+                    if touched is None:
+                        rows[row_id] = EVERY_ROW_FIELD
+                    elif rows.get(row_id) != EVERY_ROW_FIELD:
+                        rows.setdefault(row_id, set()).update(touched)
+            else:
+                changed[name] = True
+    return changed
+
+
+def split_patch(patch: dict[str, Any], current: dict[str, Any], changed: dict[str, Any],
+                subforms: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a device's patch into what merges and what conflicts with the writes since its base.
+
+    A field nobody else changed merges; one changed since to the value the device sets too is already right; one
+    changed since to another value conflicts: {field: {"mine", "theirs"}}. Subforms go row by row: a row nobody
+    changed merges; a row whose fields another write changed conflicts only on those it sets to another value:
+    {subform: {"rows": {row id: {"mine": row, "theirs": row now}}}}.
+    """
+    apply: dict[str, Any] = {}
+    conflicts: dict[str, Any] = {}
+    for name, value in patch.items():
+        since = changed.get(name)
+        if not since:
+            apply[name] = value
+        elif name in subforms and isinstance(value, list) and isinstance(since, dict):
+            keep, clashes = _split_rows(value, current.get(name) or [], since)
+            if keep:
+                apply[name] = keep
+            if clashes:
+                conflicts[name] = {"rows": clashes}
+        elif current.get(name) != value:
+            conflicts[name] = {"mine": value, "theirs": current.get(name)}
+    return apply, conflicts
+
+
+def _split_rows(rows: list[Any], current: list[Any], changed: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    now = {row.get(ROW_ID): row for row in current if isinstance(row, dict)}
+    keep, clashes = [], {}
+    for row in rows:
+        row_id = row.get(ROW_ID) if isinstance(row, dict) else None
+        touched = changed.get(row_id) if row_id is not None else None
+        if not touched:
+            keep.append(row)
+            continue
+        there = now.get(row_id)
+        if row.get("_destroy") is True:
+            differs = there is not None
+        else:
+            names = [key for key in row if key != ROW_ID and (touched == EVERY_ROW_FIELD or key in touched)]
+            differs = there is None or any((there or {}).get(key) != row[key] for key in names)
+        if differs:
+            clashes[row_id] = {"mine": row, "theirs": there}
+        else:
+            keep.append(row)
+    return keep, clashes
+
+
+def _conflict(record_type: RecordType, record: dict[str, Any], item: dict[str, Any], actor: Actor,
+              fields: dict[str, Any], apply: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": item["change_id"], "record_type": record_type.name, "record_id": record["_id"],
+            "user_name": actor.user_name, "device_id": actor.device_id, "base_revision": item["base_revision"],
+            "server_revision": record["revision"], "fields": fields, "applied": sorted(apply),
+            "status": "open", "created_at": actor.now}
