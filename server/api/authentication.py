@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, request
 from server.auth import SYSTEM_USER, Principal, require_right
 from server.auth.audit import log_event
 from server.auth.permissions import principal_from_role
-from server.auth.devices import refuse_revoked
+from server.auth.devices import revoked_device, told_to_wipe
 from server.auth.tokens import DEVICE, SESSION, renew_token, resolve_holder
 from server.errors import Error, Forbidden, Unauthorized
 from server.metadata.versions import published_configuration
@@ -112,8 +112,12 @@ def load_principal() -> None:
     if token:
         now = datetime.now(timezone.utc)
         entry, user = resolve_holder(get_db(), token, now) or (None, None)  # one round trip for the three
-        if entry is None and not from_cookie:
-            refuse_revoked(get_db(), token)  # a revoked device is told to erase its data
+        device = revoked_device(get_db(), token) if entry is None and not from_cookie else None
+        if device is not None:  # a revoked device is told to erase its data, and the log says it was
+            log_event(get_db(), action="device_told_to_wipe", user_name=device["user_name"], at=now,
+                      address=request.remote_addr, resource="device", status=401,
+                      detail=f"device {device['device_id']}")
+            raise told_to_wipe()
         if entry is None or (from_cookie and entry["kind"] != SESSION):
             raise Unauthorized(Error.SESSION_ENDED)
         if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS") \

@@ -49,6 +49,14 @@ class AssignBody(ArgumentSchema):
     data = fields.Nested(AssignData, required=True)
 
 
+class MobileData(ArgumentSchema):
+    marked_for_mobile = fields.Boolean(required=True)
+
+
+class MobileBody(ArgumentSchema):
+    data = fields.Nested(MobileData, required=True)
+
+
 def _if_match() -> int | None:
     return positive_revision(request.headers.get("If-Match"))
 
@@ -151,6 +159,16 @@ def record_blueprint(record_type: RecordType) -> Blueprint:
             """Give the record a new owner (assign permission)."""
             return _one(use_cases.assign_record(request_context(), record_type, record_id, body["data"]["owned_by"],
                                                 _if_match()))
+
+    @blp.route(f"{base}/<record_id>/marked_for_mobile")
+    class Mobile(MethodView):
+        @answers(409, if_match=True)
+        @blp.arguments(MobileBody)
+        @blp.response(200, one, headers=ETAG)
+        def put(self, body, record_id):
+            """Mark the record for offline use on its users' devices, or unmark it (write permission)."""
+            return _one(use_cases.mark_for_mobile(request_context(), record_type, record_id,
+                                                  body["data"]["marked_for_mobile"], _if_match()))
 
     @blp.route(f"{base}/<record_id>/history")
     class History(MethodView):

@@ -73,11 +73,15 @@ def revoke(db: Database, user_name: str, device_id: str, by: str, now: datetime)
     return device
 
 
-def refuse_revoked(db: Database, token: str) -> None:
-    """Raise DEVICE_REVOKED when `token` (which opens nothing) is the credential of a revoked device."""
+def revoked_device(db: Database, token: str) -> dict[str, Any] | None:
+    """The revoked device whose credential `token` (which opens nothing) was, or None."""
     device = store.find_by_credential(db, tokens.digest(token))
-    if device is not None and device.get("revoked_at") is not None:
-        raise Unauthorized(Error.DEVICE_REVOKED, extra={"wipe": True})
+    return device if device is not None and device.get("revoked_at") is not None else None
+
+
+def told_to_wipe() -> Unauthorized:
+    """The answer to a revoked device: DEVICE_REVOKED, erase what you keep."""
+    return Unauthorized(Error.DEVICE_REVOKED, extra={"wipe": True})
 
 
 def seen(db: Database, user_name: str, device_id: str, now: datetime, synced: bool = False) -> None:

@@ -28,7 +28,8 @@ from server.storage import Database, metadata as metadata_store
 
 # History entries whose changes are envelope fields, and which envelope fields each may show.
 ENVELOPE_CHANGES = {"assign": frozenset({"owned_by", "owned_by_agency", "associated_user_names"}),
-                    "enable": frozenset({"record_state"}), "disable": frozenset({"record_state"})}
+                    "enable": frozenset({"record_state"}), "disable": frozenset({"record_state"}),
+                    "mark_for_mobile": frozenset({"marked_for_mobile"})}
 _CACHE_SIZE = 32
 _removed_cache: "OrderedDict[tuple, dict[str, frozenset[str]]]" = OrderedDict()
 _cache_lock = Lock()

@@ -266,6 +266,16 @@ def set_record_state(db: Database, record_type: RecordType, record_id: str, enab
                   "enable" if enabled else "disable", build)
 
 
+def mark_for_mobile(db: Database, record_type: RecordType, record_id: str, marked: bool,
+                    expected_revision: int | None, actor: Actor) -> dict[str, Any]:
+    """Mark a record for offline use on its users' devices (SYNC_RECORDS=marked), or unmark it (a writer's call)."""
+    def build(record: dict[str, Any]):
+        _refuse_disabled(record, record_type)
+        before = bool(record.get("marked_for_mobile"))
+        return {"marked_for_mobile": marked}, [], {"marked_for_mobile": {"from": before, "to": marked}}
+    return _write(db, record_type, record_id, expected_revision, "write", actor, "mark_for_mobile", build)
+
+
 def assign_record(db: Database, config: Configuration, record_type: RecordType, record_id: str, owner_name: str,
                   expected_revision: int | None, actor: Actor) -> dict[str, Any]:
     """Give a record a new owner: agency and groups follow; the old owner stays associated.

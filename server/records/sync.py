@@ -108,7 +108,10 @@ def pull(db: Database, config: Configuration, actor: Actor, token: str | None, l
         record_type = RECORD_TYPES[name]
         changes = sync_store.read_changes(db, name, keys, positions.get(name, 0), limit - len(items), settled_before)
         visible = visible_fields(db, config, record_type, actor) if changes.records else None
-        items += [_item(record, record_type, actor.principal, mode, visible) for record in changes.records]
+        for record in changes.records:
+            item = _item(record, record_type, actor.principal, mode, visible)
+            if not (reset and item.get("deleted")):  # starting over, the device drops what it is not sent
+                items.append(item)
         positions[name] = changes.position
         if changes.more or len(items) >= limit:
             more = True

@@ -181,6 +181,16 @@ def set_record_state(ctx: Context, record_type: RecordType, record_id: str, enab
     return _shown(ctx, record_type, actor, record, action)
 
 
+def mark_for_mobile(ctx: Context, record_type: RecordType, record_id: str, marked: bool,
+                    expected_revision: int | None = None) -> Shown:
+    """Mark a record for offline use on its users' devices, or unmark it (write permission, in scope)."""
+    actor = actor_of(ctx)
+    with refusal_audited(ctx, "mark_for_mobile", record_type, record_id):
+        record = service.mark_for_mobile(ctx.db, record_type, parse_record_id(record_id, record_type), marked,
+                                         expected_revision, actor)
+    return _shown(ctx, record_type, actor, record, "mark_for_mobile")
+
+
 def assign_record(ctx: Context, record_type: RecordType, record_id: str, owner_name: str,
                   expected_revision: int | None = None) -> Shown:
     """Give a record a new owner, who must be entitled to read it."""

@@ -208,12 +208,14 @@ def list_conflicts(ctx: Context) -> list[dict[str, Any]]:
 def resolve_conflict(ctx: Context, conflict_id: str, data: dict[str, Any], revision: int) -> dict[str, Any]:
     """Resolve a kept conflict: write `data` (the values chosen; {} keeps the server's) on `revision`, close it."""
     actor = actor_of(ctx)
+    if actor.principal and not any(actor.principal.can(name, "write") for name in RECORD_TYPES):
+        raise Forbidden(Error.ACTION_DENIED, action="write", resource="case")  # before the conflict is looked up
     conflict = sync_store.find_conflict(ctx.db, conflict_id)
     record_type = RECORD_TYPES.get((conflict or {}).get("record_type", ""), RECORD_TYPES["case"])
     with refusal_audited(ctx, "resolve_conflict", record_type, (conflict or {}).get("record_id")):
-        actor.require(record_type, "write")
         if conflict is None:
             raise NotFound(kind=CONFLICT_KIND, id=conflict_id)
+        actor.require(record_type, "write")
         service.get_record(ctx.db, record_type, conflict["record_id"], actor, "write")  # in scope, or not found
         if conflict["status"] != "open":
             raise Conflict(Error.CONFLICT_CLOSED)

@@ -91,7 +91,7 @@ def lead_fields(db: Database, collection: str) -> set[str]:
     """The fields indexed with the sequence in this process (what may lead a list's windows)."""
     suffix = f",{SEQUENCE}"
     return {name.removesuffix(suffix) for database, known, name in _known_indexes
-            if database == db.name and known == collection and name.endswith(suffix)} - {ACCESS}
+            if database == db.name and known == collection and name.endswith(suffix)} - {ACCESS, GONE}
 
 
 def next_sequence(db: Database, collection: str, count: int = 1, inserted: int = 0) -> int:
@@ -159,7 +159,7 @@ def _upgrade_batch(db: Database, collection: str, records: list[dict[str, Any]],
 
 def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
     """Insert a new record with its pending history; DuplicateKey names the clashing key (duplicate_field)."""
-    started = time.monotonic()
+    started = write_clock()
     document.update(_numbered(next_sequence(db, collection, inserted=1)))
     try:
         with translated_errors():
@@ -177,6 +177,11 @@ def wall_clock() -> float:
     return time.time()
 
 
+def write_clock() -> float:
+    """The clock a write's lease is measured on (monotonic; a test may move it)."""
+    return time.monotonic()
+
+
 def _numbered(number: int) -> dict[str, Any]:
     return {SEQUENCE: number, NUMBERED_AT: wall_clock()}
 
@@ -186,7 +191,7 @@ def _renumber_if_late(db: Database, collection: str, record: dict[str, Any], sta
 
     Only if nothing wrote it since (its number unchanged): a later write numbered it later already.
     """
-    if time.monotonic() - started <= WRITE_LEASE:
+    if write_clock() - started <= WRITE_LEASE:
         return
     renumbered = _numbered(next_sequence(db, collection))
     with translated_errors():
@@ -233,7 +238,7 @@ def find_record(db: Database, collection: str, record_id: str) -> dict[str, Any]
 def update_record(db: Database, collection: str, record_id: str, revision: int,
                   changes: dict[str, Any], unset: Iterable[str], history: dict[str, Any]) -> dict[str, Any] | None:
     """Apply `changes` if the record is still at `revision`; None when it moved on (or is gone)."""
-    started = time.monotonic()
+    started = write_clock()
     update: dict[str, Any] = {"$set": {**changes, PENDING: history, **_numbered(next_sequence(db, collection))},
                               "$inc": {"revision": 1}}
     unset = list(unset)

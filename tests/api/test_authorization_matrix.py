@@ -36,6 +36,7 @@ from tests.builders import make_user
 from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
 
 PUBLIC, AUTHENTICATED = "public", "authenticated"
+SOME_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"  # a uuid nothing has
 MANAGE, TRANSLATE = ("metadata", "manage"), ("metadata", "manage_translations")
 ROLES = ("role-system-administrator", "role-national-administrator", "role-case-worker", "role-supervisor",
          "role-agency-manager", "role-partner-data-manager", "role-focal-point")
@@ -69,6 +70,8 @@ def record_routes(name: str, route: str) -> list[Route]:
         Route("POST", item + "/assign", needs=((name, "assign"),), record=name, body={"data": {"owned_by": "admin"}},
               records=True),
         Route("GET", item + "/history", needs=((name, "view_history"),), record=name, records=True),
+        Route("PUT", item + "/marked_for_mobile", needs=((name, "write"),), record=name,
+              body={"data": {"marked_for_mobile": True}}, records=True),
     ]
 
 
@@ -153,13 +156,29 @@ TABLE: list[Route] = [
     Route("GET", "/api/v1/exports/<job_id>", access=AUTHENTICATED, extra={"job_id": "not-mine"}),
     Route("DELETE", "/api/v1/exports/<job_id>", access=AUTHENTICATED, extra={"job_id": "not-mine"}),
     Route("GET", "/api/v1/exports/<job_id>/file", access=AUTHENTICATED, extra={"job_id": "not-mine"}),
+    Route("GET", "/api/v1/devices", access=AUTHENTICATED),
+    Route("POST", "/api/v1/devices", access=AUTHENTICATED,
+          body={"data": {"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "name": "Tablette"}}),
+    Route("DELETE", "/api/v1/devices/<device_id>", access=AUTHENTICATED, extra={"device_id": SOME_ID}),
+    Route("GET", "/api/v1/users/<user_name>/devices", needs=(("user", "manage"),), extra={"user_name": "stranger"}),
+    Route("DELETE", "/api/v1/users/<user_name>/devices/<device_id>", needs=(("user", "manage"),),
+          extra={"user_name": "stranger", "device_id": SOME_ID}),
+    Route("GET", "/api/v1/sync/bundle", access=AUTHENTICATED),
+    Route("GET", "/api/v1/sync/records", access=AUTHENTICATED, records=True),
+    Route("POST", "/api/v1/sync/records", access=AUTHENTICATED,
+          body={"data": [{"op": "create", "record_type": "case", "id": "0f8fad5b-d9cb-469f-a165-70867728950f"}]}),
+    Route("GET", "/api/v1/sync/conflicts", access=AUTHENTICATED),
+    Route("POST", "/api/v1/sync/conflicts/<conflict_id>/resolve",
+          any_of=(("case", "write"), ("incident", "write"), ("tracing_request", "write")),
+          body={"data": {"revision": 1, "values": {}}}, extra={"conflict_id": SOME_ID}),
     Route("POST", "/api/v1/tracing_requests/<record_id>/traces/<trace_id>/match",
           needs=(("tracing_request", "write"), ("case", "read")), record="tracing_request", records=True),
 ]
 
 
 def _normalize(rule: str) -> str:
-    return rule.replace("<int:", "<").replace("<any(case, incident, tracing_request):", "<")
+    return (rule.replace("<int:", "<").replace("<uuid:", "<")
+            .replace("<any(case, incident, tracing_request):", "<"))
 
 
 def test_every_route_is_in_the_table(app):
@@ -259,6 +278,7 @@ def _record_owned_by(app, record_type: str, owner: str, enabled: bool = True) ->
                     "owned_by_groups": user.get("user_groups", []), "associated_user_names": [owner]}
         db[record_type].update_one({"_id": record["_id"]}, {"$set": {
             **envelope, "_access": record_access_keys(envelope), "record_state": enabled,
+            "_seq_at": 0,  # numbered long ago: a sync pull sends it at once
             **({f"data.{REMOVED_FIELD}": secret(REMOVED_FROM)} if record_type == "case" else {})}})
         return {**record, "owned_by": owner, "owned_by_agency": user.get("agency"),
                 "owned_by_groups": user.get("user_groups", []), "associated_user_names": [owner]}

@@ -403,7 +403,8 @@ def records(world):
 def _walk_values(world) -> dict[str, str]:
     return {"unique_id": "basic_identity", "user_name": "cw1", "job_id": world.records["export"], "number": "1",
             "a": "1", "b": "1", "record_type": "case", "name": "name_first", "value_id": "female",
-            "trace_id": "trace-1", "code": "fr", "filename": "admin.js"}
+            "trace_id": "trace-1", "code": "fr", "filename": "admin.js",
+            "device_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "conflict_id": "7c9e6679-7425-40de-944b-e07fc1f90ae8"}
 
 
 def _url(world, rule) -> str:
