@@ -289,6 +289,15 @@ def calls(deep_page: int, cursor_path: str | None) -> list[Call]:
         found.append(Call(f"page {deep_page} by cursor", "admin", lambda client, state: ("GET", cursor_path, None, {})))
     found += [
         Call("sync pull, case worker (updated_since 1 day)", "worker", sync, list_args="updated_since=<1 day ago>"),
+        Call("GET /sync/records (first page), case worker", "worker",
+             lambda client, state: ("GET", "/api/v1/sync/records?per_page=200", None, {})),
+        Call("GET /sync/records (first page), supervisor", "supervisor",
+             lambda client, state: ("GET", "/api/v1/sync/records?per_page=200", None, {})),
+        Call("GET /sync/records (first page), system administrator", "admin",
+             lambda client, state: ("GET", "/api/v1/sync/records?per_page=200", None, {})),
+        Call("GET /sync/bundle?locale=fr, 304", "worker",
+             lambda client, state: ("GET", "/api/v1/sync/bundle?locale=fr", None,
+                                    {"If-None-Match": state.get("bundle_etag", "")})),
         Call("POST /cases", "worker", create),
         Call("PATCH /cases/<id> (If-Match)", "worker", update, seen=etag_seen),
     ]
@@ -312,9 +321,11 @@ def client_states(serve: Serve, bare_db, tokens: list[str], seed: int) -> list[d
     states = []
     for index, ((owner, office), token) in enumerate(zip(population.workers(), tokens)):
         _, headers, _ = Client(serve.port, token).request("GET", "/api/v1/forms?locale=fr")
+        _, bundle_headers, _ = Client(serve.port, token).request("GET", "/api/v1/sync/bundle?locale=fr")
         own = list(bare_db.case.find({"owned_by": owner}, {"_id": 1, "revision": 1}).limit(300))
         states.append({"ids": [r["_id"] for r in own], "revisions": {r["_id"]: r["revision"] for r in own},
-                       "rng": random.Random(seed + index), "office": office, "forms_etag": headers.get("etag", "")})
+                       "rng": random.Random(seed + index), "office": office, "forms_etag": headers.get("etag", ""),
+                       "bundle_etag": bundle_headers.get("etag", "")})
     return states
 
 

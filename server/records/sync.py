@@ -161,22 +161,28 @@ def push_create(db: Database, config: Configuration, record_type: RecordType, it
 
 def push_update(db: Database, config: Configuration, record_type: RecordType, item: dict[str, Any],
                 actor: Actor) -> Applied:
-    """Apply a device's edit made on revision `base_revision`: merged with what changed since, conflicts kept."""
+    """Apply a device's edit made on revision `base_revision`: merged with what changed since, conflicts kept.
+
+    Its change id is looked for only in the writes after its base (a change is applied on or after the revision it
+    was made on, and kept as a conflict only when others wrote since): a change on the current revision, the usual
+    case, costs no lookup beyond the record.
+    """
     actor.require(record_type, "write")
     change_id, base = item["change_id"], item["base_revision"]
     actor = replace(actor, change_id=change_id)
     for _ in range(_ATTEMPTS):
         record = service.get_record(db, record_type, item["id"], actor, "write")
-        replayed = _replayed(db, record_type, record, change_id, base)
-        if replayed is not None:
-            return replayed
         if base > record["revision"]:
             raise Unprocessable(Error.BASE_REVISION_UNKNOWN, revision=base, current=record["revision"],
                                 details=[Detail.of("/base_revision", Rule.BASE_REVISION, current=record["revision"])])
+        since = store.history_since(db, record, base) if base < record["revision"] else []
+        conflict = sync_store.find_conflict(db, change_id) if since else None
+        replayed = _replayed(record, since, conflict, change_id, base)
+        if replayed is not None:
+            return replayed
         forms = form_fields(config, record_type.name, record["module_id"])
-        changed = _changed_since(db, record_type, record, base)
-        apply, conflicts = split_patch(item.get("data") or {}, record["data"], changed, forms.subforms)
-        conflict = None
+        apply, conflicts = split_patch(item.get("data") or {}, record["data"], _changed_fields(since),
+                                       forms.subforms)
         if conflicts:  # kept before anything is applied: a change sent again after a crash finds it
             conflict = sync_store.save_conflict(db, _conflict(record_type, record, item, actor, conflicts, apply))
         try:
@@ -185,39 +191,33 @@ def push_update(db: Database, config: Configuration, record_type: RecordType, it
                                                actor)
         except PreconditionFailed:
             continue  # written meanwhile: merge again with that write
-        status = "conflict" if conflict else "updated" if base == record["revision"] - bool(apply) else "merged"
-        return Applied(status, record, conflict)
+        status = "conflict" if conflicts else "updated" if not since else "merged"
+        return Applied(status, record, conflict if conflicts else None)
     raise Conflict(Error.WRITE_CONTENTION, kind=record_type.label, id=item["id"])
 
 
-def _replayed(db: Database, record_type: RecordType, record: dict[str, Any], change_id: str,
-              base: int) -> Applied | None:
-    """The answer to a change already applied (sent again after a lost response), or None."""
-    conflict = sync_store.find_conflict(db, change_id)
-    if conflict is not None and conflict.get("record_id") != record["_id"]:
-        raise Unprocessable(Error.CHANGE_ID_REUSED, details=[Detail.of("/change_id", Rule.CHANGE_ID_REUSED)])
-    entry = sync_store.find_change(db, store.HISTORY, record["_id"], change_id)
-    if entry is None:
-        store.flush_history(db, record_type.name, record, copied_unless_missing=True)
-        entry = sync_store.find_change(db, store.HISTORY, record["_id"], change_id)
-    if entry is None and not (conflict is not None and not conflict.get("applied")):
-        return None  # not applied yet (or its conflict was kept and the rest not written): apply it
+def _replayed(record: dict[str, Any], since: list[dict[str, Any]], conflict: dict[str, Any] | None,
+              change_id: str, base: int) -> Applied | None:
+    """The answer to a change already applied (sent again after a lost response), or None: apply it."""
+    entry = next((entry for entry in since if entry.get("change_id") == change_id), None)
     if conflict is not None:
-        return Applied("conflict", record, conflict)
-    return Applied("updated" if entry["revision"] == base + 1 else "merged", record)
+        if conflict.get("record_id") != record["_id"]:
+            raise Unprocessable(Error.CHANGE_ID_REUSED, details=[Detail.of("/change_id", Rule.CHANGE_ID_REUSED)])
+        if entry is not None or not conflict.get("applied"):
+            return Applied("conflict", record, conflict)
+        return None  # its conflict was kept and the rest not written (the process died between): write it now
+    if entry is not None:
+        return Applied("updated" if entry["revision"] == base + 1 else "merged", record)
+    return None
 
 
-def _changed_since(db: Database, record_type: RecordType, record: dict[str, Any], base: int) -> dict[str, Any]:
-    """{field: True} for the fields written after revision `base`; a subform: {row id: {fields} or EVERY_ROW_FIELD}."""
-    if base >= record["revision"]:
-        return {}
-    store.flush_history(db, record_type.name, record, copied_unless_missing=True)
-    entries, _ = store.list_history(db, record["_id"], record["revision"], 0, record["revision"] - base)
+def _changed_fields(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """{field: True} for the fields these writes changed; a subform: {row id: {fields} or EVERY_ROW_FIELD}."""
     changed: dict[str, Any] = {}
     for entry in entries:
         for name, change in (entry.get("changes") or {}).items():
             if isinstance(change, dict) and isinstance(change.get("rows"), dict):
-                rows = changed.setdefault(name, {}) if isinstance(changed.get(name, {}), dict) else changed[name]
+                rows = changed.setdefault(name, {})
                 if rows is True:
                     continue
                 for row_id, row_change in change["rows"].items():

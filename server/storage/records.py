@@ -294,6 +294,18 @@ def list_history(db: Database, record_id: str, max_revision: int, skip: int, lim
     return entries, total
 
 
+def history_since(db: Database, record: dict[str, Any], revision: int) -> list[dict[str, Any]]:
+    """The history entries of a record's writes after `revision`, up to its current one, oldest first (one query;
+    the latest entry from the record itself when it is not copied yet)."""
+    query = {"record_id": record["_id"], "revision": {"$gt": revision, "$lte": record["revision"]}}
+    with translated_errors():
+        entries = {entry["revision"]: entry for entry in db[HISTORY].find(query)}
+    pending = record.get(PENDING)
+    if pending and revision < pending.get("revision", 0) <= record["revision"]:
+        entries.setdefault(pending["revision"], pending)
+    return [entries[number] for number in sorted(entries)]
+
+
 def stream_records(db: Database, collection: str, where: Condition | Mapping[str, Any],
                    batch_size: int = 1000) -> Iterator[dict]:
     """Yield the records meeting a condition in a stable order, fetched in batches."""

@@ -97,9 +97,3 @@ def close_conflict(db: Database, conflict_id: str, changes: dict[str, Any]) -> d
         if not db[CONFLICTS].update_one({"_id": conflict_id, "status": "open"}, {"$set": changes}).matched_count:
             return None
         return db[CONFLICTS].find_one({"_id": conflict_id})
-
-
-def find_change(db: Database, history: str, record_id: str, change_id: str) -> dict[str, Any] | None:
-    """The history entry of a change a device pushed before (by its change id), if it was applied."""
-    with translated_errors():
-        return db[history].find_one({"record_id": record_id, "change_id": change_id})

@@ -113,6 +113,29 @@ def test_edits_of_different_fields_merge_and_of_the_same_field_are_kept_as_a_con
     assert closed.status_code == 409 and closed.get_json()["error"]["code"] == "CONFLICT_CLOSED"
 
 
+def test_a_change_cut_off_between_its_conflict_and_its_merge_is_finished_when_sent_again(backend_client, settled,
+                                                                                         monkeypatch):
+    from server.errors import ServiceUnavailable
+    from server.records import sync
+
+    case_id = push(backend_client, create(name="Awa", age=7))[0]["id"]
+    backend_client.patch(f"/api/v1/cases/{case_id}", json={"data": {"name": "Awa Koné"}})
+    change = update(case_id, 1, name="Awa Kone", age=8)
+    real_update = sync.service.update_record
+
+    def dies(*args, **kwargs):
+        raise ServiceUnavailable()
+    monkeypatch.setattr(sync.service, "update_record", dies)
+    cut = backend_client.post("/api/v1/sync/records", json={"data": [change]})
+    assert cut.status_code == 503  # the conflict was kept, the merge of age was not written
+    monkeypatch.setattr(sync.service, "update_record", real_update)
+    again, = push(backend_client, change)
+    assert again["status"] == "conflict" and again["record"]["data"] == {"name": "Awa Koné", "age": 8}
+    assert again["conflict"]["fields"] == {"name": {"mine": "Awa Kone", "theirs": "Awa Koné"}}
+    third, = push(backend_client, change)
+    assert third["revision"] == again["revision"]
+
+
 def test_subform_rows_merge_row_by_row(backend_client, settled):
     row = str(uuid.uuid4())
     case_id = push(backend_client, create(family_members=[{"unique_id": row, "relation_name": "Ali",
@@ -202,7 +225,8 @@ def make_token(app, user_name):
     from server.storage import get_db
     with app.app_context():
         user = get_db().users.find_one({"_id": user_name})
-        return tokens.issue_token(get_db(), user, tokens.BEARER, datetime.now(timezone.utc), timedelta(hours=1))["token"]
+        now = datetime.now(timezone.utc)
+        return tokens.issue_token(get_db(), user, tokens.BEARER, now, timedelta(hours=1))["token"]
 
 
 def test_marked_only_sync_sends_the_records_marked_for_mobile(backend_app, backend_client, settled):
