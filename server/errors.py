@@ -78,6 +78,8 @@ class Error(Enum):
                                            "use it again, register it as a new device."))
     DEVICE_NEEDS_LOGIN = ("PERMISSION_DENIED", _l("A device is registered with its user's own login, not with the "
                                                   "credential of another device."))
+    DEVICE_REVOKE_NEEDS_LOGIN = ("PERMISSION_DENIED", _l("From a device, only that device may be revoked; revoking "
+                                                         "another one needs its user's own login."))
     DEVICE_ID_REVOKED = ("DEVICE_ID_REVOKED", _l("Device %(id)s was revoked; it cannot be registered again. Erase its "
                                               "data and register it under a new id."))
     DEVICE_ALREADY_REVOKED = ("ALREADY_REVOKED", _l("Device %(id)s is already revoked."))
@@ -169,7 +171,7 @@ class Error(Enum):
     OWNER_NOT_ENTITLED = ("BODY_INVALID", _l("User %(user)s cannot own this record: their role may not read it."))
     BASE_REVISION_UNKNOWN = ("BODY_INVALID", _l("The change is based on revision %(revision)s, but the record is only "
                                                 "at revision %(current)s."))
-    CHANGE_ID_REUSED = ("BODY_INVALID", _l("This change id was already used for another record; give each change "
+    CHANGE_ID_REUSED = ("BODY_INVALID", _l("This change id was already used for another change; give each change "
                                            "its own id."))
     CONFLICT_CLOSED = ("CONFLICT_CLOSED", _l("This conflict was already resolved."))
     MATCH_NOT_CONFIGURED = ("MATCH_NOT_CONFIGURED", _l("The published trace form has no matched_case_id field."))

@@ -83,7 +83,7 @@ class Rule(Enum):
     SYNC_TOKEN = ("format", _l("Not a token this server gave: send the next_token of a previous pull, or none to "
                                "start again."))
     BASE_REVISION = ("range", _l("At most the record's current revision, %(current)s."))
-    CHANGE_ID_REUSED = ("unique", _l("Already the id of a change to another record."))
+    CHANGE_ID_REUSED = ("unique", _l("Already the id of another change."))
     USER_UNKNOWN = ("unknown", _l("There is no such user."))
     OWNER_DISABLED = ("disabled", _l("This user is disabled."))
     OWNER_NOT_ENTITLED = ("not_entitled", _l("This user's role may not read this record."))

@@ -78,7 +78,7 @@ class OwnDevice(MethodView):
     @blp.response(200, ONE)
     def delete(self, device_id):
         """Revoke one of the caller's own devices."""
-        return envelope(use_cases.revoke_own_device(request_context(), str(device_id)))
+        return envelope(use_cases.revoke_own_device(request_context(), str(device_id), g.get("token_entry")))
 
 
 @blp.route("/users/<user_name>/devices")

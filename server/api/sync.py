@@ -59,7 +59,8 @@ class PushItem(ArgumentSchema):
 
 
 class PushBody(ArgumentSchema):
-    data = fields.List(fields.Dict(), required=True, metadata={"description": "The changes, applied in order."})
+    data = fields.List(fields.Raw(), required=True, metadata={
+        "description": "The changes (objects), applied in order; at most SYNC_MAX_BATCH."})
 
 
 class ResolveData(ArgumentSchema):
@@ -162,8 +163,10 @@ class Records(MethodView):
         return envelope(results, total=len(results))
 
 
-def _item(position: int, raw: dict):
+def _item(position: int, raw):
     """A pushed change as the use case takes it, or why its shape is refused (the other items go on)."""
+    if not isinstance(raw, dict):
+        return Unprocessable(Error.BODY_INVALID, details=[Detail.of(f"/data/{position}", Rule.TYPE_OBJECT)])
     try:
         item = PushItem().load(raw)
     except ValidationError as error:
@@ -193,7 +196,7 @@ class Conflicts(MethodView):
 
 @blp.route("/sync/conflicts/<uuid:conflict_id>/resolve")
 class Resolve(MethodView):
-    @answers(409, everyone=True)
+    @answers(409, 412, everyone=True)
     @blp.arguments(ResolveBody)
     @blp.response(200, docs.one("ConflictAnswer", Conflict))
     def post(self, body, conflict_id):
@@ -228,6 +231,8 @@ def unpack_body() -> None:
         raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/", Rule.GZIP)]) from None
     if len(data) > limit or unpacker.unconsumed_tail:
         raise PayloadTooLarge(Error.PAYLOAD_TOO_LARGE, limit=limit)
+    if not unpacker.eof or unpacker.unused_data:  # cut short, or followed by something else
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/", Rule.GZIP)])
     request._cached_data = data  # what get_data() and get_json() read from now on
 
 

@@ -13,8 +13,9 @@ from server.records.types import RecordType
 class Actor:
     """Who acts (and what their role grants; None for the system itself), when, and the display id format.
 
-    `device_id`: the registered device the change comes from (a field app); `change_id`: the client's id of one
-    change it pushes, kept in the history entry so that the same change sent again is recognised.
+    `device_id`: the registered device the change comes from (a field app); `change_id` and `change_hash`: the
+    client's id of one change it pushes and the hash of its content, kept in the history entry so that the same
+    change sent again is recognised (and the same id with other content refused).
     """
 
     user_name: str
@@ -24,6 +25,7 @@ class Actor:
     display_id_format: str = "{short_id}"
     device_id: str | None = None
     change_id: str | None = None
+    change_hash: str | None = None
 
     def require(self, record_type: RecordType, action: str) -> None:
         """Refuse with 403 unless the role grants `action` on this record type."""

@@ -122,7 +122,7 @@ def _history(record_id: str, revision: int, action: str, actor: Actor, changes: 
     if actor.device_id:
         entry["device_id"] = actor.device_id
     if actor.change_id:
-        entry["change_id"] = actor.change_id
+        entry["change_id"], entry["change_hash"] = actor.change_id, actor.change_hash
     return entry
 
 
@@ -233,6 +233,14 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
         if updated is not None:
             return updated
     raise Conflict(Error.WRITE_CONTENTION, kind=record_type.label, id=record_id)
+
+
+def check_update(config: Configuration, record_type: RecordType, record: dict[str, Any], patch: dict[str, Any],
+                 actor: Actor) -> None:
+    """Refuse a patch of a record as update_record would (disabled, fields not writable, invalid data), writing
+    nothing: what a merge must pass before any of it is kept."""
+    _refuse_disabled(record, record_type)
+    _validate(config, record_type, record["module_id"], record["data"], patch, actor)
 
 
 def _refuse_disabled(record: dict[str, Any], record_type: RecordType) -> None:

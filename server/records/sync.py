@@ -26,6 +26,7 @@ from typing import Any
 from server.auth.permissions import Principal
 from server.errors import BadRequest, Conflict, Detail, Error, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
+from server.metadata.documents import content_hash
 from server.records import service
 from server.records.access import visible_fields
 from server.records.actor import Actor
@@ -155,8 +156,14 @@ def push_create(db: Database, config: Configuration, record_type: RecordType, it
     """Create a record made on a device (idempotent by its id: the same body again answers as the first time)."""
     body = {"id": item["id"], "module_id": item.get("module_id"), "data": item.get("data") or {},
             "marked_for_mobile": True}
-    record, _ = service.create_record(db, config, record_type, body, replace(actor, change_id=item.get("change_id")))
+    record, _ = service.create_record(db, config, record_type, body, replace(actor, change_id=item.get("change_id"),
+                                                                             change_hash=_hash(item)))
     return Applied("created", record)
+
+
+def _hash(item: dict[str, Any]) -> str:
+    """The content of a pushed change (a change id sent again with other content is refused)."""
+    return content_hash({"base_revision": item.get("base_revision"), "data": item.get("data") or {}})
 
 
 def push_update(db: Database, config: Configuration, record_type: RecordType, item: dict[str, Any],
@@ -168,8 +175,8 @@ def push_update(db: Database, config: Configuration, record_type: RecordType, it
     case, costs no lookup beyond the record.
     """
     actor.require(record_type, "write")
-    change_id, base = item["change_id"], item["base_revision"]
-    actor = replace(actor, change_id=change_id)
+    change_id, base, patch = item["change_id"], item["base_revision"], item.get("data") or {}
+    actor = replace(actor, change_id=change_id, change_hash=_hash(item))
     for _ in range(_ATTEMPTS):
         record = service.get_record(db, record_type, item["id"], actor, "write")
         if base > record["revision"]:
@@ -177,12 +184,14 @@ def push_update(db: Database, config: Configuration, record_type: RecordType, it
                                 details=[Detail.of("/base_revision", Rule.BASE_REVISION, current=record["revision"])])
         since = store.history_since(db, record, base) if base < record["revision"] else []
         conflict = sync_store.find_conflict(db, change_id) if since else None
-        replayed = _replayed(record, since, conflict, change_id, base)
+        replayed = _replayed(record, since, conflict, actor, base)
         if replayed is not None:
             return replayed
+        # The whole change passes the checks of an update (the role's fields, the forms' rules) before any part of
+        # it is merged or kept: a refusal keeps nothing, and never tells what others wrote in fields it may not read.
+        service.check_update(config, record_type, record, patch, actor)
         forms = form_fields(config, record_type.name, record["module_id"])
-        apply, conflicts = split_patch(item.get("data") or {}, record["data"], _changed_fields(since),
-                                       forms.subforms)
+        apply, conflicts = split_patch(patch, record["data"], _changed_fields(since), forms.subforms)
         if conflicts:  # kept before anything is applied: a change sent again after a crash finds it
             conflict = sync_store.save_conflict(db, _conflict(record_type, record, item, actor, conflicts, apply))
         try:
@@ -197,12 +206,18 @@ def push_update(db: Database, config: Configuration, record_type: RecordType, it
 
 
 def _replayed(record: dict[str, Any], since: list[dict[str, Any]], conflict: dict[str, Any] | None,
-              change_id: str, base: int) -> Applied | None:
-    """The answer to a change already applied (sent again after a lost response), or None: apply it."""
-    entry = next((entry for entry in since if entry.get("change_id") == change_id), None)
+              actor: Actor, base: int) -> Applied | None:
+    """The answer to a change already applied (sent again after a lost response), or None: apply it.
+
+    The same change id with other content (or on another record) is refused: it is a client's mistake, and
+    answering as the first time would drop the new content silently.
+    """
+    entry = next((entry for entry in since if entry.get("change_id") == actor.change_id), None)
+    if (conflict is not None and (conflict.get("record_id") != record["_id"]
+                                  or conflict.get("change_hash") != actor.change_hash)) \
+            or (entry is not None and entry.get("change_hash") != actor.change_hash):
+        raise Unprocessable(Error.CHANGE_ID_REUSED, details=[Detail.of("/change_id", Rule.CHANGE_ID_REUSED)])
     if conflict is not None:
-        if conflict.get("record_id") != record["_id"]:
-            raise Unprocessable(Error.CHANGE_ID_REUSED, details=[Detail.of("/change_id", Rule.CHANGE_ID_REUSED)])
         if entry is not None or not conflict.get("applied"):
             return Applied("conflict", record, conflict)
         return None  # its conflict was kept and the rest not written (the process died between): write it now
@@ -281,7 +296,8 @@ def _split_rows(rows: list[Any], current: list[Any], changed: dict[str, Any]) ->
 
 def _conflict(record_type: RecordType, record: dict[str, Any], item: dict[str, Any], actor: Actor,
               fields: dict[str, Any], apply: dict[str, Any]) -> dict[str, Any]:
-    return {"_id": item["change_id"], "record_type": record_type.name, "record_id": record["_id"],
+    return {"_id": item["change_id"], "change_hash": actor.change_hash, "record_type": record_type.name,
+            "record_id": record["_id"], "_access": record.get(store.ACCESS, []),
             "user_name": actor.user_name, "device_id": actor.device_id, "base_revision": item["base_revision"],
             "server_revision": record["revision"], "fields": fields, "applied": sorted(apply),
             "status": "open", "created_at": actor.now}

@@ -14,7 +14,7 @@ from typing import Any
 from server.auth import accounts, devices
 from server.auth.names import normalize_user_name
 from server.auth.rights import check_user_edit
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Error, Forbidden, NotFound
 from server.services.audit import audit
 from server.services.context import Context
 from server.services.permission import require, require_signed_in
@@ -43,9 +43,16 @@ def list_own_devices(ctx: Context) -> list[dict[str, Any]]:
     return [devices.present(device) for device in devices.list_devices(ctx.db, _own_account(ctx)["_id"])]
 
 
-def revoke_own_device(ctx: Context, device_id: str) -> dict[str, Any]:
-    """Revoke one of the caller's own devices (a tablet signed out for good)."""
+def revoke_own_device(ctx: Context, device_id: str, token_entry: dict[str, Any] | None) -> dict[str, Any]:
+    """Revoke one of the caller's own devices (a tablet signed out for good).
+
+    From a device, only that device: revoking another one (which is then told to erase what it has not synced yet)
+    needs its user's own login, as registering does.
+    """
     require_signed_in(ctx)
+    if ctx.device_id is not None and ctx.device_id != device_id:
+        audit(ctx, "device_revoke_refused", "device", status=403, detail=f"DEVICE_NEEDS_LOGIN: device {device_id}")
+        raise Forbidden(Error.DEVICE_REVOKE_NEEDS_LOGIN)
     user = _own_account(ctx)
     device = devices.revoke(ctx.db, user["_id"], device_id, user["_id"], ctx.now)
     audit(ctx, "device_revoked", "device", detail=f"device {device_id} of {user['_id']}")

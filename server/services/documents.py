@@ -16,7 +16,7 @@ from server.metadata.configuration import Configuration, form_sort_key
 from server.metadata.documents import FORM, ROLE
 from server.metadata.draft import KIND_NAMES
 from server.metadata.record_schema import day_bounds, record_schema
-from server.metadata.versions import changes_since
+from server.metadata.versions import changes_since, published_configuration
 from server.services.configuration import MANAGE, MANAGE_ROLES, TRANSLATE
 from server.services.context import Context
 from server.services.permission import require_any
@@ -67,10 +67,23 @@ def list_published(ctx: Context, kind: str, filters: Filters, visible: set[str] 
     if filters.since is not None:
         _, changed, deleted = changes_since(ctx.db, filters.since, kind)
         chosen = [config.documents_by_kind[kind][uid] for uid in changed]
+        if kind == FORM and visible is not None:  # only the ids of forms the role read: others it never held
+            deleted = [uid for uid in deleted if uid in _forms_read_then(ctx, filters.since)]
     else:
         chosen = list(config.documents_by_kind[kind].values())
     bodies = [body for body in chosen if visible is None or body["unique_id"] in visible]
     return Listed(_sorted(kind, [body for body in bodies if _matches(kind, body, filters)]), deleted, config.version)
+
+
+def _forms_read_then(ctx: Context, version: int) -> set[str]:
+    """The forms the caller's role read in a published version (with the nested forms those used)."""
+    then = published_configuration(ctx.db, version)
+    role = then.roles.get(ctx.principal.role_id) if ctx.principal else None
+    if role is None:
+        return set()
+    readable = set(role["form_section_read_write"]) if "form_section_read_write" in role else set(then.forms)
+    return readable | {field.get("subform_section_id") for uid in readable if uid in then.forms
+                       for field in then.forms[uid]["fields"] if field["type"] == "subform"}
 
 
 def read_published(ctx: Context, kind: str, unique_id: str, visible: set[str] | None) -> dict[str, Any]:

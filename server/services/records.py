@@ -25,7 +25,7 @@ from server.services.audit import audit
 from server.services.context import Context
 
 CASE, INCIDENT, TRACING_REQUEST = (RECORD_TYPES[name] for name in ("case", "incident", "tracing_request"))
-HISTORY_HIDDEN = ("_id", "record_id")  # storage keys of a history entry, not part of what it tells
+HISTORY_HIDDEN = ("_id", "record_id", "change_hash")  # storage keys of a history entry, not part of what it tells
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,13 @@ from server.metadata.labels import localize_document
 from server.metadata.versions import LanguageSettings
 from server.records import service, sync
 from server.records.access import readable_fields, visible_fields, writable_fields
-from server.records.types import RECORD_TYPES
+from server.records.actor import Actor
+from server.records.types import RECORD_TYPES, RecordType
 from server.services.audit import audit
 from server.services.context import Context
 from server.services.documents import Filters, list_published, visible_forms
 from server.services.records import keep_record_indexes, actor_of, refusal_audited
-from server.storage import auth as people, sync as sync_store
+from server.storage import auth as people, records as store, sync as sync_store
 
 BUNDLE_KINDS = {"forms": FORM, "lookups": LOOKUP, "modules": MODULE, "locations": LOCATION}
 HANDING_ACTIONS = ("assign", "refer", "transfer")
@@ -59,7 +60,9 @@ def bundle(ctx: Context, locale: str | None, since: int | None) -> Bundle:
     rows = describe_types(locale)
     registry = registry_fingerprint(rows)
     small = json.dumps([profile, recipients], sort_keys=True, default=str)
-    tag = (config.fingerprint, principal.role_id, hashlib.sha256(small.encode()).hexdigest(), registry)
+    settings = {name: ctx.settings[name] for name in ("SYNC_RECORDS", "SYNC_PAGE_SIZE", "SYNC_MAX_BATCH")}
+    tag = (config.fingerprint, principal.role_id, hashlib.sha256(small.encode()).hexdigest(), registry,
+           tuple(settings.items()))
 
     def build() -> dict[str, Any]:
         default = LanguageSettings.of(ctx.settings).default
@@ -72,8 +75,8 @@ def bundle(ctx: Context, locale: str | None, since: int | None) -> Bundle:
             content["deleted"][name] = listed.deleted
         if since is None:
             content["field_types"] = rows
-        content["sync"] = {"records": ctx.settings["SYNC_RECORDS"], "page_size": ctx.settings["SYNC_PAGE_SIZE"],
-                           "max_batch": ctx.settings["SYNC_MAX_BATCH"]}
+        content["sync"] = {"records": settings["SYNC_RECORDS"], "page_size": settings["SYNC_PAGE_SIZE"],
+                           "max_batch": settings["SYNC_MAX_BATCH"]}
         return content
     return Bundle(tag, build)
 
@@ -190,44 +193,59 @@ def present_conflict(conflict: dict[str, Any], visible: set[str] | None) -> dict
 
 
 def list_conflicts(ctx: Context) -> list[dict[str, Any]]:
-    """The open conflicts of records the caller may write, oldest first."""
+    """The open conflicts the caller may resolve, oldest first (at most CONFLICTS_LISTED)."""
     actor = actor_of(ctx)
+    keys = actor.principal.access_keys() if actor.principal else (store.EVERY_RECORD_KEY,)
     shown = []
-    for conflict in sync_store.open_conflicts(ctx.db, CONFLICTS_LISTED):
-        record_type = RECORD_TYPES[conflict["record_type"]]
-        if actor.principal and not actor.principal.can(record_type.name, "write"):
-            continue
+    for conflict in sync_store.open_conflicts(ctx.db, keys, CONFLICTS_LISTED):
         try:
-            service.get_record(ctx.db, record_type, conflict["record_id"], actor, "write")
+            record_type, _ = _resolvable(ctx, actor, conflict)
         except NotFound:
             continue
-        shown.append(present_conflict(conflict, visible_fields(ctx.db, ctx.config, record_type, actor)))
+        shown.append(present_conflict(conflict, None))
     return shown
 
 
+def _resolvable(ctx: Context, actor: Actor, conflict: dict[str, Any]) -> tuple[RecordType, dict[str, Any]]:
+    """The record type and the record of a conflict the actor may resolve: in their scope, with every field in
+    conflict one they may write. NotFound otherwise, as if it did not exist (a conflict tells values)."""
+    record_type = RECORD_TYPES[conflict["record_type"]]
+    writable = writable_fields(ctx.config, record_type, actor)
+    if (actor.principal and not actor.principal.can(record_type.name, "write")) \
+            or (writable is not None and not set(conflict["fields"]) <= writable):
+        raise NotFound(kind=CONFLICT_KIND, id=conflict["_id"])
+    try:
+        return record_type, service.get_record(ctx.db, record_type, conflict["record_id"], actor, "write")
+    except NotFound:
+        raise NotFound(kind=CONFLICT_KIND, id=conflict["_id"]) from None
+
+
 def resolve_conflict(ctx: Context, conflict_id: str, data: dict[str, Any], revision: int) -> dict[str, Any]:
-    """Resolve a kept conflict: write `data` (the values chosen; {} keeps the server's) on `revision`, close it."""
+    """Resolve a kept conflict on the record's current `revision`: write `data` (the values chosen; {} keeps the
+    server's), close it."""
     actor = actor_of(ctx)
     if actor.principal and not any(actor.principal.can(name, "write") for name in RECORD_TYPES):
         raise Forbidden(Error.ACTION_DENIED, action="write", resource="case")  # before the conflict is looked up
     conflict = sync_store.find_conflict(ctx.db, conflict_id)
     record_type = RECORD_TYPES.get((conflict or {}).get("record_type", ""), RECORD_TYPES["case"])
-    with refusal_audited(ctx, "resolve_conflict", record_type, (conflict or {}).get("record_id")):
+    with refusal_audited(ctx, "resolve_conflict", record_type):
         if conflict is None:
             raise NotFound(kind=CONFLICT_KIND, id=conflict_id)
-        actor.require(record_type, "write")
-        service.get_record(ctx.db, record_type, conflict["record_id"], actor, "write")  # in scope, or not found
+        record_type, record = _resolvable(ctx, actor, conflict)
         if conflict["status"] != "open":
             raise Conflict(Error.CONFLICT_CLOSED)
-        record = service.update_record(ctx.db, ctx.config, record_type, conflict["record_id"], data, revision,
-                                       actor) if data else None
+        if record["revision"] != revision:
+            raise PreconditionFailed(kind=record_type.label, id=record["_id"], current=record["revision"],
+                                     sent=revision)
+        if data:
+            record = service.update_record(ctx.db, ctx.config, record_type, record["_id"], data, revision, actor)
         closed = sync_store.close_conflict(ctx.db, conflict_id, {
             "status": "resolved", "resolved_by": ctx.user_name, "resolved_at": ctx.now,
-            "resolved_revision": record["revision"] if record else revision})
+            "resolved_revision": record["revision"]})
         if closed is None:
             raise Conflict(Error.CONFLICT_CLOSED)
     audit(ctx, "conflict_resolved", record_type.name, conflict["record_id"])
-    return present_conflict(closed, visible_fields(ctx.db, ctx.config, record_type, actor))
+    return present_conflict(closed, None)
 
 
 def _seen(ctx: Context) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 
 from server.storage.client import Database
-from server.storage.errors import translated_errors
+from server.storage.errors import DuplicateKey, translated_errors
 
 DEVICES = "devices"
 
@@ -39,11 +39,14 @@ def find_by_credential(db: Database, digest: str) -> dict[str, Any] | None:
 def save_device(db: Database, user_name: str, device_id: str, changes: dict[str, Any],
                 created: dict[str, Any]) -> dict[str, Any]:
     """Set `changes` on a device that is not revoked (made with `created` if new); None when it is revoked."""
-    with translated_errors():
-        return db[DEVICES].find_one_and_update(
-            {"_id": device_key(user_name, device_id), "revoked_at": None},
-            {"$set": changes, "$setOnInsert": {"user_name": user_name, "device_id": device_id, **created}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+    try:
+        with translated_errors():
+            return db[DEVICES].find_one_and_update(
+                {"_id": device_key(user_name, device_id), "revoked_at": None},
+                {"$set": changes, "$setOnInsert": {"user_name": user_name, "device_id": device_id, **created}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+    except DuplicateKey:  # it exists and is revoked: the upsert tried to make it again
+        return None
 
 
 def revoke_device(db: Database, user_name: str, device_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:

@@ -51,7 +51,7 @@ def read_changes(db: Database, collection: str, keys: tuple[str, ...], after: in
             found.append(record)
             if len(found) == limit:
                 return Changes(found, record[SEQUENCE], True)
-        if len(window) < limit // 2:
+        if 2 * len(window) < limit:  # little found (none, for a page of one): read wider
             width *= WINDOW_GROWTH
         low = high
     return Changes(found, found[-1][SEQUENCE] if found else after, False)
@@ -71,13 +71,17 @@ def _window(db: Database, collection: str, keys: tuple[str, ...], low: int, high
 def ensure_conflict_indexes(db: Database) -> None:
     with translated_errors():
         db[CONFLICTS].create_index([("record_id", ASCENDING), ("status", ASCENDING)])
-        db[CONFLICTS].create_index([("status", ASCENDING), ("created_at", ASCENDING)])
+        db[CONFLICTS].create_index([(ACCESS, ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)])
 
 
 def save_conflict(db: Database, conflict: dict[str, Any]) -> dict[str, Any]:
-    """Keep a conflict (its _id is the change's id: kept once however often the change is sent)."""
+    """Keep a conflict (its _id is the change's id): computed again after a concurrent write, it replaces the one
+    kept by the attempt before (whose fields in conflict may have been fewer)."""
+    changes = {key: value for key, value in conflict.items() if key not in ("_id", "created_at")}
     with translated_errors():
-        db[CONFLICTS].update_one({"_id": conflict["_id"]}, {"$setOnInsert": conflict}, upsert=True)
+        db[CONFLICTS].update_one({"_id": conflict["_id"]}, {"$set": changes,
+                                                            "$setOnInsert": {"created_at": conflict["created_at"]}},
+                                 upsert=True)
         return db[CONFLICTS].find_one({"_id": conflict["_id"]})
 
 
@@ -86,9 +90,12 @@ def find_conflict(db: Database, conflict_id: str) -> dict[str, Any] | None:
         return db[CONFLICTS].find_one({"_id": conflict_id})
 
 
-def open_conflicts(db: Database, limit: int) -> list[dict[str, Any]]:
+def open_conflicts(db: Database, keys: tuple[str, ...], limit: int) -> list[dict[str, Any]]:
+    """The open conflicts of records that carried one of these access keys when the conflict was kept, oldest
+    first."""
     with translated_errors():
-        return list(db[CONFLICTS].find({"status": "open"}).sort("created_at", ASCENDING).limit(limit))
+        return list(db[CONFLICTS].find({"status": "open", ACCESS: {"$in": list(keys)}})
+                    .sort("created_at", ASCENDING).limit(limit))
 
 
 def close_conflict(db: Database, conflict_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
