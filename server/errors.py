@@ -174,6 +174,36 @@ class Error(Enum):
     CHANGE_ID_REUSED = ("BODY_INVALID", _l("This change id was already used for another change; give each change "
                                            "its own id."))
     CONFLICT_CLOSED = ("CONFLICT_CLOSED", _l("This conflict was already resolved."))
+    # Case work (server/workflow)
+    RECIPIENT_UNKNOWN = ("RECIPIENT_INVALID", _l("There is no user %(user)s."))
+    RECIPIENT_DISABLED = ("RECIPIENT_INVALID", _l("User %(user)s is disabled, or their agency is."))
+    RECIPIENT_NOT_ENTITLED = ("RECIPIENT_INVALID", _l("User %(user)s cannot receive this: their role needs "
+                                                      "%(permission)s on these records."))
+    RECIPIENT_SELF = ("RECIPIENT_INVALID", _l("You cannot refer or transfer a case to yourself."))
+    RECIPIENT_OWNER = ("RECIPIENT_INVALID", _l("User %(user)s already owns this case."))
+    CONSENT_MISSING = ("CONSENT_MISSING", _l("The case does not record the consent this needs (%(fields)s). Record "
+                                             "the consent first, or, if your role may, override it with a reason."))
+    REFERRAL_EXISTS = ("REFERRAL_EXISTS", _l("User %(user)s already has a referral of this case (or of this "
+                                             "service) in progress."))
+    TRANSFER_PENDING = ("TRANSFER_PENDING", _l("The case already has a transfer waiting for an answer: revoke it "
+                                               "first."))
+    SERVICE_UNKNOWN = ("RECORD_INVALID", _l("The case has no service %(id)s."))
+    TRANSITION_ANSWERED = ("TRANSITION_CLOSED", _l("%(kind)s %(id)s was already answered."))
+    TRANSITION_CLOSED = ("TRANSITION_CLOSED", _l("%(kind)s %(id)s is over: it was done, rejected or revoked."))
+    REFERRAL_NOT_ACCEPTED = ("TRANSITION_CLOSED", _l("Referral %(id)s must be accepted before it is marked done."))
+    NOT_RECIPIENT = ("PERMISSION_DENIED", _l("Only the user it was sent to may answer %(kind)s %(id)s."))
+    CASE_CLOSED = ("CASE_CLOSED", _l("Case %(id)s is closed: reopen it first."))
+    CASE_NOT_CLOSED = ("CASE_NOT_CLOSED", _l("Case %(id)s is not closed."))
+    CLOSURE_INCOMPLETE = ("CLOSURE_INCOMPLETE", _l("Fill in the closure form before closing the case: %(fields)s."))
+    CLOSURE_NOT_APPROVED = ("CLOSURE_NOT_APPROVED", _l("Closing this case needs an approved closure approval: "
+                                                       "request one, and close it once a supervisor has approved "
+                                                       "it."))
+    APPROVAL_PENDING = ("APPROVAL_PENDING", _l("An approval of this kind (%(type)s) is already waiting for a "
+                                               "decision."))
+    APPROVAL_NOT_REQUESTED = ("APPROVAL_NOT_REQUESTED", _l("No approval of this kind (%(type)s) is waiting for a "
+                                                           "decision."))
+    SELF_APPROVAL = ("PERMISSION_DENIED", _l("You requested this approval: another person must decide on it."))
+    FLAG_REMOVED = ("FLAG_REMOVED", _l("This flag was already removed."))
     MATCH_NOT_CONFIGURED = ("MATCH_NOT_CONFIGURED", _l("The published trace form has no matched_case_id field."))
     # Exports
     EXPORT_NOT_READY = ("EXPORT_NOT_READY", _l("The export is not ready yet (%(status)s)."))

@@ -25,6 +25,7 @@ class Rule(Enum):
 
     # Presence and shape
     REQUIRED = ("required", _l("This field is required."))
+    BLANK = ("blank", _l("Must not be empty or only spaces."))
     UNKNOWN = ("unknown", _l("This field is not allowed here."))
     UNKNOWN_FORM_FIELD = ("unknown", _l("There is no such field in the published forms."))
     NULL = ("type", _l("Must not be null."))
@@ -87,6 +88,12 @@ class Rule(Enum):
     USER_UNKNOWN = ("unknown", _l("There is no such user."))
     OWNER_DISABLED = ("disabled", _l("This user is disabled."))
     OWNER_NOT_ENTITLED = ("not_entitled", _l("This user's role may not read this record."))
+    RECIPIENT_NOT_ENTITLED = ("not_entitled", _l("This user's role may not receive it: it needs %(permission)s "
+                                                 "on these records."))
+    RECIPIENT_SELF = ("invalid", _l("Choose someone other than yourself."))
+    RECIPIENT_OWNER = ("invalid", _l("This user already owns the case."))
+    CONSENT_REQUIRED = ("consent_required", _l("Consent is needed here (%(allowed)s), or an override with a reason."))
+    SERVICE_UNKNOWN = ("unknown", _l("The case has no service row with this id."))
     # Request parameters
     INVALID_REASON = ("invalid", _l("Not a valid value: %(reason)s"))
     LOCALE = ("enum", _l("Not a configured language."))
@@ -251,6 +258,13 @@ class Rule(Enum):
         "sum and avg add numbers, but %(name)s is a %(type)s field; use number or calculated fields."))
     EXPRESSION_CYCLE = ("EXPRESSION_CYCLE", _l(
         "The field %(name)s depends on itself through display conditions or calculations: %(cycle)s."))
+    WORKFLOW_FIELD_UNKNOWN = ("WORKFLOW_FIELD_UNKNOWN", _l(
+        "The workflow names %(name)s, which is not a field of the module's case forms there."))
+    WORKFLOW_TASK_NO_DUE_DATE = ("WORKFLOW_TASK_NO_DUE_DATE", _l(
+        "The task %(task)s has no due date: give it a due_field, or due_days after a date field."))
+    WORKFLOW_ID_DUPLICATE = ("WORKFLOW_ID_DUPLICATE", _l("The id %(id)s is used more than once."))
+    WORKFLOW_CLOSURE_APPROVAL_MISSING = ("WORKFLOW_CLOSURE_APPROVAL_MISSING", _l(
+        "Closing requires an approval, but the workflow has no closure approval: add one to approvals."))
 
 
 CODES = frozenset(rule.code for rule in Rule)

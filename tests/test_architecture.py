@@ -5,6 +5,7 @@
     metadata     the configuration's documents, checks, versions, field types
     auth         users, agencies, tokens, the permission evaluator
     records      the record engine
+    workflow     case work: referrals, transfers, closing, approvals, flags
     export       export writers and jobs
     services     the use cases (and the deployment's first start)
     edges        api, admin, cli, app                                   HTTP, the command line, wiring
@@ -21,11 +22,12 @@ LAYERS = [
     {"metadata"},
     {"auth"},
     {"records"},
+    {"workflow"},
     {"export"},
     {"services", "deployment"},
     {"api", "admin", "cli", "app", "__main__"},
 ]
-DOMAIN = ("metadata", "records", "export", "auth")
+DOMAIN = ("metadata", "records", "workflow", "export", "auth")
 # Lazy imports of third-party modules that are optional or heavy (never an import of Abri's own code).
 LAZY_ALLOWED = {"mongomock", "zxcvbn", "cryptography", "datetime", "ipaddress"}
 

@@ -166,10 +166,15 @@ def test_every_api_input_schema_reports_violations_by_structure():
     for path in sorted((SERVER / "api").glob("*.py")):
         module = importlib.import_module(f"server.api.{path.stem}")
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "arguments" and node.args \
-                    and isinstance(node.args[0], ast.Name):
-                assert issubclass(getattr(module, node.args[0].id), ArgumentSchema), f"{path.name}: {node.args[0].id}"
-                checked += 1
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "arguments" and node.args):
+                continue
+            argument = node.args[0]
+            if isinstance(argument, ast.Subscript) and isinstance(argument.value, ast.Name):  # BODIES[name]
+                schemas = list(getattr(module, argument.value.id).values())
+            else:
+                schemas = [getattr(module, argument.id)]
+            assert all(issubclass(schema, ArgumentSchema) for schema in schemas), f"{path.name}: {schemas}"
+            checked += 1
     assert checked > 20
 
 

@@ -7,7 +7,7 @@ code); what the configuration defines (record data, documents, filters) is open.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from server.api.errors import ProblemSchema
 from server.records.types import RECORD_TYPES
@@ -24,6 +24,11 @@ def _ref(name: str) -> dict[str, str]:
 
 def nullable_string(**metadata) -> fields.String:
     return fields.String(required=True, allow_none=True, metadata=metadata)
+
+
+def optional_text(description: str | None = None) -> fields.String:
+    """A text the answer may leave out or send as null."""
+    return fields.String(allow_none=True, metadata={"description": description} if description else {})
 
 
 def moment(**metadata) -> fields.DateTime:
@@ -304,6 +309,61 @@ class VersionMeta(Schema):
 
 # Records
 
+class Transition(Schema):
+    """A referral or a transfer of a case, and what became of it."""
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(["referral", "transfer"]))
+    status = fields.String(required=True, metadata={"description": "in_progress, accepted, rejected, done (a "
+                                                                   "referral), revoked."})
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(required=True)
+    from_agency = optional_text()
+    to_user = fields.String(required=True)
+    to_agency = optional_text()
+    to_role = optional_text()
+    notes = optional_text()
+    service_id = optional_text("The service row a referral is for (its unique_id).")
+    consent_overridden = fields.Boolean(required=True)
+    override_reason = optional_text()
+    accepted_at = fields.DateTime()
+    rejected_at = fields.DateTime()
+    rejected_reason = optional_text()
+    done_at = fields.DateTime()
+    done_note = optional_text()
+    revoked_at = fields.DateTime()
+    revoked_by = optional_text()
+    revoked_reason = optional_text()
+
+
+class Approval(Schema):
+    """One approval request of a case and its decision."""
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, metadata={"description": "assessment, case_plan or closure."})
+    status = fields.String(required=True, validate=validate.OneOf(["requested", "approved", "rejected"]))
+    requested_at = fields.DateTime(required=True)
+    requested_by = fields.String(required=True)
+    request_comments = optional_text()
+    decided_at = fields.DateTime()
+    decided_by = optional_text()
+    decision_comments = optional_text()
+
+
+class Flag(Schema):
+    """A flag raised on a record (and, once removed, who removed it and why)."""
+
+    id = fields.UUID(required=True)
+    reason = fields.String(required=True)
+    date = optional_text("The date the flag is about (YYYY-MM-DD), if any.")
+    flagged_at = fields.DateTime(required=True)
+    flagged_by = fields.String(required=True)
+    removed = fields.Boolean(required=True)
+    removed_at = fields.DateTime()
+    removed_by = optional_text()
+    removed_reason = optional_text()
+
+
 class RecordBase(Schema):
     """The envelope fields of a record (set by the server) and the `data` the reader may read."""
 
@@ -328,10 +388,31 @@ class RecordBase(Schema):
                        "(SYNC_RECORDS=marked)."})
     data = fields.Dict(required=True, metadata={"description": "Form data the reader may read; its JSON Schema "
                                                                "is GET /schemas/{record_type}."})
+    flags = fields.List(fields.Nested(Flag))
+    flagged = fields.Boolean(metadata={"description": "True while a flag is raised."})
+
+
+class CaseWork:
+    """The workflow envelope of a case (server/workflow)."""
+
+    stage = optional_text("The case's stage, by its module's workflow.")
+    reopened = fields.Boolean(metadata={"description": "True from a reopening until the case's data next change."})
+    closed_at = fields.DateTime()
+    closed_by = optional_text()
+    reopened_at = fields.DateTime()
+    reopened_by = optional_text()
+    reopen_reason = optional_text()
+    transitions = fields.List(fields.Nested(Transition), metadata={
+        "description": "Referrals and transfers; one reached only through a referral sees only those made to them."})
+    approvals = fields.List(fields.Nested(Approval), metadata={"description": "The approval log, oldest first."})
+    pending_approvals = fields.List(fields.String(), metadata={"description": "Approval types waiting for a "
+                                                                              "decision."})
 
 
 def _record_schema(record_type) -> type[Schema]:
     extra = {record_type.display_id: fields.String(required=True)}
+    if record_type.name == "case":
+        extra.update({name: value for name, value in vars(CaseWork).items() if isinstance(value, fields.Field)})
     if record_type.name == "incident":
         extra["case_id"] = fields.UUID(metadata={"description": "The case the incident was created from."})
     name = "".join(part.capitalize() for part in record_type.name.split("_"))

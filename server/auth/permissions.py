@@ -25,6 +25,13 @@ GRANTING = ("user", "role")  # resources whose `manage` lets a user hand out rig
 # groups and agency, and everybody whose scope is "all". A principal's scope is a few keys (Principal.access_keys), so
 # a list is one indexed equality, the same shape on every database.
 EVERY_RECORD, USER_KEY, GROUP_KEY, AGENCY_KEY = EVERY_RECORD_KEY, "user:", "group:", "agency:"
+# A referral (in progress or accepted) reaches its recipient with REFERRED_KEY, a transfer waiting for its recipient's
+# answer with INCOMING_KEY: what the recipient may then do is what their role grants, within these actions (the
+# owner's side keeps assigning, transferring, closing and approving).
+REFERRED_KEY, INCOMING_KEY = "referred:", "incoming:"
+REFERRED_ACTIONS = frozenset({"read", "view_history", "write", "flag", "receive_referral"})
+INCOMING_ACTIONS = frozenset({"read", "view_history", "receive_transfer"})
+ACTIVE_REFERRAL, PENDING = ("in_progress", "accepted"), ("in_progress",)
 _SCOPE_INCLUDES = {"self": {"self"}, "group": {"self", "group"}, "agency": {"self", "agency"}, "all": set(SCOPES)}
 
 
@@ -51,32 +58,41 @@ class Principal:
         """Tell whether this user may give `role_id` to a user (and edit the users who hold it)."""
         return self.can("user", "manage") and (ASSIGN_ALL in self.assignable_roles or role_id in self.assignable_roles)
 
-    def access_keys(self) -> tuple[str, ...]:
-        """The access keys of the records this principal's scope holds (see record_access_keys).
+    def access_keys(self, action: str = "read") -> tuple[str, ...]:
+        """The access keys of the records this principal's scope holds for `action` (see record_access_keys).
 
-        Always their own (records they own or are associated with); with "group", one per group of theirs;
-        with "agency", their agency's; with "all", the key every record carries.
+        Always their own (records they own or are associated with, and those referred or transferred to them when
+        `action` is one a recipient may take); with "group", one per group of theirs; with "agency", their agency's;
+        with "all", the key every record carries.
         """
         if self.scope == "all":
             return (EVERY_RECORD,)
         keys = [f"{USER_KEY}{self.user_name}"]
+        if action in REFERRED_ACTIONS:
+            keys.append(f"{REFERRED_KEY}{self.user_name}")
+        if action in INCOMING_ACTIONS:
+            keys.append(f"{INCOMING_KEY}{self.user_name}")
         if self.scope == "group":
             keys += [f"{GROUP_KEY}{group}" for group in self.groups]
         if self.scope == "agency" and self.agency:
             keys.append(f"{AGENCY_KEY}{self.agency}")
         return tuple(keys)
 
-    def record_scope(self) -> Condition:
-        """The records this principal's scope holds: the one rule behind both list queries and `in_scope`.
+    def record_scope(self, action: str = "read") -> Condition:
+        """The records this principal's scope holds for `action`: the one rule behind list queries and `in_scope`.
 
         One indexed field matched by equality (ACCESS, kept on every write), never an `$or` of fields.
         """
-        keys = self.access_keys()
+        keys = self.access_keys(action)
         return Filter(ACCESS, "eq", keys[0]) if len(keys) == 1 else Filter(ACCESS, "in", keys)
 
-    def in_scope(self, record: dict[str, Any]) -> bool:
-        """Tell whether a record already read is in scope (the rule of record_scope, on the record's envelope)."""
-        return not set(self.access_keys()).isdisjoint(record_access_keys(record))
+    def in_scope(self, record: dict[str, Any], action: str = "read") -> bool:
+        """Tell whether a record already read is in scope for `action` (the rule of record_scope, on its envelope)."""
+        return not set(self.access_keys(action)).isdisjoint(record_access_keys(record))
+
+    def reaches(self, record: dict[str, Any]) -> bool:
+        """Tell whether the record is in this principal's own scope, not only through a referral or a transfer."""
+        return self.in_scope(record, "")
 
     def readable_forms(self) -> set[str] | None:
         """Top-level form ids this role may read (None: all)."""
@@ -96,7 +112,14 @@ def record_access_keys(record: dict[str, Any]) -> list[str]:
              if group and isinstance(group, str)]
     if record.get("owned_by_agency") and isinstance(record["owned_by_agency"], str):
         keys.append(f"{AGENCY_KEY}{record['owned_by_agency']}")
-    return keys
+    for transition in _listed(record.get("transitions")):
+        if not isinstance(transition, dict) or not isinstance(transition.get("to_user"), str):
+            continue
+        if transition.get("type") == "referral" and transition.get("status") in ACTIVE_REFERRAL:
+            keys.append(f"{REFERRED_KEY}{transition['to_user']}")
+        elif transition.get("type") == "transfer" and transition.get("status") in PENDING:
+            keys.append(f"{INCOMING_KEY}{transition['to_user']}")
+    return list(dict.fromkeys(keys))
 
 
 def _listed(value: Any) -> list[Any]:

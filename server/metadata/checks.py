@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
-from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from server.errors import Detail
 from server.messages import _l
@@ -17,23 +16,13 @@ from server.metadata.configuration import Configuration
 from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE
 from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
+from server.metadata.workflow_checks import WORKFLOW_CHECKS
 from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
-from server.rules import CHECK_RULES
+from server.metadata.problems import (ERROR, EXPRESSION_REASONS, WARNING, Check, CheckContext, Problem,  # noqa: F401
+                                      check_expression, key as _key)
 
-ERROR, WARNING = "error", "warning"
 
 
-EXPRESSION_REASONS = {
-    "expression_shape": _l("each expression is an object with exactly one operator"),
-    "expression_too_deep": _l("it is nested too deeply"),
-    "comparison_shape": _l("a comparison maps exactly one field name to a value"),
-    "in_needs_list": _l("'in' needs a list of values"),
-    "comparison_value": _l("this comparison needs a number, a date or a text"),
-    "logical_needs_list": _l("'and' and 'or' need a non-empty list of expressions"),
-    "aggregate_needs_list": _l("'sum' and 'avg' need a non-empty list"),
-    "aggregate_operand": _l("'sum' and 'avg' take field names, numbers, sum or avg"),
-    "unknown_operator": _l("unknown operator; use eq, gt, ge, lt, le, in, and, or, not, sum, avg"),
-}
 
 PATTERN_FEATURES = {
     "backreference": _l("a backreference"),
@@ -41,41 +30,6 @@ PATTERN_FEATURES = {
     "atomic_group": _l("an atomic group"),
     "possessive": _l("a possessive quantifier"),
 }
-
-
-@dataclass
-class Problem:
-    """A failed check: where, which rule, how bad."""
-
-    code: str
-    severity: str
-    document: str
-    path: str = ""
-    params: dict[str, Any] = dc_field(default_factory=dict)
-
-    def as_detail(self) -> Detail:
-        where = f"{self.document}/{self.path}" if self.path else self.document
-        return Detail.of(where, CHECK_RULES[self.code], **self.params)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"severity": self.severity, **self.as_detail().as_json()}
-
-
-@dataclass
-class CheckContext:
-    """What the checks compare the draft with."""
-
-    languages: tuple[str, ...]
-    default_language: str
-    published: Configuration
-    published_fields: dict[str, dict[str, dict[str, Any]]]  # record type -> name -> {type, multi_select}
-
-
-Check = Callable[[Configuration, CheckContext], Iterator[Problem]]
-
-
-def _key(kind: str, uid: str) -> str:
-    return f"{kind}:{uid}"
 
 
 def check_field_names_unique(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
@@ -278,25 +232,8 @@ def check_expressions(config: Configuration, ctx: CheckContext) -> Iterator[Prob
                 yield Problem("CALCULATION_MISPLACED", ERROR, _key(FORM, uid), f"{field['name']}/calculation")
             for attribute in ("display_conditions", "calculation"):
                 if attribute in field:
-                    yield from _check_expression(field[attribute], attribute, names, _key(FORM, uid),
+                    yield from check_expression(field[attribute], attribute, names, _key(FORM, uid),
                                                  f"{field['name']}/{attribute}")
-
-
-def _check_expression(expression: Any, attribute: str, names: set[str], document: str,
-                      path: str) -> Iterator[Problem]:
-    try:
-        used = list(expressions.referenced_fields(expression))
-        if (attribute == "calculation") != expressions.is_calculation(expression):
-            raise expressions.ExpressionError(
-                "aggregate_operand" if attribute == "calculation" else "unknown_operator",
-                operator=next(iter(expression)))
-    except expressions.ExpressionError as error:
-        yield Problem("EXPRESSION_INVALID", ERROR, document, path,
-                      {"reason": EXPRESSION_REASONS[error.code]})
-        return
-    for name in used:
-        if name not in names:
-            yield Problem("EXPRESSION_FIELD_UNKNOWN", ERROR, document, path, {"name": name})
 
 
 EXPRESSION_ATTRIBUTES = ("display_conditions", "calculation")
@@ -627,7 +564,7 @@ CHECKS: tuple[Check, ...] = (
     check_subforms, check_labels,
     check_published_fields_unchanged, check_expressions, check_condition_options, check_calculation_operands,
     check_expression_cycles, check_patterns, check_ranges, check_modules,
-    check_locked_lookups, check_roles, check_locations,
+    check_locked_lookups, check_roles, check_locations, *WORKFLOW_CHECKS,
 )
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator, NamedTuple
 
-from server.metadata.documents import FORM, LOCATION, LOOKUP
+from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE
 
 DOCUMENT_LABELS = ("name_i18n", "description_i18n", "form_group_name_i18n", "help_text_i18n")
 FIELD_LABELS = ("display_name_i18n", "help_text_i18n", "guiding_questions_i18n", "tick_box_label_i18n")
 OPTION_LISTS = ("option_strings_text_i18n", "tally_i18n")
+WORKFLOW_LABELS = ("stages", "approvals", "tasks")  # the lists of a module's workflow whose items have a name_i18n
 # Labels a document cannot do without; the others are optional but, when present, need the default language.
 REQUIRED_LABELS = frozenset({"name_i18n", "display_name_i18n", "display_text"})
 
@@ -38,6 +39,10 @@ def iter_labels(kind: str, body: dict[str, Any]) -> Iterator[Label]:
     elif kind == LOOKUP:
         for value in body.get("lookup_values_i18n", []):
             yield Label(None, value["id"], "display_text", value["display_text"], True)
+    elif kind == MODULE:
+        for part in WORKFLOW_LABELS:
+            for item in (body.get("workflow") or {}).get(part, []):
+                yield Label(None, f"{part}/{item['id']}", "name_i18n", item["name_i18n"], True)
     elif kind == LOCATION:
         for level in body.get("admin_levels", []):
             yield Label(None, f"level-{level['admin_level']}", "type_i18n", level["type_i18n"], True)

@@ -6,7 +6,11 @@ The configuration's checks read it to refuse an unknown permission; the permissi
 from __future__ import annotations
 
 RECORD_ACTIONS = ("read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
-                  "export_json", "assign", "refer", "transfer", "flag")
+                  "export_json", "assign", "refer", "transfer", "flag",
+                  # case work (server/workflow): who may receive what, override a refused consent, close, approve
+                  "receive_referral", "receive_transfer", "consent_override", "close", "reopen",
+                  "request_approval_assessment", "approve_assessment", "request_approval_case_plan",
+                  "approve_case_plan", "request_approval_closure", "approve_closure", "self_approve")
 RESOURCES: dict[str, tuple[str, ...]] = {
     "case": RECORD_ACTIONS,
     "incident": RECORD_ACTIONS,

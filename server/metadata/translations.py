@@ -125,6 +125,9 @@ def _set_text(body: dict, change: dict[str, Any], locale: str) -> None:
     if change["option"] and change["kind"] == LOCATION:  # a place (by code) or an admin level ("level-1")
         holder = next((p for p in body.get("locations", []) if p["code"] == change["option"]), None) or next(
             level for level in body.get("admin_levels", []) if f"level-{level['admin_level']}" == change["option"])
+    elif change["option"] and change["kind"] == MODULE:  # a workflow stage, approval or task ("stages/new")
+        part, _, item_id = change["option"].partition("/")
+        holder = next(item for item in body["workflow"][part] if item["id"] == item_id)
     elif change["option"]:
         lists = [holder.get(name, []) for name in (*OPTION_LISTS, "lookup_values_i18n")]
         holder = next(o for options in lists for o in options if o["id"] == change["option"])

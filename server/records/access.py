@@ -27,9 +27,18 @@ from server.records.types import RecordType
 from server.storage import Database, metadata as metadata_store
 
 # History entries whose changes are envelope fields, and which envelope fields each may show.
+_TRANSITION = frozenset({"transitions"})
 ENVELOPE_CHANGES = {"assign": frozenset({"owned_by", "owned_by_agency", "associated_user_names"}),
                     "enable": frozenset({"record_state"}), "disable": frozenset({"record_state"}),
-                    "mark_for_mobile": frozenset({"marked_for_mobile"})}
+                    "mark_for_mobile": frozenset({"marked_for_mobile"}),
+                    # case work (server/workflow)
+                    "refer": _TRANSITION, "transfer": _TRANSITION,
+                    **{f"{kind}_{answer}": _TRANSITION for kind in ("referral", "transfer")
+                       for answer in ("accept", "reject", "done", "revoke")},
+                    "transfer_accept": _TRANSITION | {"owned_by"},
+                    "close": frozenset({"status"}), "reopen": frozenset({"status", "reopen_reason"}),
+                    "approval_request": frozenset({"approvals"}), "approval_decision": frozenset({"approvals"}),
+                    "flag": frozenset({"flags"}), "unflag": frozenset({"flags"})}
 _CACHE_SIZE = 32
 _removed_cache: "OrderedDict[tuple, dict[str, frozenset[str]]]" = OrderedDict()
 _cache_lock = Lock()

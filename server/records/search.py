@@ -33,7 +33,7 @@ CONTROL_PARAMS = frozenset({"page", "per_page", "cursor", "sort", "query", "fiel
 ENVELOPE_FILTERS = {"status": "text", "record_state": "bool", "module_id": "text", "owned_by": "text",
                     "owned_by_agency": "text", "short_id": "text", "created_by": "text",
                     "last_updated_by": "text", "created_at": "datetime", "last_updated_at": "datetime",
-                    "associated_user_names": "text"}
+                    "associated_user_names": "text", "stage": "text", "flagged": "bool"}
 SEARCH_KEY = "_search"
 MAX_QUERY_LENGTH = 200  # characters of a text search (?query=)
 MAX_QUERY_WORDS = 10  # words of a text search: each becomes a condition of the query

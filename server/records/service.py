@@ -8,15 +8,17 @@ workers alike.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Mapping
 
 from server.messages import _l
 
 from server.auth import accounts
-from server.auth.permissions import principal_from_role, record_access_keys
+from server.auth.permissions import Principal, principal_from_role, record_access_keys
 from server.errors import Conflict, Detail, Error, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
+from server.metadata.workflow import REOPENED, STAGE, TRANSITIONS, stage_of, workflow_of
 from server.records import search
 from server.records.access import (readable_fields, visible_changes, visible_fields, writable_fields,
                                    write_refusals)
@@ -30,16 +32,24 @@ from server.storage.query import Condition, all_of, as_condition
 
 INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links", store.ACCESS, store.SEQUENCE,
                  store.NUMBERED_AT, store.GONE)
-SCOPE_KEYS = ("owned_by", "associated_user_names", "owned_by_groups", "owned_by_agency")  # what ACCESS is made of
+# What ACCESS is made of (transitions: referrals and transfers reach their recipients).
+SCOPE_KEYS = ("owned_by", "associated_user_names", "owned_by_groups", "owned_by_agency", "transitions")
 _WRITE_ATTEMPTS = 10
 _SHORT_ID_ATTEMPTS = 5
+_UNSET = object()
+CASE = "case"
 
 
 def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None,
-            readable: set[str] | None = None) -> dict[str, Any]:
-    """Return what a client sees of a record: the envelope and the `data` it may read."""
+            readable: set[str] | None = None, viewer: Principal | None = None) -> dict[str, Any]:
+    """Return what a client sees of a record: the envelope and the `data` it may read.
+
+    A viewer the record reaches only through a referral or a transfer to them sees only those transitions.
+    """
     shown = {"id": record["_id"]}
     shown.update({key: value for key, value in record.items() if key not in INTERNAL_KEYS and key != "data"})
+    if viewer is not None and shown.get(TRANSITIONS) and not viewer.reaches(record):
+        shown[TRANSITIONS] = [t for t in shown[TRANSITIONS] if t.get("to_user") == viewer.user_name]
     shown.setdefault("marked_for_mobile", False)
     shown.update(record.get("links") or {})
     data = record.get("data", {})
@@ -175,6 +185,9 @@ def _new_document(config: Configuration, record_type: RecordType, module_id: str
               "_search": _search_words(data, forms), "_create_hash": create_hash,
               store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
     record[store.ACCESS] = record_access_keys(record)
+    stage = stage_now(config, record_type, record)
+    if stage is not None:
+        record[STAGE] = stage
     return record
 
 
@@ -208,14 +221,20 @@ def get_record(db: Database, record_type: RecordType, record_id: str, actor: Act
     if actor is not None:
         actor.require(record_type, action)
     record = store.find_record(db, record_type.name, record_id)
-    if record is None or (actor is not None and actor.principal and not actor.principal.in_scope(record)):
+    if record is None or (actor is not None and actor.principal and not actor.principal.in_scope(record, action)):
         raise NotFound(kind=record_type.label, id=record_id)
     return record
 
 
-def _write(db: Database, record_type: RecordType, record_id: str, expected_revision: int | None,
-           action: str, actor: Actor, history_action: str, build: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str], dict]]) -> dict:
-    """Apply a change built from the current record, retrying on concurrent writes (412 with If-Match)."""
+def write_change(db: Database, config: Configuration, record_type: RecordType, record_id: str,
+                 expected_revision: int | None, action: str, actor: Actor, history_action: str,
+                 build: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str], dict]]) -> dict[str, Any]:
+    """Apply a change built from the current record, retrying on concurrent writes (412 with If-Match).
+
+    `build(record)` returns ({dotted path: value}, [dotted paths to unset], the history entry's changes); the
+    record's access keys and its case stage follow from the result. `action` is the permission the change needs
+    (checked with the record's scope for it).
+    """
     for _ in range(_WRITE_ATTEMPTS):
         record = get_record(db, record_type, record_id, actor, action)
         if expected_revision is not None and record["revision"] != expected_revision:
@@ -224,10 +243,14 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
         changes, unset, diff = build(record)
         store.flush_history(db, record_type.name, record, copied_unless_missing=True)  # the previous write died?
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
+        after = applied(record, changes, unset)
         if any(key in changes for key in SCOPE_KEYS) or store.ACCESS not in record:
-            changes[store.ACCESS] = record_access_keys({**record, **changes})
+            changes[store.ACCESS] = record_access_keys(after)
             gone = set(record.get(store.ACCESS) or ()) | set(record.get(store.GONE) or ())
             changes[store.GONE] = sorted(gone - set(changes[store.ACCESS]))
+        stage = stage_now(config, record_type, after)
+        if stage != record.get(STAGE):
+            changes[STAGE] = stage
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
@@ -235,15 +258,41 @@ def _write(db: Database, record_type: RecordType, record_id: str, expected_revis
     raise Conflict(Error.WRITE_CONTENTION, kind=record_type.label, id=record_id)
 
 
+def applied(record: dict[str, Any], changes: dict[str, Any], unset: list[str]) -> dict[str, Any]:
+    """The record as it will be once `changes` ({dotted path: value}) are set and `unset` removed (a copy)."""
+    after = copy.deepcopy(record)
+    for path, value in [*changes.items(), *((path, _UNSET) for path in unset)]:
+        *parents, last = path.split(".")
+        holder: Any = after
+        for part in parents:
+            holder = holder[int(part)] if isinstance(holder, list) else holder.setdefault(part, {})
+        if isinstance(holder, list):
+            holder[int(last)] = value
+        elif value is _UNSET:
+            holder.pop(last, None)
+        else:
+            holder[last] = value
+    return after
+
+
+def stage_now(config: Configuration, record_type: RecordType, record: dict[str, Any]) -> str | None:
+    """The stage of a case by its module's workflow (None: not a case, or a module without stages)."""
+    if record_type.name != CASE:
+        return record.get(STAGE)
+    workflow = workflow_of(config, record.get("module_id"))
+    return stage_of(workflow, record) if workflow else None
+
+
 def check_update(config: Configuration, record_type: RecordType, record: dict[str, Any], patch: dict[str, Any],
                  actor: Actor) -> None:
     """Refuse a patch of a record as update_record would (disabled, fields not writable, invalid data), writing
     nothing: what a merge must pass before any of it is kept."""
-    _refuse_disabled(record, record_type)
+    check_enabled(record, record_type)
     _validate(config, record_type, record["module_id"], record["data"], patch, actor)
 
 
-def _refuse_disabled(record: dict[str, Any], record_type: RecordType) -> None:
+def check_enabled(record: dict[str, Any], record_type: RecordType) -> None:
+    """Refuse a change of a disabled record (409): it must be enabled first."""
     if not record["record_state"]:
         raise Conflict(Error.RECORD_DISABLED, kind=record_type.label, id=record["_id"])
 
@@ -252,36 +301,38 @@ def update_record(db: Database, config: Configuration, record_type: RecordType, 
                   patch: dict[str, Any], expected_revision: int | None, actor: Actor) -> dict[str, Any]:
     """Merge `patch` into the record's data, validated against the published forms."""
     def build(record: dict[str, Any]):
-        _refuse_disabled(record, record_type)
+        check_enabled(record, record_type)
         forms = form_fields(config, record_type.name, record["module_id"])
         data = _validate(config, record_type, record["module_id"], record["data"], patch, actor)
         diff = diff_data(record["data"], data, forms.subforms)
         changes = {f"data.{name}": data[name] for name in diff if name in data}
         unset = [f"data.{name}" for name in diff if name not in data]
         changes.update({"config_version": config.version, "_search": _search_words(data, forms)})
+        if record.get(REOPENED) and diff:  # a reopened case is "reopened" until its data next change
+            changes[REOPENED] = False
         return changes, unset, diff
-    return _write(db, record_type, record_id, expected_revision, "write", actor, "update", build)
+    return write_change(db, config, record_type, record_id, expected_revision, "write", actor, "update", build)
 
 
-def set_record_state(db: Database, record_type: RecordType, record_id: str, enabled: bool,
+def set_record_state(db: Database, config: Configuration, record_type: RecordType, record_id: str, enabled: bool,
                      expected_revision: int | None, actor: Actor) -> dict[str, Any]:
     """Disable (data kept) or enable a record."""
     def build(record: dict[str, Any]):
         if record["record_state"] == enabled:
             raise Conflict(Error.RECORD_STATE_UNCHANGED, kind=record_type.label, id=record_id)
         return {"record_state": enabled}, [], {"record_state": {"from": not enabled, "to": enabled}}
-    return _write(db, record_type, record_id, expected_revision, "disable", actor,
+    return write_change(db, config, record_type, record_id, expected_revision, "disable", actor,
                   "enable" if enabled else "disable", build)
 
 
-def mark_for_mobile(db: Database, record_type: RecordType, record_id: str, marked: bool,
+def mark_for_mobile(db: Database, config: Configuration, record_type: RecordType, record_id: str, marked: bool,
                     expected_revision: int | None, actor: Actor) -> dict[str, Any]:
     """Mark a record for offline use on its users' devices (SYNC_RECORDS=marked), or unmark it (a writer's call)."""
     def build(record: dict[str, Any]):
-        _refuse_disabled(record, record_type)
+        check_enabled(record, record_type)
         before = bool(record.get("marked_for_mobile"))
         return {"marked_for_mobile": marked}, [], {"marked_for_mobile": {"from": before, "to": marked}}
-    return _write(db, record_type, record_id, expected_revision, "write", actor, "mark_for_mobile", build)
+    return write_change(db, config, record_type, record_id, expected_revision, "write", actor, "mark_for_mobile", build)
 
 
 def assign_record(db: Database, config: Configuration, record_type: RecordType, record_id: str, owner_name: str,
@@ -295,12 +346,12 @@ def assign_record(db: Database, config: Configuration, record_type: RecordType, 
     owner = _entitled_owner(db, config, record_type, record, owner_name)
 
     def build(record: dict[str, Any]):
-        _refuse_disabled(record, record_type)
+        check_enabled(record, record_type)
         associated = list(dict.fromkeys([*(record.get("associated_user_names") or []), owner["_id"]]))
         changes = {"owned_by": owner["_id"], "owned_by_agency": owner.get("agency"),
                    "owned_by_groups": list(owner.get("user_groups") or []), "associated_user_names": associated}
         return changes, [], {"owned_by": {"from": record.get("owned_by"), "to": owner["_id"]}}
-    return _write(db, record_type, record_id, expected_revision, "assign", actor, "assign", build)
+    return write_change(db, config, record_type, record_id, expected_revision, "assign", actor, "assign", build)
 
 
 def _owner_refused(error: Error, rule: Rule, **params: Any) -> Unprocessable:
@@ -350,7 +401,7 @@ def build_query(config: Configuration, record_type: RecordType, args: dict[str, 
     forms = form_fields(config, record_type.name, None)
     readable = readable_fields(config, record_type, actor)
     visible = forms.fields if readable is None else {n: f for n, f in forms.fields.items() if n in readable}
-    scope = actor.principal.record_scope() if actor.principal else None
+    scope = actor.principal.record_scope(action) if actor.principal else None
     base = all_of(as_condition(base_filter), scope)
     return search.build_list_query(args, visible, max_per_page, base, searchable_fields(forms, readable),
                                    config.locations.with_descendants)
@@ -418,7 +469,7 @@ def match_trace(db: Database, config: Configuration, tracing_type: RecordType, c
     get_record(db, case_type, case_id, actor)  # the case must exist and be in the actor's scope
 
     def build(record: dict[str, Any]):
-        _refuse_disabled(record, tracing_type)
+        check_enabled(record, tracing_type)
         forms = form_fields(config, tracing_type.name, record["module_id"])
         for name, row_fields in forms.nested.items():
             if readable is not None and name not in readable:
@@ -434,4 +485,4 @@ def match_trace(db: Database, config: Configuration, tracing_type: RecordType, c
                     return ({f"data.{name}.{position}.matched_case_id": case_id}, [],
                             {name: {"rows": {trace_id: {"changed": {"matched_case_id": {"from": before, "to": case_id}}}}}})
         raise NotFound(kind=_l("Trace"), id=trace_id)
-    return _write(db, tracing_type, record_id, expected_revision, "write", actor, "match", build)
+    return write_change(db, config, tracing_type, record_id, expected_revision, "write", actor, "match", build)

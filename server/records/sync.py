@@ -126,7 +126,7 @@ def _item(record: dict[str, Any], record_type: RecordType, principal: Principal 
     if reason:
         return {"record_type": record_type.name, "id": record["_id"], "deleted": True, "reason": reason}
     return {"record_type": record_type.name, "id": record["_id"], "revision": record["revision"],
-            "record": service.present(record, record_type, readable=visible)}
+            "record": service.present(record, record_type, readable=visible, viewer=principal)}
 
 
 def _left_because(record: dict[str, Any], principal: Principal | None, mode: str) -> str | None:

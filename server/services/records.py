@@ -88,14 +88,16 @@ def _shown(ctx: Context, record_type: RecordType, actor: Actor, record: dict[str
     """Audit the access and return the record with the fields the caller may see."""
     audit(ctx, action, record_type.name, record["_id"], status=201 if created else 200)
     visible = visible_fields(ctx.db, ctx.config, record_type, actor)
-    return Shown(service.present(record, record_type, readable=visible), record["revision"], created)
+    return Shown(service.present(record, record_type, readable=visible, viewer=actor.principal), record["revision"],
+                 created)
 
 
 def _page(ctx: Context, record_type: RecordType, actor: Actor, listing: Listing, query: ListQuery) -> Page:
     """Audit the list and return its page with the fields the caller may see."""
     audit(ctx, "list", record_type.name, detail=f"{listing.total}{'' if listing.exact else '+'} records")
     visible = visible_fields(ctx.db, ctx.config, record_type, actor)
-    return Page([service.present(record, record_type, query.fields, visible) for record in listing.items],
+    return Page([service.present(record, record_type, query.fields, visible, actor.principal)
+                  for record in listing.items],
                 listing.total, query.page, query.per_page, listing.exact, query.cursor(listing.after))
 
 
@@ -176,8 +178,8 @@ def set_record_state(ctx: Context, record_type: RecordType, record_id: str, enab
     action = "enable" if enabled else "disable"
     actor = actor_of(ctx)
     with refusal_audited(ctx, action, record_type, record_id):
-        record = service.set_record_state(ctx.db, record_type, parse_record_id(record_id, record_type), enabled,
-                                          expected_revision, actor)
+        record = service.set_record_state(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
+                                          enabled, expected_revision, actor)
     return _shown(ctx, record_type, actor, record, action)
 
 
@@ -186,8 +188,8 @@ def mark_for_mobile(ctx: Context, record_type: RecordType, record_id: str, marke
     """Mark a record for offline use on its users' devices, or unmark it (write permission, in scope)."""
     actor = actor_of(ctx)
     with refusal_audited(ctx, "mark_for_mobile", record_type, record_id):
-        record = service.mark_for_mobile(ctx.db, record_type, parse_record_id(record_id, record_type), marked,
-                                         expected_revision, actor)
+        record = service.mark_for_mobile(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
+                                         marked, expected_revision, actor)
     return _shown(ctx, record_type, actor, record, "mark_for_mobile")
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from server.auth import accounts as account_store, devices
-from server.auth.permissions import principal_from_role
-from server.auth.rights import disabled_agencies
 from server.errors import (AbriError, BadRequest, Conflict, Error, Forbidden, NotFound, PreconditionFailed,
                            Unauthorized, Unprocessable)
 from server.messages import _l
@@ -30,7 +28,8 @@ from server.services.audit import audit
 from server.services.context import Context
 from server.services.documents import Filters, list_published, visible_forms
 from server.services.records import keep_record_indexes, actor_of, refusal_audited
-from server.storage import auth as people, records as store, sync as sync_store
+from server.services.workflow import recipients_for
+from server.storage import records as store, sync as sync_store
 
 BUNDLE_KINDS = {"forms": FORM, "lookups": LOOKUP, "modules": MODULE, "locations": LOCATION}
 HANDING_ACTIONS = ("assign", "refer", "transfer")
@@ -103,28 +102,12 @@ def _permissions(ctx: Context) -> dict[str, Any]:
 
 
 def _recipients(ctx: Context) -> dict[str, Any]:
-    """Who the caller may hand records to, per action and record type: enabled users of enabled agencies whose role
-    reads that record type (their role and agency shown), and those agencies."""
+    """Who the caller may hand records to, per action and record type (as GET /recipients lists them), and their
+    agencies."""
     principal = ctx.principal
     wanted = {action: [name for name in RECORD_TYPES if principal.can(name, action)] for action in HANDING_ACTIONS}
-    if not any(wanted.values()):
-        return {"users": [], "agencies": []}
-    closed = set(disabled_agencies(ctx.db))
-    users, _ = people.page(ctx.db, "users", None, 0, 0)
-    shown, agency_ids = [], set()
-    for user in users:
-        if user["_id"] == principal.user_name or user.get("disabled") or user.get("agency") in closed:
-            continue
-        theirs = principal_from_role(user, ctx.config.roles.get(user.get("role") or ""))
-        may = {action: [name for name in names if theirs.can(name, "read")] for action, names in wanted.items()}
-        if any(may.values()):
-            shown.append({"user_name": user["_id"], "full_name": user.get("full_name"),
-                          "role_unique_id": user.get("role"), "agency_unique_id": user.get("agency"), **may})
-            agency_ids.add(user.get("agency"))
-    agencies = [{"unique_id": agency["_id"], "name": agency.get("name"), "agency_code": agency.get("agency_code")}
-                for agency in (people.find(ctx.db, "agencies", key) for key in sorted(filter(None, agency_ids)))
-                if agency is not None]
-    return {"users": shown, "agencies": agencies}
+    users, agencies = recipients_for(ctx, wanted)
+    return {"users": users, "agencies": agencies}
 
 
 def pull_records(ctx: Context, token: str | None, per_page: int | None) -> sync.Pulled:
@@ -165,7 +148,7 @@ def push_records(ctx: Context, items: list[dict[str, Any] | AbriError]) -> list[
         audit(ctx, f"sync_{applied.status}", record_type.name, applied.record["_id"])
         visible = visible_fields(ctx.db, ctx.config, record_type, actor)
         result = {**_named(item), "status": applied.status, "revision": applied.record["revision"],
-                  "record": service.present(applied.record, record_type, readable=visible)}
+                  "record": service.present(applied.record, record_type, readable=visible, viewer=actor.principal)}
         if applied.conflict is not None:
             result["conflict"] = present_conflict(applied.conflict, visible)
         results.append(result)

@@ -42,7 +42,8 @@ UPGRADE_BATCH = 1_000  # records given their numbers in one block (one counter w
 ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fields a narrow plan reads by
 # Envelope fields a list filters on by equality: each, like each filterable data field, is indexed with the
 # sequence, so that a rare value leads a list's windows ({field: value, _seq: range}) instead of the scope.
-LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names")
+LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names", "stage",
+               "flagged")
 # Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order.
 SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"), (GONE, SEQUENCE))
 # Single-field indexes of earlier releases that no plan reads (every write paid for them): dropped once.

@@ -72,6 +72,41 @@ def record_routes(name: str, route: str) -> list[Route]:
         Route("GET", item + "/history", needs=((name, "view_history"),), record=name, records=True),
         Route("PUT", item + "/marked_for_mobile", needs=((name, "write"),), record=name,
               body={"data": {"marked_for_mobile": True}}, records=True),
+        Route("POST", item + "/flags", needs=((name, "flag"),), record=name, body={"data": {"reason": "Visite"}},
+              records=True),
+        Route("POST", item + "/flags/<flag_id>/remove", needs=((name, "flag"),), record=name,
+              body={"data": {"reason": "Fait"}}, extra={"flag_id": SOME_ID}),
+    ]
+
+
+CASE_ITEM = "/api/v1/cases/<record_id>"
+REASON = {"data": {"reason": "Hors de notre ressort"}}
+
+
+def case_work_routes() -> list[Route]:
+    """Referrals, transfers and their answers, closing, reopening, approvals (server/api/workflow.py)."""
+    answers = [Route("POST", f"{CASE_ITEM}/{kind}/<transition_id>/{answer}", needs=(("case", action),), record="case",
+                     body=body, extra={"transition_id": SOME_ID})
+               for kind, answer, action, body in (
+                   ("referrals", "accept", "receive_referral", {}), ("referrals", "reject", "receive_referral", REASON),
+                   ("referrals", "done", "receive_referral", {}), ("referrals", "revoke", "refer", {}),
+                   ("transfers", "accept", "receive_transfer", {}), ("transfers", "reject", "receive_transfer", REASON),
+                   ("transfers", "revoke", "transfer", {}))]
+    return [
+        Route("POST", f"{CASE_ITEM}/referrals", needs=(("case", "refer"),), record="case",
+              body={"data": {"to_user": "user-focal-point", "notes": "Suspicion"}}, records=True),
+        Route("POST", f"{CASE_ITEM}/transfers", needs=(("case", "transfer"),), record="case",
+              body={"data": {"to_user": "admin"}}, records=True),
+        *answers,
+        Route("POST", f"{CASE_ITEM}/close", needs=(("case", "close"),), record="case", body={},
+              invalid=True),  # the closure form is empty: CLOSURE_INCOMPLETE once allowed
+        Route("POST", f"{CASE_ITEM}/reopen", needs=(("case", "reopen"),), record="case", body=REASON),
+        Route("POST", f"{CASE_ITEM}/approvals/<approval_type>", needs=(("case", "request_approval_closure"),),
+              record="case", body={}, records=True),
+        Route("POST", f"{CASE_ITEM}/approvals/<approval_type>/decision", needs=(("case", "approve_closure"),),
+              record="case", body={"data": {"approved": True}}),
+        Route("GET", "/api/v1/flags", needs=(("case", "read"),), records=True),
+        Route("GET", "/api/v1/recipients", needs=(("case", "refer"),), extra={"query": "?action=refer"}),
     ]
 
 
@@ -173,6 +208,7 @@ TABLE: list[Route] = [
           body={"data": {"revision": 1, "values": {}}}, extra={"conflict_id": SOME_ID}),
     Route("POST", "/api/v1/tracing_requests/<record_id>/traces/<trace_id>/match",
           needs=(("tracing_request", "write"), ("case", "read")), record="tracing_request", records=True),
+    *case_work_routes(),
 ]
 
 
@@ -301,7 +337,7 @@ def _granted(app, role: str, route: Route) -> bool:
 def _url(route: Route, record_id: str | None, case_id: str | None) -> str:
     values = {"record_id": record_id, "unique_id": "basic_identity", "name": "does_not_exist", "number": "1",
               "a": "1", "b": "1", "record_type": "case", "value_id": "x", "trace_id": TRACE_ID,
-              "user_name": "admin", **route.extra}
+              "user_name": "admin", "approval_type": "closure", **route.extra}
     if "/lookups/" in route.rule and "unique_id" not in route.extra:
         values["unique_id"] = "lookup-yes-no"
     if "/modules/" in route.rule and "unique_id" not in route.extra:

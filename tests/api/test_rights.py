@@ -404,7 +404,9 @@ def _walk_values(world) -> dict[str, str]:
     return {"unique_id": "basic_identity", "user_name": "cw1", "job_id": world.records["export"], "number": "1",
             "a": "1", "b": "1", "record_type": "case", "name": "name_first", "value_id": "female",
             "trace_id": "trace-1", "code": "fr", "filename": "admin.js",
-            "device_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "conflict_id": "7c9e6679-7425-40de-944b-e07fc1f90ae8"}
+            "device_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "conflict_id": "7c9e6679-7425-40de-944b-e07fc1f90ae8",
+            "transition_id": "7c9e6679-7425-40de-944b-e07fc1f90ae9", "flag_id": "7c9e6679-7425-40de-944b-e07fc1f90aea",
+            "approval_type": "closure"}
 
 
 def _url(world, rule) -> str:

@@ -1,0 +1,175 @@
+"""A module's case workflow, as configuration: stages, services, consent, closure, approvals and tasks.
+
+The module document holds it under `workflow` (schemas/module.json draws the shape; workflow_checks.py checks
+that it names fields the case forms have):
+
+    "workflow": {
+      "stages": [{"id": "new", "name_i18n": {...}}, {"id": "case_plan", "name_i18n": {...},
+                  "when": {"not": {"eq": {"date_case_plan": null}}}}, ...],
+      "services": {"subform": "services_section", "type": "service_type", "due": "service_appointment_date", ...},
+      "consent": {"services": {"field": "consent_for_services", "values": ["consent_given"]}, "sharing": {...}},
+      "closure": {"required_fields": ["closure_reason"], "approval_required": true},
+      "approvals": [{"id": "closure", "name_i18n": {...}}, ...],
+      "tasks": [{"id": "followup", "name_i18n": {...}, "subform": "followup_subform_section",
+                 "due_field": "followup_needed_by_date", "done_when": {"not": {"eq": {"followup_date": null}}}}]
+    }
+
+A case's stage is the LAST stage, in the configured order, whose `when` holds (a stage without `when` always
+holds: the first is where every case starts). `when` is an expression of the expression language over the case's
+data and these facts, which no form field can be named like (field names never start with "@"):
+
+    @status            "open" or "closed"
+    @reopened          true from a reopening until the case's data next change
+    @services          the number of service rows; @services_pending: those not yet implemented
+    @approval_<type>   the state of the last approval of that type: "requested", "approved", "rejected" or null
+    @referrals         the number of referrals in progress or accepted
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.metadata import expressions
+from server.metadata.configuration import Configuration
+
+APPROVAL_TYPES = ("assessment", "case_plan", "closure")
+FACT_PREFIX = "@"
+FACTS = ("@status", "@reopened", "@services", "@services_pending", "@referrals",
+         *(f"@approval_{kind}" for kind in APPROVAL_TYPES))
+SERVICE_ROLES = ("type", "due", "status", "implemented", "implemented_on", "provider_agency", "provider_user",
+                 "notes")
+# The envelope keys the workflow keeps on a case (server/workflow writes them; the stage reads them).
+STAGE, REOPENED, APPROVALS, TRANSITIONS, FLAGS = "stage", "reopened", "approvals", "transitions", "flags"
+OPEN, CLOSED = "open", "closed"
+ACTIVE_TRANSITION = ("in_progress", "accepted")
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name_i18n: dict[str, str]
+    when: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """The services subform and which of its fields play each part (SERVICE_ROLES); `implemented_value` is the
+    option of the implemented field that means done."""
+
+    subform: str
+    fields: dict[str, str]
+    implemented_value: str = "implemented"
+
+    def field(self, part: str) -> str | None:
+        return self.fields.get(part)
+
+
+@dataclass(frozen=True)
+class ConsentRule:
+    """A consent a referral or transfer needs: the field that holds it and the values that mean it was given."""
+
+    field: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Something a case worker has to do by a date: on the case (or on each row of `subform`), due on `due_field`'s
+    date or `due_days` after another date, until `done_when` holds; only where `when` holds."""
+
+    id: str
+    name_i18n: dict[str, str]
+    done_when: dict[str, Any]
+    subform: str | None = None
+    due_field: str | None = None
+    due_after: str | None = None
+    due_days: int | None = None
+    when: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    module_id: str
+    stages: tuple[Stage, ...]
+    services: Services | None
+    consent: dict[str, ConsentRule]   # "services", "sharing"
+    closure_required: tuple[str, ...]
+    closure_approval: bool
+    approvals: dict[str, dict[str, str]]   # approval type -> name_i18n
+    tasks: tuple[Task, ...]
+
+    def stage_ids(self) -> list[str]:
+        return [stage.id for stage in self.stages]
+
+
+def workflow_of(config: Configuration, module_id: str | None) -> Workflow | None:
+    """The workflow of a module (None: the module has none, or does not exist)."""
+    module = config.modules.get(module_id or "")
+    if not module or not isinstance(module.get("workflow"), dict):
+        return None
+    return parse_workflow(module["unique_id"], module["workflow"])
+
+
+def parse_workflow(module_id: str, body: dict[str, Any]) -> Workflow:
+    """Build a Workflow from a module's `workflow` (already valid against the module meta-schema)."""
+    services = body.get("services")
+    closure = body.get("closure") or {}
+    return Workflow(
+        module_id=module_id,
+        stages=tuple(Stage(s["id"], s.get("name_i18n") or {}, s.get("when")) for s in body.get("stages") or ()),
+        services=Services(services["subform"], {part: services[part] for part in SERVICE_ROLES if part in services},
+                          services.get("implemented_value", "implemented")) if services else None,
+        consent={kind: ConsentRule(rule["field"], tuple(rule["values"]))
+                 for kind, rule in (body.get("consent") or {}).items()},
+        closure_required=tuple(closure.get("required_fields") or ()),
+        closure_approval=bool(closure.get("approval_required")),
+        approvals={a["id"]: a.get("name_i18n") or {} for a in body.get("approvals") or ()},
+        tasks=tuple(Task(t["id"], t.get("name_i18n") or {}, t["done_when"], t.get("subform"), t.get("due_field"),
+                         (t.get("due_days") or {}).get("after"), (t.get("due_days") or {}).get("days"), t.get("when"))
+                    for t in body.get("tasks") or ()))
+
+
+def service_rows(workflow: Workflow, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's service rows (objects only)."""
+    if workflow.services is None:
+        return []
+    rows = data.get(workflow.services.subform)
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+
+def service_implemented(workflow: Workflow, row: dict[str, Any]) -> bool:
+    services = workflow.services
+    implemented = services.field("implemented") if services else None
+    return bool(implemented) and row.get(implemented) == services.implemented_value
+
+
+def last_approvals(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The last approval entry of each type on a case (the log is kept oldest first)."""
+    last: dict[str, dict[str, Any]] = {}
+    for entry in record.get(APPROVALS) or []:
+        if isinstance(entry, dict):
+            last[entry.get("type")] = entry
+    return last
+
+
+def facts(workflow: Workflow, record: dict[str, Any]) -> dict[str, Any]:
+    """The workflow facts of a case (see the module docstring)."""
+    rows = service_rows(workflow, record.get("data") or {})
+    approvals = last_approvals(record)
+    active = [t for t in record.get(TRANSITIONS) or [] if isinstance(t, dict) and t.get("type") == "referral"
+              and t.get("status") in ACTIVE_TRANSITION]
+    found = {"@status": record.get("status", OPEN), "@reopened": bool(record.get(REOPENED)),
+             "@services": len(rows), "@services_pending": sum(not service_implemented(workflow, r) for r in rows),
+             "@referrals": len(active)}
+    found.update({f"@approval_{kind}": (approvals.get(kind) or {}).get("status") for kind in APPROVAL_TYPES})
+    return found
+
+
+def stage_of(workflow: Workflow, record: dict[str, Any]) -> str | None:
+    """The stage of a case: the last configured stage whose condition holds over its data and facts."""
+    values = {**(record.get("data") or {}), **facts(workflow, record)}
+    current = None
+    for stage in workflow.stages:
+        if stage.when is None or expressions.evaluate(stage.when, values) is True:
+            current = stage.id
+    return current

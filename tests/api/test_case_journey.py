@@ -1,0 +1,165 @@
+"""One child's case from registration to closing and reopening, on the shipped configuration, on mongomock and on
+SecantusDB: what each participant (the social worker, her supervisor, a police focal point and a justice focal
+point of other agencies, a partner's data manager) can and cannot read at every step."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from server.config import PROJECT_ROOT
+from server.metadata.bootstrap import bootstrap_configuration
+from server.metadata.versions import LanguageSettings
+from server.storage import get_db, records as store
+from tests.builders import make_user
+from tests.conftest import BACKENDS, app_on, authenticated, backend_uri
+
+IDENTITY = {"registration_date": "2026-11-02", "name_first": "Afi", "name_last": "Houngbédji", "sex": "female",
+            "age": 11, "risk_level": "high", "risk_level_reason": "Violences répétées",
+            "protection_concerns": ["gbv_survivor"], "consent_for_services": "consent_given",
+            "consent_for_data_sharing": "consent_given"}
+ASSESSMENT = {"assessment_requested_on": "2026-11-03", "child_views": "Veut rester chez sa tante"}
+CASE_PLAN = {"date_case_plan": "2026-11-10", "case_plan_objectives": "Mise en sécurité et suivi psychosocial"}
+READ_BY_FOCAL_POINTS = set(IDENTITY) - {"consent_for_services", "consent_for_data_sharing"}
+
+
+@pytest.fixture(params=BACKENDS)
+def people(request, monkeypatch):
+    monkeypatch.setattr(store, "wall_clock", lambda: 0.0)  # every write settled: a sync pull sends it at once
+    with app_on(backend_uri(request)) as app:
+        with app.app_context():
+            bootstrap_configuration(get_db(), PROJECT_ROOT / "metadata", LanguageSettings(("fr", "en"), "fr"))
+        yield {name: authenticated(app, make_user(app, name, role, agency, groups))
+               for name, role, agency, groups in (
+                   ("awa", "role-case-worker", "gups-natitingou", ["natitingou"]),
+                   ("sika", "role-supervisor", "gups-natitingou", ["natitingou"]),
+                   ("police", "role-focal-point", "brigade-mineurs", []),
+                   ("judge", "role-focal-point", "tribunal-natitingou", []),
+                   ("partner", "role-partner-data-manager", "ong-enfance", []),
+                   ("admin", "role-system-administrator", None, []))}
+
+
+def ok(response, status=200):
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+class Journey:
+    """The case and the calls its participants make."""
+
+    def __init__(self, people):
+        self.people = people
+        self.case = ok(people["awa"].post("/api/v1/cases", json={"data": IDENTITY}), 201)["data"]
+        self.url = f"/api/v1/cases/{self.case['id']}"
+
+    def as_(self, name, method, suffix="", status=200, **body):
+        return ok(self.people[name].open(self.url + suffix, method=method, json={"data": body}), status)
+
+    def edit(self, **data):
+        self.case = self.as_("awa", "PATCH", **data)["data"]
+        return self.case
+
+    def seen_by(self, name):
+        """What `name` reads of the case (None: not found for them, and not in their list either)."""
+        client = self.people[name]
+        response = client.get(self.url)
+        listed = [item["id"] for item in ok(client.get("/api/v1/cases"))["data"]] if name != "admin" else None
+        if response.status_code == 404:
+            assert listed is None or self.case["id"] not in listed, name
+            return None
+        assert listed is None or self.case["id"] in listed, name
+        return ok(response)["data"]
+
+    def approve(self, kind):
+        self.as_("awa", "POST", f"/approvals/{kind}", comments="Prêt")
+        assert self.as_("awa", "POST", f"/approvals/{kind}/decision", status=403, approved=True)
+        return self.as_("sika", "POST", f"/approvals/{kind}/decision", approved=True, comments="Validé")["data"]
+
+
+def test_a_case_from_registration_to_closing_and_reopening(people):
+    journey = Journey(people)
+    assert journey.case["stage"] == "new"
+    assert journey.seen_by("sika")["data"]["name_first"] == "Afi"  # her group's case
+    for outsider in ("police", "judge", "partner"):
+        assert journey.seen_by(outsider) is None
+
+    # Assessment, approved by the supervisor.
+    assert journey.edit(**ASSESSMENT)["stage"] == "assessment"
+    assert journey.approve("assessment")["approvals"][-1]["decided_by"] == "sika"
+
+    # Case plan, approved.
+    assert journey.edit(**CASE_PLAN)["stage"] == "case_plan"
+    journey.approve("case_plan")
+
+    # A legal service, referred to the police focal point of the brigade (consent given).
+    service_id = str(uuid.uuid4())
+    row = {"unique_id": service_id, "service_type": "legal_assistance_service",
+           "service_appointment_date": "2026-11-20", "service_implemented": "not_implemented"}
+    assert journey.edit(services_section=[row])["stage"] == "service_provision"
+    referred = journey.as_("awa", "POST", "/referrals", to_user="police", service_id=service_id,
+                           notes="Plainte à recevoir")
+    to_police = referred["data"]["transitions"][-1]
+    assert (to_police["service_id"], to_police["to_agency"], to_police["consent_overridden"]) == (
+        service_id, "brigade-mineurs", False)
+    police_view = journey.seen_by("police")
+    assert set(police_view["data"]) == READ_BY_FOCAL_POINTS
+    assert "Veut rester" not in str(police_view) and "psychosocial" not in str(police_view)
+    assert journey.seen_by("judge") is None and journey.seen_by("partner") is None
+    journey.as_("police", "POST", f"/referrals/{to_police['id']}/accept")
+
+    # The family withdraws its consent to share with other organisations: a referral to justice is refused; the
+    # case worker may not override; the supervisor overrides with a reason, and both are recorded.
+    journey.edit(consent_for_data_sharing="consent_refused", disclosure_restrictions="Pas d'autres organisations")
+    refused = journey.as_("awa", "POST", "/referrals", status=422, to_user="judge")
+    assert refused["error"]["code"] == "CONSENT_MISSING"
+    assert [d["field"] for d in refused["error"]["details"]] == ["/consent_for_data_sharing"]
+    assert journey.seen_by("judge") is None
+    journey.as_("awa", "POST", "/referrals", status=403, to_user="judge", consent_override_reason="Urgence")
+    overridden = journey.as_("sika", "POST", "/referrals", to_user="judge",
+                             consent_override_reason="Danger grave et immédiat pour l'enfant")
+    to_judge = overridden["data"]["transitions"][-1]
+    assert (to_judge["consent_overridden"], to_judge["override_reason"], to_judge["created_by"]) == (
+        True, "Danger grave et immédiat pour l'enfant", "sika")
+    judge_view = journey.seen_by("judge")
+    assert set(judge_view["data"]) == READ_BY_FOCAL_POINTS
+    assert [t["to_user"] for t in judge_view["transitions"]] == ["judge"]  # not the police's referral
+    assert [t["to_user"] for t in journey.seen_by("police")["transitions"]] == ["police"]
+    audit = ok(people["admin"].get("/api/v1/audit_logs", query_string={"record_id": journey.case["id"],
+                                                                        "action": "refer"}))["data"]
+    assert sorted((entry["user_name"], entry.get("detail") or "") for entry in audit) == [
+        ("awa", ""), ("awa", "PERMISSION_DENIED"), ("sika", "consent overridden")]
+
+    # The police are done; justice declines. Neither reads the case any longer, and their devices are told.
+    police_token = ok(people["police"].get("/api/v1/sync/records"))["meta"]["next_token"]
+    journey.as_("police", "POST", f"/referrals/{to_police['id']}/done", note="Plainte enregistrée")
+    journey.as_("judge", "POST", f"/referrals/{to_judge['id']}/reject", reason="Pas de suite judiciaire")
+    assert journey.seen_by("police") is None and journey.seen_by("judge") is None
+    pulled = ok(people["police"].get("/api/v1/sync/records", query_string={"token": police_token}))["data"]
+    assert pulled == [{"record_type": "case", "id": journey.case["id"], "deleted": True, "reason": "out_of_scope"}]
+
+    # The service is implemented; the closure form is filled in, approved, and the case closed.
+    assert journey.edit(services_section=[{**row, "service_implemented": "implemented",
+                                           "service_implemented_day_time": "2026-11-25"}])["stage"] == \
+        "services_implemented"
+    journey.edit(closure_reason="case_plan_completed", date_closure="2026-11-28")
+    assert journey.as_("awa", "POST", "/close", status=409)["error"]["code"] == "CLOSURE_NOT_APPROVED"
+    journey.approve("closure")
+    closed = journey.as_("awa", "POST", "/close")["data"]
+    assert (closed["status"], closed["stage"]) == ("closed", "closed")
+    assert journey.seen_by("sika")["status"] == "closed"
+    for outsider in ("police", "judge", "partner"):
+        assert journey.seen_by(outsider) is None
+
+    # Reopened with a reason: a new complaint.
+    reopened = journey.as_("awa", "POST", "/reopen", reason="Nouvelle plainte de la tante")["data"]
+    assert (reopened["status"], reopened["stage"], reopened["reopen_reason"]) == (
+        "open", "reopened", "Nouvelle plainte de la tante")
+    history = ok(people["sika"].get(journey.url + "/history", query_string={"per_page": 100}))["data"]
+    actions = [(entry["action"], entry["user_name"]) for entry in reversed(history)]
+    assert [pair for pair in actions if pair[0] not in ("update",)] == [
+        ("create", "awa"), ("approval_request", "awa"), ("approval_decision", "sika"),
+        ("approval_request", "awa"), ("approval_decision", "sika"), ("refer", "awa"),
+        ("referral_accept", "police"), ("refer", "sika"), ("referral_done", "police"), ("referral_reject", "judge"),
+        ("approval_request", "awa"), ("approval_decision", "sika"), ("close", "awa"), ("reopen", "awa")]
+    assert [entry["status"] for entry in reopened["approvals"]] == [
+        "approved", "approved", "approved"]
