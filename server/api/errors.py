@@ -144,7 +144,7 @@ class ErrorDetailSchema(Schema):
 
 
 class ProblemSchema(ErrorDetailSchema):
-    """A configuration check result that does not block (server.metadata.checks.Problem.as_json)."""
+    """A configuration check result that does not block (server.metadata.problems.Problem.as_json)."""
 
     severity = fields.String(required=True, metadata={"description": "error or warning."})
 

@@ -9,7 +9,6 @@ import json
 from collections import Counter, deque
 from typing import Any, Iterator
 
-from server.errors import Detail
 from server.messages import _l
 from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
@@ -18,7 +17,7 @@ from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
 from server.metadata.workflow_checks import WORKFLOW_CHECKS
 from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
-from server.metadata.problems import (ERROR, EXPRESSION_REASONS, WARNING, Check, CheckContext, Problem,  # noqa: F401
+from server.metadata.problems import (ERROR, WARNING, Check, CheckContext, Problem,  # noqa: F401  (re-exported)
                                       check_expression, key as _key)
 
 

@@ -32,14 +32,16 @@ def _unknown(document: str, path: str, name: str) -> Problem:
     return Problem("WORKFLOW_FIELD_UNKNOWN", ERROR, document, path, {"name": name})
 
 
+def _workflows(config: Configuration) -> Iterator[tuple[str, dict[str, Any], set[str], dict[str, set[str]]]]:
+    """(document key, workflow, top-level case fields, subform rows' fields) of each module with a workflow."""
+    for uid, module in config.modules.items():
+        if isinstance(module.get("workflow"), dict):
+            yield (key(MODULE, uid), module["workflow"], *_case_fields(config, uid))
+
+
 def check_workflow_fields(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
     """Services, consent, closure and tasks name fields of the module's case forms (rows for a subform's)."""
-    for uid, module in config.modules.items():
-        workflow = module.get("workflow")
-        if not isinstance(workflow, dict):
-            continue
-        document = key(MODULE, uid)
-        top, rows = _case_fields(config, uid)
+    for document, workflow, top, rows in _workflows(config):
         services = workflow.get("services") or {}
         if services and services["subform"] not in rows:
             yield _unknown(document, "workflow/services/subform", services["subform"])
@@ -64,13 +66,13 @@ def _task_fields(task: dict[str, Any], top: set[str], rows: dict[str, set[str]],
         yield _unknown(document, f"{path}/subform", subform)
         return
     names = rows[subform] if subform else top
-    for attribute, name in (("due_field", task.get("due_field")), ("due_days/after", (task.get("due_days") or {})
-                                                                     .get("after"))):
+    due_days = task.get("due_days") or {}
+    for attribute, name in (("due_field", task.get("due_field")), ("due_days/after", due_days.get("after"))):
         if name and name not in names:
             yield _unknown(document, f"{path}/{attribute}", name)
-    if not task.get("due_field") and not task.get("due_days"):
+    if not task.get("due_field") and not due_days:
         yield Problem("WORKFLOW_TASK_NO_DUE_DATE", ERROR, document, path, {"task": task["id"]})
-    readable = names | set(FACTS) if not subform else names
+    readable = names if subform else names | set(FACTS)  # facts are the case's, not a row's
     for attribute in ("done_when", "when"):
         if attribute in task:
             yield from check_expression(task[attribute], "display_conditions", readable, document,
@@ -79,12 +81,7 @@ def _task_fields(task: dict[str, Any], top: set[str], rows: dict[str, set[str]],
 
 def check_workflow_stages(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
     """Stage, approval and task ids are unique; stage conditions read case fields and workflow facts."""
-    for uid, module in config.modules.items():
-        workflow = module.get("workflow")
-        if not isinstance(workflow, dict):
-            continue
-        document = key(MODULE, uid)
-        top, _ = _case_fields(config, uid)
+    for document, workflow, top, _ in _workflows(config):
         for part in ("stages", "approvals", "tasks"):
             for ident, count in Counter(item["id"] for item in workflow.get(part) or []).items():
                 if count > 1:

@@ -243,8 +243,9 @@ def write_change(db: Database, config: Configuration, record_type: RecordType, r
         changes, unset, diff = build(record)
         store.flush_history(db, record_type.name, record, copied_unless_missing=True)  # the previous write died?
         changes.update({"last_updated_at": actor.now, "last_updated_by": actor.user_name})
-        after = applied(record, changes, unset)
-        if any(key in changes for key in SCOPE_KEYS) or store.ACCESS not in record:
+        rescoped = any(key in changes for key in SCOPE_KEYS) or store.ACCESS not in record
+        after = applied(record, changes, unset) if rescoped or record_type.name == CASE else record
+        if rescoped:
             changes[store.ACCESS] = record_access_keys(after)
             gone = set(record.get(store.ACCESS) or ()) | set(record.get(store.GONE) or ())
             changes[store.GONE] = sorted(gone - set(changes[store.ACCESS]))
@@ -276,7 +277,7 @@ def applied(record: dict[str, Any], changes: dict[str, Any], unset: list[str]) -
 
 
 def stage_now(config: Configuration, record_type: RecordType, record: dict[str, Any]) -> str | None:
-    """The stage of a case by its module's workflow (None: not a case, or a module without stages)."""
+    """The stage of a case by its module's workflow (None: a module without one); another record keeps its own."""
     if record_type.name != CASE:
         return record.get(STAGE)
     workflow = workflow_of(config, record.get("module_id"))

@@ -83,10 +83,10 @@ def _valid_id(record_id: str | None, record_type: RecordType) -> str | None:
         return None  # not a record id: nothing of it is kept
 
 
-def _shown(ctx: Context, record_type: RecordType, actor: Actor, record: dict[str, Any], action: str,
-           created: bool = False) -> Shown:
-    """Audit the access and return the record with the fields the caller may see."""
-    audit(ctx, action, record_type.name, record["_id"], status=201 if created else 200)
+def shown(ctx: Context, record_type: RecordType, actor: Actor, record: dict[str, Any], action: str,
+          created: bool = False, detail: str | None = None) -> Shown:
+    """Audit the access (with `detail`, never a value) and return the record with the fields the caller may see."""
+    audit(ctx, action, record_type.name, record["_id"], status=201 if created else 200, detail=detail)
     visible = visible_fields(ctx.db, ctx.config, record_type, actor)
     return Shown(service.present(record, record_type, readable=visible, viewer=actor.principal), record["revision"],
                  created)
@@ -116,7 +116,7 @@ def create_record(ctx: Context, record_type: RecordType, body: dict[str, Any]) -
         actor.require(record_type, "create")
         keep_record_indexes(ctx, record_type)
         record, created = service.create_record(ctx.db, ctx.config, record_type, body, actor)
-    return _shown(ctx, record_type, actor, record, "create" if created else "read", created)
+    return shown(ctx, record_type, actor, record, "create" if created else "read", created)
 
 
 def create_incident(ctx: Context, case_id: str, body: dict[str, Any]) -> Shown:
@@ -127,7 +127,7 @@ def create_incident(ctx: Context, case_id: str, body: dict[str, Any]) -> Shown:
         actor.require(INCIDENT, "create")
         keep_record_indexes(ctx, INCIDENT)
         record, created = service.create_incident_from_case(ctx.db, ctx.config, CASE, INCIDENT, case_id, body, actor)
-    return _shown(ctx, INCIDENT, actor, record, "create" if created else "read", created)
+    return shown(ctx, INCIDENT, actor, record, "create" if created else "read", created)
 
 
 def read_record(ctx: Context, record_type: RecordType, record_id: str) -> Shown:
@@ -135,7 +135,7 @@ def read_record(ctx: Context, record_type: RecordType, record_id: str) -> Shown:
     actor = actor_of(ctx)
     with refusal_audited(ctx, "read", record_type, record_id):
         record = service.get_record(ctx.db, record_type, parse_record_id(record_id, record_type), actor)
-    return _shown(ctx, record_type, actor, record, "read")
+    return shown(ctx, record_type, actor, record, "read")
 
 
 def list_records(ctx: Context, record_type: RecordType, args: dict[str, list[str]]) -> Page:
@@ -169,7 +169,7 @@ def update_record(ctx: Context, record_type: RecordType, record_id: str, patch: 
     with refusal_audited(ctx, "update", record_type, record_id):
         record = service.update_record(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                        patch, expected_revision, actor)
-    return _shown(ctx, record_type, actor, record, "update")
+    return shown(ctx, record_type, actor, record, "update")
 
 
 def set_record_state(ctx: Context, record_type: RecordType, record_id: str, enabled: bool,
@@ -180,7 +180,7 @@ def set_record_state(ctx: Context, record_type: RecordType, record_id: str, enab
     with refusal_audited(ctx, action, record_type, record_id):
         record = service.set_record_state(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                           enabled, expected_revision, actor)
-    return _shown(ctx, record_type, actor, record, action)
+    return shown(ctx, record_type, actor, record, action)
 
 
 def mark_for_mobile(ctx: Context, record_type: RecordType, record_id: str, marked: bool,
@@ -190,7 +190,7 @@ def mark_for_mobile(ctx: Context, record_type: RecordType, record_id: str, marke
     with refusal_audited(ctx, "mark_for_mobile", record_type, record_id):
         record = service.mark_for_mobile(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                          marked, expected_revision, actor)
-    return _shown(ctx, record_type, actor, record, "mark_for_mobile")
+    return shown(ctx, record_type, actor, record, "mark_for_mobile")
 
 
 def assign_record(ctx: Context, record_type: RecordType, record_id: str, owner_name: str,
@@ -200,7 +200,7 @@ def assign_record(ctx: Context, record_type: RecordType, record_id: str, owner_n
     with refusal_audited(ctx, "assign", record_type, record_id):
         record = service.assign_record(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                        owner_name, expected_revision, actor)
-    return _shown(ctx, record_type, actor, record, "assign")
+    return shown(ctx, record_type, actor, record, "assign")
 
 
 def record_history(ctx: Context, record_type: RecordType, record_id: str, page: int, per_page: int) -> Page:
@@ -222,4 +222,4 @@ def match_trace(ctx: Context, record_id: str, trace_id: str, case_id: str,
         record = service.match_trace(ctx.db, ctx.config, TRACING_REQUEST, CASE,
                                      parse_record_id(record_id, TRACING_REQUEST), trace_id,
                                      parse_record_id(case_id, CASE), expected_revision, actor)
-    return _shown(ctx, TRACING_REQUEST, actor, record, "match")
+    return shown(ctx, TRACING_REQUEST, actor, record, "match")

@@ -11,23 +11,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.auth.permissions import principal_from_role
-from server.auth.rights import disabled_agencies
+from server.auth.rights import is_active_with
 from server.errors import BadRequest, Detail, Error
 from server.metadata.labels import resolve_text
 from server.metadata.versions import LanguageSettings
+from server.metadata.workflow import APPROVAL_TYPES
 from server.records import service
-from server.records.access import visible_fields
 from server.records.search import ListQuery
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
 from server.rules import Rule
 from server.services.audit import audit
 from server.services.context import Context
-from server.services.records import CASE, Page, Shown, actor_of, keep_record_indexes, refusal_audited
+from server.services.records import CASE, Page, Shown, actor_of, keep_record_indexes, refusal_audited, shown
 from server.storage import auth as people
 from server.workflow import flags, lifecycle, transitions
 
 HANDING = {"refer": "receive_referral", "transfer": "receive_transfer", "assign": "read"}
-RECIPIENTS_LISTED = 2_000  # users a recipient list shows at most (a country has hundreds)
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,7 @@ class Step:
 
 def _step(ctx: Context, record_type: RecordType, record: dict[str, Any], made: dict[str, Any], action: str,
           detail: str | None = None) -> Step:
-    actor = actor_of(ctx)
-    audit(ctx, action, record_type.name, record["_id"], status=200, detail=detail)
-    visible = visible_fields(ctx.db, ctx.config, record_type, actor)
-    shown = service.present(record, record_type, readable=visible, viewer=actor.principal)
-    return Step(Shown(shown, record["revision"]), made)
+    return Step(shown(ctx, record_type, actor_of(ctx), record, action, detail=detail), made)
 
 
 def send_case(ctx: Context, case_id: str, kind: str, body: dict[str, Any], expected_revision: int | None) -> Step:
@@ -115,9 +110,9 @@ def decide_approval(ctx: Context, case_id: str, kind: str, approved: bool, comme
 
 
 def _known_approval(kind: str) -> None:
-    if kind not in lifecycle.APPROVAL_TYPES:
+    if kind not in APPROVAL_TYPES:
         raise BadRequest(Error.URL_INVALID, details=[Detail.of("/approval_type", Rule.ENUM,
-                                                               allowed=", ".join(lifecycle.APPROVAL_TYPES))])
+                                                               allowed=", ".join(APPROVAL_TYPES))])
 
 
 def raise_flag(ctx: Context, record_type: RecordType, record_id: str, reason: str, date: str | None,
@@ -172,36 +167,32 @@ def recipients(ctx: Context, action: str, record_type: RecordType) -> list[dict[
 
 def recipients_for(ctx: Context, wanted: dict[str, list[str]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(users, their agencies) the caller may hand records to, per action ({action: [record types]}): each user with
-    the record types they may receive by each action."""
+    the record types they may receive by each action. Two reads: every user, every agency."""
     if not any(wanted.values()):
         return [], []
     default = LanguageSettings.of(ctx.settings).default
     locale = ctx.locale or default
-    closed = set(disabled_agencies(ctx.db))
-    users, _ = people.page(ctx.db, "users", None, 0, RECIPIENTS_LISTED)
-    shown, agency_ids = [], set()
-    for user in users:
-        if user["_id"] == ctx.user_name or user.get("disabled") or user.get("agency") in closed:
+    agencies = {agency["_id"]: agency for agency in people.page(ctx.db, "agencies", None, 0, 0)[0]}
+    name_of = lambda agency: resolve_text(agency.get("name_i18n"), locale, default) or agency.get("name")  # noqa: E731
+    users, reached = [], {}
+    for user in people.page(ctx.db, "users", None, 0, 0)[0]:
+        agency = agencies.get(user.get("agency") or "")
+        if user["_id"] == ctx.user_name or not is_active_with(user, agency):
             continue
         role = ctx.config.roles.get(user.get("role") or "")
         theirs = principal_from_role(user, role)
         may = {action: [name for name in names if theirs.can(name, "read") and theirs.can(name, HANDING[action])]
                for action, names in wanted.items()}
         if any(may.values()):
-            shown.append({"user_name": user["_id"], "full_name": user.get("full_name"),
+            users.append({"user_name": user["_id"], "full_name": user.get("full_name"),
                           "role_unique_id": user.get("role"),
                           "role_name": resolve_text((role or {}).get("name_i18n"), locale, default) or None,
-                          "agency_unique_id": user.get("agency"), **may})
-            agency_ids.add(user.get("agency"))
-    agencies = {agency["_id"]: agency for agency in (people.find(ctx.db, "agencies", key)
-                                                     for key in sorted(filter(None, agency_ids))) if agency}
-    for user in shown:
-        agency = agencies.get(user["agency_unique_id"] or "")
-        user["agency_name"] = resolve_text(agency.get("name_i18n"), locale, default) or agency.get("name") \
-            if agency else None
-    listed = [{"unique_id": key, "name": resolve_text(agency.get("name_i18n"), locale, default) or agency.get("name"),
-               "agency_code": agency.get("agency_code")} for key, agency in agencies.items()]
-    return shown, listed
+                          "agency_unique_id": user.get("agency"), "agency_name": name_of(agency) if agency else None,
+                          **may})
+            if agency:
+                reached[agency["_id"]] = {"unique_id": agency["_id"], "name": name_of(agency),
+                                          "agency_code": agency.get("agency_code")}
+    return users, [reached[key] for key in sorted(reached)]
 
 
 def record_type_named(name: str) -> RecordType:

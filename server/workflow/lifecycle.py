@@ -15,8 +15,7 @@ from server.errors import Conflict, Detail, Error, Forbidden, NotFound, Unproces
 from server.messages import _l
 from server.metadata.configuration import Configuration
 from server.metadata.labels import resolve_text
-from server.metadata.workflow import (APPROVAL_TYPES, APPROVALS, CLOSED, OPEN, REOPENED, Workflow, last_approvals,  # noqa: F401
-                                      workflow_of)
+from server.metadata.workflow import APPROVALS, CLOSED, OPEN, REOPENED, Workflow, last_approvals, workflow_of
 from server.records import service
 from server.records.actor import Actor
 from server.records.types import RecordType

@@ -13,6 +13,7 @@ no lookup comes first: the permission, then the case in the actor's own scope, t
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from typing import Any
 
 from server.auth import accounts
@@ -88,12 +89,15 @@ def send(db: Database, config: Configuration, record_type: RecordType, record_id
     override = (body.get("consent_override_reason") or "").strip()
     if override:
         actor.require(record_type, "consent_override")
-    record = service.get_record(db, record_type, record_id, actor, action)
-    user, principal = recipient_of(db, config, record_type, record.get("module_id"), body["to_user"], action)
-    workflow = workflow_of(config, record.get("module_id"))
     transition_id = str(uuid.uuid4())
 
+    @cache
+    def recipient(module_id: str | None) -> tuple[dict[str, Any], Principal]:  # looked up once the case is in scope
+        return recipient_of(db, config, record_type, module_id, body["to_user"], action)
+
     def build(record: dict[str, Any]):
+        user, principal = recipient(record.get("module_id"))
+        workflow = workflow_of(config, record.get("module_id"))
         _refuse_closed(record, record_type)
         if user["_id"] == actor.user_name:
             raise _recipient_refused(Error.RECIPIENT_SELF, Rule.RECIPIENT_SELF)
@@ -116,8 +120,8 @@ def send(db: Database, config: Configuration, record_type: RecordType, record_id
         transitions = [*(record.get(TRANSITIONS) or []), transition]
         return ({TRANSITIONS: transitions}, [],
                 {TRANSITIONS: {transition_id: {"type": kind, "status": {"from": None, "to": IN_PROGRESS}}}})
-    updated = service.write_change(db, config, record_type, record["_id"], expected_revision, action, actor,
-                                   action, build)
+    updated = service.write_change(db, config, record_type, record_id, expected_revision, action, actor, action,
+                                   build)
     return updated, transition_of(updated, transition_id)
 
 
@@ -182,7 +186,6 @@ def answer(db: Database, config: Configuration, record_type: RecordType, record_
     states, to_state, who = ANSWERS[answer_name]
     action = RECEIVES[kind] if who == "recipient" else SENDS[kind]
     actor.require(record_type, action)
-    service.get_record(db, record_type, record_id, actor, action)
 
     def build(record: dict[str, Any]):
         service.check_enabled(record, record_type)

@@ -7,17 +7,11 @@ import uuid
 
 import pytest
 
-from server.storage import records as store
 from tests.builders import make_user, role
+from tests.api.sync_helpers import create, pull_all, push, update
 from tests.conftest import authenticated
 
 WORKER = {"case": ["read", "create", "write", "assign", "disable"], "incident": ["read", "create", "write"]}
-
-
-@pytest.fixture
-def settled(monkeypatch):
-    """Every write took its number an hour ago: a pull sends it at once (the settle delay is tested on its own)."""
-    monkeypatch.setattr(store, "wall_clock", lambda: time.time() - 3600)
 
 
 @pytest.fixture
@@ -29,38 +23,6 @@ def people(backend_app, backend_client):
     assert backend_client.post("/api/v1/metadata/publish", json={}).status_code == 201
     return {name: authenticated(backend_app, make_user(backend_app, name, role_id, "gups-natitingou", ["natitingou"]))
             for name, role_id in (("awa", "role-worker"), ("kofi", "role-worker"), ("sika", "role-supervisor"))}
-
-
-def push(client, *items, **headers):
-    response = client.post("/api/v1/sync/records", json={"data": list(items)}, headers=headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["data"]
-
-
-def create(record_id=None, **data):
-    return {"op": "create", "record_type": "case", "id": record_id or str(uuid.uuid4()), "data": data}
-
-
-def update(record_id, base, change_id=None, **data):
-    return {"op": "update", "record_type": "case", "id": record_id, "base_revision": base,
-            "change_id": change_id or str(uuid.uuid4()), "data": data}
-
-
-def pull_all(client, token=None, per_page=None):
-    """Pull until nothing more waits: every item, the last token, and whether the first page said reset."""
-    items, reset = [], None
-    while True:
-        query = {"token": token} if token else {}
-        if per_page:
-            query["per_page"] = per_page
-        response = client.get("/api/v1/sync/records", query_string=query)
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        items += body["data"]
-        reset = body["meta"]["reset"] if reset is None else reset
-        token = body["meta"]["next_token"]
-        if not body["meta"]["more"]:
-            return items, token, reset
 
 
 def test_a_push_creates_updates_and_refuses_each_item_on_its_own(backend_client, settled):

@@ -12,24 +12,18 @@ import base64
 import gzip
 import json
 import threading
-import time
 import uuid
 
 import pytest
 
 from server.storage import records as store
 from tests.builders import field, form, make_user, publish, role
+from tests.api.sync_helpers import create, pull_all, push, push_raw, update
 from tests.conftest import authenticated
 
 SECRET = "SECRET-HEALTH"
 CASE = ["read", "create", "write", "assign", "disable", "view_history"]
 HEALTH = {"basic_identity": "rw", "health": "rw"}
-
-
-@pytest.fixture
-def settled(monkeypatch):
-    """Every write took its number an hour ago: a pull sends it at once."""
-    monkeypatch.setattr(store, "wall_clock", lambda: time.time() - 3600)
 
 
 _HASHES: dict[str, str] = {}
@@ -78,40 +72,6 @@ def world(backend_app, backend_client):
         people[name] = authenticated(backend_app, make_user(backend_app, name, role_id, agency, groups))
     people["app"] = backend_app
     return people
-
-
-def push_raw(client, items, **kwargs):
-    return client.post("/api/v1/sync/records", json={"data": list(items)}, **kwargs)
-
-
-def push(client, *items, **kwargs):
-    response = push_raw(client, items, **kwargs)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["data"]
-
-
-def create(record_id=None, record_type="case", **data):
-    return {"op": "create", "record_type": record_type, "id": record_id or str(uuid.uuid4()), "data": data}
-
-
-def update(record_id, base, change_id=None, record_type="case", **data):
-    return {"op": "update", "record_type": record_type, "id": record_id, "base_revision": base,
-            "change_id": change_id or str(uuid.uuid4()), "data": data}
-
-
-def pull_all(client, token=None, per_page=None):
-    items = []
-    while True:
-        query = {"token": token} if token else {}
-        if per_page:
-            query["per_page"] = per_page
-        response = client.get("/api/v1/sync/records", query_string=query)
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        items += body["data"]
-        token = body["meta"]["next_token"]
-        if not body["meta"]["more"]:
-            return items, token
 
 
 def error_of(response):
@@ -366,7 +326,7 @@ def test_a_pull_sends_only_the_scope_and_never_a_field_of_an_unreadable_form(wor
         seen[name] = {item["id"] for item in json.loads(body)["data"]}
     assert seen == {"awa": {awa_case}, "kofi": {kofi_case}, "sika": {awa_case, kofi_case}, "zoe": {zoe_case},
                     "reader": {awa_case, kofi_case, zoe_case}, "nobody": set(), "manager": set()}
-    nurse_items, _ = pull_all(world["nurse"])
+    nurse_items, _, _ = pull_all(world["nurse"])
     assert SECRET in json.dumps(nurse_items)  # the one role that reads the health form gets it
 
 
@@ -378,7 +338,7 @@ def forged(payload) -> str:
 def test_a_forged_or_tampered_token_is_a_clear_400_naming_the_token(world, settled):
     awa = world["awa"]
     push(awa, create(name="mine"))
-    _, good = pull_all(awa)
+    _, good, _ = pull_all(awa)
     view = json.loads(base64.urlsafe_b64decode(good + "=" * (-len(good) % 4)))["v"]
     for token in [forged({"v": view, "p": {"case": -1}}), forged({"v": view, "p": {"case": 2**63}}),
                   forged({"v": view, "p": {"case": 2**80}}), forged({"v": view, "p": {"case": 1.0}}),
@@ -400,7 +360,7 @@ def test_a_token_of_another_user_or_another_view_starts_over_in_ones_own_view(wo
     awa, kofi = world["awa"], world["kofi"]
     awa_case = push(awa, create(name="awa's"))[0]["id"]
     kofi_case = push(kofi, create(name="kofi's"))[0]["id"]
-    _, awa_token = pull_all(awa)
+    _, awa_token, _ = pull_all(awa)
     # a position moved back, or another user's token: never anything outside the caller's scope
     view = json.loads(base64.urlsafe_b64decode(awa_token + "=" * (-len(awa_token) % 4)))["v"]
     for token in (awa_token, forged({"v": view, "p": {"case": 0, "incident": 0}})):
