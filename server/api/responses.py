@@ -364,6 +364,64 @@ class Flag(Schema):
     removed_reason = optional_text()
 
 
+class WorkItem(Schema):
+    """Which case a task or a service is on."""
+
+    record_type = fields.String(required=True)
+    record_id = fields.UUID(required=True)
+    short_id = fields.String(required=True)
+    case_id_display = optional_text("The case's display id.")
+    owned_by = fields.String(required=True)
+    stage = optional_text("The case's stage.")
+
+
+class Task(WorkItem):
+    """Something to do on a case by a day: a task of its workflow, or an approval waiting for the reader."""
+
+    task = fields.String(required=True, metadata={"description": "The task's id (approval_<type> for an approval)."})
+    kind = fields.String(required=True, validate=validate.OneOf(["task", "approval"]))
+    name = fields.String(required=True, metadata={"description": "The task's name, in the reader's language."})
+    row = optional_text("The subform row the task is about (its unique_id), if any.")
+    due = fields.Date(required=True)
+    overdue = fields.Boolean(required=True, metadata={"description": "Due before today."})
+    approval_type = optional_text("For an approval: assessment, case_plan or closure.")
+    requested_by = optional_text("For an approval: who asked for it.")
+
+
+class ServiceReferral(Schema):
+    """A referral of one service, and where it stands."""
+
+    id = fields.UUID(required=True)
+    status = fields.String(required=True)
+    to_user = fields.String(required=True)
+    to_agency = optional_text()
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(required=True)
+    accepted_at = fields.DateTime()
+    rejected_at = fields.DateTime()
+    done_at = fields.DateTime()
+    revoked_at = fields.DateTime()
+
+
+class ServiceItem(WorkItem):
+    """One service of a case (a row of its services form), from its request to its implementation."""
+
+    service_id = fields.String(required=True, metadata={"description": "The service row's unique_id."})
+    type = fields.Raw(allow_none=True, metadata={"description": "The service type (an option of the form)."})
+    status = fields.Raw(allow_none=True)
+    provider_agency = fields.Raw(allow_none=True)
+    provider_user = fields.Raw(allow_none=True)
+    implemented_on = fields.Raw(allow_none=True)
+    notes = fields.Raw(allow_none=True)
+    due = fields.Date(allow_none=True, required=True)
+    overdue = fields.Boolean(required=True)
+    implemented = fields.Boolean(required=True)
+    requested_at = fields.DateTime(required=True, metadata={"description": "When the case first held the service."})
+    implemented_at = fields.DateTime(allow_none=True, required=True, metadata={
+        "description": "When the case first held it implemented."})
+    referrals = fields.List(fields.Nested(ServiceReferral), required=True)
+
+
 class RecordBase(Schema):
     """The envelope fields of a record (set by the server) and the `data` the reader may read."""
 

@@ -1,5 +1,5 @@
 """Case work: /api/v1/cases/<id>/referrals, /transfers, /close, /reopen, /approvals; flags on every record type;
-/flags and /recipients.
+/flags, /tasks, /services and /recipients.
 
 Each view parses the request, calls one use case of server.services.workflow and dumps the record as the caller
 sees it (its revision as ETag, and in `meta` the id of what the action made).
@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from server.api import responses as docs
 from server.api.arguments import ArgumentSchema
-from server.api.common import envelope, request_context
+from server.api.common import PageArgs, envelope, page_size, request_context
 from server.api.openapi import answers, record_list_parameters
 from server.metadata.draft import positive_revision
 from server.metadata.workflow import APPROVAL_TYPES
@@ -122,6 +122,25 @@ class RecipientArgs(ArgumentSchema):
     record_type = fields.String(load_default="case", validate=validate.OneOf(list(RECORD_TYPES)))
 
 
+class TaskArgs(PageArgs):
+    owner = fields.String(load_default="me", validate=validate.OneOf(["me", "all"]), metadata={
+        "description": "me: the cases you own (and the approvals waiting for you); all: every case you see."})
+    overdue = fields.Boolean(load_default=False, metadata={"description": "Only what was due before today."})
+    due_by = fields.Date(load_default=None, metadata={"description": "Only what is due on or before this day."})
+    task = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "Only this task (its id; approval_<type> for an approval)."})
+
+
+class ServiceArgs(PageArgs):
+    state = fields.String(load_default="open", validate=validate.OneOf(["open", "overdue", "implemented", "all"]),
+                          metadata={"description": "open: not implemented yet; overdue: open and due before today."})
+    owner = fields.String(load_default="all", validate=validate.OneOf(["me", "all"]), metadata={
+        "description": "me: only the cases you own; all: every case you see."})
+    due_by = fields.Date(load_default=None, metadata={"description": "Only services due on or before this day."})
+    type = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "Only this service type."})
+
+
 class StepMeta(Schema):
     transition_id = fields.UUID(metadata={"description": "The referral or transfer the action made or answered."})
     approval_id = fields.UUID(metadata={"description": "The approval entry the action made or decided."})
@@ -156,6 +175,8 @@ STEPS = {name: docs.one(f"{schema.__name__}Step", schema, StepMeta) for name, sc
 CASE_STEP = STEPS["case"]
 RECIPIENTS = docs.list_of("RecipientList", Recipient)
 FLAGGED = docs.list_of("FlaggedList", FlaggedRecord, docs.RecordPageMeta)
+TASKS = docs.list_of("TaskList", docs.Task, docs.RecordPageMeta)
+SERVICES = docs.list_of("ServiceList", docs.ServiceItem, docs.RecordPageMeta)
 MADE_KEYS = {"transition": "transition_id", "approval": "approval_id", "flag": "flag_id"}
 
 
@@ -324,3 +345,38 @@ class Recipients(MethodView):
         record_type = RECORD_TYPES[args["record_type"]]
         users = use_cases.recipients(request_context(), args["action"], record_type)
         return envelope(users, total=len(users), page=1, per_page=len(users))
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _listed(page) -> Response:
+    return envelope(page.items, total=page.total, page=page.page, per_page=page.per_page,
+                    total_exact=page.total_exact, next_cursor=None)
+
+
+@blp.route("/tasks")
+class Tasks(MethodView):
+    @blp.arguments(TaskArgs, location="query")
+    @blp.response(200, TASKS)
+    def get(self, args):
+        """What you have to do, earliest due first: the tasks of your cases (assessment, case plan, follow-ups,
+        services, as the workflow configures them) and the approvals waiting for your decision."""
+        page, per_page = page_size(args)
+        return _listed(use_cases.list_tasks(request_context(), page, per_page, owner=args["owner"],
+                                            overdue=args["overdue"], due_by=_day(args["due_by"]),
+                                            wanted=args["task"]))
+
+
+@blp.route("/services")
+class Services(MethodView):
+    @blp.arguments(ServiceArgs, location="query")
+    @blp.response(200, SERVICES)
+    def get(self, args):
+        """The services of the cases you see, each from its request to its implementation, with its referrals:
+        open ones earliest due first, implemented ones latest first."""
+        page, per_page = page_size(args)
+        return _listed(use_cases.list_services(request_context(), page, per_page, state=args["state"],
+                                               owner=args["owner"], due_by=_day(args["due_by"]),
+                                               wanted=args["type"]))

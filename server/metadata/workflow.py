@@ -27,6 +27,7 @@ data and these facts, which no form field can be named like (field names never s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from server.metadata import expressions
@@ -41,6 +42,13 @@ SERVICE_ROLES = ("type", "due", "status", "implemented", "implemented_on", "prov
 # The envelope keys the workflow keeps on a case (server/workflow writes them; the stage reads them).
 STAGE, REOPENED, APPROVALS, TRANSITIONS, FLAGS = "stage", "reopened", "approvals", "transitions", "flags"
 OPEN, CLOSED = "open", "closed"
+# Derived from each case's data on every write (records/service.py keeps them), so that a user's list of what to do
+# and of services is one indexed query of their scope: TASKS the case's pending tasks ({task, row, due}), TASK_DUE
+# the earliest of their due days; SERVICES one summary per service row ({id, due, implemented, requested_at,
+# implemented_at}), SERVICE_DUE the earliest due day of a service not yet implemented (None: none is dated),
+# SERVICES_OPEN how many are not implemented.
+TASKS, TASK_DUE, SERVICES, SERVICE_DUE, SERVICES_OPEN = "tasks", "task_due", "services", "service_due", "services_open"
+DERIVED_KEYS = (TASKS, TASK_DUE, SERVICES, SERVICE_DUE, SERVICES_OPEN)
 ACTIVE_TRANSITION = ("in_progress", "accepted")
 
 
@@ -173,3 +181,80 @@ def stage_of(workflow: Workflow, record: dict[str, Any]) -> str | None:
         if stage.when is None or expressions.evaluate(stage.when, values) is True:
             current = stage.id
     return current
+
+
+def day_of(value: Any) -> str | None:
+    """The day (YYYY-MM-DD) a date or date-time value of a record falls on (None: not a date)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _days_after(day: str | None, days: int) -> str | None:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat() if day else None
+
+
+def _task_due(task: Task, values: dict[str, Any], created_day: str | None) -> str:
+    """A pending task's due day: its due field, else `due_days` after its date field, else after (or on) the day
+    the case was registered in Abri, so that a task never goes without a day for lack of a date in the data."""
+    due = day_of(values.get(task.due_field)) if task.due_field else None
+    if due is None and task.due_after:
+        due = _days_after(day_of(values.get(task.due_after)), task.due_days or 0)
+    return due or _days_after(created_day, task.due_days or 0) or "9999-12-31"
+
+
+def pending_tasks(workflow: Workflow, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tasks of an open case not done yet: {task, row (a subform row's unique_id, or None), due}, by due day."""
+    if record.get("status", OPEN) == CLOSED:
+        return []
+    data = record.get("data") or {}
+    values = {**data, **facts(workflow, record)}
+    created_day = day_of(record.get("created_at"))
+    found = []
+    for task in workflow.tasks:
+        if task.when is not None and expressions.evaluate(task.when, values) is not True:
+            continue
+        if task.subform is None:
+            if expressions.evaluate(task.done_when, values) is not True:
+                found.append({"task": task.id, "row": None, "due": _task_due(task, values, created_day)})
+            continue
+        rows = data.get(task.subform)
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, dict):
+                continue
+            row_values = {**values, **row}
+            if expressions.evaluate(task.done_when, row_values) is not True:
+                found.append({"task": task.id, "row": row.get("unique_id"),
+                              "due": _task_due(task, row_values, created_day)})
+    return sorted(found, key=lambda item: item["due"])
+
+
+def service_summaries(workflow: Workflow, record: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """One summary per service row, keeping when each was first seen requested and implemented (the record's
+    previous summaries say; a row first seen now is requested now)."""
+    before = {item.get("id"): item for item in record.get(SERVICES) or [] if isinstance(item, dict)}
+    summaries = []
+    for row in service_rows(workflow, record.get("data") or {}):
+        row_id = row.get("unique_id")
+        known = before.get(row_id) or {}
+        implemented = service_implemented(workflow, row)
+        due_field = workflow.services.field("due") if workflow.services else None
+        summaries.append({"id": row_id, "due": day_of(row.get(due_field)) if due_field else None,
+                          "implemented": implemented, "requested_at": known.get("requested_at") or now,
+                          "implemented_at": (known.get("implemented_at") or now) if implemented else None})
+    return summaries
+
+
+def derived(workflow: Workflow, record: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The DERIVED_KEYS of a case, from its data, facts and previous summaries."""
+    tasks = pending_tasks(workflow, record)
+    services = service_summaries(workflow, record, now)
+    pending = [item for item in services if not item["implemented"]]
+    dues = [item["due"] for item in pending if item["due"]]
+    return {TASKS: tasks, TASK_DUE: tasks[0]["due"] if tasks else None, SERVICES: services,
+            SERVICE_DUE: min(dues) if dues else None, SERVICES_OPEN: len(pending)}

@@ -18,7 +18,7 @@ from server.auth.permissions import Principal, principal_from_role, record_acces
 from server.errors import Conflict, Detail, Error, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
-from server.metadata.workflow import REOPENED, STAGE, TRANSITIONS, stage_of, workflow_of
+from server.metadata.workflow import DERIVED_KEYS, REOPENED, STAGE, TRANSITIONS, derived, stage_of, workflow_of
 from server.records import search
 from server.records.access import (readable_fields, visible_changes, visible_fields, writable_fields,
                                    write_refusals)
@@ -30,8 +30,9 @@ from server.rules import Rule
 from server.storage import Database, DuplicateKey, listing, records as store
 from server.storage.query import Condition, all_of, as_condition
 
+# The workflow's derived keys are served by the task and service lists, which show only what a role reads.
 INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links", store.ACCESS, store.SEQUENCE,
-                 store.NUMBERED_AT, store.GONE)
+                 store.NUMBERED_AT, store.GONE, *DERIVED_KEYS)
 # What ACCESS is made of (transitions: referrals and transfers reach their recipients).
 SCOPE_KEYS = ("owned_by", "associated_user_names", "owned_by_groups", "owned_by_agency", "transitions")
 _WRITE_ATTEMPTS = 10
@@ -185,9 +186,7 @@ def _new_document(config: Configuration, record_type: RecordType, module_id: str
               "_search": _search_words(data, forms), "_create_hash": create_hash,
               store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
     record[store.ACCESS] = record_access_keys(record)
-    stage = stage_now(config, record_type, record)
-    if stage is not None:
-        record[STAGE] = stage
+    record.update(workflow_changes(config, record_type, record, record, actor))
     return record
 
 
@@ -249,9 +248,7 @@ def write_change(db: Database, config: Configuration, record_type: RecordType, r
             changes[store.ACCESS] = record_access_keys(after)
             gone = set(record.get(store.ACCESS) or ()) | set(record.get(store.GONE) or ())
             changes[store.GONE] = sorted(gone - set(changes[store.ACCESS]))
-        stage = stage_now(config, record_type, after)
-        if stage != record.get(STAGE):
-            changes[STAGE] = stage
+        changes.update(workflow_changes(config, record_type, record, after, actor))
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
@@ -276,12 +273,17 @@ def applied(record: dict[str, Any], changes: dict[str, Any], unset: list[str]) -
     return after
 
 
-def stage_now(config: Configuration, record_type: RecordType, record: dict[str, Any]) -> str | None:
-    """The stage of a case by its module's workflow (None: a module without one); another record keeps its own."""
+def workflow_changes(config: Configuration, record_type: RecordType, record: dict[str, Any], after: dict[str, Any],
+                     actor: Actor) -> dict[str, Any]:
+    """What a write changes of a case's workflow envelope (its stage, tasks and service summaries), given the record
+    before and after it; nothing for another record, or a case of a module without a workflow."""
     if record_type.name != CASE:
-        return record.get(STAGE)
-    workflow = workflow_of(config, record.get("module_id"))
-    return stage_of(workflow, record) if workflow else None
+        return {}
+    workflow = workflow_of(config, after.get("module_id"))
+    if workflow is None:
+        return {STAGE: None} if record.get(STAGE) is not None else {}
+    now = {STAGE: stage_of(workflow, after), **derived(workflow, after, actor.now)}
+    return {key: value for key, value in now.items() if record.get(key, _UNSET) != value or record is after}
 
 
 def check_update(config: Configuration, record_type: RecordType, record: dict[str, Any], patch: dict[str, Any],

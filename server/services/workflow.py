@@ -24,7 +24,7 @@ from server.services.audit import audit
 from server.services.context import Context
 from server.services.records import CASE, Page, Shown, actor_of, keep_record_indexes, refusal_audited, shown
 from server.storage import auth as people
-from server.workflow import flags, lifecycle, transitions
+from server.workflow import flags, lifecycle, transitions, worklists
 
 HANDING = {"refer": "receive_referral", "transfer": "receive_transfer", "assign": "read"}
 
@@ -153,6 +153,33 @@ def _flag_page(ctx: Context, record_type: RecordType, actor, listing, query: Lis
         items.append({key: summary[key] for key in ("id", "short_id", record_type.display_id, "owned_by", "status")
                       if key in summary} | {"record_type": record_type.name, "flags": flags.raised_flags(record)})
     return Page(items, listing.total, query.page, query.per_page, listing.exact, query.cursor(listing.after))
+
+
+def list_tasks(ctx: Context, page: int, per_page: int, **narrowed: Any) -> Page:
+    """The caller's tasks on cases, earliest due first (worklists.tasks says which), one page of them."""
+    actor = actor_of(ctx)
+    with refusal_audited(ctx, "list_tasks", CASE):
+        actor.require(CASE, "read")
+        default = LanguageSettings.of(ctx.settings).default
+        items, exact = worklists.tasks(ctx.db, ctx.config, CASE, actor, locale=ctx.locale or default, default=default,
+                                       **narrowed)
+    audit(ctx, "list_tasks", CASE.name, detail=f"{len(items)}{'' if exact else '+'} tasks")
+    return _items_page(items, exact, page, per_page)
+
+
+def list_services(ctx: Context, page: int, per_page: int, **narrowed: Any) -> Page:
+    """The services of the cases the caller sees, with their referrals (worklists.services says which)."""
+    actor = actor_of(ctx)
+    with refusal_audited(ctx, "list_services", CASE):
+        actor.require(CASE, "read")
+        items, exact = worklists.services(ctx.db, ctx.config, CASE, actor, **narrowed)
+    audit(ctx, "list_services", CASE.name, detail=f"{len(items)}{'' if exact else '+'} services")
+    return _items_page(items, exact, page, per_page)
+
+
+def _items_page(items: list[dict[str, Any]], exact: bool, page: int, per_page: int) -> Page:
+    start = (page - 1) * per_page
+    return Page(items[start:start + per_page], len(items), page, per_page, exact)
 
 
 def recipients(ctx: Context, action: str, record_type: RecordType) -> list[dict[str, Any]]:

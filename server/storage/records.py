@@ -44,8 +44,10 @@ ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fie
 # sequence, so that a rare value leads a list's windows ({field: value, _seq: range}) instead of the scope.
 LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names", "stage",
                "flagged")
-# Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order.
-SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"), (GONE, SEQUENCE))
+# Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order (a
+# case's earliest task and service due days: the task and service lists, server/workflow/worklists.py).
+SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"), (GONE, SEQUENCE), (ACCESS, "task_due"),
+                  (ACCESS, "service_due"))
 # Single-field indexes of earlier releases that no plan reads (every write paid for them): dropped once.
 SUPERSEDED_INDEXES = (*LEAD_FIELDS, "created_at", "last_updated_at")
 _known_indexes: set[tuple[str, str, str]] = set()

@@ -106,6 +106,8 @@ def case_work_routes() -> list[Route]:
         Route("POST", f"{CASE_ITEM}/approvals/<approval_type>/decision", needs=(("case", "approve_closure"),),
               record="case", body={"data": {"approved": True}}),
         Route("GET", "/api/v1/flags", needs=(("case", "read"),), records=True),
+        Route("GET", "/api/v1/tasks", needs=(("case", "read"),), records=True),
+        Route("GET", "/api/v1/services", needs=(("case", "read"),), records=True),
         Route("GET", "/api/v1/recipients", needs=(("case", "refer"),), extra={"query": "?action=refer"}),
     ]
 

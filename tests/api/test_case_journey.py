@@ -4,6 +4,7 @@ point of other agencies, a partner's data manager) can and cannot read at every 
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 
@@ -163,3 +164,101 @@ def test_a_case_from_registration_to_closing_and_reopening(people):
         ("approval_request", "awa"), ("approval_decision", "sika"), ("close", "awa"), ("reopen", "awa")]
     assert [entry["status"] for entry in reopened["approvals"]] == [
         "approved", "approved", "approved"]
+
+
+def days_from_today(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def tasks_of(client, **query):
+    return ok(client.get("/api/v1/tasks", query_string=query))
+
+
+def test_a_case_workers_tasks_follow_the_case_and_the_approvals_wait_for_the_supervisor(people):
+    journey = Journey(people)
+    tasks = tasks_of(people["awa"])["data"]
+    assert [(t["task"], t["due"], t["overdue"], t["record_id"]) for t in tasks] == [
+        ("assessment", "2026-11-05", True, journey.case["id"]), ("case_plan", "2026-11-16", True, journey.case["id"])]
+    assert tasks[0]["case_id_display"] == journey.case["case_id_display"]
+    assert tasks_of(people["awa"], locale="fr")["data"][0]["name"] == "Évaluation à faire"
+    assert tasks_of(people["awa"], locale="en")["data"][0]["name"] == "Assessment due"
+    assert [t["task"] for t in tasks_of(people["awa"], due_by="2026-11-10")["data"]] == ["assessment"]
+    assert tasks_of(people["awa"], task="case_plan")["meta"]["total"] == 1
+    assert tasks_of(people["sika"])["data"] == []  # not her case
+    assert [t["task"] for t in tasks_of(people["sika"], owner="all")["data"]] == ["assessment", "case_plan"]
+    for outsider in ("police", "partner"):
+        assert tasks_of(people[outsider], owner="all")["data"] == []
+
+    # The assessment is requested: its task is done, and the approval waits for the supervisor, not for awa.
+    journey.edit(**ASSESSMENT)
+    journey.as_("awa", "POST", "/approvals/assessment", comments="Prêt")
+    assert [t["task"] for t in tasks_of(people["awa"])["data"]] == ["case_plan"]
+    waiting = tasks_of(people["sika"])["data"]
+    assert [(t["task"], t["kind"], t["requested_by"], t["approval_type"]) for t in waiting] == [
+        ("approval_assessment", "approval", "awa", "assessment")]
+    journey.as_("sika", "POST", "/approvals/assessment/decision", approved=True)
+    assert tasks_of(people["sika"])["data"] == []
+
+    # A follow-up to make and a service to give: each row is a task, due on its own day; done rows drop out.
+    followup, service = str(uuid.uuid4()), str(uuid.uuid4())
+    soon, later = days_from_today(2), days_from_today(23)
+    journey.edit(date_case_plan="2026-11-10", followup_subform_section=[
+        {"unique_id": followup, "followup_needed_by_date": later}],
+        services_section=[{"unique_id": service, "service_type": "health_medical_service",
+                           "service_appointment_date": soon, "service_implemented": "not_implemented"}])
+    tasks = tasks_of(people["awa"])["data"]
+    assert [(t["task"], t["row"], t["due"], t["overdue"]) for t in tasks] == [
+        ("service", service, soon, False), ("followup", followup, later, False)]
+    assert tasks_of(people["awa"], overdue="true")["data"] == []
+    assert [t["task"] for t in tasks_of(people["awa"], due_by=soon)["data"]] == ["service"]
+    journey.edit(followup_subform_section=[{"unique_id": followup, "followup_date": "2026-11-30"}])
+    assert [t["task"] for t in tasks_of(people["awa"])["data"]] == ["service"]
+
+    # Closed: nothing left to do.
+    journey.edit(services_section=[{"unique_id": service, "service_implemented": "implemented"}],
+                 closure_reason="case_plan_completed", date_closure="2026-11-30")
+    journey.approve("closure")
+    journey.as_("awa", "POST", "/close")
+    assert tasks_of(people["awa"])["data"] == [] and tasks_of(people["sika"], owner="all")["data"] == []
+
+
+def test_services_are_listed_from_request_to_implementation_with_their_referrals(people):
+    journey = Journey(people)
+    legal, health, later = str(uuid.uuid4()), str(uuid.uuid4()), days_from_today(40)
+    journey.edit(services_section=[
+        {"unique_id": legal, "service_type": "legal_assistance_service", "service_appointment_date": "2026-11-20",
+         "service_implemented": "not_implemented"},
+        {"unique_id": health, "service_type": "health_medical_service", "service_appointment_date": later,
+         "service_implemented": "not_implemented"}])
+    listed = ok(people["awa"].get("/api/v1/services"))
+    assert [(s["service_id"], s["type"], s["due"], s["overdue"], s["implemented"]) for s in listed["data"]] == [
+        (legal, "legal_assistance_service", "2026-11-20", True, False),
+        (health, "health_medical_service", later, False, False)]
+    requested_at = listed["data"][0]["requested_at"]
+    assert [s["service_id"] for s in ok(people["sika"].get("/api/v1/services?state=overdue"))["data"]] == [legal]
+    assert ok(people["sika"].get("/api/v1/services?owner=me"))["data"] == []
+    assert [s["service_id"] for s in ok(people["awa"].get(
+        "/api/v1/services?type=health_medical_service"))["data"]] == [health]
+
+    journey.as_("awa", "POST", "/referrals", to_user="police", service_id=legal, notes="Plainte")
+    # The police focal point reads the case but not its services form: no service is listed to them.
+    assert journey.seen_by("police") is not None
+    assert ok(people["police"].get("/api/v1/services?state=all"))["data"] == []
+    referral = ok(people["awa"].get(journey.url))["data"]["transitions"][-1]
+    journey.as_("police", "POST", f"/referrals/{referral['id']}/accept")
+    journey.edit(services_section=[{"unique_id": legal, "service_implemented": "implemented",
+                                    "service_implemented_day_time": "2026-11-25"}])
+    done = ok(people["awa"].get("/api/v1/services?state=implemented"))["data"]
+    assert [(s["service_id"], s["implemented"], s["implemented_on"], s["requested_at"]) for s in done] == [
+        (legal, True, "2026-11-25", requested_at)]
+    assert done[0]["implemented_at"] >= requested_at
+    assert [(r["to_user"], r["status"], r["created_by"]) for r in done[0]["referrals"]] == [
+        ("police", "accepted", "awa")]
+    assert "accepted_at" in done[0]["referrals"][0]
+    assert [s["service_id"] for s in ok(people["awa"].get("/api/v1/services?state=all"))["data"]] == [health, legal]
+    assert ok(people["awa"].get("/api/v1/services"))["meta"]["total"] == 1
+    for name, query in (("awa", "state=late"), ("awa", "owner=everyone"), ("awa", "due_by=2026-13-01"),
+                        ("awa", "due_by=%00"), ("awa", "per_page=0")):
+        refused = people[name].get(f"/api/v1/services?{query}")
+        assert refused.status_code in (400, 422), query
+        assert refused.get_json()["error"]["details"][0]["field"].split("/")[-1] in query
