@@ -68,6 +68,10 @@ DEFAULT_LANGUAGE = "en"
 DEFAULT_LOCALE = "en"
 # Largest accepted request body, in bytes.
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+# Largest file attached to a record (photos, documents, audio recordings), in MB (1 MB = 1,048,576 bytes): it caps
+# each upload field's own max_size_mb (10 MB for photos, 20 MB for documents and recordings when not set). An
+# upload's body may exceed MAX_CONTENT_LENGTH up to this size; nothing larger is read.
+ATTACHMENT_MAX_MB = 20
 # Largest page size of list endpoints.
 MAX_PER_PAGE = 1000
 # Days an export file is kept before it is deleted.
@@ -120,6 +124,20 @@ EMBEDDED_CACHE_SIZE = "512M"
 DISPLAY_ID_FORMAT = "{short_id}"
 # Code of this office or deployment, used by DISPLAY_ID_FORMAT (e.g. "COT" -> COT-4k7x2mb).
 OFFICE_CODE = ""
+# Live alerts (GET /api/v1/alerts/stream, server-sent events): how long one stream stays open before the client
+# reconnects (and is authenticated again), how often it looks for new alerts, and how many streams one process
+# serves at once (each holds a thread: run gunicorn with threads, e.g. --worker-class gthread --threads 50).
+ALERT_STREAM_SECONDS = 55
+ALERT_POLL_SECONDS = 2.0
+ALERT_STREAMS_MAX = 200
+# E-mail of alerts (off while SMTP_HOST is empty): the server, its port, "starttls", "ssl" or "none", the login
+# (empty: none) and the sender. A mail says what happened to which record and nothing about the child.
+SMTP_HOST = ""
+SMTP_PORT = 587
+SMTP_SECURITY = "starttls"
+SMTP_USER = ""
+SMTP_PASSWORD = ""
+MAIL_FROM = "abri@localhost"
 
 ENV_PREFIX = "ABRI_"
 _NOT_SETTINGS = {"PACKAGE_ROOT", "PROJECT_ROOT", "SHIPPED_ROOT", "PROFILE_LANGUAGE_SETTINGS"}  # constants, not settings
@@ -136,9 +154,9 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
     if isinstance(default, bool):
         word = raw.strip().lower()
         return True if word in _TRUE else False if word in _FALSE else raw
-    if isinstance(default, int):
+    if isinstance(default, (int, float)):
         try:
-            return int(raw.strip())
+            return type(default)(raw.strip())
         except ValueError:
             return raw
     return raw

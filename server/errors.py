@@ -8,7 +8,8 @@
     ├── MethodNotAllowed      METHOD_NOT_ALLOWED
     ├── Conflict              the current state refuses it (ALREADY_EXISTS, PUBLISH_CONFLICT, IN_USE, ...)
     ├── PreconditionFailed    STALE_REVISION
-    ├── PayloadTooLarge       PAYLOAD_TOO_LARGE, CSV_TOO_LARGE, SPREADSHEET_TOO_LARGE
+    ├── PayloadTooLarge       PAYLOAD_TOO_LARGE, CSV_TOO_LARGE, SPREADSHEET_TOO_LARGE, ATTACHMENT_TOO_LARGE
+    ├── UnsupportedMediaType  ATTACHMENT_TYPE_REFUSED
     ├── Unprocessable         the content breaks a rule (DOCUMENT_INVALID, CHECKS_FAILED, RECORD_INVALID, ...)
     └── ServiceUnavailable    STORAGE_UNAVAILABLE
 
@@ -204,7 +205,24 @@ class Error(Enum):
                                                            "decision."))
     SELF_APPROVAL = ("PERMISSION_DENIED", _l("You requested this approval: another person must decide on it."))
     FLAG_REMOVED = ("FLAG_REMOVED", _l("This flag was already removed."))
+    ALERT_STREAMS_FULL = ("ALERT_STREAMS_FULL", _l("The server is serving as many live alert streams as it can. "
+                                                   "Try again in %(retry_after)s seconds."))
     MATCH_NOT_CONFIGURED = ("MATCH_NOT_CONFIGURED", _l("The published trace form has no matched_case_id field."))
+    # Attachments (files of the records' upload fields)
+    ATTACHMENT_FIELD_UNKNOWN = ("ATTACHMENT_FIELD_UNKNOWN", _l("This record has no field for files named %(field)s "
+                                                               "(its fields for files: %(fields)s)."))
+    ATTACHMENT_FILE_MISSING = ("BODY_INVALID", _l("Send the file as the part named \"file\" of a multipart/form-data "
+                                                  "body."))
+    ATTACHMENT_TOO_LARGE = ("ATTACHMENT_TOO_LARGE", _l("The file is too large for the field %(field)s, which takes "
+                                                       "files of at most %(limit)s MB. Nothing was stored."))
+    ATTACHMENT_TYPE_REFUSED = ("ATTACHMENT_TYPE_REFUSED", _l("The field %(field)s takes only these kinds of file: "
+                                                             "%(allowed)s. The content of this file is none of them "
+                                                             "(%(found)s). Nothing was stored."))
+    ATTACHMENT_DAMAGED = ("ATTACHMENT_DAMAGED", _l("The file looks like %(type)s but cannot be read: it is damaged or "
+                                                   "cut short. Its metadata could not be removed, so it was not "
+                                                   "stored."))
+    ATTACHMENTS_FULL = ("ATTACHMENTS_FULL", _l("The field %(field)s already holds %(limit)s files, as many as it "
+                                               "takes: delete one first."))
     # Exports
     EXPORT_NOT_READY = ("EXPORT_NOT_READY", _l("The export is not ready yet (%(status)s)."))
     EXPORT_NOT_ALLOWED = ("EXPORT_NOT_ALLOWED", _l("Your role may no longer export these records, so this file "
@@ -319,6 +337,11 @@ class PreconditionFailed(AbriError):
 
 class PayloadTooLarge(AbriError):
     status, error = 413, Error.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMediaType(AbriError):
+    """The content is not of a kind this place takes (by its bytes, whatever its name or declared type)."""
+    status, error = 415, Error.ATTACHMENT_TYPE_REFUSED
 
 
 class Unprocessable(AbriError):

@@ -26,6 +26,7 @@ class Rule(Enum):
     # Presence and shape
     REQUIRED = ("required", _l("This field is required."))
     BLANK = ("blank", _l("Must not be empty or only spaces."))
+    ONE_OF = ("one_of", _l("Give exactly one of: %(names)s."))
     UNKNOWN = ("unknown", _l("This field is not allowed here."))
     UNKNOWN_FORM_FIELD = ("unknown", _l("There is no such field in the published forms."))
     NULL = ("type", _l("Must not be null."))
@@ -71,6 +72,9 @@ class Rule(Enum):
     # Record data
     READ_ONLY = ("read_only", _l("This field is calculated by the server and cannot be written."))
     WORKFLOW_ONLY = ("workflow_only", _l("This field is set by the server or a workflow and cannot be written."))
+    ATTACHMENTS_ONLY = ("attachments_only", _l("This field holds files: add them with POST "
+                                               ".../attachments/<field> and remove them with DELETE "
+                                               ".../attachments/<id>, not by writing the record."))
     LOCATION = ("location", _l("%(value)s is not a known location code."))
     LOCATION_LEVEL = ("location_level", _l("Choose a place of admin level %(level)s (%(value)s is at level "
                                            "%(actual)s)."))

@@ -63,10 +63,14 @@ def secantus_uri(secantus_server):
 TEST_EXPORT_KEY = "dGVzdHMgb25seTogYWJyaSBleHBvcnQga2V5IDMyIGI="
 
 
+# A live alert stream a test opens ends at once (a test that watches one sets its own length).
+TEST_STREAMS = {"ALERT_STREAM_SECONDS": 0.2, "ALERT_POLL_SECONDS": 0.05}
+
+
 def make_app(uri: str, **overrides):
     """A new app on its own database at `uri`; the caller closes it (`app_on` does)."""
     return create_app({"TESTING": True, "MONGO_URI": uri, "MONGO_DB_NAME": f"abri_test_{uuid.uuid4().hex[:12]}",
-                       "EXPORT_PASSWORD_KEY": TEST_EXPORT_KEY, **overrides})
+                       "EXPORT_PASSWORD_KEY": TEST_EXPORT_KEY, **TEST_STREAMS, **overrides})
 
 
 @contextlib.contextmanager

@@ -60,8 +60,8 @@ def as_documented(default: str, actual):
         return ""
     if isinstance(actual, tuple):
         return tuple(default.split(","))
-    if isinstance(actual, int):
-        return int(default)
+    if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        return type(actual)(default)
     if default.endswith("/"):  # a folder of the source checkout (an installed package has its own default)
         return str(PROJECT_ROOT / default.rstrip("/"))
     return default

@@ -12,8 +12,8 @@ import re
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from server.api import (accounts, audit, auth, devices, documents, exports, field_types, locations, metadata, openapi,
-                        records, schemas, sync, workflow)
+from server.api import (accounts, alerts, attachments, audit, auth, devices, documents, exports, field_types,
+                        locations, metadata, openapi, records, schemas, sync, workflow)
 from server.errors import BadRequest, Detail, Error, Unprocessable
 from server.records.search import INT64_MAX, INT64_MIN
 from server.rules import Rule
@@ -77,6 +77,8 @@ def _walk(value, path: str, depth: int):
 
 def check_json_body() -> None:
     """Refuse malformed JSON, operator-like keys, unstorable texts and numbers, deep nesting before any view runs."""
+    if request.endpoint in attachments.UPLOAD_ENDPOINTS:  # a file, read by its use case once the rights are checked
+        return
     if request.method not in ("POST", "PUT", "PATCH") or not request.content_length and not request.data:
         return
     if request.mimetype in UPLOAD_TYPES:  # files (translation spreadsheets, CSV) are checked by their reader
@@ -123,7 +125,7 @@ def init_api(app: Flask) -> None:
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
                       *records.blueprints(), exports.blp, locations.blp, field_types.blp, devices.blp,
-                      sync.blp, workflow.blp):
+                      sync.blp, workflow.blp, alerts.blp, attachments.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     openapi.register_document_schemas(api)
     openapi.document_openapi_route(api, app)

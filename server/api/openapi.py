@@ -62,7 +62,9 @@ ERRORS = {
     412: ("PreconditionFailed", "If-Match names a revision that is no longer the current one (STALE_REVISION): "
                                "reload and apply the change again."),
     413: ("PayloadTooLarge", "The body is larger than the server accepts (PAYLOAD_TOO_LARGE, or the upload's own "
-                            "limits)."),
+                            "limits: ATTACHMENT_TOO_LARGE, ...)."),
+    415: ("UnsupportedMediaType", "The file's content (read from its bytes, whatever its name) is not of a kind "
+                                  "the field takes (ATTACHMENT_TYPE_REFUSED)."),
     422: ("Unprocessable", "The body is not valid (BODY_INVALID, RECORD_INVALID, CHECKS_FAILED, DOCUMENT_INVALID, "
                           "...); `details` has one entry per failing field, as a JSON pointer."),
     429: ("TooManyAttempts", "Too many unsuccessful logins (TOO_MANY_ATTEMPTS): wait `Retry-After` seconds."),

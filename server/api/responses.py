@@ -422,6 +422,34 @@ class ServiceItem(WorkItem):
     referrals = fields.List(fields.Nested(ServiceReferral), required=True)
 
 
+class AlertItem(Schema):
+    """Something that happened that concerns the reader: what (kind, message), on which record, by whom, when."""
+
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True, metadata={"description": (
+        "referral_received, transfer_received, referral_accepted, referral_rejected, referral_done, "
+        "referral_revoked, transfer_accepted, transfer_rejected, transfer_revoked, approval_approved, "
+        "approval_rejected, flag_raised, assigned, record_changed.")})
+    message = fields.String(required=True, metadata={"description": "What happened, in the reader's language."})
+    record_type = fields.String(required=True)
+    record_id = fields.UUID(required=True)
+    record_display_id = optional_text()
+    by = fields.String(required=True, metadata={"description": "Who acted."})
+    at = fields.DateTime(required=True, metadata={"description": "When (the latest time, for a repeated one)."})
+    count = fields.Integer(required=True, metadata={"description": "How many times it happened while unread."})
+    read = fields.Boolean(required=True)
+    read_at = fields.DateTime(allow_none=True, required=True)
+    seq = fields.Integer(required=True, metadata={"description": "Its number: the live stream's event id."})
+    detail = fields.Dict(required=True, metadata={"description": (
+        "The id of what it is about: transition_id, approval_id and approval_type, or flag_id.")})
+
+
+class PulledAlerts(Schema):
+    unread = fields.Integer(required=True, metadata={"description": "How many of the user's alerts are unread."})
+    items = fields.List(fields.Nested(AlertItem), required=True, metadata={
+        "description": "The newest unread alerts (at most 50)."})
+
+
 class RecordBase(Schema):
     """The envelope fields of a record (set by the server) and the `data` the reader may read."""
 

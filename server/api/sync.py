@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.api.arguments import ArgumentSchema
+from server.api.attachments import Attachment
 from server.api import responses as docs
 from server.api.common import conditional, envelope, request_context
 from server.api.errors import flatten_messages
@@ -81,6 +82,10 @@ class SyncRecord(Schema):
     record = fields.Dict(metadata={"description": "The record as the user's role reads it (absent on a tombstone)."})
     deleted = fields.Boolean(metadata={"description": "A tombstone: the record left the user's view; drop it."})
     reason = fields.String(metadata={"enum": ["out_of_scope", "disabled", "not_marked"]})
+    attachments = fields.List(fields.Nested(Attachment), metadata={
+        "description": "The files of the record's upload fields the user sees (absent on a tombstone): fetch each "
+                       "with GET /<record type>/<id>/attachments/<file id>; `sha256` tells whether a copy held is "
+                       "the same."})
 
 
 class PullMeta(Schema):
@@ -90,6 +95,8 @@ class PullMeta(Schema):
         "description": "What the user sees changed (scope, role): keep only the records this pull sends until "
                        "`more` is false; drop the others."})
     count = fields.Integer(required=True)
+    alerts = fields.Nested(docs.PulledAlerts, required=True, metadata={
+        "description": "The user's unread alerts (mark them read with POST /alerts/read)."})
 
 
 class Conflict(Schema):
@@ -148,7 +155,7 @@ class Records(MethodView):
         """The changes in the user's view after a token, in the server's order: records and tombstones."""
         pulled = use_cases.pull_records(request_context(), args.get("token"), args.get("per_page"))
         return envelope(pulled.items, next_token=pulled.token, more=pulled.more, reset=pulled.reset,
-                        count=len(pulled.items))
+                        count=len(pulled.items), alerts=pulled.alerts)
 
     @answers(413, everyone=True)
     @blp.arguments(PushBody)

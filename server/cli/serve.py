@@ -23,7 +23,8 @@ from server.storage import get_db
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(2, 1000),
+              help="Worker threads (each open live alert stream holds one).")
 @click.option("--profile", default=None,
               help="Country profile of a new deployment: bj, cm (default ABRI_PROFILE); kept in the database.")
 def serve(host: str, port: int, threads: int, profile: str | None) -> None:
@@ -43,6 +44,8 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         overrides = {"MONGO_URI": without_retryable_writes(database.uri)} if database else {}
         if profile:
             overrides["PROFILE"] = profile
+        # Live alert streams may hold all but 4 threads: the other requests are never starved by them.
+        overrides["ALERT_STREAMS_MAX"] = min(settings["ALERT_STREAMS_MAX"], threads - 4 if threads > 4 else 0)
         app = create_app(overrides)
         with app.app_context():
             _start(app)

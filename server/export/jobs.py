@@ -31,6 +31,7 @@ from server.errors import AbriError, Detail, Error, Forbidden, NotFound, Unproce
 from server.export import encryption
 from server.export.cells import date_text
 from server.export.envelope import JsonRecords, envelope_labels, with_linked_cases
+from server.export.files import upload_fields, with_file_names
 from server.export.layout import RECORD_STATE, build_layout
 from server.export.rows import RowBuilder
 from server.export.writers import PrintTexts, write_csv_zip, write_json, write_xlsx
@@ -317,7 +318,7 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     made_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     path = os.path.join(folder, f"{record_type.route}-{made_at:%Y%m%d-%H%M}.{EXTENSIONS[job['format']]}")
     description = _description(job, config, total, made_at, labels[RECORD_STATE])
-    stream = iter(found)
+    stream = with_file_names(db, iter(found), upload_fields(config, record_type.name, exported))
     if record_type.name == "incident":
         stream = with_linked_cases(db, stream, RECORD_TYPES["case"])
     if job["format"] == "json":

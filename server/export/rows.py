@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 from server.export.cells import cell_kind, parse_date, parse_datetime
 from server.export.layout import DATA, LINKED_CASE, RECORD, Column, Sheet
 from server.metadata.configuration import Configuration
-from server.metadata.field_types import COUNT_CELL, OPTION_CELL, PLACE_CELL, TALLY_CELL, YES_NO_CELL
+from server.metadata.field_types import FILE_NAMES_CELL, OPTION_CELL, PLACE_CELL, TALLY_CELL, YES_NO_CELL
 from server.metadata.labels import resolve_text
 
 Converter = Callable[[Any], Any]
@@ -47,8 +47,8 @@ def converter(column: Column, config: Configuration, locale: str, default: str, 
     if kind == PLACE_CELL:
         places = config.locations
         return lambda v: resolve_text(places.get(v)["name_i18n"], locale, default) if places.get(v) else v
-    if kind == COUNT_CELL:
-        return lambda v: len(v) if isinstance(v, list) else v
+    if kind == FILE_NAMES_CELL:  # the export's reader put the files' names in place of their ids (export/files.py)
+        return lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v
     return _plain
 
 

@@ -25,6 +25,7 @@ class Configuration:
     version: int | None = None
     fingerprint: str = ""
     _locations: "LocationIndex | None" = field(default=None, repr=False, compare=False)
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # what is read from it, once
 
     @classmethod
     def from_documents(cls, documents: Iterable[tuple[str, str, dict]], version: int | None = None,

@@ -38,9 +38,9 @@ TEXT, OPTION, BOOLEAN, NUMBER, DATE, TALLY, PLACE, FILES, COMPUTED, ROWS, NOTHIN
 NO_FILTER, EQUALITY, RANGE, LOCATION_FILTER = "none", "equality", "range", "location"
 FILTERS = (NO_FILTER, EQUALITY, RANGE, LOCATION_FILTER)
 # The cell an export writes: the value, yes/no, an option's label, a date, "name: count" pairs, a
-# place's name, the number of files; a subform's rows get a sheet of their own.
-TEXT_CELL, NUMBER_CELL, YES_NO_CELL, OPTION_CELL, DATE_CELL, TALLY_CELL, PLACE_CELL, COUNT_CELL, ROWS_SHEET, NO_CELL = (
-    "text", "number", "yes_no", "option", "date", "tally", "place", "count", "rows", "none")
+# place's name, the names of the files attached; a subform's rows get a sheet of their own.
+TEXT_CELL, NUMBER_CELL, YES_NO_CELL, OPTION_CELL, DATE_CELL, TALLY_CELL, PLACE_CELL, FILE_NAMES_CELL, ROWS_SHEET, \
+    NO_CELL = ("text", "number", "yes_no", "option", "date", "tally", "place", "file_names", "rows", "none")
 
 MAX_CHOICES, MAX_FILES, MAX_TALLY = 500, 100, 100_000
 ROW_ID, DESTROY = "unique_id", "_destroy"
@@ -250,6 +250,8 @@ class FieldType:
     options: bool = False  # its values are chosen among options (a lookup or inline ones)
     multiple: bool = False  # may hold several choices (`multi_select`)
     accept: str | None = None  # the media types an upload widget offers
+    media_types: tuple[str, ...] = ()  # the media types of the files the server accepts (by their bytes)
+    max_size_mb: float | None = None  # the largest file, unless the field says (`max_size_mb`)
 
     @property
     def holds_data(self) -> bool:
@@ -281,9 +283,17 @@ class FieldType:
                 "attributes": sorted(self.accepted_attributes)}
 
 
-def _files(name: str, label: Any, accept: str) -> FieldType:
-    return FieldType(name, label, FILES, ("array",), files_schema, some_items, ANSWERED, "files", cell=COUNT_CELL,
-                     accept=accept)
+# Files are attached through the record's attachments routes, never set by a record write, so a file field is
+# never required (a record is created before its files); its size and count limits are its own.
+FILE_ATTRIBUTES = (ANSWERED - {"required"}) | {"max_size_mb", "max_files"}
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+AUDIO_TYPES = ("audio/mpeg", "audio/mp4", "audio/3gpp", "audio/ogg", "audio/wav", "audio/amr", "audio/webm")
+
+
+def _files(name: str, label: Any, media_types: tuple[str, ...], max_size_mb: float) -> FieldType:
+    return FieldType(name, label, FILES, ("array",), files_schema, some_items, FILE_ATTRIBUTES, "files",
+                     cell=FILE_NAMES_CELL, accept=",".join(media_types), media_types=media_types,
+                     max_size_mb=max_size_mb)
 
 
 # The table, in the order of the meta-schema's `type` enum (a form editor offers them in this order).
@@ -313,9 +323,9 @@ FIELD_TYPES: dict[str, FieldType] = {row.name: row for row in (
               SHOWN | {"calculation", "disabled"}, "calculated", filter=RANGE, cell=NUMBER_CELL),
     FieldType("location", _l("Location"), PLACE, ("string",), place_schema, not_null,
               ANSWERED | {"location_admin_level"}, "location", filter=LOCATION_FILTER, cell=PLACE_CELL),
-    _files("photo_upload_box", _l("Photos"), "image/*"),
-    _files("document_upload_box", _l("Documents"), "application/pdf,image/*"),
-    _files("audio_upload_box", _l("Audio recordings"), "audio/*"),
+    _files("photo_upload_box", _l("Photos"), IMAGE_TYPES, 10),
+    _files("document_upload_box", _l("Documents"), ("application/pdf", *IMAGE_TYPES), 20),
+    _files("audio_upload_box", _l("Audio recordings"), AUDIO_TYPES, 20),
 )}
 
 

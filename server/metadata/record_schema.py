@@ -30,7 +30,7 @@ from typing import Any
 from server.metadata.configuration import Configuration
 from server.metadata.expressions import INEXACT, condition_schema, referenced_fields
 from server.metadata.field_types import (BLANK_CHARACTERS, COMPUTED, DATE_REGEX, DATE_RULES, DATE_TIME_REGEX,
-                                         DESTROY, ROW_ID, ROWS, UUID_PATTERN, option_ids, type_of,
+                                         DESTROY, FILES, ROW_ID, ROWS, UUID_PATTERN, option_ids, type_of,
                                          uuid_schema)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -82,8 +82,9 @@ def date_rule_broken(rule: str | None, value: str, days: DayBounds) -> bool:
 
 
 def is_read_only(field: dict[str, Any]) -> bool:
-    """Calculated fields and fields marked `disabled` are set by the server or a workflow, never by a write."""
-    return type_of(field).value == COMPUTED or bool(field.get("disabled"))
+    """Calculated fields and fields marked `disabled` are set by the server or a workflow, never by a write; the
+    ids of an upload field change only as files are attached and deleted (server/records/attachments.py)."""
+    return type_of(field).value in (COMPUTED, FILES) or bool(field.get("disabled"))
 
 
 def requirement(field: dict[str, Any]) -> bool:

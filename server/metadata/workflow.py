@@ -32,6 +32,7 @@ from typing import Any
 
 from server.metadata import expressions
 from server.metadata.configuration import Configuration
+from server.metadata.documents import content_hash
 
 APPROVAL_TYPES = ("assessment", "case_plan", "closure")
 FACT_PREFIX = "@"
@@ -47,8 +48,10 @@ OPEN, CLOSED = "open", "closed"
 # the earliest of their due days; SERVICES one summary per service row ({id, due, implemented, requested_at,
 # implemented_at}), SERVICE_DUE the earliest due day of a service not yet implemented (None: none is dated),
 # SERVICES_OPEN how many are not implemented.
+# DERIVED_FROM: the fingerprint of the workflow they were derived by (a published change of it derives them again).
 TASKS, TASK_DUE, SERVICES, SERVICE_DUE, SERVICES_OPEN = "tasks", "task_due", "services", "service_due", "services_open"
-DERIVED_KEYS = (TASKS, TASK_DUE, SERVICES, SERVICE_DUE, SERVICES_OPEN)
+DERIVED_FROM = "derived_from"
+DERIVED_KEYS = (TASKS, TASK_DUE, SERVICES, SERVICE_DUE, SERVICES_OPEN, DERIVED_FROM)
 ACTIVE_TRANSITION = ("in_progress", "accepted")
 
 
@@ -98,6 +101,7 @@ class Task:
 @dataclass(frozen=True)
 class Workflow:
     module_id: str
+    fingerprint: str
     stages: tuple[Stage, ...]
     services: Services | None
     consent: dict[str, ConsentRule]   # "services", "sharing"
@@ -112,10 +116,12 @@ class Workflow:
 
 def workflow_of(config: Configuration, module_id: str | None) -> Workflow | None:
     """The workflow of a module (None: the module has none, or does not exist)."""
-    module = config.modules.get(module_id or "")
-    if not module or not isinstance(module.get("workflow"), dict):
-        return None
-    return parse_workflow(module["unique_id"], module["workflow"])
+    key = ("workflow", module_id)
+    if key not in config.derived:
+        module = config.modules.get(module_id or "")
+        found = module and isinstance(module.get("workflow"), dict)
+        config.derived[key] = parse_workflow(module["unique_id"], module["workflow"]) if found else None
+    return config.derived[key]
 
 
 def parse_workflow(module_id: str, body: dict[str, Any]) -> Workflow:
@@ -124,6 +130,7 @@ def parse_workflow(module_id: str, body: dict[str, Any]) -> Workflow:
     closure = body.get("closure") or {}
     return Workflow(
         module_id=module_id,
+        fingerprint=content_hash(body)[:16],
         stages=tuple(Stage(s["id"], s.get("name_i18n") or {}, s.get("when")) for s in body.get("stages") or ()),
         services=Services(services["subform"], {part: services[part] for part in SERVICE_ROLES if part in services},
                           services.get("implemented_value", "implemented")) if services else None,
@@ -257,4 +264,4 @@ def derived(workflow: Workflow, record: dict[str, Any], now: datetime) -> dict[s
     pending = [item for item in services if not item["implemented"]]
     dues = [item["due"] for item in pending if item["due"]]
     return {TASKS: tasks, TASK_DUE: tasks[0]["due"] if tasks else None, SERVICES: services,
-            SERVICE_DUE: min(dues) if dues else None, SERVICES_OPEN: len(pending)}
+            SERVICE_DUE: min(dues) if dues else None, SERVICES_OPEN: len(pending), DERIVED_FROM: workflow.fingerprint}

@@ -9,6 +9,7 @@ workers alike.
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from server.messages import _l
@@ -186,7 +187,7 @@ def _new_document(config: Configuration, record_type: RecordType, module_id: str
               "_search": _search_words(data, forms), "_create_hash": create_hash,
               store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
     record[store.ACCESS] = record_access_keys(record)
-    record.update(workflow_changes(config, record_type, record, record, actor))
+    record.update(workflow_changes(config, record_type, record, record, actor.now))
     return record
 
 
@@ -248,7 +249,7 @@ def write_change(db: Database, config: Configuration, record_type: RecordType, r
             changes[store.ACCESS] = record_access_keys(after)
             gone = set(record.get(store.ACCESS) or ()) | set(record.get(store.GONE) or ())
             changes[store.GONE] = sorted(gone - set(changes[store.ACCESS]))
-        changes.update(workflow_changes(config, record_type, record, after, actor))
+        changes.update(workflow_changes(config, record_type, record, after, actor.now))
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
@@ -274,16 +275,40 @@ def applied(record: dict[str, Any], changes: dict[str, Any], unset: list[str]) -
 
 
 def workflow_changes(config: Configuration, record_type: RecordType, record: dict[str, Any], after: dict[str, Any],
-                     actor: Actor) -> dict[str, Any]:
-    """What a write changes of a case's workflow envelope (its stage, tasks and service summaries), given the record
-    before and after it; nothing for another record, or a case of a module without a workflow."""
+                     now: datetime) -> dict[str, Any]:
+    """What a write at `now` changes of a case's workflow envelope (its stage, tasks and service summaries), given the
+    record before and after it (the same object: all of it); nothing for another record, or a case of a module
+    without a workflow."""
     if record_type.name != CASE:
         return {}
     workflow = workflow_of(config, after.get("module_id"))
     if workflow is None:
         return {STAGE: None} if record.get(STAGE) is not None else {}
-    now = {STAGE: stage_of(workflow, after), **derived(workflow, after, actor.now)}
-    return {key: value for key, value in now.items() if record.get(key, _UNSET) != value or record is after}
+    found = {STAGE: stage_of(workflow, after), **derived(workflow, after, now)}
+    return {key: value for key, value in found.items() if record.get(key, _UNSET) != value or record is after}
+
+
+def refresh_workflow(db: Database, config: Configuration, record_type: RecordType, limit: int, now: datetime) -> int:
+    """Derive again the workflow envelope of up to `limit` cases derived by an earlier workflow of their module (or
+    stored before it had one): a published change of the stages or tasks reaches every case, not only those written
+    since. Each is written only if it did not change meanwhile (its next write derives it anyway); the revision
+    and the sync sequence stay: nothing a user wrote changed. Return how many were looked at; 0 when none is left."""
+    if record_type.name != CASE:
+        return 0
+    looked = 0
+    for module_id in config.modules:
+        workflow = workflow_of(config, module_id)
+        if workflow is None or store.derived_state(db, record_type.name, module_id) == workflow.fingerprint:
+            continue
+        stale = store.stale_derived(db, record_type.name, module_id, workflow.fingerprint, limit - looked)
+        for record in stale:
+            store.set_derived(db, record_type.name, record["_id"], record["revision"],
+                              workflow_changes(config, record_type, record, record, now))
+        looked += len(stale)
+        if looked >= limit:
+            return looked
+        store.mark_derived(db, record_type.name, module_id, workflow.fingerprint)
+    return looked
 
 
 def check_update(config: Configuration, record_type: RecordType, record: dict[str, Any], patch: dict[str, Any],

@@ -73,12 +73,14 @@ class PullToken:
 @dataclass(frozen=True)
 class Pulled:
     """A page of a pull: upserts and tombstones in sequence order, the next token, whether more follow now, and
-    whether the device must drop what this pull (to its end) does not send again."""
+    whether the device must drop what this pull (to its end) does not send again; `alerts`: the user's unread
+    alerts (the use case adds them)."""
 
     items: list[dict[str, Any]]
     token: str
     more: bool
     reset: bool
+    alerts: dict[str, Any] | None = None
 
 
 def readable_types(actor: Actor) -> list[str]:

@@ -32,7 +32,7 @@ from jsonschema import FormatChecker
 
 from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.field_types import COMPUTED, DATE, OPTION, PLACE, ROWS, type_of
+from server.metadata.field_types import COMPUTED, DATE, FILES, OPTION, PLACE, ROWS, type_of
 from server.metadata.expressions import evaluate
 from server.metadata.patterns import SafeValidator, matches
 from server.metadata.record_schema import (DATE_RULES, DESTROY, MAX_ROWS, ROW_ID, UUID_PATTERN, DayBounds,
@@ -46,7 +46,7 @@ from server.rules import Rule
 # The rule of each code the record checks report (the rules vocabulary: server/rules.py).
 RULES = {rule.code: rule for rule in (
     Rule.REQUIRED, Rule.TYPE, Rule.OPTION, Rule.FORMAT, Rule.MINIMUM, Rule.MAXIMUM, Rule.MAX_LENGTH, Rule.MAX_ITEMS,
-    Rule.UNIQUE_ITEMS, Rule.UNKNOWN_FORM_FIELD, Rule.PATTERN, Rule.READ_ONLY, Rule.WORKFLOW_ONLY,
+    Rule.UNIQUE_ITEMS, Rule.UNKNOWN_FORM_FIELD, Rule.PATTERN, Rule.READ_ONLY, Rule.WORKFLOW_ONLY, Rule.ATTACHMENTS_ONLY,
     Rule.DISABLED_OPTION, Rule.LOCATION, Rule.LOCATION_LEVEL, Rule.FUTURE_DATE, Rule.PAST_DATE, Rule.DESTROY_ROW,
     Rule.DUPLICATE_ROW)}
 _CODES = {"maxLength": "max_length", "maxItems": "max_items", "uniqueItems": "unique_items",
@@ -195,7 +195,8 @@ def _is_row_id(value: Any) -> bool:
 
 
 def _read_only_refusal(field: dict[str, Any]) -> str:
-    return "read_only" if type_of(field).value == COMPUTED else "workflow_only"
+    value = type_of(field).value
+    return "read_only" if value == COMPUTED else "attachments_only" if value == FILES else "workflow_only"
 
 
 def _checked_patch(patch: dict[str, Any], stored: dict[str, Any], forms: FormFields, found: _Findings,

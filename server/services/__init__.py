@@ -10,6 +10,7 @@ the command line: they raise the errors of server.errors, which each edge render
     permission.py     require / require_signed_in: the first step of every use case
     audit.py          the audit entry every use case writes
     records.py        cases, incidents, tracing requests: create, read, list, update, state, assign, history, match
+    attachments.py    files of records' upload fields: attach, list, download, delete
     configuration.py  draft status, publish, restore, versions and diffs, loading a folder
     drafts.py         draft document edits (with the role-rights rules), lookup locks
     documents.py      what a caller may read of the published forms, lookups, modules, roles; record-data schemas

@@ -23,6 +23,8 @@ from server.storage.listing import Listing
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.notify import notify
+from server.workflow import alerts as who
 
 CASE, INCIDENT, TRACING_REQUEST = (RECORD_TYPES[name] for name in ("case", "incident", "tracing_request"))
 HISTORY_HIDDEN = ("_id", "record_id", "change_hash")  # storage keys of a history entry, not part of what it tells
@@ -169,6 +171,7 @@ def update_record(ctx: Context, record_type: RecordType, record_id: str, patch: 
     with refusal_audited(ctx, "update", record_type, record_id):
         record = service.update_record(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                        patch, expected_revision, actor)
+    notify(ctx, record_type, record, who.for_change(record))
     return shown(ctx, record_type, actor, record, "update")
 
 
@@ -200,6 +203,7 @@ def assign_record(ctx: Context, record_type: RecordType, record_id: str, owner_n
     with refusal_audited(ctx, "assign", record_type, record_id):
         record = service.assign_record(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                        owner_name, expected_revision, actor)
+    notify(ctx, record_type, record, who.for_assignment(record))
     return shown(ctx, record_type, actor, record, "assign")
 
 

@@ -33,15 +33,25 @@ _RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
     "EXPORT_POLL_SECONDS": (lambda v: _is_int(v) and 1 <= v <= 3600, _l("a whole number from 1 to 3600")),
     "DEVICE_TTL_DAYS": (lambda v: _is_int(v) and 1 <= v <= 365, _l("a whole number from 1 to 365")),
     "SYNC_RECORDS": (lambda v: v in ("scope", "marked"), "scope, marked"),
+    "ATTACHMENT_MAX_MB": (lambda v: _is_int(v) and 1 <= v <= 1024, _l("a whole number from 1 to 1024")),
     # Shorter than a write's lease plus the clocks' difference, a pull could pass a write still committing.
     "SYNC_SETTLE_SECONDS": (lambda v: _is_int(v) and 10 <= v <= 3600, _l("a whole number from 10 to 3600")),
     "SYNC_PAGE_SIZE": (lambda v: _is_int(v) and 1 <= v <= 1000, _l("a whole number from 1 to 1000")),
     "SYNC_MAX_BATCH": (lambda v: _is_int(v) and 1 <= v <= 1000, _l("a whole number from 1 to 1000")),
     "DISPLAY_ID_FORMAT": (lambda v: _is_display_id_format(v),
                           _l("a text holding {short_id} once and no placeholder other than {office_code}")),
+    "ALERT_STREAM_SECONDS": (lambda v: _is_seconds(v) and 0.1 <= v <= 3600, _l("a number of seconds from 0.1 to 3600")),
+    "ALERT_STREAMS_MAX": (lambda v: _is_int(v) and 0 <= v <= 10000, _l("a whole number from 0 to 10000")),
+    "ALERT_POLL_SECONDS": (lambda v: _is_seconds(v) and 0.05 <= v <= 60, _l("a number of seconds from 0.05 to 60")),
+    "SMTP_PORT": (lambda v: _is_int(v) and 1 <= v <= 65535, _l("a whole number from 1 to 65535")),
+    "SMTP_SECURITY": (lambda v: v in ("starttls", "ssl", "none"), "starttls, ssl, none"),
     "EXPORT_PASSWORD_KEY": (lambda v: _is_export_key(v),
                             _l("empty, or the base64 text of 32 random bytes")),
 }
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_display_id_format(value: Any) -> bool:

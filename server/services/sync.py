@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from server.auth import accounts as account_store, devices
@@ -20,15 +20,18 @@ from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE
 from server.metadata.field_types import describe_types, registry_fingerprint
 from server.metadata.labels import localize_document
 from server.metadata.versions import LanguageSettings
-from server.records import service, sync
+from server.records import attachments, service, sync
 from server.records.access import readable_fields, visible_fields, writable_fields
 from server.records.actor import Actor
 from server.records.types import RECORD_TYPES, RecordType
+from server.services.alerts import unread_for_pull
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.notify import notify
 from server.services.documents import Filters, list_published, visible_forms
 from server.services.records import keep_record_indexes, actor_of, refusal_audited
 from server.services.workflow import recipients_for
+from server.workflow import alerts as who
 from server.storage import records as store, sync as sync_store
 
 BUNDLE_KINDS = {"forms": FORM, "lookups": LOOKUP, "modules": MODULE, "locations": LOCATION}
@@ -119,11 +122,23 @@ def pull_records(ctx: Context, token: str | None, per_page: int | None) -> sync.
         keep_record_indexes(ctx, RECORD_TYPES[name])
     settled_before = ctx.now.timestamp() - ctx.settings["SYNC_SETTLE_SECONDS"]
     pulled = sync.pull(ctx.db, ctx.config, actor, token, limit, ctx.settings["SYNC_RECORDS"], settled_before)
+    _with_attachments(ctx, actor, pulled.items)
     tombstones = sum(1 for item in pulled.items if item.get("deleted"))
     audit(ctx, "sync_pull", detail=f"{len(pulled.items) - tombstones} records, {tombstones} tombstones"
                                    + (", reset" if pulled.reset else ""))
     _seen(ctx)
-    return pulled
+    return replace(pulled, alerts=unread_for_pull(ctx))
+
+
+def _with_attachments(ctx: Context, actor: Actor, items: list[dict[str, Any]]) -> None:
+    """Give each pulled record the descriptors of its files (in the fields the user sees): the device fetches each
+    from GET /<record type>/<id>/attachments/<file id> with its credential (one query per record type)."""
+    for name in dict.fromkeys(item["record_type"] for item in items if "record" in item):
+        pulled = [item for item in items if item["record_type"] == name and "record" in item]
+        files = attachments.describe(ctx.db, ctx.config, RECORD_TYPES[name], actor,
+                                     [{"_id": item["id"], "data": item["record"].get("data") or {}} for item in pulled])
+        for item in pulled:
+            item["attachments"] = files.get(item["id"], [])
 
 
 def push_records(ctx: Context, items: list[dict[str, Any] | AbriError]) -> list[dict[str, Any]]:
@@ -146,6 +161,8 @@ def push_records(ctx: Context, items: list[dict[str, Any] | AbriError]) -> list[
             results.append(_refused(item, error, ctx.locale))
             continue
         audit(ctx, f"sync_{applied.status}", record_type.name, applied.record["_id"])
+        if item["op"] != "create" and applied.status in ("updated", "merged", "conflict"):
+            notify(ctx, record_type, applied.record, who.for_change(applied.record))
         visible = visible_fields(ctx.db, ctx.config, record_type, actor)
         result = {**_named(item), "status": applied.status, "revision": applied.record["revision"],
                   "record": service.present(applied.record, record_type, readable=visible, viewer=actor.principal)}
@@ -222,6 +239,7 @@ def resolve_conflict(ctx: Context, conflict_id: str, data: dict[str, Any], revis
                                      sent=revision)
         if data:
             record = service.update_record(ctx.db, ctx.config, record_type, record["_id"], data, revision, actor)
+            notify(ctx, record_type, record, who.for_change(record))
         closed = sync_store.close_conflict(ctx.db, conflict_id, {
             "status": "resolved", "resolved_by": ctx.user_name, "resolved_at": ctx.now,
             "resolved_revision": record["revision"]})

@@ -1,5 +1,6 @@
 """Export workers: threads inside `abri serve`, or in a separate `abri worker` process (callers of the use
-cases, as the API and the command line are; the threads live here so that both commands share them).
+cases, as the API and the command line are; the threads live here so that both commands share them). Between
+jobs they also send the alert e-mails that wait, when an SMTP server is configured.
 
 Each loop claims one job at a time from MongoDB (server.services.exports.run_next_export), so any
 number of workers in any number of processes share the queue; every few minutes a worker also
@@ -16,12 +17,14 @@ import uuid
 
 from flask import Flask
 
-from server.services import exports
+from server.services import alerts, exports, workflow
 from server.services.context import Context
 from server.storage import get_db
 
 log = logging.getLogger(__name__)
 CLEANUP_EVERY_SECONDS = 300
+REFRESH_EVERY_SECONDS = 30  # how soon a published change of a workflow reaches the stored cases' tasks and stages
+REFRESH_BATCH = 500
 
 
 def _context(app: Flask) -> Context:
@@ -35,6 +38,18 @@ def run_once(app: Flask, worker: str, stop: threading.Event | None = None) -> bo
         return exports.run_next_export(_context(app), worker, stop) is not None
 
 
+def send_mail_once(app: Flask, worker: str) -> bool:
+    """Send one waiting alert e-mail if there is one; tell whether there was."""
+    with app.app_context():
+        return alerts.send_next_mail(_context(app), worker)
+
+
+def refresh_workflows(app: Flask) -> int:
+    """Derive again the workflow envelope of a batch of cases an earlier workflow derived; return how many."""
+    with app.app_context():
+        return workflow.refresh_workflows(_context(app), REFRESH_BATCH)
+
+
 def remove_expired(app: Flask) -> int:
     """Delete the expired exports; return how many."""
     with app.app_context():
@@ -44,13 +59,20 @@ def remove_expired(app: Flask) -> int:
 def work(app: Flask, stop: threading.Event, name: str) -> None:
     """Claim and run jobs until `stop` is set."""
     worker = f"{socket.gethostname()}:{name}:{uuid.uuid4().hex[:6]}"
-    last_cleanup = 0.0
+    last_cleanup = last_refresh = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() - last_cleanup > CLEANUP_EVERY_SECONDS:
                 remove_expired(app)
                 last_cleanup = time.monotonic()
-            if not run_once(app, worker, stop):
+            refreshed = 0
+            if time.monotonic() - last_refresh > REFRESH_EVERY_SECONDS:
+                refreshed = refresh_workflows(app)
+                if refreshed < REFRESH_BATCH:  # none left: look again later
+                    last_refresh = time.monotonic()
+            ran = run_once(app, worker, stop)
+            mailed = bool(app.config.get("SMTP_HOST")) and send_mail_once(app, worker)
+            if not ran and not mailed and not refreshed:
                 stop.wait(app.config["EXPORT_POLL_SECONDS"])
         except Exception:  # a database hiccup must not kill the worker
             log.exception("export worker %s", worker)

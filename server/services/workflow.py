@@ -22,9 +22,10 @@ from server.records.types import RECORD_TYPES, RecordType, parse_record_id
 from server.rules import Rule
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.notify import notify
 from server.services.records import CASE, Page, Shown, actor_of, keep_record_indexes, refusal_audited, shown
 from server.storage import auth as people
-from server.workflow import flags, lifecycle, transitions, worklists
+from server.workflow import alerts as who, flags, lifecycle, transitions, worklists
 
 HANDING = {"refer": "receive_referral", "transfer": "receive_transfer", "assign": "read"}
 
@@ -51,6 +52,7 @@ def send_case(ctx: Context, case_id: str, kind: str, body: dict[str, Any], expec
         record, made = transitions.send(ctx.db, ctx.config, CASE, parse_record_id(case_id, CASE), kind, body,
                                         expected_revision, actor)
     detail = "consent overridden" if made["consent_overridden"] else None
+    notify(ctx, CASE, record, who.for_sent(record, made))
     return _step(ctx, CASE, record, made, action, detail)
 
 
@@ -62,6 +64,7 @@ def answer_case(ctx: Context, case_id: str, kind: str, transition_id: str, answe
     with refusal_audited(ctx, action, CASE, case_id):
         record, made = transitions.answer(ctx.db, ctx.config, CASE, parse_record_id(case_id, CASE), kind,
                                           transition_id, answer, body, expected_revision, actor)
+    notify(ctx, CASE, record, who.for_answer(record, made, answer))
     return _step(ctx, CASE, record, made, action)
 
 
@@ -106,6 +109,7 @@ def decide_approval(ctx: Context, case_id: str, kind: str, approved: bool, comme
         record, made = lifecycle.decide_approval(ctx.db, ctx.config, CASE, parse_record_id(case_id, CASE), kind,
                                                  approved, comments, expected_revision, actor,
                                                  _approval_label(ctx, kind))
+    notify(ctx, CASE, record, who.for_decision(record, made))
     return _step(ctx, CASE, record, made, "approval_decision", f"{kind} {made['status']}")
 
 
@@ -121,6 +125,7 @@ def raise_flag(ctx: Context, record_type: RecordType, record_id: str, reason: st
     with refusal_audited(ctx, "flag", record_type, record_id):
         record, made = flags.raise_flag(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                         reason, date, expected_revision, actor)
+    notify(ctx, record_type, record, who.for_flag(record, made))
     return _step(ctx, record_type, record, made, "flag")
 
 
@@ -180,6 +185,12 @@ def list_services(ctx: Context, page: int, per_page: int, **narrowed: Any) -> Pa
 def _items_page(items: list[dict[str, Any]], exact: bool, page: int, per_page: int) -> Page:
     start = (page - 1) * per_page
     return Page(items[start:start + per_page], len(items), page, per_page, exact)
+
+
+def refresh_workflows(ctx: Context, limit: int = 500) -> int:
+    """Derive again the stage, tasks and service summaries of up to `limit` cases derived by an earlier workflow
+    (the worker threads call it); return how many were looked at."""
+    return service.refresh_workflow(ctx.db, ctx.config, CASE, limit, ctx.now)
 
 
 def recipients(ctx: Context, action: str, record_type: RecordType) -> list[dict[str, Any]]:

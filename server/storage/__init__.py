@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from server.storage.alerts import ensure_alert_indexes
+from server.storage.attachments import ensure_attachment_indexes
 from server.storage.auth import ensure_auth_indexes
 from server.storage.client import connect, Database  # noqa: F401  (re-exported)
 from server.storage.devices import ensure_device_indexes
@@ -26,6 +28,8 @@ def init_storage(app: Flask) -> None:
     ensure_device_indexes(database)
     ensure_conflict_indexes(database)
     ensure_export_indexes(database)
+    ensure_attachment_indexes(database)
+    ensure_alert_indexes(database)
 
 
 def get_db() -> Database:

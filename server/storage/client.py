@@ -28,7 +28,9 @@ def connect(uri: str, db_name: str) -> Database:
                            "or set ABRI_MONGO_URI to a MongoDB server")
     if uri.startswith("mongomock://"):
         import mongomock  # test-only dependency
+        import mongomock.gridfs
 
+        _enable_mock_gridfs(mongomock.gridfs)
         client: Any = mongomock.MongoClient(tz_aware=True)
         return client.get_database(db_name)
     options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 10_000}
@@ -39,6 +41,16 @@ def connect(uri: str, db_name: str) -> Database:
         client.close()
         raise
     return client.get_database(db_name, write_concern=write_concern)
+
+
+_mock_gridfs: list[bool] = []
+
+
+def _enable_mock_gridfs(module: Any) -> None:
+    """Let gridfs work on mongomock's databases (once per process: it patches gridfs's type checks)."""
+    if not _mock_gridfs:
+        module.enable_gridfs_integration()
+        _mock_gridfs.append(True)
 
 
 _DURABLE = _l("a URI whose writes are acknowledged and journaled (durable): remove journal=false and w=0")

@@ -332,3 +332,30 @@ def display_ids(db: Database, collection: str, ids: set[str], key: str) -> dict[
     with translated_errors():
         found = db[collection].find({"_id": {"$in": sorted(ids)}}, {key: 1})
         return {record["_id"]: record.get(key) for record in found}
+
+
+def derived_state(db: Database, collection: str, module_id: str) -> str | None:
+    """The fingerprint of the workflow every record of a module was last derived by (None: not known)."""
+    with translated_errors():
+        found = db[SEQUENCES].find_one({"_id": f"{collection}:derived:{module_id}"})
+    return found.get("fingerprint") if found else None
+
+
+def mark_derived(db: Database, collection: str, module_id: str, fingerprint: str) -> None:
+    with translated_errors():
+        db[SEQUENCES].update_one({"_id": f"{collection}:derived:{module_id}"}, {"$set": {"fingerprint": fingerprint}},
+                                 upsert=True)
+
+
+def stale_derived(db: Database, collection: str, module_id: str, fingerprint: str, limit: int) -> list[dict]:
+    """Up to `limit` records of a module derived by another workflow than `fingerprint` (or never)."""
+    with translated_errors():
+        found = db[collection].find({"module_id": module_id, "derived_from": {"$ne": fingerprint}},
+                                    {"_search": 0, PENDING: 0, ACCESS: 0, GONE: 0})
+        return list(found.limit(limit))
+
+
+def set_derived(db: Database, collection: str, record_id: str, revision: int, changes: dict[str, Any]) -> bool:
+    """Set derived fields of a record still at `revision` (nothing else changes); tell whether it was."""
+    with translated_errors():
+        return db[collection].update_one({"_id": record_id, "revision": revision}, {"$set": changes}).matched_count == 1

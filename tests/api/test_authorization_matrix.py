@@ -76,6 +76,14 @@ def record_routes(name: str, route: str) -> list[Route]:
               records=True),
         Route("POST", item + "/flags/<flag_id>/remove", needs=((name, "flag"),), record=name,
               body={"data": {"reason": "Fait"}}, extra={"flag_id": SOME_ID}),
+        # Files (tests/api/test_attachments.py has the field rules): the shipped forms have no upload field, so an
+        # allowed upload finds none (404 ATTACHMENT_FIELD_UNKNOWN) and a made-up file id is not found.
+        Route("GET", item + "/attachments", needs=((name, "read"),), record=name, records=True),
+        Route("POST", item + "/attachments/<target>", needs=((name, "write"),), record=name,
+              extra={"target": "photos"}),
+        Route("GET", item + "/attachments/<target>", needs=((name, "read"),), record=name, extra={"target": SOME_ID}),
+        Route("DELETE", item + "/attachments/<target>", needs=((name, "write"),), record=name,
+              extra={"target": SOME_ID}),
     ]
 
 
@@ -205,6 +213,9 @@ TABLE: list[Route] = [
     Route("POST", "/api/v1/sync/records", access=AUTHENTICATED,
           body={"data": [{"op": "create", "record_type": "case", "id": "0f8fad5b-d9cb-469f-a165-70867728950f"}]}),
     Route("GET", "/api/v1/sync/conflicts", access=AUTHENTICATED),
+    Route("GET", "/api/v1/alerts", access=AUTHENTICATED),
+    Route("POST", "/api/v1/alerts/read", access=AUTHENTICATED, body={"data": {"all": True}}),
+    Route("GET", "/api/v1/alerts/stream", access=AUTHENTICATED),
     Route("POST", "/api/v1/sync/conflicts/<conflict_id>/resolve",
           any_of=(("case", "write"), ("incident", "write"), ("tracing_request", "write")),
           body={"data": {"revision": 1, "values": {}}}, extra={"conflict_id": SOME_ID}),

@@ -244,6 +244,8 @@ def test_services_are_listed_from_request_to_implementation_with_their_referrals
     # The police focal point reads the case but not its services form: no service is listed to them.
     assert journey.seen_by("police") is not None
     assert ok(people["police"].get("/api/v1/services?state=all"))["data"] == []
+    # Nor are the case's tasks theirs: a referral shows the case, not the case worker's work on it.
+    assert tasks_of(people["police"], owner="all")["data"] == []
     referral = ok(people["awa"].get(journey.url))["data"]["transitions"][-1]
     journey.as_("police", "POST", f"/referrals/{referral['id']}/accept")
     journey.edit(services_section=[{"unique_id": legal, "service_implemented": "implemented",
@@ -262,3 +264,32 @@ def test_services_are_listed_from_request_to_implementation_with_their_referrals
         refused = people[name].get(f"/api/v1/services?{query}")
         assert refused.status_code in (400, 422), query
         assert refused.get_json()["error"]["details"][0]["field"].split("/")[-1] in query
+
+
+def test_a_published_change_of_the_workflow_reaches_the_tasks_of_the_cases_already_stored(people):
+    from server.services import workers
+    from tests.builders import publish
+
+    journey = Journey(people)
+    app = people["awa"].application
+    assert workers.refresh_workflows(app) == 0  # every case is derived by the published workflow
+    assert [t["due"] for t in tasks_of(people["awa"], task="assessment")["data"]] == ["2026-11-05"]
+    module = ok(people["admin"].get("/api/v1/modules/primeromodule-cp"))["data"]
+    tasks = [dict(task, due_days={"after": "registration_date", "days": 5}) if task["id"] == "assessment" else task
+             for task in module["workflow"]["tasks"]]
+    ok(people["admin"].patch("/api/v1/modules/primeromodule-cp",
+                             json={"data": {"workflow": {**module["workflow"], "tasks": tasks}}}))
+    publish(people["admin"])
+
+    revision = journey.as_("awa", "GET")["data"]["revision"]
+    assert workers.refresh_workflows(app) == 1 and workers.refresh_workflows(app) == 0
+    assert [t["due"] for t in tasks_of(people["awa"], task="assessment")["data"]] == ["2026-11-07"]
+    assert journey.as_("awa", "GET")["data"]["revision"] == revision  # nothing the user wrote changed
+
+    # A case stored before tasks existed gets them too.
+    with app.app_context():
+        get_db()["case"].update_many({}, {"$unset": {"tasks": 1, "task_due": 1, "derived_from": 1}})
+        get_db()["record_sequences"].delete_many({"_id": {"$regex": "derived"}})
+    assert tasks_of(people["awa"])["data"] == []
+    assert workers.refresh_workflows(app) == 1
+    assert [t["task"] for t in tasks_of(people["awa"])["data"]] == ["assessment", "case_plan"]

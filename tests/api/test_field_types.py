@@ -17,7 +17,7 @@ def test_every_type_is_served_with_how_it_is_filtered_exported_and_shown(client)
     assert served["separator"]["holds_data"] is False and served["separator"]["json_type"] == []
     assert served["calculated"]["read_only"] is True
     assert served["text_field"]["searchable"] is True and "searchable" not in served["tally_field"]["attributes"]
-    assert served["photo_upload_box"]["render"]["accept"] == "image/*"
+    assert served["photo_upload_box"]["render"]["accept"] == "image/jpeg,image/png,image/webp"
 
 
 def test_labels_are_in_the_request_language(client):

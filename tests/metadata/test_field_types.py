@@ -71,7 +71,7 @@ def test_an_export_writes_each_type_as_the_registry_says():
     assert cell_kind(field("seen_on", "date_field")) == "date"
     assert cell_kind(field("seen_at", "date_field", date_include_time=True)) == "datetime"
     assert cell_kind(field("sex", "select_box")) == "option"
-    assert cell_kind(field("photos", "photo_upload_box")) == "count"
+    assert cell_kind(field("photos", "photo_upload_box")) == "file_names"
 
 
 # --- a new type is one row ----------------------------------------------------------------------
