@@ -43,7 +43,7 @@ ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fie
 # Envelope fields a list filters on by equality: each, like each filterable data field, is indexed with the
 # sequence, so that a rare value leads a list's windows ({field: value, _seq: range}) instead of the scope.
 LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names", "stage",
-               "flagged")
+               "flagged", "pending_approvals")
 # Compound indexes: a scope key and an order. Every list names one key by equality and a range of the order (a
 # case's earliest task and service due days: the task and service lists, server/workflow/worklists.py).
 SCOPED_INDEXES = ((ACCESS, SEQUENCE), (ACCESS, "last_updated_at"), (GONE, SEQUENCE), (ACCESS, "task_due"),
@@ -286,6 +286,14 @@ def list_records(db: Database, collection: str, where: Condition | Mapping[str, 
         found = db[collection].find(query, to_projection(fields)).sort(to_mongo_sort(sort))
         items = list(found.skip(page.skip).limit(page.size))
     return items, total
+
+
+def find_records(db: Database, collection: str, where: Condition | Mapping[str, Any] | None, sort: Sequence[Sort],
+                 limit: int, fields: Iterable[str] | None = None) -> list[dict]:
+    """Up to `limit` records meeting a condition, in `sort` order (only `fields`, if given), not counted."""
+    with translated_errors():
+        found = db[collection].find(to_mongo(where), to_projection(fields)).sort(to_mongo_sort(sort))
+        return list(found.limit(limit))
 
 
 def list_history(db: Database, record_id: str, max_revision: int, skip: int, limit: int) -> tuple[list[dict], int]:

@@ -19,7 +19,7 @@ from server.records.access import readable_fields
 from server.records.actor import Actor
 from server.records.types import RecordType
 from server.storage import Database, records as store
-from server.storage.query import Condition, Filter, Page, Sort, all_of, ASC, DESC
+from server.storage.query import Condition, Filter, Sort, all_of, ASC, DESC
 from server.workflow.lifecycle import PENDING_APPROVALS, REQUESTED
 
 CASES_READ = 2_000  # cases a list reads at most (a case worker's whole caseload; a larger scope is narrowed)
@@ -42,9 +42,8 @@ def _scope(actor: Actor, owner: str) -> Condition | None:
 def _read(db: Database, record_type: RecordType, where: Condition, sort: list[Sort], fields: Iterable[str]
           ) -> tuple[list[dict[str, Any]], bool]:
     """The cases meeting `where` (at most CASES_READ) in `sort` order, and whether that was all of them."""
-    cases, total = store.list_records(db, record_type.name, where, [*sort, Sort("_id", ASC)],
-                                      Page(1, CASES_READ), fields)
-    return cases, total <= len(cases)
+    cases = store.find_records(db, record_type.name, where, [*sort, Sort("_id", ASC)], CASES_READ + 1, fields)
+    return cases[:CASES_READ], len(cases) <= CASES_READ
 
 
 def _summary(record: dict[str, Any], record_type: RecordType) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def tasks(db: Database, config: Configuration, record_type: RecordType, actor: A
     last = min(filter(None, [due_by, (actor.now.date() - timedelta(days=1)).isoformat() if overdue else None]),
                default=None)
     readable = readable_fields(config, record_type, actor)
-    fields = [*ENVELOPE, record_type.display_id, "created_at", "data"]
+    fields = [*ENVELOPE, record_type.display_id]  # the tasks are derived: no data read
     due = Filter(TASK_DUE, "lte", last) if last else Filter(TASK_DUE, "gte", "")
     cases, exact = _read(db, record_type, all_of(_scope(actor, owner), due), [Sort(TASK_DUE, ASC)], fields)
     items = []
