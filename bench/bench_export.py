@@ -24,7 +24,7 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from common import header, make_app, secantus
+from common import header, insert_all, make_app, secantus
 from generate import case_data
 
 
@@ -39,20 +39,18 @@ def load(uri: str, count: int) -> None:
         db = get_db()
         template = db.case.find_one({"_id": first})
         now = datetime.now(timezone.utc)
-        batch = []
-        for index in range(count - 1):
-            data = case_data(rng)
-            for subform in ("family_details_section", "services_section"):
-                for row in data.get(subform, []):
-                    row["unique_id"] = str(uuid.uuid4())
-            batch.append(dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=format(index, "07x"),
-                              case_id_display=format(index, "07x"), data=data,
-                              last_updated_at=now - timedelta(seconds=index)))
-            if len(batch) == 5000:
-                db.case.insert_many(batch)
-                batch = []
-        if batch:
-            db.case.insert_many(batch)
+
+        def documents():
+            for index in range(count - 1):
+                data = case_data(rng)
+                for subform in ("family_details_section", "services_section"):
+                    for row in data.get(subform, []):
+                        row["unique_id"] = str(uuid.uuid4())
+                yield dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=format(index, "07x"),
+                           case_id_display=format(index, "07x"), data=data,
+                           last_updated_at=now - timedelta(seconds=index))
+
+        insert_all(db.case, documents())
 
 
 def peak_rss_mb() -> float:

@@ -11,7 +11,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from common import header, make_app, median_ms, secantus, timed
+from common import header, insert_all, make_app, median_ms, secantus, timed
 from generate import case_data
 
 
@@ -58,17 +58,14 @@ def main() -> None:
         template = documents[0]
         start = time.perf_counter()
         now = datetime.now(timezone.utc)
-        batch = []
-        for index in range(args.cases - len(documents)):
-            data = case_data(rng)
-            batch.append(dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=format(index, "07x"),
-                              data=data, last_updated_at=now - timedelta(seconds=index),
-                              _search=[f"name_first:{data['name_first'].lower()}"]))
-            if len(batch) == 5000:
-                db.case.insert_many(batch)
-                batch = []
-        if batch:
-            db.case.insert_many(batch)
+        def generated():
+            for index in range(args.cases - len(documents)):
+                data = case_data(rng)
+                yield dict(copy.deepcopy(template), _id=str(uuid.uuid4()), short_id=format(index, "07x"),
+                           data=data, last_updated_at=now - timedelta(seconds=index),
+                           _search=[f"name_first:{data['name_first'].lower()}"])
+
+        insert_all(db.case, generated())
         print(f"(loaded with insert_many in {time.perf_counter() - start:.0f} s; {db.case.count_documents({}):,} cases)")
         url = "/api/v1/cases?sex=female&risk_level=high&sort=-last_updated_at&per_page=50&page=3"
         assert client.get(url).status_code == 200

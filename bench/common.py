@@ -10,7 +10,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +44,18 @@ def make_app(uri: str):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return app, client
+
+
+def insert_all(collection, documents: Iterable[dict], batch: int = 5000) -> None:
+    """Insert generated documents with insert_many, `batch` at a time (a bench's bulk load, not the engine's path)."""
+    pending: list[dict] = []
+    for document in documents:
+        pending.append(document)
+        if len(pending) == batch:
+            collection.insert_many(pending)
+            pending = []
+    if pending:
+        collection.insert_many(pending)
 
 
 def timed(action: Callable[[], object], repeat: int) -> list[float]:

@@ -52,13 +52,20 @@ def envelope_labels(config: Configuration, record_type: str, locale: str, defaul
 def with_linked_cases(db: Database, incidents: Iterable[dict[str, Any]], case_type: RecordType,
                       batch: int = LOOKUP_BATCH) -> Iterator[dict[str, Any]]:
     """Yield incidents with their case's display id added to their links (one query per batch)."""
+    for pending in in_batches(incidents, batch):
+        yield from _add_case_display_ids(db, pending, case_type)
+
+
+def in_batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """The items, `size` at a time, so that each batch costs one lookup query (itertools.batched is 3.12)."""
     pending: list[dict[str, Any]] = []
-    for incident in incidents:
-        pending.append(incident)
-        if len(pending) == batch:
-            yield from _add_case_display_ids(db, pending, case_type)
+    for item in items:
+        pending.append(item)
+        if len(pending) == size:
+            yield pending
             pending = []
-    yield from _add_case_display_ids(db, pending, case_type)
+    if pending:
+        yield pending
 
 
 def _add_case_display_ids(db: Database, incidents: list[dict[str, Any]], case_type: RecordType) -> list[dict]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
+from server.export.envelope import in_batches
 from server.metadata.configuration import Configuration
 from server.metadata.field_types import FILES, type_of
 from server.records.attachments import file_names
@@ -29,13 +30,8 @@ def with_file_names(db: Database, records: Iterable[dict[str, Any]], fields: set
     if not fields:
         yield from records
         return
-    pending: list[dict[str, Any]] = []
-    for record in records:
-        pending.append(record)
-        if len(pending) == batch:
-            yield from _named(db, pending, fields)
-            pending = []
-    yield from _named(db, pending, fields)
+    for pending in in_batches(records, batch):
+        yield from _named(db, pending, fields)
 
 
 def _named(db: Database, records: list[dict[str, Any]], fields: set[str]) -> list[dict[str, Any]]:

@@ -139,9 +139,14 @@ def _events(ctx: Context, after: int) -> Iterator[str]:
 
 
 def _still_active(ctx: Context) -> bool:
-    user = people.find(ctx.db, "users", ctx.user_name)
+    return _active_user(ctx, ctx.user_name) is not None
+
+
+def _active_user(ctx: Context, name: str) -> dict[str, Any] | None:
+    """The user, if they exist and neither they nor their agency are disabled."""
+    user = people.find(ctx.db, "users", name)
     agency = people.find(ctx.db, "agencies", user.get("agency")) if user and user.get("agency") else None
-    return bool(user) and is_active_with(user, agency)
+    return user if user and is_active_with(user, agency) else None
 
 
 def _event(alert: dict[str, Any]) -> str:
@@ -163,9 +168,8 @@ def send_next_mail(ctx: Context, worker: str) -> bool:
     alert = store.claim_mail(ctx.db, worker, ctx.now, ctx.now + MAIL_LEASE)
     if alert is None:
         return False
-    user = people.find(ctx.db, "users", alert["user"])
-    agency = people.find(ctx.db, "agencies", user.get("agency")) if user and user.get("agency") else None
-    if not user or not user.get("email") or not is_active_with(user, agency):
+    user = _active_user(ctx, alert["user"])
+    if not user or not user.get("email"):
         store.mail_done(ctx.db, alert["_id"], worker, store.MAIL_FAILED)
         return True
     settings = LanguageSettings.of(ctx.settings)
