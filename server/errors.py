@@ -167,6 +167,12 @@ class Error(Enum):
                                          "%(revision)s)."))
     RECORD_DISABLED = ("RECORD_DISABLED", _l("%(kind)s %(id)s is disabled; enable it before changing it."))
     RECORD_STATE_UNCHANGED = ("RECORD_STATE_UNCHANGED", _l("%(kind)s %(id)s is already in that state."))
+    MERGE_SELF = ("MERGE_INVALID", _l("A case cannot be merged with itself."))
+    MERGE_CHOICES = ("MERGE_INVALID", _l("Some fields cannot be taken from the other case: %(count)s."))
+    MERGE_MODULES = ("MERGE_INVALID", _l("Only two cases of the same module can be merged."))
+    NOT_MERGED = ("NOT_MERGED", _l("Case %(id)s was not merged into case %(survivor)s."))
+    MERGE_IN_PROGRESS = ("MERGE_IN_PROGRESS", _l("Another merge of one of these cases is under way. Try again in a "
+                                                 "moment."))
     OWNER_UNKNOWN = ("BODY_INVALID", _l("There is no user %(user)s."))
     OWNER_DISABLED = ("BODY_INVALID", _l("User %(user)s is disabled."))
     OWNER_NOT_ENTITLED = ("BODY_INVALID", _l("User %(user)s cannot own this record: their role may not read it."))

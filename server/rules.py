@@ -98,6 +98,7 @@ class Rule(Enum):
     RECIPIENT_OWNER = ("invalid", _l("This user already owns the case."))
     CONSENT_REQUIRED = ("consent_required", _l("Consent is needed here (%(allowed)s), or an override with a reason."))
     SERVICE_UNKNOWN = ("unknown", _l("The case has no service row with this id."))
+    MERGE_CHOICE = ("merge_choice", _l("Choose both for a subform (its rows are added), other for any other field."))
     # Request parameters
     INVALID_REASON = ("invalid", _l("Not a valid value: %(reason)s"))
     LOCALE = ("enum", _l("Not a configured language."))
@@ -117,6 +118,7 @@ class Rule(Enum):
     FILE_NAME = ("file_name", _l("The file must be named %(expected)s."))
     FORM_UNKNOWN = ("form_unknown", _l("There is no form %(form)s."))
     GRANT_INVALID = ("grant_invalid", _l("Name a role of the configuration and give it r or rw."))
+    FIELD_NAME_LIST = ("field_name_list", _l("Give a list of field names."))
     ID_USED = ("unique", _l("This id is already used."))
     NAME_USED = ("unique", _l("This name is already used in the form."))
     IMMUTABLE = ("immutable", _l("Must stay %(id)s."))
@@ -269,6 +271,19 @@ class Rule(Enum):
     WORKFLOW_ID_DUPLICATE = ("WORKFLOW_ID_DUPLICATE", _l("The id %(id)s is used more than once."))
     WORKFLOW_CLOSURE_APPROVAL_MISSING = ("WORKFLOW_CLOSURE_APPROVAL_MISSING", _l(
         "Closing requires an approval, but the workflow has no closure approval: add one to approvals."))
+    MATCHING_FIELD_UNKNOWN = ("MATCHING_FIELD_UNKNOWN", _l(
+        "The matching rules name %(name)s, which is not a field of the module's forms there."))
+    MATCHING_FIELD_TYPE = ("MATCHING_FIELD_TYPE", _l(
+        "The matching rules compare %(name)s, a %(type)s field, where they can read only these types: %(types)s."))
+    MATCHING_THRESHOLDS = ("MATCHING_THRESHOLDS", _l(
+        "The score of a possible duplicate (%(possible)s) is above that of a likely one (%(likely)s)."))
+    MATCHING_NO_CHILD_NAME = ("MATCHING_NO_CHILD_NAME", _l(
+        "The first name comparison must be of the child's own name fields (not a subform's): candidates are found "
+        "by it."))
+    MATCHING_BIRTH_FIELDS = ("MATCHING_BIRTH_FIELDS", _l(
+        "A birth comparison has at most two fields: a date of birth, then an age."))
+    MATCHING_TRACE_NOT_COMPARED = ("MATCHING_TRACE_NOT_COMPARED", _l(
+        "A trace's field is compared as %(name)s, which the matching rules do not compare."))
 
 
 CODES = frozenset(rule.code for rule in Rule)

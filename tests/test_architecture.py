@@ -21,13 +21,14 @@ LAYERS = [
     {"storage", "embedded"},
     {"metadata"},
     {"auth"},
+    {"matching"},
     {"records"},
     {"workflow"},
     {"export"},
     {"services", "deployment"},
     {"api", "admin", "cli", "app", "__main__"},
 ]
-DOMAIN = ("metadata", "records", "workflow", "export", "auth")
+DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching")
 # Lazy imports of third-party modules that are optional or heavy (never an import of Abri's own code).
 LAZY_ALLOWED = {"mongomock", "zxcvbn", "cryptography", "datetime", "ipaddress"}
 

@@ -204,11 +204,12 @@ class Field(MethodView):
         """Change some attributes of a field (JSON merge patch)."""
         return _modify(FORM, unique_id, edits.patch_field(name, body["data"]), translators_too=True)
 
-    @answers(if_match=True)
+    @answers(422, if_match=True)
     @require_permission(*PERMISSION)
     @forms_blp.response(200, FORM_ANSWER, headers=ETAG)
     def delete(self, unique_id, name):
-        """Remove a field from a draft form; data stored under it stay in the records."""
+        """Remove a field from a draft form; data stored under it stay in the records. A field the workflow or the
+        matching rules name stays until they no longer do (422 CHECKS_FAILED)."""
         return _modify(FORM, unique_id, edits.remove_field(name))
 
 

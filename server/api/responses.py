@@ -493,6 +493,9 @@ class CaseWork:
     approvals = fields.List(fields.Nested(Approval), metadata={"description": "The approval log, oldest first."})
     pending_approvals = fields.List(fields.String(), metadata={"description": "Approval types waiting for a "
                                                                               "decision."})
+    merged_into = fields.UUID(allow_none=True, metadata={
+        "description": "The case this one was merged into (this one is then disabled): where the child is now."})
+    merged_from = fields.List(fields.UUID(), metadata={"description": "The cases merged into this one."})
 
 
 def _record_schema(record_type) -> type[Schema]:

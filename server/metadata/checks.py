@@ -15,6 +15,7 @@ from server.metadata.configuration import Configuration
 from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE
 from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
+from server.metadata.matching_checks import MATCHING_CHECKS
 from server.metadata.workflow_checks import WORKFLOW_CHECKS
 from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
 from server.metadata.problems import (ERROR, WARNING, Check, CheckContext, Problem,  # noqa: F401  (re-exported)
@@ -563,7 +564,7 @@ CHECKS: tuple[Check, ...] = (
     check_subforms, check_labels,
     check_published_fields_unchanged, check_expressions, check_condition_options, check_calculation_operands,
     check_expression_cycles, check_patterns, check_ranges, check_modules,
-    check_locked_lookups, check_roles, check_locations, *WORKFLOW_CHECKS,
+    check_locked_lookups, check_roles, check_locations, *WORKFLOW_CHECKS, *MATCHING_CHECKS,
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.documents import FORM, KIND_FOLDERS, KINDS, ROLE, meta_schema, validate_document
+from server.metadata.documents import FORM, KIND_FOLDERS, KINDS, MODULE, ROLE, meta_schema, validate_document
 from server.rules import Rule
 
 
@@ -52,7 +52,9 @@ def read_configuration(directory: str | Path, profile: str | None = None) -> lis
         if not overlay.is_dir():
             raise Unprocessable(Error.PROFILE_UNKNOWN, profile=profile, path=str(overlay))
         documents.update({(kind, uid): body for kind, uid, body in read_directory(overlay)})
-        grant_profile_forms(documents, read_profile(directory, profile).get("form_access", {}))
+        settings = read_profile(directory, profile)
+        grant_profile_forms(documents, settings.get("form_access", {}))
+        add_profile_identifiers(documents, settings.get("matching_identifiers", []))
     return [(kind, uid, body) for (kind, uid), body in documents.items()]
 
 
@@ -76,6 +78,21 @@ def grant_profile_forms(documents: dict[tuple[str, str], dict], form_access: dic
                     **role["form_section_read_write"], form_id: access}}
     if details:
         raise Unprocessable(Error.FOLDER_INVALID, details=details, count=len(details))
+
+
+def add_profile_identifiers(documents: dict[tuple[str, str], dict], identifiers: list[str]) -> None:
+    """Add the identity numbers of a country (profile.json's matching_identifiers: NPI in Bénin, the birth
+    certificate number in Cameroon) to the matching rules of each module that has them; the configuration's checks
+    then refuse a name that is not a field."""
+    if not isinstance(identifiers, list) or not all(isinstance(name, str) for name in identifiers):
+        raise Unprocessable(Error.FOLDER_INVALID, count=1, details=[
+            Detail.of("profile.json/matching_identifiers", Rule.FIELD_NAME_LIST)])
+    for (kind, uid), body in list(documents.items()):
+        rules = body.get("matching") if kind == MODULE else None
+        if isinstance(rules, dict) and identifiers:
+            known = list(rules.get("identifiers") or [])
+            documents[(kind, uid)] = {**body, "matching": {
+                **rules, "identifiers": known + [name for name in identifiers if name not in known]}}
 
 
 def read_profile(directory: str | Path, profile: str) -> dict[str, Any]:

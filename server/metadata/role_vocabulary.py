@@ -10,7 +10,9 @@ RECORD_ACTIONS = ("read", "create", "write", "disable", "view_history", "export_
                   # case work (server/workflow): who may receive what, override a refused consent, close, approve
                   "receive_referral", "receive_transfer", "consent_override", "close", "reopen",
                   "request_approval_assessment", "approve_assessment", "request_approval_case_plan",
-                  "approve_case_plan", "request_approval_closure", "approve_closure", "self_approve")
+                  "approve_case_plan", "request_approval_closure", "approve_closure", "self_approve",
+                  # duplicates (server/services/matching.py): decide on a potential duplicate; merge two cases
+                  "review_duplicates", "merge")
 RESOURCES: dict[str, tuple[str, ...]] = {
     "case": RECORD_ACTIONS,
     "incident": RECORD_ACTIONS,

@@ -17,8 +17,10 @@ from server.messages import _l
 from server.auth import accounts
 from server.auth.permissions import Principal, principal_from_role, record_access_keys
 from server.errors import Conflict, Detail, Error, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from server.matching.find import record_keys
 from server.metadata.configuration import Configuration
 from server.metadata.documents import content_hash
+from server.metadata.matching import matching_of
 from server.metadata.workflow import DERIVED_KEYS, REOPENED, STAGE, TRANSITIONS, derived, stage_of, workflow_of
 from server.records import search
 from server.records.access import (readable_fields, visible_changes, visible_fields, writable_fields,
@@ -29,17 +31,18 @@ from server.records.types import RecordType, check_client_id, display_id, new_re
 from server.records.validation import FormFields, form_fields, validate_data
 from server.rules import Rule
 from server.storage import Database, DuplicateKey, listing, records as store
+from server.storage.matching import MATCH_DUE, MATCH_FROM, MATCH_KEYS, MATCHING_KEYS
 from server.storage.query import Condition, all_of, as_condition
 
 # The workflow's derived keys are served by the task and service lists, which show only what a role reads.
 INTERNAL_KEYS = ("_id", "_search", "_create_hash", store.PENDING, "links", store.ACCESS, store.SEQUENCE,
-                 store.NUMBERED_AT, store.GONE, *DERIVED_KEYS)
+                 store.NUMBERED_AT, store.GONE, *DERIVED_KEYS, *MATCHING_KEYS)
 # What ACCESS is made of (transitions: referrals and transfers reach their recipients).
 SCOPE_KEYS = ("owned_by", "associated_user_names", "owned_by_groups", "owned_by_agency", "transitions")
 _WRITE_ATTEMPTS = 10
 _SHORT_ID_ATTEMPTS = 5
 _UNSET = object()
-CASE = "case"
+CASE, TRACING_REQUEST = "case", "tracing_request"
 
 
 def present(record: dict[str, Any], record_type: RecordType, fields: list[str] | None = None,
@@ -188,6 +191,7 @@ def _new_document(config: Configuration, record_type: RecordType, module_id: str
               store.PENDING: _history(record_id, 1, "create", actor, diff_data({}, data, forms.subforms))}
     record[store.ACCESS] = record_access_keys(record)
     record.update(workflow_changes(config, record_type, record, record, actor.now))
+    record.update(matching_changes(config, record_type, record, record))
     return record
 
 
@@ -250,6 +254,8 @@ def write_change(db: Database, config: Configuration, record_type: RecordType, r
             gone = set(record.get(store.ACCESS) or ()) | set(record.get(store.GONE) or ())
             changes[store.GONE] = sorted(gone - set(changes[store.ACCESS]))
         changes.update(workflow_changes(config, record_type, record, after, actor.now))
+        changes.update(matching_changes(config, record_type, record, after if after is not record else
+                                        applied(record, changes, unset)))
         history = _history(record_id, record["revision"] + 1, history_action, actor, diff)
         updated = store.update_record(db, record_type.name, record_id, record["revision"], changes, unset, history)
         if updated is not None:
@@ -286,6 +292,23 @@ def workflow_changes(config: Configuration, record_type: RecordType, record: dic
         return {STAGE: None} if record.get(STAGE) is not None else {}
     found = {STAGE: stage_of(workflow, after), **derived(workflow, after, now)}
     return {key: value for key, value in found.items() if record.get(key, _UNSET) != value or record is after}
+
+
+def matching_changes(config: Configuration, record_type: RecordType, record: dict[str, Any],
+                     after: dict[str, Any]) -> dict[str, Any]:
+    """What a write changes of a record's matching envelope: a case's keys (the rules of its module), and, when its
+    data, state or scope changed, that its potential duplicates are due (server/services/match_upkeep.py computes
+    them after the commit, or the workers do). A tracing request's keys are its traces'."""
+    rules = matching_of(config, after.get("module_id"))
+    if rules is None or (record_type.name != CASE and not (rules.traces and record_type.name == TRACING_REQUEST)):
+        return {}
+    changes: dict[str, Any] = {}
+    keys = record_keys(rules, record_type.name, after.get("data") or {}, after.get("created_at"))
+    if record is after or keys != record.get(MATCH_KEYS) or record.get(MATCH_FROM) != rules.fingerprint:
+        changes.update({MATCH_KEYS: keys, MATCH_FROM: rules.fingerprint})
+    if record is after or any(record.get(key) != after.get(key) for key in ("data", "record_state", store.ACCESS)):
+        changes[MATCH_DUE] = True
+    return changes
 
 
 def refresh_workflow(db: Database, config: Configuration, record_type: RecordType, limit: int, now: datetime) -> int:

@@ -11,7 +11,7 @@ it looks anything up; the record indexes a write or a list relies on are kept he
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from server.errors import Forbidden, NotFound, Unauthorized
@@ -23,6 +23,7 @@ from server.storage.listing import Listing
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.match_upkeep import after_write, trace_confirmed
 from server.services.notify import notify
 from server.workflow import alerts as who
 
@@ -53,6 +54,7 @@ class Page:
     per_page: int
     total_exact: bool = True
     next_cursor: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)   # what else a list tells (such as what it left out)
 
 
 def actor_of(ctx: Context) -> Actor:
@@ -118,6 +120,7 @@ def create_record(ctx: Context, record_type: RecordType, body: dict[str, Any]) -
         actor.require(record_type, "create")
         keep_record_indexes(ctx, record_type)
         record, created = service.create_record(ctx.db, ctx.config, record_type, body, actor)
+    after_write(ctx, record_type, record)
     return shown(ctx, record_type, actor, record, "create" if created else "read", created)
 
 
@@ -172,6 +175,7 @@ def update_record(ctx: Context, record_type: RecordType, record_id: str, patch: 
         record = service.update_record(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                        patch, expected_revision, actor)
     notify(ctx, record_type, record, who.for_change(record))
+    after_write(ctx, record_type, record)
     return shown(ctx, record_type, actor, record, "update")
 
 
@@ -183,6 +187,7 @@ def set_record_state(ctx: Context, record_type: RecordType, record_id: str, enab
     with refusal_audited(ctx, action, record_type, record_id):
         record = service.set_record_state(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                           enabled, expected_revision, actor)
+    after_write(ctx, record_type, record)
     return shown(ctx, record_type, actor, record, action)
 
 
@@ -204,6 +209,7 @@ def assign_record(ctx: Context, record_type: RecordType, record_id: str, owner_n
         record = service.assign_record(ctx.db, ctx.config, record_type, parse_record_id(record_id, record_type),
                                        owner_name, expected_revision, actor)
     notify(ctx, record_type, record, who.for_assignment(record))
+    after_write(ctx, record_type, record)
     return shown(ctx, record_type, actor, record, "assign")
 
 
@@ -226,4 +232,5 @@ def match_trace(ctx: Context, record_id: str, trace_id: str, case_id: str,
         record = service.match_trace(ctx.db, ctx.config, TRACING_REQUEST, CASE,
                                      parse_record_id(record_id, TRACING_REQUEST), trace_id,
                                      parse_record_id(case_id, CASE), expected_revision, actor)
+    trace_confirmed(ctx, record, trace_id, parse_record_id(case_id, CASE))
     return shown(ctx, TRACING_REQUEST, actor, record, "match")

@@ -27,6 +27,7 @@ from server.records.types import RECORD_TYPES, RecordType
 from server.services.alerts import unread_for_pull
 from server.services.audit import audit
 from server.services.context import Context
+from server.services.match_upkeep import after_write
 from server.services.notify import notify
 from server.services.documents import Filters, list_published, visible_forms
 from server.services.records import keep_record_indexes, actor_of, refusal_audited
@@ -163,6 +164,8 @@ def push_records(ctx: Context, items: list[dict[str, Any] | AbriError]) -> list[
         audit(ctx, f"sync_{applied.status}", record_type.name, applied.record["_id"])
         if item["op"] != "create" and applied.status in ("updated", "merged", "conflict"):
             notify(ctx, record_type, applied.record, who.for_change(applied.record))
+        # Its potential duplicates are left due: the workers compute them within seconds (MATCH_EVERY_SECONDS), so
+        # that a tablet's batch is not slowed by a match query per record.
         visible = visible_fields(ctx.db, ctx.config, record_type, actor)
         result = {**_named(item), "status": applied.status, "revision": applied.record["revision"],
                   "record": service.present(applied.record, record_type, readable=visible, viewer=actor.principal)}
@@ -240,6 +243,7 @@ def resolve_conflict(ctx: Context, conflict_id: str, data: dict[str, Any], revis
         if data:
             record = service.update_record(ctx.db, ctx.config, record_type, record["_id"], data, revision, actor)
             notify(ctx, record_type, record, who.for_change(record))
+            after_write(ctx, record_type, record)
         closed = sync_store.close_conflict(ctx.db, conflict_id, {
             "status": "resolved", "resolved_by": ctx.user_name, "resolved_at": ctx.now,
             "resolved_revision": record["revision"]})

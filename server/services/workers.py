@@ -17,7 +17,7 @@ import uuid
 
 from flask import Flask
 
-from server.services import alerts, exports, workflow
+from server.services import alerts, exports, match_upkeep, workflow
 from server.services.context import Context
 from server.storage import get_db
 
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 CLEANUP_EVERY_SECONDS = 300
 REFRESH_EVERY_SECONDS = 30  # how soon a published change of a workflow reaches the stored cases' tasks and stages
 REFRESH_BATCH = 500
+MATCH_EVERY_SECONDS = 2  # how soon the potential duplicates of records synced from tablets are listed
 
 
 def _context(app: Flask) -> Context:
@@ -50,6 +51,12 @@ def refresh_workflows(app: Flask) -> int:
         return workflow.refresh_workflows(_context(app), REFRESH_BATCH)
 
 
+def refresh_matching(app: Flask) -> int:
+    """Compute the potential duplicates left due (a crash, a rescope, new matching rules); return how many."""
+    with app.app_context():
+        return match_upkeep.refresh_matching(_context(app), REFRESH_BATCH)
+
+
 def remove_expired(app: Flask) -> int:
     """Delete the expired exports; return how many."""
     with app.app_context():
@@ -59,7 +66,7 @@ def remove_expired(app: Flask) -> int:
 def work(app: Flask, stop: threading.Event, name: str) -> None:
     """Claim and run jobs until `stop` is set."""
     worker = f"{socket.gethostname()}:{name}:{uuid.uuid4().hex[:6]}"
-    last_cleanup = last_refresh = 0.0
+    last_cleanup = last_refresh = last_match = 0.0
     while not stop.is_set():
         try:
             if time.monotonic() - last_cleanup > CLEANUP_EVERY_SECONDS:
@@ -70,6 +77,11 @@ def work(app: Flask, stop: threading.Event, name: str) -> None:
                 refreshed = refresh_workflows(app)
                 if refreshed < REFRESH_BATCH:  # none left: look again later
                     last_refresh = time.monotonic()
+            if time.monotonic() - last_match > MATCH_EVERY_SECONDS:
+                matched = refresh_matching(app)
+                refreshed += matched
+                if matched < REFRESH_BATCH:
+                    last_match = time.monotonic()
             ran = run_once(app, worker, stop)
             mailed = bool(app.config.get("SMTP_HOST")) and send_mail_once(app, worker)
             if not ran and not mailed and not refreshed:

@@ -39,7 +39,8 @@ GONE = "_access_gone"  # access keys the record once had and no longer has (a sy
 WRITE_LEASE = 5.0
 LAYOUT = 2  # records carry ACCESS and SEQUENCE
 UPGRADE_BATCH = 1_000  # records given their numbers in one block (one counter write, not one per record)
-ENVELOPE_INDEXES = ("_search", "links.case_id")  # and short_id, unique: the fields a narrow plan reads by
+ENVELOPE_INDEXES = ("_search", "links.case_id", "_match", "_match_due")  # and short_id, unique: the fields a narrow plan
+# reads by; the matching keys (server/storage/matching.py)
 # Envelope fields a list filters on by equality: each, like each filterable data field, is indexed with the
 # sequence, so that a rare value leads a list's windows ({field: value, _seq: range}) instead of the scope.
 LEAD_FIELDS = ("status", "record_state", "module_id", "owned_by", "owned_by_agency", "associated_user_names", "stage",
@@ -303,6 +304,14 @@ def list_history(db: Database, record_id: str, max_revision: int, skip: int, lim
         total = db[HISTORY].count_documents(query)
         entries = list(db[HISTORY].find(query).sort("revision", DESCENDING).skip(skip).limit(limit))
     return entries, total
+
+
+def last_history_entry(db: Database, record_id: str, action: str, path: str, value: Any) -> dict[str, Any] | None:
+    """A record's latest history entry of `action` whose `path` (dotted) holds `value` (None: there is none)."""
+    with translated_errors():
+        found = db[HISTORY].find({"record_id": record_id, "action": action, path: value})
+        entries = list(found.sort("revision", DESCENDING).limit(1))
+    return entries[0] if entries else None
 
 
 def history_since(db: Database, record: dict[str, Any], revision: int) -> list[dict[str, Any]]:

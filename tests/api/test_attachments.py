@@ -447,8 +447,8 @@ def test_every_action_is_audited_without_the_file_name_refusals_too(office):
 
 @pytest.fixture(params=BACKENDS)
 def shipped(request):
-    """The shipped configuration with a photos field in the identity form and a documents field in the assessment;
-    a GUPS case worker and a police focal point of another agency."""
+    """The shipped configuration (its photos, audio and documents forms) with an identity photo field in the
+    identity form; a GUPS case worker and a police focal point of another agency."""
     with app_on(backend_uri(request)) as app:
         with app.app_context():
             languages = LanguageSettings(("en", "fr"), "en")
@@ -456,8 +456,7 @@ def shipped(request):
             documents = [(kind, uid, copy.deepcopy(body))
                          for kind, uid, body in published_configuration(get_db()).documents()]
             forms = {uid: body for kind, uid, body in documents if kind == "form"}
-            forms["basic_identity"]["fields"].append(field("photos", "photo_upload_box"))
-            forms["assessment"]["fields"].append(field("documents", "document_upload_box"))
+            forms["basic_identity"]["fields"].append(field("identity_photo", "photo_upload_box"))
             publish_configuration(get_db(), Configuration.from_documents(documents), languages, "tester",
                                   datetime.now(timezone.utc), "files")
         yield app, {name: authenticated(app, make_user(app, name, role_id, agency))
@@ -472,15 +471,20 @@ def test_a_referral_recipient_gets_the_files_of_the_forms_their_role_reads_while
     case = ok(awa.post("/api/v1/cases", json={"data": {"registration_date": "2026-11-02", "name_first": "Afi",
                                                        "sex": "female", "risk_level": "medium", **consent}}),
               201)["data"]
-    photo = ok(upload(awa, case["id"], "photos", camera_jpeg()), 201)["data"]
-    report = ok(upload(awa, case["id"], "documents", PDF, "evaluation.pdf"), 201)["data"]
+    photo = ok(upload(awa, case["id"], "identity_photo", camera_jpeg()), 201)["data"]
+    report = ok(upload(awa, case["id"], "other_documents", PDF, "evaluation.pdf"), 201)["data"]
+    portrait = ok(upload(awa, case["id"], "photos", camera_png()), 201)["data"]
+    assert {f["id"]: f["field"] for f in files_of(awa, case["id"])} == {
+        photo["id"]: "identity_photo", report["id"]: "other_documents", portrait["id"]: "photos"}
     base = f"/api/v1/cases/{case['id']}/attachments"
     refused(police.get(base), 404, "NOT_FOUND")
     referral = ok(awa.post(f"/api/v1/cases/{case['id']}/referrals", json={"data": {"to_user": "police"}}))
     transition = referral["meta"]["transition_id"]
-    assert files_of(police, case["id"]) == [photo]  # identity: read; assessment: not
+    # identity: read; the shipped photos and documents forms: not for a police focal point
+    assert files_of(police, case["id"]) == [photo]
     assert police.get(f"{base}/{photo['id']}").data == media.strip(camera_jpeg(), media.JPEG)
     refused(police.get(f"{base}/{report['id']}"), 404, "NOT_FOUND")
-    refused(upload(police, case["id"], "photos", camera_jpeg()), 403, "PERMISSION_DENIED")
+    refused(police.get(f"{base}/{portrait['id']}"), 404, "NOT_FOUND")
+    refused(upload(police, case["id"], "identity_photo", camera_jpeg()), 403, "PERMISSION_DENIED")
     ok(awa.post(f"/api/v1/cases/{case['id']}/referrals/{transition}/revoke", json={"data": {}}))
     refused(police.get(f"{base}/{photo['id']}"), 404, "NOT_FOUND")

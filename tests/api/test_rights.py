@@ -406,7 +406,8 @@ def _walk_values(world) -> dict[str, str]:
             "trace_id": "trace-1", "code": "fr", "filename": "admin.js",
             "device_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "conflict_id": "7c9e6679-7425-40de-944b-e07fc1f90ae8",
             "transition_id": "7c9e6679-7425-40de-944b-e07fc1f90ae9", "flag_id": "7c9e6679-7425-40de-944b-e07fc1f90aea",
-            "approval_type": "closure", "target": "7c9e6679-7425-40de-944b-e07fc1f90aeb"}
+            "approval_type": "closure", "target": "7c9e6679-7425-40de-944b-e07fc1f90aeb",
+            "pair_id": "7c9e6679-7425-40de-944b-e07fc1f90aec"}
 
 
 def _url(world, rule) -> str:
