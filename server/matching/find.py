@@ -20,9 +20,14 @@ def matches(db: Database, config: Configuration, rules: Matching, collection: st
             created: datetime | date | None, exclude: Iterable[str] = ()) -> list[tuple[dict[str, Any], Match]]:
     """The records of `collection` the data may be a duplicate of, best first, with their match."""
     probe = profile(rules, data, created)
+    return rank(config, rules, probe, candidates(db, rules, collection, probe, exclude))
+
+
+def candidates(db: Database, rules: Matching, collection: str, probe: Profile,
+               exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The records of `collection` a profile's keys find (cases; or tracing requests, read with their traces)."""
     fields = rules.read_fields if collection == CASE else (rules.traces.subform,) if rules.traces else ()
-    return rank(config, rules, probe, store.candidates(db, collection, lookup_keys(rules, probe), exclude,
-                                                        CANDIDATES, fields))
+    return store.candidates(db, collection, lookup_keys(rules, probe), exclude, CANDIDATES, fields)
 
 
 def rank(config: Configuration, rules: Matching, probe: Profile,
@@ -69,11 +74,10 @@ def pairs_of(db: Database, config: Configuration, rules: Matching, record_type: 
         return []
     created = record.get("created_at")
     if record_type == CASE:
-        found = [_pair(CASE, record, other, match)
-                 for other, match in matches(db, config, rules, CASE, record["data"], created, [record["_id"]])]
         probe = profile(rules, record["data"], created)
-        traces = (rules.traces.subform,) if rules.traces else ()
-        for request in store.candidates(db, TRACING_REQUEST, lookup_keys(rules, probe), (), CANDIDATES, traces):
+        found = [_pair(CASE, record, other, match)
+                 for other, match in rank(config, rules, probe, candidates(db, rules, CASE, probe, [record["_id"]]))]
+        for request in candidates(db, rules, TRACING_REQUEST, probe):
             for trace_id, trace in traces_of(rules, request.get("data") or {}):
                 match = compare(rules, profile(rules, trace, request.get("created_at")), probe, config.locations)
                 if match is not None:

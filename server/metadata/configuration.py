@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from server.metadata.documents import FORM, KINDS, LOCATION, LOOKUP, MODULE, RECORD_TYPES, ROLE, content_hash
+
+
+T = TypeVar("T")
 
 
 def form_sort_key(form: dict[str, Any]) -> tuple:
@@ -57,6 +60,16 @@ class Configuration:
         if self._locations is None:
             self._locations = LocationIndex(self.documents_by_kind[LOCATION].values())
         return self._locations
+
+    def module_part(self, module_id: str | None, part: str, parse: Callable[[str, dict[str, Any]], T]) -> T | None:
+        """A module's `part` (its workflow, its matching rules) as `parse(module id, body)` makes it, once per
+        configuration; None when the module does not exist or has no such part."""
+        key = (part, module_id)
+        if key not in self.derived:
+            module = self.modules.get(module_id or "")
+            found = module and isinstance(module.get(part), dict)
+            self.derived[key] = parse(module["unique_id"], module[part]) if found else None
+        return self.derived[key]
 
     def get(self, kind: str, unique_id: str) -> dict[str, Any] | None:
         return self.documents_by_kind[kind].get(unique_id)

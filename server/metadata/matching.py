@@ -68,12 +68,7 @@ class Matching:
 
 def matching_of(config: Configuration, module_id: str | None) -> Matching | None:
     """The matching rules of a module (None: it has none, or does not exist)."""
-    key = ("matching", module_id)
-    if key not in config.derived:
-        module = config.modules.get(module_id or "")
-        found = module and isinstance(module.get("matching"), dict)
-        config.derived[key] = parse_matching(module["unique_id"], module["matching"]) if found else None
-    return config.derived[key]
+    return config.module_part(module_id, "matching", parse_matching)
 
 
 def parse_matching(module_id: str, body: dict[str, Any]) -> Matching:

@@ -116,12 +116,7 @@ class Workflow:
 
 def workflow_of(config: Configuration, module_id: str | None) -> Workflow | None:
     """The workflow of a module (None: the module has none, or does not exist)."""
-    key = ("workflow", module_id)
-    if key not in config.derived:
-        module = config.modules.get(module_id or "")
-        found = module and isinstance(module.get("workflow"), dict)
-        config.derived[key] = parse_workflow(module["unique_id"], module["workflow"]) if found else None
-    return config.derived[key]
+    return config.module_part(module_id, "workflow", parse_workflow)
 
 
 def parse_workflow(module_id: str, body: dict[str, Any]) -> Workflow:

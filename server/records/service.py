@@ -72,8 +72,8 @@ def _forbidden(pointer: str) -> Detail:
     return Detail.of(f"/{pointer}", Rule.NOT_WRITABLE)
 
 
-def _validate(config: Configuration, record_type: RecordType, module_id: str, stored: dict[str, Any],
-              patch: dict[str, Any], actor: Actor, server_set: frozenset[str] = frozenset()) -> dict[str, Any]:
+def validate_write(config: Configuration, record_type: RecordType, module_id: str, stored: dict[str, Any],
+                   patch: dict[str, Any], actor: Actor, server_set: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Validate a write: every refusal at once, whatever found it; nothing is written on any.
 
     Fields the role may not write are checked first (write_refusals). Only forbidden fields: 403
@@ -103,7 +103,8 @@ def _validate(config: Configuration, record_type: RecordType, module_id: str, st
     raise Unprocessable(Error.RECORD_INVALID, details=details, count=len(details))
 
 
-def _module_id(config: Configuration, record_type: RecordType, requested: str | None) -> str:
+def module_of_write(config: Configuration, record_type: RecordType, requested: str | None) -> str:
+    """The module a new record goes to: the one asked for, or the only one of its record type (422 otherwise)."""
     modules = [uid for uid, module in config.modules.items() if record_type.name in module["associated_record_types"]]
     if requested is None and len(modules) == 1:
         return modules[0]
@@ -148,17 +149,17 @@ def create_record(db: Database, config: Configuration, record_type: RecordType, 
     `server_set`: names of `data` a workflow fills (an incident pre-filled from its case).
     """
     actor.require(record_type, "create")
-    module_id = _module_id(config, record_type, body.get("module_id"))
+    module_id = module_of_write(config, record_type, body.get("module_id"))
     if actor.principal and actor.principal.module_ids and module_id not in actor.principal.module_ids:
         raise Forbidden(Error.MODULE_DENIED, module=module_id)
     if any(write_refusals(config, record_type, actor, list(body.get("data") or {}))):  # refused before any lookup
-        _validate(config, record_type, module_id, {}, body.get("data") or {}, actor, server_set)
+        validate_write(config, record_type, module_id, {}, body.get("data") or {}, actor, server_set)
     record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
     create_hash = content_hash({"module_id": module_id, "data": body.get("data", {})})
     existing = store.find_record(db, record_type.name, record_id)
     if existing:
         return _same_create(existing, create_hash, record_type, actor), False
-    data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor, server_set)
+    data = validate_write(config, record_type, module_id, {}, body.get("data", {}), actor, server_set)
     for _ in range(_SHORT_ID_ATTEMPTS):
         record = _new_document(config, record_type, module_id, record_id, data, body, create_hash, actor)
         try:
@@ -201,11 +202,11 @@ def new_record(config: Configuration, record_type: RecordType, body: dict[str, A
     The same checks as create_record, but no lookup: the caller makes sure ids are new.
     """
     actor.require(record_type, "create")
-    module_id = _module_id(config, record_type, body.get("module_id"))
+    module_id = module_of_write(config, record_type, body.get("module_id"))
     if actor.principal and actor.principal.module_ids and module_id not in actor.principal.module_ids:
         raise Forbidden(Error.MODULE_DENIED, module=module_id)
     record_id = check_client_id(body["id"]) if body.get("id") is not None else new_record_id()
-    data = _validate(config, record_type, module_id, {}, body.get("data", {}), actor)
+    data = validate_write(config, record_type, module_id, {}, body.get("data", {}), actor)
     create_hash = content_hash({"module_id": module_id, "data": body.get("data", {})})
     return _new_document(config, record_type, module_id, record_id, data, body, create_hash, actor)
 
@@ -339,7 +340,7 @@ def check_update(config: Configuration, record_type: RecordType, record: dict[st
     """Refuse a patch of a record as update_record would (disabled, fields not writable, invalid data), writing
     nothing: what a merge must pass before any of it is kept."""
     check_enabled(record, record_type)
-    _validate(config, record_type, record["module_id"], record["data"], patch, actor)
+    validate_write(config, record_type, record["module_id"], record["data"], patch, actor)
 
 
 def check_enabled(record: dict[str, Any], record_type: RecordType) -> None:
@@ -354,7 +355,7 @@ def update_record(db: Database, config: Configuration, record_type: RecordType, 
     def build(record: dict[str, Any]):
         check_enabled(record, record_type)
         forms = form_fields(config, record_type.name, record["module_id"])
-        data = _validate(config, record_type, record["module_id"], record["data"], patch, actor)
+        data = validate_write(config, record_type, record["module_id"], record["data"], patch, actor)
         diff = diff_data(record["data"], data, forms.subforms)
         changes = {f"data.{name}": data[name] for name in diff if name in data}
         unset = [f"data.{name}" for name in diff if name not in data]

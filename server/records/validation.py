@@ -142,7 +142,8 @@ def _detail(pointer: str, code: str, **params: Any) -> Detail:
     return Detail.of(pointer, RULES[code], **params)
 
 
-def _schema_details(error) -> Iterator[Detail]:
+def schema_details(error) -> Iterator[Detail]:
+    """The details of one JSON-schema error, as the rules a user reads."""
     pointer = "/" + "/".join(str(part) for part in error.absolute_path)
     rule = error.validator
     if rule == "additionalProperties":
@@ -385,7 +386,7 @@ def validate_data(config: Configuration, record_type: str, module_id: str | None
     _calculate(merged, forms.scopes[""], forms)
     checked = _known(merged, forms.scopes[""], forms)
     for error in sorted(forms.validator.iter_errors(checked), key=lambda e: list(map(str, e.absolute_path))):
-        for detail in _schema_details(error):
+        for detail in schema_details(error):
             found.add(detail)
     days = day_bounds(now or datetime.now(timezone.utc))
     for detail in _rule_problems(checked, stored, forms.scopes[""], forms, config, days):

@@ -20,7 +20,7 @@ from server.records import service
 from server.records.access import visible_fields
 from server.records.actor import Actor
 from server.records.types import RECORD_TYPES, RecordType, parse_record_id
-from server.records.validation import _schema_details, form_fields
+from server.records.validation import form_fields, schema_details
 from server.services.audit import audit
 from server.services.context import Context
 from server.services.match_upkeep import after_write
@@ -50,7 +50,7 @@ def potential_matches(ctx: Context, data: dict[str, Any], module_id: str | None 
     with refusal_audited(ctx, "potential_matches", CASE):
         actor.require(CASE, "create")
         actor.require(CASE, "read")
-    module_id = service._module_id(ctx.config, CASE, module_id)
+    module_id = service.module_of_write(ctx.config, CASE, module_id)
     rules = _rules(ctx, module_id)
     answer: dict[str, Any] = {level: [] for level in LEVELS}
     outside = {level: 0 for level in LEVELS}
@@ -82,7 +82,7 @@ def _checked_probe(ctx: Context, rules: Matching, module_id: str, data: dict[str
                            else row for row in rows]
     details: list[Detail] = []
     for error in forms.validator.iter_errors(probe):
-        details += [detail for detail in _schema_details(error) if detail.code != "required"]
+        details += [detail for detail in schema_details(error) if detail.code != "required"]
     if details:
         raise Unprocessable(Error.RECORD_INVALID, details=details, count=len(details))
     return probe

@@ -74,7 +74,7 @@ def _merge(db: Database, config: Configuration, case_type: RecordType, links: di
         service.check_enabled(record, case_type)
         if record["module_id"] != other["module_id"]:
             raise Unprocessable(Error.MERGE_MODULES)
-        data = service._validate(config, case_type, record["module_id"], record["data"], patch, actor)
+        data = service.validate_write(config, case_type, record["module_id"], record["data"], patch, actor)
         diff = diff_data(record["data"], data, forms.subforms)
         changes = {f"data.{name}": data[name] for name in diff if name in data}
         unset = [f"data.{name}" for name in diff if name not in data]
