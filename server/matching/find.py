@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from server.matching.score import Match, Profile, compare, lookup_keys, profile, stored_keys
+from server.matching.score import (Match, Profile, compare, is_wide, lookup_keys, name_floor, names_alike, profile,
+                                   record_names, stored_keys)
 from server.metadata.configuration import Configuration
 from server.metadata.matching import Matching
 from server.storage import Database
@@ -25,9 +26,26 @@ def matches(db: Database, config: Configuration, rules: Matching, collection: st
 
 def candidates(db: Database, rules: Matching, collection: str, probe: Profile,
                exclude: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """The records of `collection` a profile's keys find (cases; or tracing requests, read with their traces)."""
+    """The records of `collection` a profile's keys find (cases; or tracing requests, read with their traces): those
+    holding one of its narrow keys, and of those listed under its wide keys, the ones whose names are alike enough
+    to reach "possible", the most alike first."""
     fields = rules.read_fields if collection == CASE else (rules.traces.subform,) if rules.traces else ()
-    return store.candidates(db, collection, lookup_keys(rules, probe), exclude, CANDIDATES, fields)
+    keys = lookup_keys(rules, probe)
+    found = store.candidates(db, collection, [key for key in keys if not is_wide(key)], exclude, CANDIDATES, fields)
+    wide = [key for key in keys if is_wide(key)]
+    if not wide or len(found) >= CANDIDATES:
+        return found
+    seen = {record["_id"] for record in found} | set(exclude)
+    floor = name_floor(rules)
+    alike = []
+    for record_id, names in store.names_under(db, collection, wide).items():
+        if record_id in seen:
+            continue
+        similarity = names_alike(probe, names)
+        if similarity >= floor:
+            alike.append((-similarity, record_id))
+    chosen = [record_id for _, record_id in sorted(alike)[:CANDIDATES - len(found)]]
+    return found + store.records_of(db, collection, chosen, seen, fields)
 
 
 def rank(config: Configuration, rules: Matching, probe: Profile,
@@ -64,6 +82,16 @@ def record_keys(rules: Matching, record_type: str, data: dict[str, Any], created
     for _, trace in traces_of(rules, data):
         keys += [key for key in stored_keys(rules, profile(rules, trace, created)) if key not in keys]
     return keys
+
+
+def names_of(rules: Matching, record_type: str, data: dict[str, Any]) -> list[str]:
+    """The child's names a record is listed with under its wide keys: a case's, or those of every trace."""
+    if record_type == CASE:
+        return record_names(profile(rules, data))
+    names: list[str] = []
+    for _, trace in traces_of(rules, data):
+        names += [name for name in record_names(profile(rules, trace)) if name not in names]
+    return names
 
 
 def pairs_of(db: Database, config: Configuration, rules: Matching, record_type: str,

@@ -11,7 +11,10 @@ Candidates are found by keys stored on each case (`_match`, indexed) and looked 
 matched: each two parts of the child's name by their sound keys ("n:ABJ|KF"), each part's sound key with the birth
 year and the sex ("y:KF:2014:female"; an age is stored with the years either side too, since ages are
 estimates), and each identity number ("i:national_id_no:BJ0012345"). A typo that changes one part's sound still
-meets the other parts with the birth year; nothing is found by scanning.
+meets the other parts with the birth year; nothing is found by scanning. The keys of a part with a birth year
+are wide (every child of a common surname born that year shares one): they are looked up with the names listed
+under them (server/storage/matching.py NAMES), and only the records whose names are alike enough to reach
+"possible" (`name_floor`) are read.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ MISSING_SHARE = 0.5   # a comparison one record cannot make counts for this shar
 AGREES = 0.8          # a comparison this alike is one of "the fields that agree"
 MIN_IDENTIFIER = 4    # an identity number shorter than this (folded) is not one
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+WIDE = ("y:", "y0:")  # the prefixes of the wide keys
 _variants: dict[str, dict[str, str]] = {}
 
 
@@ -100,6 +104,31 @@ def lookup_keys(rules: Matching, found: Profile) -> list[str]:
     """The keys to look candidates up with (each costs the database one index probe, and every record it finds
     one read: keys are as narrow as recall allows, measured by bench/bench_matching.py)."""
     return _keys(rules, found, stored=False)
+
+
+def is_wide(key: str) -> bool:
+    """Whether a key is a part of a name with a birth year (looked up by the names listed under it)."""
+    return key.startswith(WIDE)
+
+
+def name_floor(rules: Matching) -> float:
+    """The least similarity of the child's names at which two records can still score "possible": with every other
+    comparison made and in full agreement (a comparison not made, or disagreeing, only lowers a score), a score is
+    (w x similarity + the other weights) / all the weights. An identity number in common is found by its own key."""
+    weights = sum(comparison.weight for comparison in rules.compare)
+    name = rules.compare[0].weight
+    return max(0.0, (rules.possible * weights - (weights - name)) / name) if name else 0.0
+
+
+def record_names(found: Profile) -> list[str]:
+    """The child's names of a profile as NAMES lists them (their parts, space-separated)."""
+    return [" ".join(parts) for parts in found.names.get(0) or []]
+
+
+def names_alike(found: Profile, names: list[str]) -> float:
+    """How alike the child's names of a profile are to names listed in NAMES (0 when either has none)."""
+    mine = found.names.get(0) or []
+    return max((name_similarity(a, tuple(b.split())) for a in mine for b in names), default=0.0)
 
 
 def _keys(rules: Matching, found: Profile, stored: bool) -> list[str]:

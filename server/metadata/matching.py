@@ -47,10 +47,15 @@ class Traces:
     fields: dict[str, str]
 
 
+# The shape of what records are stored with for matching (server/matching/score.py keys, the names listed under the
+# wide ones): a new shape changes every fingerprint, so that the workers store every record again.
+STORED_SHAPE = 2
+
+
 @dataclass(frozen=True)
 class Matching:
     module_id: str
-    fingerprint: str
+    fingerprint: str   # of the rules and STORED_SHAPE: the keys a record holds were made by these rules if it is theirs
     likely: float
     possible: float
     compare: tuple[Comparison, ...]
@@ -76,7 +81,7 @@ def parse_matching(module_id: str, body: dict[str, Any]) -> Matching:
     traces = body.get("traces")
     return Matching(
         module_id=module_id,
-        fingerprint=content_hash(body)[:16],
+        fingerprint=content_hash({"rules": body, "shape": STORED_SHAPE})[:16],
         likely=float(body["likely"]),
         possible=float(body["possible"]),
         compare=tuple(Comparison(item["kind"], tuple(item["fields"]), float(item["weight"]), item.get("as_of"),

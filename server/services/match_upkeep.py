@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from server.matching import find
+from server.matching.score import is_wide
 from server.metadata.matching import matching_of
 from server.records.types import RECORD_TYPES, RecordType
 from server.services.context import Context
@@ -33,10 +34,16 @@ def after_write(ctx: Context, record_type: RecordType, record: dict[str, Any]) -
 
 
 def compute_pairs(ctx: Context, record_type: RecordType, record: dict[str, Any]) -> None:
+    """List the record's names under its wide keys, then keep its pairs (in this order: a record is findable by
+    every key it holds before its pairs are marked computed)."""
     rules = matching_of(ctx.config, record.get("module_id"))
+    wide = [key for key in record.get(store.MATCH_KEYS) or () if is_wide(key)] if rules else []
+    names = find.names_of(rules, record_type.name, record.get("data") or {}) if wide else []
+    store.name_record(ctx.db, record_type.name, record["_id"], record["revision"], wide, names,
+                      record.get(store.MATCH_NAMED) or ())
     found = find.pairs_of(ctx.db, ctx.config, rules, record_type.name, record) if rules else []
     store.save_pairs(ctx.db, record["_id"], found, ctx.now)
-    store.mark_matched(ctx.db, record_type.name, record["_id"], record["revision"])
+    store.mark_matched(ctx.db, record_type.name, record["_id"], record["revision"], wide)
 
 
 def refresh_matching(ctx: Context, limit: int = 500) -> int:

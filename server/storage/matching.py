@@ -2,8 +2,13 @@
 
 Each case carries its matching keys under MATCH_KEYS (indexed, multikey; server/matching/score.py makes them) and,
 while the pairs of its last write are not yet computed, MATCH_DUE (sparse-indexed: the worker finds what a crash
-left). A pair (`duplicates`) is one case and another case, or one trace of a tracing request and a case: its score,
-its level, the fields that agree, and the review's decision, which a later computation never overwrites.
+left). The wide keys (a part of a name with a birth year: hundreds of children of a common name share one) are
+looked up in NAMES instead, one document per key listing the names of the records that hold it, so that a match
+reads the few records whose names are alike rather than every child born that year with that surname. NAMES is
+derived from MATCH_KEYS when a record's pairs are computed, and MATCH_NAMED says under which keys it then was.
+
+A pair (`duplicates`) is one case and another case, or one trace of a tracing request and a case: its score, its
+level, the fields that agree, and the review's decision, which a later computation never overwrites.
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.storage.client import Database
 from server.storage.errors import translated_errors
@@ -23,7 +28,9 @@ LOCKS = "merge_locks"   # one per case being merged (or unmerged): two merges of
 MATCH_KEYS = "_match"
 MATCH_DUE = "_match_due"
 MATCH_FROM = "_match_from"   # the fingerprint of the rules the keys were made by (a published change makes them again)
-MATCHING_KEYS = (MATCH_KEYS, MATCH_DUE, MATCH_FROM)
+MATCH_NAMED = "_match_named"  # the wide keys NAMES lists the record under
+MATCHING_KEYS = (MATCH_KEYS, MATCH_DUE, MATCH_FROM, MATCH_NAMED)
+NAMES = "match_names"    # {_id: "<collection>|<wide key>", "names": {record id: {"r": revision, "n": [its names]}}}
 # The review of a pair: still to review, not a duplicate (remembered: never raised again), or the same child.
 OPEN, NOT_DUPLICATE, DUPLICATE = "open", "not_duplicate", "duplicate"
 # What a candidate is read with, besides the data fields compared: the envelope a match shows and a scope check needs.
@@ -59,6 +66,80 @@ def candidates(db: Database, collection: str, keys: list[str], exclude: Iterable
         projection = {name: 1 for name in (*CANDIDATE_FIELDS, *(f"data.{name}" for name in data_fields))}
         found = db[collection].find({MATCH_KEYS: {"$in": sorted(set(keys))}}, projection).limit(limit + len(skip))
         return [record for record in found if record.get("record_state") and record["_id"] not in skip][:limit]
+
+
+def records_of(db: Database, collection: str, ids: Iterable[str], exclude: Iterable[str],
+               data_fields: Iterable[str]) -> list[dict]:
+    """The enabled records of `ids`, not those of `exclude`, read as `candidates` reads them."""
+    wanted = sorted(set(ids) - set(exclude))
+    if not wanted:
+        return []
+    with translated_errors():
+        projection = {name: 1 for name in (*CANDIDATE_FIELDS, *(f"data.{name}" for name in data_fields))}
+        return [record for record in db[collection].find({"_id": {"$in": wanted}}, projection)
+                if record.get("record_state")]
+
+
+def names_under(db: Database, collection: str, keys: Iterable[str]) -> dict[str, list[str]]:
+    """{record id: its names} of the records NAMES lists under any of `keys`."""
+    found: dict[str, list[str]] = {}
+    with translated_errors():
+        for bucket in db[NAMES].find({"_id": {"$in": sorted({f"{collection}|{key}" for key in keys})}}):
+            for record_id, listed in (bucket.get("names") or {}).items():
+                if isinstance(listed, dict) and isinstance(listed.get("n"), list):
+                    found.setdefault(record_id, listed["n"])
+    return found
+
+
+def name_records(db: Database, collection: str, listings: Iterable[tuple[str, int, list[str], list[str]]]) -> None:
+    """List many records at once, each (record id, its revision, its wide keys, its names): a bulk load (a bench's,
+    a rebuild's)."""
+    buckets: dict[str, dict[str, dict[str, Any]]] = {}
+    for record_id, revision, keys, names in listings:
+        for key in keys:
+            buckets.setdefault(f"{collection}|{key}", {})[record_id] = {"r": revision, "n": names}
+    documents = [{"_id": bucket, "names": listed} for bucket, listed in buckets.items()]
+    with translated_errors():
+        for start in range(0, len(documents), 1000):
+            batch = documents[start:start + 1000]
+            try:
+                db[NAMES].insert_many(batch, ordered=False)
+            except BulkWriteError as error:  # keys that already list records: add these to them
+                for failed in error.details.get("writeErrors", ()):
+                    document = batch[failed["index"]]
+                    db[NAMES].update_one({"_id": document["_id"]}, {"$set": {
+                        f"names.{record_id}": listing for record_id, listing in document["names"].items()}})
+
+
+def name_record(db: Database, collection: str, record_id: str, revision: int, keys: list[str], names: list[str],
+                before: Iterable[str]) -> None:
+    """List a record's names, as of its `revision`, under `keys` in NAMES, and no longer under the keys of `before`
+    it has lost. Idempotent; a listing made for a later revision (two computations of one record at once) is
+    neither replaced nor taken away. A command per step, not per key (each is a durable write): one to take away,
+    one to list under the keys that exist; and when a key lists nobody yet, one to make it and one to list again."""
+    field = f"names.{record_id}"
+    listing = {"r": revision, "n": names}
+    gone = sorted({f"{collection}|{key}" for key in before} - {f"{collection}|{key}" for key in keys})
+    buckets = sorted({f"{collection}|{key}" for key in keys})
+    not_later = {f"{field}.r": {"$not": {"$gt": revision}}}
+    with translated_errors():
+        if gone:
+            db[NAMES].update_many({"_id": {"$in": gone}, f"{field}.r": {"$lt": revision}}, {"$unset": {field: ""}})
+        if not buckets:
+            return
+        if db[NAMES].update_many({"_id": {"$in": buckets}, **not_later},
+                                 {"$set": {field: listing}}).matched_count == len(buckets):
+            return
+        existing = {found["_id"] for found in db[NAMES].find({"_id": {"$in": buckets}}, {"_id": 1})}
+        new = [{"_id": bucket, "names": {record_id: listing}} for bucket in buckets if bucket not in existing]
+        try:
+            if new:
+                db[NAMES].insert_many(new, ordered=False)
+        except BulkWriteError:
+            pass
+        # Once more: a key made by another record's listing since the first (or at the same moment as this insert)
+        # lists this one now; a key still not listing it lists a later revision of it.
+        db[NAMES].update_many({"_id": {"$in": buckets}, **not_later}, {"$set": {field: listing}})
 
 
 def pair_id(record_type: str, one: str, other: str, trace: str | None = None) -> str:
@@ -122,11 +203,12 @@ def save_pairs(db: Database, record_id: str, found: list[dict[str, Any]], now: d
         db[PAIRS].delete_many({"records": record_id, "status": OPEN, "_id": {"$nin": [pair["_id"] for pair in found]}})
 
 
-def mark_matched(db: Database, collection: str, record_id: str, revision: int) -> bool:
-    """The pairs of a record at `revision` are computed (a later write asks again); tell whether it was still there."""
+def mark_matched(db: Database, collection: str, record_id: str, revision: int, named: list[str]) -> bool:
+    """The pairs of a record at `revision` are computed and its names listed under `named` (a later write asks
+    again); tell whether it was still there."""
     with translated_errors():
         return db[collection].update_one({"_id": record_id, "revision": revision},
-                                         {"$unset": {MATCH_DUE: ""}}).matched_count == 1
+                                         {"$unset": {MATCH_DUE: ""}, "$set": {MATCH_NAMED: named}}).matched_count == 1
 
 
 def due(db: Database, collection: str, limit: int) -> list[dict]:

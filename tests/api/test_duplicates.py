@@ -35,6 +35,7 @@ FATOUMATA = {"registration_date": (TODAY - timedelta(days=30)).isoformat(), "nam
 # another spelling of her first name, her names the other way round, an age instead of her date of birth.
 AGAIN = {"registration_date": TODAY.isoformat(), "name_first": "Hounbedji", "name_last": "Fatimata",
          "sex": "female", "age": 11, "location_current": "BJ-AK-06", **REQUIRED}
+NO_ID = {name: value for name, value in FATOUMATA.items() if name != "national_id_no"}
 SOMEONE_ELSE = {"registration_date": TODAY.isoformat(), "name_first": "Rodrigue", "name_last": "Houngbédji",
                 "sex": "male", "age": 4, **REQUIRED}
 
@@ -134,6 +135,46 @@ def test_each_role_may_do_what_its_permissions_say(office):
                                  json={"data": {}}).status_code == 403
     assert people["kofi"].post(f"/api/v1/duplicates/{pair['id']}/not_duplicate",
                                json={"data": {}}).status_code == 404
+
+
+def test_a_typo_that_changes_how_a_name_sounds_is_found_among_the_girls_of_her_surname_and_year(office):
+    app, people = office
+    awa = people["awa"]
+    one = ok(awa.post("/api/v1/cases", json={"data": FATOUMATA}), 201)["data"]
+    for first in ("Rachidatou", "Bernadette", "Gloria"):  # her cousins, born the same year
+        ok(awa.post("/api/v1/cases", json={"data": {**NO_ID, "name_first": first}}), 201)
+    typo = {**NO_ID, "name_first": "Fatoumta"}  # no longer sounds as Fatoumata does
+    assert [case["id"] for case in matches(awa, typo)["data"]["likely"]] == [one["id"]]
+
+    # her last name corrected: she is found under the new one, and no longer looked at under the old one
+    ok(awa.patch(f"/api/v1/cases/{one['id']}", json={"data": {"name_last": "Adjovi"}}))
+    assert matches(awa, typo)["data"] == {"likely": [], "possible": []}
+    assert [case["id"] for case in matches(awa, {**typo, "name_last": "Adjovi"})["data"]["likely"]] == [one["id"]]
+    with app.app_context():
+        names = get_db()[pairs_store.NAMES]
+        listed = [bucket["_id"] for bucket in names.find({f"names.{one['id']}": {"$exists": True}})]
+        cousins = [bucket["names"] for bucket in names.find({"_id": {"$regex": ":ABJ:"}})]  # Houngbédji, by sound
+    assert any(":AJV:" in key for key in listed) and not any(":ABJ:" in key for key in listed)
+    assert cousins and all(len(listing) == 3 and one["id"] not in listing for listing in cousins)
+
+
+def test_names_a_crash_or_an_earlier_release_did_not_list_are_listed_by_the_workers(office):
+    app, people = office
+    awa = people["awa"]
+    one = ok(awa.post("/api/v1/cases", json={"data": FATOUMATA}), 201)["data"]
+    typo = {**NO_ID, "name_first": "Fatoumta"}
+    refresh_matching(app)  # every case has the keys of the current rules, and the workers know it
+    with app.app_context():  # a database of the release before the names were listed
+        db = get_db()
+        db[pairs_store.NAMES].drop()
+        db.case.update_many({}, {"$set": {pairs_store.MATCH_FROM: "earlier"}, "$unset": {pairs_store.MATCH_NAMED: ""}})
+        states = db[pairs_store.SEQUENCES].update_many({"_id": {"$regex": "^case:matching:"}},
+                                                        {"$set": {"fingerprint": "earlier"}})
+        assert states.modified_count == 1
+    assert matches(awa, typo)["data"]["likely"] == []
+    assert refresh_matching(app) >= 1
+    assert [case["id"] for case in matches(awa, typo)["data"]["likely"]] == [one["id"]]
+    assert refresh_matching(app) == 0
 
 
 def test_not_a_duplicate_is_remembered_through_later_writes(office):

@@ -5,7 +5,8 @@ import pytest
 
 from server.config import PROJECT_ROOT
 from server.matching.names import blocking_keys, name_parts, name_similarity, sound_key, variants_index
-from server.matching.score import compare, lookup_keys, profile, score_pair, stored_keys
+from server.matching.score import (compare, is_wide, lookup_keys, name_floor, names_alike, profile, record_names,
+                                   score_pair, stored_keys)
 from server.metadata.configuration import Configuration
 from server.metadata.files import read_configuration
 from server.metadata.matching import matching_of
@@ -86,6 +87,30 @@ def test_a_name_alone_is_never_a_likely_duplicate_and_a_birth_years_apart_counts
 def test_twins_are_at_most_possible_duplicates():
     twin = {**CHILD, "name_first": "Zinsou"}
     assert compare(RULES, profile(RULES, CHILD), profile(RULES, twin), CONFIG.locations) is None
+
+
+@pytest.mark.parametrize("first, last, under", [
+    ("Zinsou", "Houngbédji", True), ("Fatoumata", "Adjovi", True), ("Fatoumata Awa", "Dossou", True),
+    ("Houngbédji", "Fatoumata", False), ("Fatou", "Hounkpè", False), ("Fatoumata", "Houngbédji Adjovi", False)])
+def test_a_child_whose_name_is_under_the_floor_cannot_reach_possible_even_if_all_else_agrees(first, last, under):
+    # A match leaves unread the records listed under a wide key whose names are under the floor: sound only if none
+    # of them could score "possible" with every other comparison in full agreement, as here.
+    floor = name_floor(RULES)
+    assert floor == pytest.approx((0.70 * 14 - 8) / 6)
+    other = profile(RULES, {**CHILD, "name_first": first, "name_last": last})
+    assert (names_alike(profile(RULES, CHILD), record_names(other)) < floor) == under
+    score, _, _ = score_pair(RULES, profile(RULES, CHILD), other, CONFIG.locations)
+    if under:
+        assert score == pytest.approx(8 / 14) and score < RULES.possible
+    else:
+        assert compare(RULES, profile(RULES, CHILD), other, CONFIG.locations).level == "likely"
+
+
+def test_a_typo_that_changes_how_a_part_sounds_is_found_by_the_other_part_and_the_birth_year_only():
+    typo = profile(RULES, {**CHILD, "name_first": "Fatoumta"})
+    shared = set(lookup_keys(RULES, typo)) & set(stored_keys(RULES, profile(RULES, CHILD)))
+    assert shared and all(is_wide(key) for key in shared)
+    assert names_alike(typo, record_names(profile(RULES, CHILD))) > 0.9
 
 
 def test_the_same_identity_number_is_a_likely_duplicate_on_its_own():
