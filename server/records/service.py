@@ -322,7 +322,7 @@ def refresh_workflow(db: Database, config: Configuration, record_type: RecordTyp
     looked = 0
     for module_id in config.modules:
         workflow = workflow_of(config, module_id)
-        if workflow is None or store.derived_state(db, record_type.name, module_id) == workflow.fingerprint:
+        if workflow is None or store.module_state(db, record_type.name, "derived", module_id) == workflow.fingerprint:
             continue
         stale = store.stale_derived(db, record_type.name, module_id, workflow.fingerprint, limit - looked)
         for record in stale:
@@ -331,7 +331,7 @@ def refresh_workflow(db: Database, config: Configuration, record_type: RecordTyp
         looked += len(stale)
         if looked >= limit:
             return looked
-        store.mark_derived(db, record_type.name, module_id, workflow.fingerprint)
+        store.mark_module_state(db, record_type.name, "derived", module_id, workflow.fingerprint)
     return looked
 
 

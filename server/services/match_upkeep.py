@@ -15,6 +15,7 @@ from server.metadata.matching import matching_of
 from server.records.types import RECORD_TYPES, RecordType
 from server.services.context import Context
 from server.storage import matching as store
+from server.storage import records as records_store
 from server.storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,8 @@ def _refresh_keys(ctx: Context, record_type: RecordType, limit: int) -> int:
     looked = 0
     for module_id in ctx.config.modules:
         rules = matching_of(ctx.config, module_id)
-        if rules is None or store.keys_state(ctx.db, record_type.name, module_id) == rules.fingerprint:
+        if rules is None or \
+                records_store.module_state(ctx.db, record_type.name, "matching", module_id) == rules.fingerprint:
             continue
         stale = store.stale_keys(ctx.db, record_type.name, module_id, rules.fingerprint, limit - looked)
         for record in stale:
@@ -77,7 +79,7 @@ def _refresh_keys(ctx: Context, record_type: RecordType, limit: int) -> int:
         looked += len(stale)
         if looked >= limit:
             return looked
-        store.mark_keys_state(ctx.db, record_type.name, module_id, rules.fingerprint)
+        records_store.mark_module_state(ctx.db, record_type.name, "matching", module_id, rules.fingerprint)
     return looked
 
 

@@ -21,7 +21,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from server.storage.client import Database
 from server.storage.errors import translated_errors
-from server.storage.records import SEQUENCES
 
 PAIRS = "duplicates"
 LOCKS = "merge_locks"   # one per case being merged (or unmerged): two merges of one case never interleave
@@ -229,19 +228,6 @@ def set_keys(db: Database, collection: str, record_id: str, revision: int, keys:
     with translated_errors():
         return db[collection].update_one({"_id": record_id, "revision": revision}, {"$set": {
             MATCH_KEYS: keys, MATCH_FROM: fingerprint, MATCH_DUE: True}}).matched_count == 1
-
-
-def keys_state(db: Database, collection: str, module_id: str) -> str | None:
-    """The fingerprint of the rules every record of a module has its keys from (None: not known)."""
-    with translated_errors():
-        found = db[SEQUENCES].find_one({"_id": f"{collection}:matching:{module_id}"})
-    return found.get("fingerprint") if found else None
-
-
-def mark_keys_state(db: Database, collection: str, module_id: str, fingerprint: str) -> None:
-    with translated_errors():
-        db[SEQUENCES].update_one({"_id": f"{collection}:matching:{module_id}"},
-                                 {"$set": {"fingerprint": fingerprint}}, upsert=True)
 
 
 def lock_cases(db: Database, case_ids: Iterable[str], owner: str, now: datetime, lease: timedelta) -> bool:

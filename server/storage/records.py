@@ -351,16 +351,17 @@ def display_ids(db: Database, collection: str, ids: set[str], key: str) -> dict[
         return {record["_id"]: record.get(key) for record in found}
 
 
-def derived_state(db: Database, collection: str, module_id: str) -> str | None:
-    """The fingerprint of the workflow every record of a module was last derived by (None: not known)."""
+def module_state(db: Database, collection: str, part: str, module_id: str) -> str | None:
+    """The fingerprint of the module `part` (its workflow, its matching rules) every record of a module was last
+    brought up to date by (None: not known)."""
     with translated_errors():
-        found = db[SEQUENCES].find_one({"_id": f"{collection}:derived:{module_id}"})
+        found = db[SEQUENCES].find_one({"_id": f"{collection}:{part}:{module_id}"})
     return found.get("fingerprint") if found else None
 
 
-def mark_derived(db: Database, collection: str, module_id: str, fingerprint: str) -> None:
+def mark_module_state(db: Database, collection: str, part: str, module_id: str, fingerprint: str) -> None:
     with translated_errors():
-        db[SEQUENCES].update_one({"_id": f"{collection}:derived:{module_id}"}, {"$set": {"fingerprint": fingerprint}},
+        db[SEQUENCES].update_one({"_id": f"{collection}:{part}:{module_id}"}, {"$set": {"fingerprint": fingerprint}},
                                  upsert=True)
 
 

@@ -16,7 +16,7 @@ from server.metadata.configuration import Configuration
 from server.metadata.versions import LanguageSettings, publish_configuration, published_configuration
 from server.services import match_upkeep
 from server.services.workers import refresh_matching
-from server.storage import get_db, matching as pairs_store
+from server.storage import get_db, matching as pairs_store, records as records_store
 from server.storage.errors import StorageUnavailable
 from server.workflow import merging
 from tests.api.sync_helpers import create, push
@@ -168,7 +168,7 @@ def test_names_a_crash_or_an_earlier_release_did_not_list_are_listed_by_the_work
         db = get_db()
         db[pairs_store.NAMES].drop()
         db.case.update_many({}, {"$set": {pairs_store.MATCH_FROM: "earlier"}, "$unset": {pairs_store.MATCH_NAMED: ""}})
-        states = db[pairs_store.SEQUENCES].update_many({"_id": {"$regex": "^case:matching:"}},
+        states = db[records_store.SEQUENCES].update_many({"_id": {"$regex": "^case:matching:"}},
                                                         {"$set": {"fingerprint": "earlier"}})
         assert states.modified_count == 1
     assert matches(awa, typo)["data"]["likely"] == []
