@@ -7,6 +7,7 @@ from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.admin import init_admin
+from server.app_ui import init_app_ui
 from server.api import init_api
 from server.api.errors import init_errors
 from server.api.authentication import init_auth
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> AbriFlask:
         init_auth(app)
         init_api(app)
         init_admin(app)
+        init_app_ui(app)
         init_errors(app)
     except BaseException:
         app.close()  # refused after connecting (a stored profile that differs, an index not built): no client left open

@@ -20,7 +20,7 @@ SHIPPED_ROOT = PACKAGE_ROOT / "_shipped"
 
 
 def shipped_path(name: str) -> Path:
-    """Return a shipped folder (metadata, translations, admin_ui): the installed package's, else the checkout's."""
+    """Return a shipped folder (metadata, translations, admin_ui, app_ui): the installed package's, else the checkout's."""
     packaged = SHIPPED_ROOT / name
     return packaged if packaged.is_dir() else PROJECT_ROOT / name
 

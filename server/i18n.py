@@ -1,7 +1,7 @@
 """Languages: flask-babel set-up and the locale of each request.
 
 Order: ?locale= > the user's preference > the interface language chosen in the admin UI (a cookie) >
-Accept-Language > DEFAULT_LOCALE. The admin UI's pages skip Accept-Language: they open in the
+Accept-Language > DEFAULT_LOCALE. The admin UI and the case worker app skip Accept-Language: they open in the
 deployment's language (French in Bénin and Cameroon) until the user chooses another.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ TRANSLATIONS_DIR = shipped_path("translations")
 MESSAGE_LOCALES = ("en", "fr")  # languages with a message catalog
 UI_LOCALE_COOKIE = "abri_ui_locale"  # the admin UI's language links set it
 ADMIN_BLUEPRINT = "admin"
+APP_BLUEPRINT = "app_ui"  # the case worker app's pages: the deployment's language too, until the user chooses
 
 
 def known_locales() -> tuple[str, ...]:
@@ -51,8 +52,8 @@ def select_locale() -> str:
 
 
 def _browser_locale() -> str | None:
-    """The browser's language, except on the admin UI's pages (a browser's setting is not the user's choice there)."""
-    if request.blueprint == ADMIN_BLUEPRINT:
+    """The browser's language, except on the web pages (a shared office PC's setting is not the user's choice)."""
+    if request.blueprint in (ADMIN_BLUEPRINT, APP_BLUEPRINT):
         return None
     return request.accept_languages.best_match(known_locales())
 

@@ -8,7 +8,7 @@
     workflow     case work: referrals, transfers, closing, approvals, flags
     export       export writers and jobs
     services     the use cases (and the deployment's first start)
-    edges        api, admin, cli, app                                   HTTP, the command line, wiring
+    edges        api, admin, app_ui, cli, app                           HTTP, the web pages, the command line, wiring
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ LAYERS = [
     {"workflow"},
     {"export"},
     {"services", "deployment"},
-    {"api", "admin", "cli", "app", "__main__"},
+    {"api", "admin", "app_ui", "cli", "app", "__main__"},
 ]
 DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching")
 # Lazy imports of third-party modules that are optional or heavy (never an import of Abri's own code).

@@ -35,7 +35,7 @@ def test_the_wheel_lists_every_package_of_the_code():
     on_disk = {".".join(path.parent.relative_to(PROJECT_ROOT).parts) for path in (PROJECT_ROOT / "server").rglob("__init__.py")
                if "__pycache__" not in path.parts}
     assert listed == on_disk
-    assert set(options["package-dir"].values()) == {"metadata", "translations", "admin_ui"}
+    assert set(options["package-dir"].values()) == {"metadata", "translations", "admin_ui", "app_ui"}
 
 
 def _source_copy(target: Path) -> Path:

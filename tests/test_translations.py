@@ -17,11 +17,12 @@ def catalog(relative: str, reader=read_po):
 
 
 def messages_in_code() -> set[str]:
-    """The messages of server/ and of the admin UI's templates, extracted as `abri translations extract` does."""
+    """The messages of server/ and of the web pages' templates, extracted as `abri translations extract` does."""
     keywords = {"_l": None, "lazy_gettext": None, "_": None, "gettext": None}
     found = [*extract_from_dir(str(PROJECT_ROOT / "server"), method_map=[("**.py", "python")], keywords=keywords),
-             *extract_from_dir(str(PROJECT_ROOT / "admin_ui" / "templates"), method_map=[("**.html", "jinja2")],
-                               keywords=keywords)]
+             *(message for folder in ("admin_ui", "app_ui") for message in extract_from_dir(
+                 str(PROJECT_ROOT / folder / "templates"), keywords=keywords,
+                 method_map=[("**.html", "jinja2"), ("**.webmanifest", "jinja2")]))]
     return {message for _, _, message, _, _ in found}
 
 

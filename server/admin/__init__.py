@@ -76,14 +76,16 @@ def interface_languages() -> list[str]:
     return [*(code for code in configured if code in MESSAGE_LOCALES), *(c for c in MESSAGE_LOCALES if c not in configured)]
 
 
-def page_settings(ui_locale: str) -> dict[str, Any]:
+def page_settings(ui_locale: str, texts: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a page's templates and scripts need from the server: its texts and the languages of the deployment.
 
     `languages` are the configured label languages (every label editor has one input per language), `locales` the
     languages a user may choose for their account (labels and messages), `interface` those of the interface links.
+    `texts`: the scripts' texts (the admin UI's by default; the case worker app hands its own).
     """
     config = current_app.config
-    return {"locale": ui_locale, "texts": {key: str(value) for key, value in SCRIPT_TEXTS.items()},
+    texts = SCRIPT_TEXTS if texts is None else texts
+    return {"locale": ui_locale, "texts": {key: str(value) for key, value in texts.items()},
             "languages": _named(config["LANGUAGES"], ui_locale), "default_language": config["DEFAULT_LANGUAGE"],
             "default_locale": config["DEFAULT_LOCALE"], "locales": _named(known_locales(), ui_locale),
             "interface": [{"code": code, "name": native_name(code)} for code in interface_languages()]}
@@ -116,8 +118,8 @@ def form(unique_id: str):
     return _page("form.html", form_id=unique_id)
 
 
-def local_target(target: str, default: str) -> str:
-    """Return target when it is a page of the admin UI on this site, else default.
+def local_target(target: str, default: str, prefix: str = "/admin") -> str:
+    """Return target when it is a page under `prefix` (the admin UI's) on this site, else default.
 
     Never another site (no scheme, no host, no //, no backslash that browsers read as /) and never a
     control character (CR/LF would split the Location header); other characters are percent-encoded.
@@ -125,7 +127,7 @@ def local_target(target: str, default: str) -> str:
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not (parts.path == "/admin" or parts.path.startswith("/admin/")):
+    if parts.scheme or parts.netloc or not (parts.path == prefix or parts.path.startswith(prefix + "/")):
         return default
     return iri_to_uri(target)
 

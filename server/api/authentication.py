@@ -28,8 +28,8 @@ SESSION_COOKIE = "abri_session"
 CSRF_HEADER = "X-CSRF-Token"
 # Endpoints anyone may call: logging in, and the API description.
 PUBLIC_ENDPOINTS = frozenset({"auth.Tokens", "auth.Sessions", "api-docs.openapi_json"})
-# The admin UI's pages and static files: shells without data, whose scripts call the API.
-PUBLIC_PREFIXES = ("admin.",)
+# The web pages and their static files (admin UI, case worker app): shells without data, whose scripts call the API.
+PUBLIC_PREFIXES = ("admin.", "app_ui.")
 
 
 def current_principal() -> Principal | None:

@@ -298,6 +298,10 @@ class FieldType(Schema):
                                                                    "option, date, tally, place, count, rows (a sheet "
                                                                    "of its own) or none."})
     render = fields.Nested(FieldTypeRender, required=True)
+    max_length = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The longest text (in characters) of a field that sets no max_length; null: not a text."})
+    max_size_mb = fields.Float(required=True, allow_none=True, metadata={
+        "description": "The largest file (in MB) of a field that sets no max_size_mb; null: not an upload."})
     attributes = fields.List(fields.String(), required=True,
                              metadata={"description": "The field attributes the type uses (the configuration check "
                                                       "warns about others)."})

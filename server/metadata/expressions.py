@@ -61,7 +61,9 @@ def referenced_fields(expression: Any, depth: int = 0) -> Iterator[str]:
             if isinstance(part, str):
                 yield part
             elif isinstance(part, dict):
-                if next(iter(part), None) not in AGGREGATES:
+                # one key first: the order of several keys is not the same in every language (JavaScript puts "1"
+                # first), so the rule a shapeless part breaks must not depend on it
+                if len(part) == 1 and next(iter(part)) not in AGGREGATES:
                     raise ExpressionError("aggregate_operand", operator=operator)
                 yield from referenced_fields(part, depth + 1)
             elif isinstance(part, bool) or not isinstance(part, (int, float)):
@@ -116,11 +118,14 @@ def evaluate(expression: dict, data: dict[str, Any]) -> Any:
         return any(evaluate(part, data) for part in operand)
     if operator == "not":
         return not evaluate(operand, data)
-    numbers = [number for number in (_operand_value(part, data) for part in operand) if number is not None]
-    if not numbers:
+    total, count = 0, 0
+    for part in operand:
+        number = _operand_value(part, data)
+        if number is not None:
+            total, count = total + number, count + 1  # left to right, as the field apps add (not Python 3.12's sum)
+    if not count:
         return None
-    total = sum(numbers)
-    return total if operator == "sum" else total / len(numbers)
+    return total if operator == "sum" else total / count
 
 
 def _operand_value(part: Any, data: dict[str, Any]) -> float | None:

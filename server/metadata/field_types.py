@@ -43,6 +43,7 @@ TEXT_CELL, NUMBER_CELL, YES_NO_CELL, OPTION_CELL, DATE_CELL, TALLY_CELL, PLACE_C
     NO_CELL = ("text", "number", "yes_no", "option", "date", "tally", "place", "file_names", "rows", "none")
 
 MAX_CHOICES, MAX_FILES, MAX_TALLY = 500, 100, 100_000
+SHORT_TEXT, LONG_TEXT = 1000, 20000  # characters of a text field and of a textarea that says no max_length
 ROW_ID, DESTROY = "unique_id", "_destroy"
 # A lower-case UUID. Its length bounds it, so no end anchor is needed (Python's `$` also matches
 # before a final newline; this pattern means the same in every regex engine).
@@ -252,6 +253,7 @@ class FieldType:
     accept: str | None = None  # the media types an upload widget offers
     media_types: tuple[str, ...] = ()  # the media types of the files the server accepts (by their bytes)
     max_size_mb: float | None = None  # the largest file, unless the field says (`max_size_mb`)
+    max_length: int | None = None  # the longest text, unless the field says (`max_length`)
 
     @property
     def holds_data(self) -> bool:
@@ -280,6 +282,7 @@ class FieldType:
                 "searchable": self.searchable, "export": self.cell,
                 "render": {"widget": self.widget, "options": self.options, "multiple": self.multiple,
                            "accept": self.accept},
+                "max_length": self.max_length, "max_size_mb": self.max_size_mb,
                 "attributes": sorted(self.accepted_attributes)}
 
 
@@ -298,10 +301,10 @@ def _files(name: str, label: Any, media_types: tuple[str, ...], max_size_mb: flo
 
 # The table, in the order of the meta-schema's `type` enum (a form editor offers them in this order).
 FIELD_TYPES: dict[str, FieldType] = {row.name: row for row in (
-    FieldType("text_field", _l("Short text"), TEXT, ("string",), text_schema(1000), not_blank, TEXT_ATTRIBUTES,
-              "text", filter=EQUALITY, searchable=True),
-    FieldType("textarea", _l("Long text"), TEXT, ("string",), text_schema(20000), not_blank, TEXT_ATTRIBUTES,
-              "textarea", filter=EQUALITY, searchable=True),
+    FieldType("text_field", _l("Short text"), TEXT, ("string",), text_schema(SHORT_TEXT), not_blank, TEXT_ATTRIBUTES,
+              "text", filter=EQUALITY, searchable=True, max_length=SHORT_TEXT),
+    FieldType("textarea", _l("Long text"), TEXT, ("string",), text_schema(LONG_TEXT), not_blank, TEXT_ATTRIBUTES,
+              "textarea", filter=EQUALITY, searchable=True, max_length=LONG_TEXT),
     FieldType("select_box", _l("Choice list"), OPTION, ("string", "array"), choice_schema, some_choice,
               CHOICE_ATTRIBUTES, "select", filter=EQUALITY, cell=OPTION_CELL, options=True, multiple=True),
     FieldType("radio_button", _l("Radio buttons"), OPTION, ("string", "array"), choice_schema, some_choice,
