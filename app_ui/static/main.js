@@ -1,15 +1,17 @@
-/* The case worker app: who is signed in, the bundle their device holds, and the screen the address names.
+/* The case worker app: the header, the language, the sync, and the screen the address names.
  *
  * Addresses are fragments (#/cases/<id>), so that the one shell works offline. Each screen module exports
- * show(view, params) and draws into the view; the router waits for the one it started and ignores older ones.
+ * show(view, params, current) and draws into the view; the router ignores a screen that a newer one replaced.
+ * The app opens on the sign-in screen: the password opens the device's vault (see lib/session.js).
  */
 import {api, hooks} from "./lib/api.js";
-import {go, route} from "./lib/router.js";
-import {openSession} from "./lib/session.js";
 import {flash} from "./lib/errors.js";
-import {session, store} from "./lib/store.js";
-import {t} from "./lib/text.js";
+import {route} from "./lib/router.js";
+import {refreshBundle, signOut} from "./lib/session.js";
+import {onLocale, session, store, useLocale} from "./lib/store.js";
+import {syncNow, syncing} from "./lib/sync.js";
 import {showSyncState} from "./lib/sync_state.js";
+import {t} from "./lib/text.js";
 
 const SCREENS = {
   home: () => import("./screens/home.js"),
@@ -18,6 +20,8 @@ const SCREENS = {
   record: () => import("./screens/record.js"),
   history: () => import("./screens/history.js"),
 };
+const SYNC_EVERY = 5 * 60 * 1000;  // ms: changes made elsewhere come in while the app is open
+
 let shown = 0;
 
 /** Draw the screen of the current address (the sign-in screen while nobody is signed in). */
@@ -29,7 +33,7 @@ async function render() {
     params = {next: location.hash};
     screen = "login";
   }
-  document.getElementById("nav").hidden = !session.user;
+  showHeader();
   const module = await SCREENS[screen]();
   if (ticket !== shown) return;
   view.replaceChildren();
@@ -54,39 +58,68 @@ async function render() {
   }
 }
 
-async function start() {
-  hooks.onSessionEnded = () => {
-    session.user = null;
-    go("#/login?next=" + encodeURIComponent(location.hash));
-  };
-  hooks.onReachable = (reachable) => {
-    session.online = reachable;
-    showSyncState();
-  };
-  window.addEventListener("online", () => showSyncState());
-  window.addEventListener("offline", () => { session.online = false; showSyncState(); });
-  document.getElementById("logout").addEventListener("click", async () => {
-    try { await api("DELETE", "/api/v1/sessions/current"); } catch (error) { /* signed out here all the same */ }
-    session.user = null;
-    document.getElementById("logout").hidden = true;
-    document.getElementById("who").textContent = "";
-    go("#/login");
-  });
-  try {
-    const me = (await api("GET", "/api/v1/users/current")).data.data;
-    await openSession(me);
-  } catch (error) {
-    session.user = null;  // not signed in (or offline): the sign-in screen
+/** The header's texts in the interface language, and what the signed-in user may open. */
+function showHeader() {
+  for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
+  document.getElementById("nav").setAttribute("aria-label", t("main_nav"));
+  document.getElementById("nav").hidden = !session.user;
+  document.getElementById("logout").hidden = !session.user;
+  document.getElementById("who").textContent = session.user ? session.user.full_name || session.user.user_name : "";
+  for (const button of document.querySelectorAll("[data-locale]")) {
+    if (button.dataset.locale === store.locale) button.setAttribute("aria-current", "true"); else button.removeAttribute("aria-current");
   }
-  window.addEventListener("hashchange", render);
-  window.addEventListener("abri:render", render);
+  if (session.user && session.bundle) {
+    for (const link of document.querySelectorAll("[data-needs]")) {
+      const [recordType, action] = link.dataset.needs.split(":");
+      link.hidden = !(session.bundle.permissions.records[recordType] || {actions: []}).actions.includes(action);
+    }
+  }
   showSyncState();
-  await render();
 }
 
-if ("serviceWorker" in navigator && location.protocol !== "file:") {
+/** Change the interface language: at once here, then for the account and this browser when the server answers. */
+async function changeLanguage(code) {
+  if (!useLocale(code)) return;
+  fetch("/app/language/" + encodeURIComponent(code), {redirect: "manual", credentials: "same-origin"}).catch(() => {});
+  if (session.user) {
+    try {
+      await api("PATCH", "/api/v1/users/current", {data: {locale: code}});
+      session.user = Object.assign({}, session.user, {locale: code});
+      await refreshBundle();  // labels of forms and options in the new language
+    } catch (error) { /* offline: the labels change at the next sign-in with a connection */ }
+  }
+  render();
+}
+
+function start() {
+  hooks.onSessionEnded = () => flash(t("session_ended"), "error");
+  hooks.onReachable = (reachable) => {
+    const was = session.online;
+    session.online = reachable;
+    if (reachable && !was && session.user) syncNow();
+    showSyncState();
+  };
+  window.addEventListener("online", () => { session.online = true; if (session.user) syncNow(); showSyncState(); });
+  window.addEventListener("offline", () => { session.online = false; showSyncState(); });
+  setInterval(() => { if (session.user && navigator.onLine) syncNow(); }, SYNC_EVERY);
+  syncing.listeners.add(showSyncState);
+  document.getElementById("sync-now").addEventListener("click", () => syncNow());
+  document.getElementById("logout").addEventListener("click", async () => {
+    await signOut();
+    location.hash = "#/login";
+    render();
+  });
+  for (const button of document.querySelectorAll("[data-locale]")) {
+    button.addEventListener("click", () => changeLanguage(button.dataset.locale));
+  }
+  onLocale(() => showHeader());
+  window.addEventListener("hashchange", render);
+  window.addEventListener("abri:render", render);
+  render();
+}
+
+if ("serviceWorker" in navigator && window.isSecureContext) {
   navigator.serviceWorker.register("/app/sw.js", {scope: "/app/"}).catch((error) => console.warn(error));
 }
 
-document.documentElement.dataset.locale = store.locale;
 start();

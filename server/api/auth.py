@@ -17,6 +17,7 @@ from server.api import responses as docs
 from server.api.authentication import SESSION_COOKIE
 from server.auth import tokens
 from server.auth.permissions import RESOURCES, SCOPES
+from server.i18n import known_locales
 from server.services import sessions as use_cases
 
 blp = Blueprint("auth", __name__, description="Tokens, sessions, passwords, permissions.")
@@ -36,6 +37,16 @@ class PasswordData(ArgumentSchema):
 
 class PasswordBody(ArgumentSchema):
     data = fields.Nested(PasswordData, required=True)
+
+
+class PreferenceData(ArgumentSchema):
+    locale = fields.String(required=True, allow_none=True, validate=validate.Length(max=10), metadata={
+        "description": "The language of your messages and labels (one of the deployment's languages); null: the "
+                       "deployment's default."})
+
+
+class PreferenceBody(ArgumentSchema):
+    data = fields.Nested(PreferenceData, required=True)
 
 
 def _login(credentials: dict, kind: str) -> dict:
@@ -94,13 +105,22 @@ class CurrentSession(MethodView):
         return response
 
 
+CURRENT_USER = docs.one("CurrentUserAnswer", docs.CurrentUser)
+
+
 @blp.route("/users/current")
 class CurrentUser(MethodView):
     @answers(everyone=True)
-    @blp.response(200, docs.one("CurrentUserAnswer", docs.CurrentUser))
+    @blp.response(200, CURRENT_USER)
     def get(self):
         """Who am I: the user and what their role grants."""
         return envelope(use_cases.current_user(request_context()))
+
+    @blp.arguments(PreferenceBody)
+    @blp.response(200, CURRENT_USER)
+    def patch(self, body):
+        """Choose your own language (the case worker app's language picker): messages and labels follow it."""
+        return envelope(use_cases.choose_own_locale(request_context(), body["data"]["locale"], known_locales()))
 
 
 @blp.route("/users/current/password")

@@ -1,11 +1,12 @@
 """The texts of the case worker app's scripts, from the catalogs, and the rules it checks fields against.
 
-The shell hands both to the scripts in the interface language (server/app_ui/__init__.py app_settings): the app
-writes no text of its own, and a field checked in the browser is worded as the server words it.
+The shell hands both to the scripts in every interface language (server/app_ui/__init__.py app_settings): the app
+writes no text of its own, changes language without a round trip (offline too), and a field checked in the browser
+is worded as the server words it.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from server.messages import _l
 
 from server.rules import Rule
 
@@ -24,18 +25,49 @@ SCRIPT_TEXTS = {
     "file_pending": _l("sent when the record is saved"), "file_count": _l("Files: %(count)s"),
     "row_count": _l("Rows: %(count)s"),
     # The shell, signing in, the connection
+    "nav_home": _l("Home"), "nav_cases": _l("Cases"), "nav_incidents": _l("Incidents"),
+    "nav_tracing_requests": _l("Tracing requests"), "log_out": _l("Log out"), "skip": _l("Skip to content"),
+    "main_nav": _l("Main"),
     "unreachable": _l("The server could not be reached. Check the connection, then try again."),
     "unexpected": _l("Something went wrong on this page. Reload it, then try again."),
     "session_ended": _l("Your session has ended. Sign in again."), "loading": _l("Loading…"),
     "online": _l("Online"), "offline": _l("Offline"),
     "sign_in_title": _l("Sign in to Abri"), "user_name": _l("User name"), "password": _l("Password"),
     "sign_in": _l("Sign in"), "credentials_needed": _l("Enter your user name and your password."),
+    "signing_in": _l("Signing in…"), "sync_now": _l("Sync now"), "syncing": _l("syncing…"),
+    "changes_waiting": _l("changes waiting to be sent: %(count)s"),
+    "records_need_you": _l("records to look at: %(count)s"),
+    "previous_password": _l("Your previous password"),
+    "password_changed": _l("Your password changed since you last signed in on this device, and changes made here "
+                           "wait to be sent: enter your previous password once so that they are kept."),
+    "sign_in_password_changed": _l("Enter your previous password too."),
+    "sign_in_previous_password_wrong": _l("This is not your previous password."),
+    "sign_in_needs_connection": _l("The first sign-in on this device needs a connection to the server."),
+    "sign_in_wrong_password": _l("Wrong user name or password."),
+    "device_erased": _l("An administrator signed this device out: the data it kept were erased."),
+    # Offline and sync
+    "kept_offline": _l("Kept on this device: it will be sent at the next sync."),
+    "actions_need_connection": _l("Referrals, transfers, approvals and flags need a connection to the server."),
+    "list_filling": _l("Records are being brought to this device…"),
+    "sync_pending": _l("Waiting to be sent"), "sync_conflict": _l("Conflict to resolve"),
+    "sync_refused": _l("To correct"), "sync_synced": _l("Synced"),
+    "conflict_title": _l("Someone else changed the same fields"),
+    "conflict_explained": _l("While this device was offline, the same fields were changed on the server. Choose, for "
+                             "each one, the value to keep."),
+    "conflict_mine": _l("This device"), "conflict_theirs": _l("The server"), "row": _l("row"),
+    "conflict_resolve": _l("Keep these values"), "conflict_resolved": _l("The conflict is resolved."),
+    "conflict_needs_connection": _l("Resolving a conflict needs a connection to the server."),
+    "refused_title": _l("The server refused a change made on this device"),
+    "refused_explained": _l("Edit the record to correct it: the correction is sent at the next sync. Nothing you "
+                            "entered is lost."),
     # Home
     "home_title": _l("Hello, %(name)s"), "new_referrals": _l("New referrals and transfers"),
     "no_referrals": _l("No new referral or transfer."), "tasks": _l("My tasks"), "no_tasks": _l("Nothing is due."),
     "overdue": _l("Overdue"), "due_on": _l("due %(day)s"), "alerts": _l("Alerts"), "no_alerts": _l("No new alert."),
     "mark_all_read": _l("Mark these alerts read"), "alerts_marked": _l("The alerts are marked read."),
     "flagged": _l("Flagged records"), "no_flags": _l("No flagged record."),
+    "on_this_device": _l("On this device"),
+    "home_needs_connection": _l("Tasks, alerts and referrals show here when the server can be reached."),
     # Lists and search
     "list_case": _l("Cases"), "list_incident": _l("Incidents"), "list_tracing_request": _l("Tracing requests"),
     "register_case": _l("Register a case"), "register_incident": _l("Record an incident"),
@@ -67,8 +99,8 @@ SCRIPT_TEXTS = {
     # Actions
     "actions": _l("Actions"), "history": _l("History"), "recipient": _l("Recipient"), "notes": _l("Notes"),
     "consent_override": _l("Reason to share without consent"), "service": _l("Service"),
-    "action_refer": _l("Refer"), "action_transfer": _l("Transfer"), "action_assign": _l("Assign"),
-    "action_close": _l("Close the case"), "action_reopen": _l("Reopen the case"), "action_flag": _l("Flag"),
+    "action_refer": _l("Refer"), "action_transfer": _l("Transfer the case"), "action_assign": _l("Assign"),
+    "action_close": _l("Close the case"), "action_reopen": _l("Reopen the case"), "action_flag": _l("Flag the record"),
     "referred": _l("The case is referred."), "transferred": _l("The transfer is sent."),
     "assigned": _l("The record is assigned."), "closed": _l("The case is closed."),
     "reopened": _l("The case is reopened."), "flagged_done": _l("The record is flagged."),

@@ -135,6 +135,11 @@ def update_user(db: Database, config: Configuration, user_name: str, data: dict[
     return user
 
 
+def set_locale(db: Database, user_name: str, locale: str | None) -> None:
+    """Set a user's language (their own choice: no rights are involved)."""
+    store.update(db, "users", normalize_user_name(user_name), {"locale": locale})
+
+
 def change_own_password(db: Database, user_name: str, current: str, new: str, now: datetime,
                         min_length: int = MIN_LENGTH) -> None:
     """Change one's own password (the current one is required); every session ends."""

@@ -13,7 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from server.auth import accounts, tokens
-from server.errors import AbriError, Unauthorized
+from server.errors import AbriError, Detail, Error, Unauthorized, Unprocessable
+from server.rules import Rule
 from server.services.accounts import password_min_length
 from server.services.audit import audit
 from server.services.context import Context
@@ -76,6 +77,15 @@ def current_user(ctx: Context) -> dict[str, Any]:
     return {**accounts.present_user(user),
             "permissions": {resource: sorted(actions) for resource, actions in principal.permissions.items()},
             "group_permission": principal.scope, "form_section_read_write": principal.forms}
+
+
+def choose_own_locale(ctx: Context, locale: str | None, known: tuple[str, ...]) -> dict[str, Any]:
+    """Set the caller's own language (one of `known`, or None for the deployment's); who they are afterwards."""
+    if locale is not None and locale not in known:
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/data/locale", Rule.LOCALE)])
+    accounts.set_locale(ctx.db, _user_name(ctx), locale)
+    audit(ctx, "locale_chosen", detail=f"locale {locale}")
+    return current_user(ctx)
 
 
 def change_own_password(ctx: Context, current_password: str, new_password: str) -> None:

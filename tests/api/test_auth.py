@@ -153,3 +153,19 @@ def test_the_first_administrator_gets_a_random_password_once(app):
         assert created and len(password) >= 16
         assert ensure_admin(get_db(), published_configuration(get_db()), None, datetime.now(timezone.utc)) == (False, None)
     assert login(app.test_client(), password=password).status_code == 201
+
+
+def test_a_user_chooses_their_own_language_and_messages_follow_it(backend_app):
+    worker = authenticated(backend_app, make_user(backend_app, "awa", "role-system-administrator"))
+    chosen = worker.patch("/api/v1/users/current", json={"data": {"locale": "fr"}})
+    assert chosen.status_code == 200 and chosen.get_json()["data"]["locale"] == "fr"
+    missing = worker.get("/api/v1/cases/00000000-0000-4000-8000-000000000000")
+    assert "introuvable" in missing.get_json()["error"]["message"]  # no Accept-Language: the user's choice
+    refused = worker.patch("/api/v1/users/current", json={"data": {"locale": "xx"}})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["details"] == [
+        {"field": "/data/locale", "code": "enum", "message": "Cette langue n'est pas configurée."}]
+    assert worker.get("/api/v1/users/current").get_json()["data"]["locale"] == "fr"  # nothing written
+    reset = worker.patch("/api/v1/users/current", json={"data": {"locale": None}})
+    assert reset.get_json()["data"]["locale"] is None
+    assert "not found" in worker.get("/api/v1/cases/00000000-0000-4000-8000-000000000000").get_json()["error"]["message"]

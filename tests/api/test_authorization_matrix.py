@@ -154,6 +154,7 @@ TABLE: list[Route] = [
     Route("GET", "/api/v1/openapi.json", access=PUBLIC),
     Route("GET", "/api/v1/permissions", access=AUTHENTICATED),
     Route("GET", "/api/v1/users/current", access=AUTHENTICATED),
+    Route("PATCH", "/api/v1/users/current", access=AUTHENTICATED, body={"data": {"locale": "fr"}}),
     Route("POST", "/api/v1/users/current/password", access=AUTHENTICATED, body={"data": {}}),
     Route("GET", "/api/v1/users", needs=(("user", "manage"),)),
     Route("POST", "/api/v1/users", needs=(("user", "manage"),), body={"data": {}}, invalid=True),

@@ -1,11 +1,22 @@
-/* The connection state in the header: online, or offline (what the user does then is kept on the device). */
+/* The sync state in the header: online or offline, a sync running, changes waiting, records that need the user. */
 import {session} from "./store.js";
-import {t} from "./text.js";
+import {counts, syncing} from "./sync.js";
+import {fmt, t} from "./text.js";
 
-/** Show whether the server answers. */
+/** Show the connection and what waits to be synced. */
 export function showSyncState() {
   const online = session.online && navigator.onLine;
   const state = document.getElementById("sync-state");
-  state.textContent = online ? t("online") : t("offline");
+  const button = document.getElementById("sync-now");
+  const parts = [online ? t("online") : t("offline")];
+  if (session.user) {
+    const {pending, attention} = counts();
+    if (syncing.running) parts.push(t("syncing"));
+    else if (pending) parts.push(fmt("changes_waiting", {count: pending}));
+    if (attention) parts.push(fmt("records_need_you", {count: attention}));
+  }
+  state.textContent = parts.join(" · ");
   state.className = online ? "online" : "offline";
+  button.hidden = !session.user || !online;
+  button.disabled = Boolean(syncing.running);
 }

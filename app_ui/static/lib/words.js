@@ -2,4 +2,4 @@
 import {store} from "./store.js";
 import {fill, fmt, number, t, when} from "./text.js";
 
-export const words = Object.freeze({t, fmt, fill, number, when, rules: store.rules});
+export const words = Object.freeze({t, fmt, fill, number, when, get rules() { return store.rules; }});

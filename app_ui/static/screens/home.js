@@ -1,10 +1,12 @@
 /* Home: what waits for the user today — new referrals and transfers, tasks by due day, alerts, flagged records. */
-import {api} from "../lib/api.js";
+import {ApiError, api} from "../lib/api.js";
+import {local, shown} from "../lib/local.js";
 import {el} from "../lib/dom.js";
 import {flash, showError} from "../lib/errors.js";
 import {recordHash} from "../lib/router.js";
 import {session} from "../lib/store.js";
 import {fmt, t, when} from "../lib/text.js";
+import {displayId} from "./list.js";
 
 const RECEIVED = new Set(["referral_received", "transfer_received"]);
 
@@ -34,9 +36,21 @@ function flagItem(record) {
     el("span", {class: "meta", text: raised.map((flag) => flag.reason).join(" · ")}));
 }
 
+/** The records of this device that wait to be sent or need the user (conflicts, refusals); null when none. */
+function devicePanel() {
+  const items = [...local.entries.values()].filter((entry) => entry.state && entry.state !== "synced").map((entry) => {
+    const record = shown(entry);
+    return el("li", {}, el("a", {href: recordHash(entry.record_type, entry.id), text: displayId(record)}),
+      el("span", {class: "badge sync-" + entry.state, text: t("sync_" + entry.state)}));
+  });
+  return items.length ? panel("device", t("on_this_device"), items, "") : null;
+}
+
 export async function show(view, params, current) {
   const user = session.user;
   view.append(el("h1", {text: fmt("home_title", {name: user.full_name || user.user_name})}));
+  const device = devicePanel();
+  if (device) view.append(device);
   const slot = el("div", {class: "panels"}, el("p", {class: "loading", text: t("loading")}));
   view.append(slot);
   let answers;
@@ -44,6 +58,10 @@ export async function show(view, params, current) {
     answers = await Promise.all([api("GET", "/api/v1/alerts?unread=true&per_page=100"),
       api("GET", "/api/v1/tasks?owner=me&per_page=100"), api("GET", "/api/v1/flags?per_page=50")]);
   } catch (error) {
+    if (error instanceof ApiError && error.status === 0) {
+      slot.replaceChildren(el("p", {class: "meta", text: t("home_needs_connection")}));
+      return;
+    }
     slot.replaceChildren();
     showError(error);
     return;

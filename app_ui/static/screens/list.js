@@ -1,11 +1,12 @@
 /* A list of records with search: words, status, stage, "mine", flagged; the columns are the fields the forms mark
- * for summaries (show_on_minify_form), else the first fields of the first form. Pages follow the server's cursor. */
-import {api} from "../lib/api.js";
+ * for summaries (show_on_minify_form), else the first fields of the first form. The records are those the device
+ * keeps (the user's view, synced), so the list and its search work the same offline. */
 import {actionsOn} from "../lib/bundle.js";
 import {el} from "../lib/dom.js";
-import {showError} from "../lib/errors.js";
 import {go, recordHash} from "../lib/router.js";
+import {listRecords} from "../lib/records.js";
 import {session} from "../lib/store.js";
+import {syncing} from "../lib/sync.js";
 import {fmt, t, when} from "../lib/text.js";
 import {words} from "../lib/words.js";
 import {formGroups} from "../render/catalog.js";
@@ -84,34 +85,29 @@ export async function show(view, params, current) {
     body);
   view.append(form, count, el("div", {class: "table-wrap"}, table), more);
 
-  const search = new URLSearchParams({per_page: String(PER_PAGE), sort: "-last_updated_at"});
-  if (params.query) search.set("query", params.query);
-  const statusValue = params.status ?? "open";
-  if (statusValue) search.set("status", statusValue);
-  if (params.stage) search.set("stage", params.stage);
-  if (params.mine === "1") search.set("owned_by", session.user.user_name);
-  if (params.flagged === "1") search.set("flagged", "true");
-  if (columns.length) search.set("fields", columns.map((field) => field.name).join(","));
+  const filters = {query: params.query || "", status: params.status ?? "open", stage: params.stage || "",
+    owned_by: params.mine === "1" ? session.user.user_name : "", flagged: params.flagged === "1"};
   const stageNames = new Map(stages(catalog).map((stage) => [stage.id, stage.name]));
-
   const row = (record) => el("tr", {},
     el("th", {scope: "row"}, el("a", {href: recordHash(recordType, record.id), text: displayId(record)})),
     ...columns.map((field) => el("td", {text: displayValue(field, record.data[field.name], {catalog, words})})),
     el("td", {text: [stageNames.get(record.stage), t("status_" + record.status)].filter(Boolean).join(" · ")}),
-    el("td", {text: when(record.last_updated_at)}));
+    el("td", {}, when(record.last_updated_at), record.sync_state && record.sync_state !== "synced"
+      ? el("span", {class: "badge sync-" + record.sync_state, text: t("sync_" + record.sync_state)}) : null));
 
-  async function page(cursor) {
-    const query = new URLSearchParams(search);
-    if (cursor) query.set("cursor", cursor);
-    try {
-      const answer = (await api("GET", "/api/v1/" + route + "?" + query.toString())).data;
-      if (!current()) return;
-      body.append(...answer.data.map(row));
-      const total = answer.meta.total;
-      count.textContent = total === 0 ? t("no_records") : fmt(answer.meta.total_exact === false ? "records_at_least" : "records_found", {count: total});
-      more.hidden = !answer.meta.next_cursor;
-      more.onclick = () => page(answer.meta.next_cursor);
-    } catch (error) { showError(error); }
-  }
-  await page(null);
+  // The records kept on the device (the user's view as synced): the same search online and offline.
+  let found = [];
+  let shownCount = 0;
+  const draw = () => {
+    found = listRecords(recordType, filters);
+    shownCount = Math.min(Math.max(shownCount, PER_PAGE), found.length);
+    body.replaceChildren(...found.slice(0, shownCount).map(row));
+    count.textContent = found.length ? fmt("records_found", {count: found.length})
+      : syncing.running ? t("list_filling") : t("no_records");
+    more.hidden = shownCount >= found.length;
+  };
+  more.onclick = () => { shownCount += PER_PAGE; draw(); };
+  const redraw = () => { if (current()) draw(); else syncing.listeners.delete(redraw); };
+  syncing.listeners.add(redraw);  // records arriving from a sync show up
+  draw();
 }

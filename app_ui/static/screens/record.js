@@ -11,11 +11,14 @@ import {go, recordHash} from "../lib/router.js";
 import {session} from "../lib/store.js";
 import {fmt, t, when} from "../lib/text.js";
 import {words} from "../lib/words.js";
+import {entryOf} from "../lib/local.js";
+import {createRecord, readRecord, updateRecord} from "../lib/records.js";
 import {formGroups, writable} from "../render/catalog.js";
 import {Editor, uuid4} from "../render/form.js";
 import {displayId} from "./list.js";
 import {recordActions} from "./actions.js";
 import {confirmNotDuplicate} from "./duplicates.js";
+import {conflictPanel, refusalPanel} from "./sync_panels.js";
 
 /** The module a new record of this type belongs to: the first of the role's modules that holds the type. */
 function moduleFor(recordType) {
@@ -40,7 +43,7 @@ export async function show(view, params, current) {
   let files = [];
   if (mode !== "new") {
     try {
-      record = (await api("GET", `/api/v1/${route}/${encodeURIComponent(params.id)}`)).data.data;
+      record = await readRecord(route, recordType, params.id);
     } catch (error) {
       view.append(el("h1", {text: t("record_not_found")}));
       showError(error);
@@ -52,20 +55,31 @@ export async function show(view, params, current) {
   }
   const moduleId = record ? record.module_id : moduleFor(recordType);
   const groups = formGroups(catalog, recordType, moduleId);
-  if (record && hasUploads(groups, catalog)) {
+  if (record && record.revision && hasUploads(groups, catalog)) {
     try { files = (await api("GET", `/api/v1/${route}/${record.id}/attachments`)).data.data; } catch (error) { files = []; }
   }
   if (!current()) return;
   const editing = mode !== "view" && (mode === "new" || actions.has("write"));
   const attachments = new Attachments(route, files);
   let dirty = false;
-  const editor = new Editor({catalog, words, stored: record ? record.data : {}, attachments: editing ? attachments : null,
+  // Files go with a connection: offline (or for a record not yet on the server) upload fields say so.
+  const uploads = editing && session.online && (!record || record.revision > 0) ? attachments : null;
+  const editor = new Editor({catalog, words, stored: record ? record.data : {}, attachments: uploads,
     onchange: () => { dirty = true; }});
 
   const title = mode === "new" ? t("register_" + recordType) : fmt("title_" + recordType, {id: displayId(record)});
   view.append(el("div", {class: "title-bar"}, el("h1", {text: title}), record ? summary(record, catalog) : null));
   if (record && mode === "view") {
-    view.append(recordActions(record, recordType, route, actions, () => go(recordHash(recordType, record.id))));
+    const entry = entryOf(record.id);
+    if (entry && entry.state === "conflict" && entry.conflict) view.append(conflictPanel(entry, catalog));
+    if (entry && entry.state === "refused") view.append(refusalPanel(entry));
+    if (session.online && record.revision > 0) {
+      view.append(recordActions(record, recordType, route, actions, () => go(recordHash(recordType, record.id))));
+    } else {
+      view.append(el("div", {class: "actions-bar"}, actions.has("write") ? el("a", {class: "button primary",
+        href: recordHash(recordType, record.id, "/edit"), text: t("edit")}) : null,
+      el("p", {class: "meta", text: t("actions_need_connection")})));
+    }
   }
 
   // The forms: a list of groups and forms to choose from, and the chosen form's fields.
@@ -149,14 +163,15 @@ export async function show(view, params, current) {
       if (!proceed) return;
     }
     const id = uuid4();  // the server takes the client's id: a create sent twice makes one record
+    let outcome;
     try {
-      await api("POST", `/api/v1/${route}`, {id, module_id: moduleId, data: editor.patch()});
+      outcome = await createRecord(route, recordType, id, moduleId, editor.patch());
     } catch (error) {
       return refused(error);
     }
     dirty = false;
-    await sendFiles(id);
-    flash(t("registered"), "ok");
+    if (outcome === "sent") await sendFiles(id);
+    flash(outcome === "sent" ? t("registered") : t("kept_offline"), "ok");
     go(recordHash(recordType, id));
   }
 
@@ -167,16 +182,15 @@ export async function show(view, params, current) {
       go(recordHash(recordType, record.id));
       return;
     }
+    let outcome = "sent";
     try {
-      if (Object.keys(patch).length) {
-        await api("PATCH", `/api/v1/${route}/${record.id}`, {data: patch}, {"If-Match": `"${record.revision}"`});
-      }
+      if (Object.keys(patch).length) outcome = await updateRecord(route, recordType, record, patch);
     } catch (error) {
       return refused(error);
     }
     dirty = false;
-    await sendFiles(record.id);
-    flash(t("saved"), "ok");
+    if (outcome === "sent") await sendFiles(record.id);
+    flash(outcome === "sent" ? t("saved") : t("kept_offline"), "ok");
     go(recordHash(recordType, record.id));
   }
 
@@ -206,6 +220,8 @@ function summary(record, catalog) {
   return el("p", {class: "record-summary"},
     record.stage ? el("span", {class: "badge stage", text: stages.get(record.stage) || record.stage}) : null,
     el("span", {class: "badge status-" + record.status, text: t("status_" + record.status)}),
+    record.sync_state && record.sync_state !== "synced"
+      ? el("span", {class: "badge sync-" + record.sync_state, text: t("sync_" + record.sync_state)}) : null,
     record.record_state === false ? el("span", {class: "badge disabled", text: t("disabled")}) : null,
     el("span", {class: "owner", text: fmt("owned_by", {user: record.owned_by})}),
     el("span", {class: "updated", text: fmt("updated_on", {when: when(record.last_updated_at), user: record.last_updated_by})}),
