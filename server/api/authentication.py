@@ -109,6 +109,10 @@ def load_principal() -> None:
     if (request.endpoint or "").startswith(PUBLIC_PREFIXES):
         return  # the UI's shells: no data, no need to look at the session
     token, from_cookie = _token_from_request()
+    if from_cookie and request.endpoint == "auth.Sessions" and request.method == "POST":
+        # Signing in again over a session still open (a page reloaded, another user on a shared tablet) answers with
+        # a new session: the old cookie is not the caller's credential here, so it is not checked (nor its CSRF).
+        token, from_cookie = None, False
     if token:
         now = datetime.now(timezone.utc)
         entry, user = resolve_holder(get_db(), token, now) or (None, None)  # one round trip for the three

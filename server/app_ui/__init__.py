@@ -35,10 +35,11 @@ def app_settings(ui_locale: str) -> dict[str, Any]:
     """The shell's settings: the admin pages' ones, with the app's texts and the rules' messages in every interface
     language (`catalogs`), so that the app changes language at once, offline too, to the one its user chose."""
     settings = page_settings(ui_locale, {})
-    settings["catalogs"] = {code: {"texts": {key: translate(text.msgid, code) for key, text in SCRIPT_TEXTS.items()},
-                                   "rules": {rule.name: {"code": rule.code, "message": translate(rule.template.msgid, code)}
-                                             for rule in CLIENT_RULES}}
-                            for code in interface_languages()}
+    settings["catalogs"] = {code: {
+        "texts": {key: translate(text.msgid, code) for key, text in SCRIPT_TEXTS.items()},
+        "rules": {rule.name: {"code": rule.code, "message": translate(rule.template.msgid, code)}
+                  for rule in CLIENT_RULES},
+    } for code in interface_languages()}
     del settings["texts"]
     return settings
 

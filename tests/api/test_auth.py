@@ -169,3 +169,16 @@ def test_a_user_chooses_their_own_language_and_messages_follow_it(backend_app):
     reset = worker.patch("/api/v1/users/current", json={"data": {"locale": None}})
     assert reset.get_json()["data"]["locale"] is None
     assert "not found" in worker.get("/api/v1/cases/00000000-0000-4000-8000-000000000000").get_json()["error"]["message"]
+
+
+def test_signing_in_again_over_an_open_session_gives_a_new_one(app):
+    make_user(app, "awa", "role-system-administrator")
+    browser = app.test_client()
+    first = browser.post("/api/v1/sessions", json={"user_name": "awa", "password": PASSWORD})
+    assert first.status_code == 201
+    again = browser.post("/api/v1/sessions", json={"user_name": "awa", "password": PASSWORD})  # the cookie is sent
+    assert again.status_code == 201
+    assert again.get_json()["data"]["csrf_token"] != first.get_json()["data"]["csrf_token"]
+    assert browser.get("/api/v1/users/current").get_json()["data"]["user_name"] == "awa"
+    wrong = browser.post("/api/v1/sessions", json={"user_name": "awa", "password": "not the password"})
+    assert wrong.status_code == 401  # a wrong password is still refused, whatever cookie is sent

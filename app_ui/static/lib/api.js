@@ -6,7 +6,9 @@ import {store} from "./store.js";
 import {t} from "./text.js";
 
 const CSRF_KEY = "abri-app-csrf";
-export const hooks = {onSessionEnded: null, onReachable: null};
+// credential: the device's own ("Bearer ..."), sent with every call once the device is registered (no CSRF token
+// is needed then); onRevoked: the device was revoked (its data are to be erased); onSessionEnded: sign in again.
+export const hooks = {credential: null, onSessionEnded: null, onReachable: null, onRevoked: null};
 
 export class ApiError extends Error {
   /** status 0: no answer (offline). body: the API's {"error": {code, message, details}} when it sent one. */
@@ -52,7 +54,8 @@ async function csrfToken() {
  * body: a value sent as JSON, or a Blob or FormData sent as it is.
  */
 export async function api(method, path, body, headers) {
-  const options = {method, credentials: "same-origin", headers: Object.assign({"Accept-Language": store.locale}, headers || {})};
+  const options = {method, credentials: "same-origin", headers: Object.assign({"Accept-Language": store.locale},
+    hooks.credential && path !== "/api/v1/sessions" ? {Authorization: hooks.credential} : {}, headers || {})};
   if (body instanceof Blob || body instanceof FormData) {
     options.body = body;
   } else if (body !== undefined) {
@@ -61,7 +64,7 @@ export async function api(method, path, body, headers) {
   }
   let response;
   try {
-    if (method !== "GET" && !(method === "POST" && path === "/api/v1/sessions")) {  // signing in needs none
+    if (method !== "GET" && !options.headers.Authorization && path !== "/api/v1/sessions") {  // a cookie's writes need it
       options.headers["X-CSRF-Token"] = await csrfToken();
     }
     response = await fetch(path, options);
@@ -70,11 +73,6 @@ export async function api(method, path, body, headers) {
     throw new ApiError(0, null, t("unreachable"));
   }
   if (hooks.onReachable) hooks.onReachable(true);
-  if (response.status === 401 && path !== "/api/v1/sessions") {
-    forgetSession();
-    if (hooks.onSessionEnded) hooks.onSessionEnded();
-    throw new ApiError(401, null, t("session_ended"));
-  }
   if (response.status === 304) return {data: null, etag: response.headers.get("ETag"), status: 304};
   let data = null;
   try {
@@ -82,6 +80,16 @@ export async function api(method, path, body, headers) {
     data = text ? JSON.parse(text) : null;
   } catch (error) {  // not JSON: a proxy's error page, a cut answer
     throw new ApiError(response.status, null, t("unexpected"));
+  }
+  if (response.status === 401 && path !== "/api/v1/sessions") {
+    const failure = new ApiError(401, data, t("session_ended"));
+    if (failure.code === "DEVICE_REVOKED") {
+      if (hooks.onRevoked) await hooks.onRevoked();
+    } else {
+      forgetSession();
+      if (hooks.onSessionEnded) hooks.onSessionEnded();
+    }
+    throw failure;
   }
   if (!response.ok) throw new ApiError(response.status, data, t("unexpected"));
   return {data, etag: response.headers.get("ETag"), status: response.status};

@@ -4,9 +4,10 @@ import {api} from "./api.js";
 
 export class Attachments {
   /** route: cases, incidents or tracing_requests; files: the record's attachments ([] for a new record). */
-  constructor(route, files) {
+  constructor(route, files, recordId) {
     this.route = route;
-    this.files = files.map((file) => ({id: file.id, field: file.field, name: file.file_name || file.id, size: file.size}));
+    this.files = files.map((file) => ({id: file.id, field: file.field, name: file.file_name || file.id, size: file.size,
+      href: recordId ? `/api/v1/${route}/${recordId}/attachments/${file.id}` : null}));
     this.pending = [];  // {field, name, file, pending: true}
     this.removed = [];  // attached files to delete
   }

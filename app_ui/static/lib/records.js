@@ -13,6 +13,11 @@ export function unreachable(error) {
   return error instanceof ApiError && error.status === 0;
 }
 
+/** Whether a write that failed is to be kept and sent later: no answer, or a session that ended meanwhile. */
+function keepForLater(error) {
+  return unreachable(error) || (error instanceof ApiError && error.status === 401 && error.code !== "DEVICE_REVOKED");
+}
+
 /** The records of a type matching the list's filters, from the device. */
 export function listRecords(recordType, filters) {
   return search(recordType, filters);
@@ -44,7 +49,7 @@ export async function createRecord(route, recordType, id, moduleId, data) {
     if (local.vault) await keep([{id, record_type: recordType, record, module_id: moduleId, state: "synced"}]);
     return "sent";
   } catch (error) {
-    if (!unreachable(error) || !local.vault) throw error;
+    if (!keepForLater(error) || !local.vault) throw error;
     await queueCreate(recordType, id, moduleId, data);
     return "queued";
   }
@@ -66,7 +71,7 @@ export async function updateRecord(route, recordType, record, patch) {
     if (local.vault) await keep([Object.assign({}, entry || {id: record.id, record_type: recordType}, {record: updated, state: "synced"})]);
     return "sent";
   } catch (error) {
-    if (!unreachable(error) || !local.vault || !entry) throw error;
+    if (!keepForLater(error) || !local.vault || !entry) throw error;
     await queueUpdate(recordType, record.id, patch);
     return "queued";
   }

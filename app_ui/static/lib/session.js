@@ -5,9 +5,9 @@
  * what the device keeps, and the next sync sends it. The bundle (forms, lookups, places, permissions) is kept in the
  * vault in the language it was fetched in, revalidated with its ETag. A device revoked by an administrator erases
  * the vault of its user at its next sync. */
-import {ApiError, api, forgetSession, rememberSession} from "./api.js";
+import {ApiError, api, forgetSession, hooks, rememberSession} from "./api.js";
 import {closeLocal, local, openLocal} from "./local.js";
-import {registerDevice, syncNow} from "./sync.js";
+import {deviceCredential, registerDevice, syncNow} from "./sync.js";
 import {session, store, useLocale} from "./store.js";
 import {Vault, VaultLocked} from "./vault.js";
 import {makeCatalog} from "../render/catalog.js";
@@ -74,8 +74,9 @@ export async function signIn(userName, password, previous) {
   session.user = me;
   localStorage.setItem(LAST_USER, me.user_name);
   if (me.locale) useLocale(me.locale);
-  session.onRevoked = () => eraseDevice(me.user_name);
+  hooks.onRevoked = () => eraseDevice(me.user_name);
   local.vault = vault;
+  hooks.credential = await deviceCredential();  // null until the device is registered
   const online = await tryOnline(() => refreshBundle());
   if (!online) {
     const kept = await vault.get("bundle");
@@ -85,6 +86,7 @@ export async function signIn(userName, password, previous) {
   await openLocal(vault);  // the records are indexed by the searchable fields of the bundle's forms
   if (online) {
     await tryOnline(() => registerDevice());
+    hooks.credential = await deviceCredential();
     syncNow();
   }
   return me;
@@ -127,6 +129,7 @@ async function tryOnline(call) {
 
 /** Sign out: the server's session ends, the vault's key leaves the memory (the data stay, encrypted). */
 export async function signOut() {
+  hooks.credential = null;  // the cookie's session ends; the device's credential stays for the next sign-in here
   try { await api("DELETE", "/api/v1/sessions/current"); } catch (error) { /* signed out here all the same */ }
   forgetSession();
   closeLocal();
@@ -137,6 +140,7 @@ export async function signOut() {
 
 /** Erase what the device keeps for a user (revoked by an administrator), and sign out. */
 export async function eraseDevice(userName) {
+  hooks.credential = null;
   closeLocal();
   await Vault.erase(userName);
   if (localStorage.getItem(LAST_USER) === userName) localStorage.removeItem(LAST_USER);

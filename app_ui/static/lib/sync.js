@@ -30,23 +30,9 @@ export function counts() {
   return {pending, attention};
 }
 
-export class DeviceRevoked extends Error {
-  constructor() { super("device revoked"); this.name = "DeviceRevoked"; }
-}
-
-/** Call the API as this device (its credential), and erase the device's data when the server says it was revoked. */
-async function asDevice(method, path, body, headers) {
-  const device = await local.vault.get("device");
-  const credential = device ? {Authorization: "Bearer " + device.credential} : {};
-  try {
-    return await api(method, path, body, Object.assign(credential, headers || {}));
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401 && error.code === "DEVICE_REVOKED") {
-      if (session.onRevoked) await session.onRevoked();
-      throw new DeviceRevoked();
-    }
-    throw error;
-  }
+/** Call the API as this device: its credential goes with every call once it is registered (lib/api.js). */
+function asDevice(method, path, body, headers) {
+  return api(method, path, body, headers);
 }
 
 /** Register this browser as a device of the user (once; the login just made with the password allows it). */
@@ -56,6 +42,12 @@ export async function registerDevice() {
   const name = (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform || "browser";
   const answer = await api("POST", "/api/v1/devices", {data: {id, name: "Abri — " + name}});
   await local.vault.put("device", {id, credential: answer.data.data.credential, expires_at: answer.data.data.expires_at});
+}
+
+/** The credential of the device kept in the vault, for every later call ("Bearer ..."), or null. */
+export async function deviceCredential() {
+  const device = await local.vault.get("device");
+  return device ? "Bearer " + device.credential : null;
 }
 
 /** The changes queued for a record, except those in flight. */
@@ -106,7 +98,7 @@ export function syncNow() {
         syncing.error = null;
       } catch (error) {
         syncing.error = error;
-        if (!(error instanceof ApiError) && !(error instanceof DeviceRevoked)) console.error(error);
+        if (!(error instanceof ApiError)) console.error(error);
       } finally {
         syncing.running = null;
         notify();

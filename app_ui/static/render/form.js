@@ -33,14 +33,16 @@ function copy(value) {
 export class Editor {
   /**
    * options: {catalog, words, data (the object's values), stored (its values as saved: what is new is checked
-   * against rules of new values, and patch() compares with it), attachments (an upload field's files), onchange}.
+   * against rules of new values, and patch() compares with it), attachments (the files of upload fields, listed),
+   * uploads (whether files may be added and removed: online, on a record the server has), onchange}.
    */
   constructor(options) {
     this.catalog = options.catalog;
     this.words = options.words;
     this.stored = options.stored || {};
     this.data = copy(options.data || this.stored) || {};
-    this.attachments = options.attachments || null;
+    this.attachments = options.attachments || null;  // the files of upload fields (listed; changed when `uploads`)
+    this.uploads = Boolean(options.uploads);
     this.onchange = options.onchange || (() => {});
     this.entries = [];  // {field, control | null (read), node, editable, touched}
     this.calculated = [];
@@ -67,19 +69,24 @@ export class Editor {
     const widget = type.render.widget;
     const computed = type.read_only;
     if (computed) this.calculated.push(field);
-    const isEditable = editable && !field.disabled && !computed && (widget !== "files" || Boolean(this.attachments));
+    const isEditable = editable && !field.disabled && !computed && (widget !== "files" || this.uploads);
     let control = null;
     let node;
     if (widget === "subform") {
       control = this.subform(field, isEditable);
       node = control.node;
-    } else if (widget === "separator" || (isEditable || computed || widget === "files") && WIDGETS[widget]) {
+    } else if (widget === "separator"
+      || (isEditable || computed || (widget === "files" && (editable || this.attachments))) && WIDGETS[widget]) {
       const context = {catalog: this.catalog, words: this.words, id: newId("field-" + field.name), editable: isEditable,
         before: this.data[field.name], type, attachments: this.attachments,
         changed: () => this.changed(entry)};
       control = WIDGETS[widget](field, context);
       if (widget !== "separator") control.write(this.data[field.name]);
       node = control.node;
+      // A blank required field is told once the user leaves it (while typing, only what they typed is checked).
+      node.addEventListener("focusout", (event) => {
+        if (entry.touched && !node.contains(event.relatedTarget)) this.checkEntry(entry, true);
+      });
     } else {
       node = this.reading(field);
     }
@@ -90,8 +97,9 @@ export class Editor {
 
   /** A field shown for reading: its label and its value as text. */
   reading(field) {
-    return el("div", {class: "field reading", "data-field": field.name},
-      el("span", {class: "label", text: field.display_name || field.name}),
+    const label = newId("reading");
+    return el("div", {class: "field reading", "data-field": field.name, role: "group", "aria-labelledby": label},
+      el("span", {class: "label", id: label, text: field.display_name || field.name}),
       el("span", {class: "value", text: displayValue(field, this.data[field.name], this) || "—"}));
   }
 

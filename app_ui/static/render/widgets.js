@@ -16,7 +16,10 @@ function frame(field, context, inputs, group) {
   const title = group ? el("legend", {text: field.display_name || field.name}, mark)
     : el("label", {for: context.id, text: field.display_name || field.name}, mark);
   const described = [helpId, errorId].filter(Boolean).join(" ");
-  for (const input of group ? group.querySelectorAll("input, select, textarea") : inputs) {
+  // The controls themselves: a tick box comes wrapped with its own label, an upload field after its list of files.
+  const controls = group ? [...group.querySelectorAll("input, select, textarea")] : inputs.flatMap((node) =>
+    (node.matches("input, select, textarea, output") ? [node] : [...node.querySelectorAll("input, select, textarea")]));
+  for (const input of controls) {
     input.setAttribute("aria-describedby", described);
     if (field.required && !group) input.setAttribute("aria-required", "true");
   }
@@ -24,7 +27,7 @@ function frame(field, context, inputs, group) {
     ? el("details", {class: "guidance"}, el("summary", {text: context.words.t("guidance")}), el("p", {text: field.guiding_questions}))
     : null;
   const parts = [title, guidance, ...(group ? [group] : inputs), helpId ? el("p", {class: "help", id: helpId, text: field.help_text}) : null,
-    el("p", {class: "error", id: errorId})];
+    el("p", {class: "error", id: errorId, "aria-live": "polite"})];
   const node = group ? el("fieldset", {class: "field", "data-field": field.name}, ...parts)
     : el("div", {class: "field", "data-field": field.name}, ...parts);
   if (group && field.required) group.setAttribute("aria-required", "true");
@@ -116,7 +119,7 @@ function select(field, context) {
 
 /** Radio buttons, or tick boxes for a multiple choice: a group of inputs named after the field. */
 function choices(field, context, kind) {
-  const group = el("div", {class: "choices", role: kind === "radio" ? "radiogroup" : "group"});
+  const group = el("div", {class: "choices"});  // the field's fieldset is the group, its legend the name
   const multiple = kind === "checkbox";
   const fill = (value) => {
     const held = new Set(Array.isArray(value) ? value : value === null || value === undefined ? [] : [value]);
@@ -244,14 +247,15 @@ function files(field, context) {
   const render = type.render || {};
   const list = el("ul", {class: "files"});
   const input = el("input", {id: context.id, type: "file", accept: render.accept || null, multiple: true,
-    disabled: !context.editable});
-  if ((render.accept || "").startsWith("image/")) input.setAttribute("capture", "environment");
+    disabled: !context.editable, hidden: !context.editable});
+  // No `capture`: a tablet then offers its camera and its files alike (capture would force the camera).
   const node = frame(field, context, [list, input]);
   const attachments = context.attachments;
   const show = () => {
     const held = attachments ? attachments.of(field.name) : [];
     list.replaceChildren(...held.map((file) => el("li", {},
-      el("span", {class: "file-name", text: file.name + (file.pending ? " — " + context.words.t("file_pending") : "")}),
+      file.href && !file.pending ? el("a", {class: "file-name", href: file.href, download: file.name, text: file.name})
+        : el("span", {class: "file-name", text: file.name + (file.pending ? " — " + context.words.t("file_pending") : "")}),
       context.editable && attachments ? el("button", {type: "button", class: "link", text: context.words.t("remove"),
         "aria-label": context.words.t("remove") + " " + file.name,
         onclick: () => { attachments.remove(field.name, file); show(); context.changed(); }}) : null)));

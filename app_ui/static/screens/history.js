@@ -39,8 +39,8 @@ export async function show(view, params, current) {
     if (value === null || value === undefined) return "—";
     return field ? displayValue(field, value, context) || "—" : JSON.stringify(value);
   };
-  const list = el("ol", {class: "history", reversed: true});
-  for (const entry of entries.slice().reverse()) {
+  const list = el("ol", {class: "history"});
+  for (const entry of entries) {  // newest first, as the server lists them
     const changes = Object.entries(entry.changes || {}).map(([name, change]) => el("tr", {},
       el("th", {scope: "row", text: (fields.get(name) || {display_name: name}).display_name}),
       el("td", {text: shown(name, change.from)}), el("td", {text: shown(name, change.to)})));

@@ -60,11 +60,11 @@ export async function show(view, params, current) {
   }
   if (!current()) return;
   const editing = mode !== "view" && (mode === "new" || actions.has("write"));
-  const attachments = new Attachments(route, files);
+  const attachments = new Attachments(route, files, record ? record.id : null);
   let dirty = false;
-  // Files go with a connection: offline (or for a record not yet on the server) upload fields say so.
-  const uploads = editing && session.online && (!record || record.revision > 0) ? attachments : null;
-  const editor = new Editor({catalog, words, stored: record ? record.data : {}, attachments: uploads,
+  // Files go with a connection: offline (or for a record not yet on the server) upload fields only list them.
+  const uploads = editing && session.online && (!record || record.revision > 0);
+  const editor = new Editor({catalog, words, stored: record ? record.data : {}, attachments, uploads,
     onchange: () => { dirty = true; }});
 
   const title = mode === "new" ? t("register_" + recordType) : fmt("title_" + recordType, {id: displayId(record)});
@@ -133,8 +133,8 @@ export async function show(view, params, current) {
       let badge = link.querySelector(".problems");
       if (!count) { if (badge) badge.remove(); continue; }
       if (!badge) link.append(badge = el("span", {class: "problems"}));
-      badge.textContent = " (" + count + ")";
-      badge.setAttribute("aria-label", fmt("fix_fields", {count}));
+      badge.replaceChildren(el("span", {"aria-hidden": "true", text: " (" + count + ")"}),
+        el("span", {class: "visually-hidden", text: " — " + fmt("fix_fields", {count})}));
     }
     const entry = editor.entries.find((candidate) => candidate.node.classList.contains("invalid"));
     if (entry) choose(entry.node.closest("section[data-form]").dataset.form, false);
