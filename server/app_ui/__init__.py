@@ -31,15 +31,18 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; 
        "form-action 'self'")
 
 
+def script_catalog(code: str) -> dict[str, Any]:
+    """The app's texts and the rules' messages in one language (`code` must have a message catalog)."""
+    return {"texts": {key: translate(text.msgid, code) for key, text in SCRIPT_TEXTS.items()},
+            "rules": {rule.name: {"code": rule.code, "message": translate(rule.template.msgid, code)}
+                      for rule in CLIENT_RULES}}
+
+
 def app_settings(ui_locale: str) -> dict[str, Any]:
     """The shell's settings: the admin pages' ones, with the app's texts and the rules' messages in every interface
     language (`catalogs`), so that the app changes language at once, offline too, to the one its user chose."""
     settings = page_settings(ui_locale, {})
-    settings["catalogs"] = {code: {
-        "texts": {key: translate(text.msgid, code) for key, text in SCRIPT_TEXTS.items()},
-        "rules": {rule.name: {"code": rule.code, "message": translate(rule.template.msgid, code)}
-                  for rule in CLIENT_RULES},
-    } for code in interface_languages()}
+    settings["catalogs"] = {code: script_catalog(code) for code in interface_languages()}
     del settings["texts"]
     return settings
 
@@ -86,6 +89,16 @@ def manifest():
     """The install manifest: the name and start page of the app on a tablet's home screen."""
     response = make_response(render_template("manifest.webmanifest", ui_locale=str(get_locale())))
     response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/texts/<code>.json")
+def texts(code: str):
+    """The texts of the renderer in a language (the admin preview shows a form as a tablet does, in any language):
+    those of `code` when it has a message catalog, else of the deployment's default. No data: served to anyone."""
+    languages = interface_languages()
+    response = make_response(script_catalog(code if code in languages else languages[0]))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -267,3 +267,27 @@ def test_forms_subforms_and_lookups_are_created(page, live_server, tmp_path):
     draft = api_get(live_server, "/api/v1/forms/family_details?draft=true")["data"]
     assert draft["fields"][-2]["subform_section_id"] == "siblings_section"
     assert draft["fields"][-1]["calculation"] == {"sum": ["number_of_adults_in_household", 1]}
+
+
+def test_the_preview_is_the_case_worker_apps_renderer_live(page, live_server, tmp_path):
+    """The draft form as a tablet draws it: inputs, translated options, a condition evaluated as the fields change,
+    the rules' messages as the server words them, in the language previewed."""
+    expect = playwright_api.expect
+    log_in(page, live_server)
+    page.goto(live_server + "/admin/forms/protection_concern")
+    preview = page.locator("#preview")
+    risk = preview.get_by_label("Risk level")
+    expect(risk.locator("option")).to_contain_text(["High"])
+    reason = preview.locator(".field[data-field=risk_level_reason]")
+    expect(reason).to_be_hidden()
+    risk.select_option("high")
+    expect(reason).to_be_visible()  # shown by its display condition, evaluated in the browser
+    reason.get_by_role("textbox").fill("x" * 4001)
+    expect(reason.locator(".error")).to_have_text("Must be at most 4,000 characters long.")
+    page.get_by_label("Language", exact=True).select_option("fr")
+    expect(preview.get_by_label("Niveau de risque")).to_be_visible()
+    preview.get_by_label("Niveau de risque").select_option("high")
+    french = preview.locator(".field[data-field=risk_level_reason]")
+    french.get_by_role("textbox").fill("x" * 4001)
+    expect(french.locator(".error")).to_have_text("Doit contenir au plus 4 000 caractères.")
+    screenshot(page, tmp_path, "form_preview")

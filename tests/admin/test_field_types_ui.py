@@ -95,6 +95,19 @@ def test_no_type_name_is_written_in_the_admin_ui():
                 assert not written, f"{path.relative_to(UI)}:{number} names the types {sorted(written)}: {line.strip()}"
 
 
+def test_no_type_name_is_written_in_the_case_worker_app():
+    """The app draws fields by the registry's widget (some widgets share a type's name); never by a type's name."""
+    names = set(FIELD_TYPES) - {row.widget for row in FIELD_TYPES.values()}
+    app_ui = PROJECT_ROOT / "app_ui"
+    for path in sorted(p for p in app_ui.rglob("*") if p.suffix in (".js", ".html", ".css")):
+        code = COMMENTS.sub(lambda comment: "\n" * comment.group().count("\n"), path.read_text())
+        for number, line in enumerate(code.splitlines(), 1):
+            for _, _, text in QUOTED.findall(line):
+                written = names & set(text.split())
+                where = f"{path.relative_to(app_ui)}:{number}"
+                assert not written, f"{where} names the types {sorted(written)}: {line.strip()}"
+
+
 def test_a_type_added_to_the_registry_is_offered_and_saved_to_the_draft(page, live_server, phone_type):
     log_in(page, live_server)
     page.goto(live_server + "/admin/forms/basic_identity")
@@ -103,7 +116,7 @@ def test_a_type_added_to_the_registry_is_offered_and_saved_to_the_draft(page, li
     expect(picker.locator("option")).to_have_text([row.describe("en")["label"] for row in FIELD_TYPES.values()])  # in order
     expect(picker.locator('option[value="phone_field"]')).to_have_text("Phone number")
     # the preview knows a type that holds no data (a separator) from its row: a heading, not an input
-    expect(page.locator("#preview h4", has_text="Identity of the child")).to_be_visible()
+    expect(page.locator("#preview .separator h3", has_text="Identity of the child")).to_be_visible()
 
     picker.select_option(label="Phone number")
     # the controls of the attributes the type uses, and only those

@@ -14,7 +14,7 @@ const namesForm = document.getElementById("names-form");
 const screen = {form: null, revision: null, editing: null};  // the draft form, its revision, the field in the editor
 
 const ifMatch = () => (screen.revision ? {"If-Match": '"' + screen.revision + '"'} : {});
-const preview = () => renderPreview(PATH).catch((error) => showError(error));
+const preview = () => renderPreview(FORM_ID).catch((error) => showError(error));
 
 /** Take the form an answer holds and show it. */
 function show(answer) {

@@ -1,19 +1,40 @@
-/* The form screen's preview: the draft form resolved in one configured language, as a field app shows it. */
+/* The form screen's preview: the draft form drawn by the case worker app's own renderer (app_ui/static/render), in a
+ * configured language, with its conditions and calculations live as the administrator fills it in: what a tablet
+ * shows. The catalog is made from the draft (forms, lookups), the registry and the places, as a bundle is. */
 import {api} from "../lib/api.js";
 import {el, valueOf} from "../lib/dom.js";
-import {fieldType} from "./field_editor.js";
+import {makeCatalog} from "/app/static/render/catalog.js";
+import {Editor} from "/app/static/render/form.js";
+import {makeWords} from "/app/static/render/words.js";
 
-/** Show the draft form at `path` in the language of the preview's picker (the field types loaded: see field_editor.js). */
-export async function renderPreview(path) {
+/** Everything the renderer reads, from the draft, in `locale`: a bundle's shape. */
+async function draftBundle(locale) {
+  const query = "locale=" + encodeURIComponent(locale);
+  const [forms, lookups, types, places] = await Promise.all([
+    api("GET", "/api/v1/forms?draft=true&per_page=1000&" + query), api("GET", "/api/v1/lookups?draft=true&per_page=1000&" + query),
+    api("GET", "/api/v1/field_types?" + query), api("GET", "/api/v1/locations?" + query)]);
+  const located = places.data.data.filter((place) => !place.deleted);
+  const levels = new Map(located.map((place) => [place.admin_level, place.type]));
+  return {forms: forms.data.data, lookups: lookups.data.data, field_types: types.data.data,
+    locations: [{admin_levels: [...levels].map(([level, type]) => ({admin_level: level, type})), locations: located}],
+    permissions: {form_section_read_write: Object.fromEntries(forms.data.data.map((form) => [form.unique_id, "rw"]))}};
+}
+
+/** The renderer's texts in `locale` (those of the deployment's default language when it has no message catalog). */
+async function wordsOf(locale) {
+  const response = await fetch("/app/texts/" + encodeURIComponent(locale) + ".json", {credentials: "same-origin"});
+  return makeWords(locale, await response.json());
+}
+
+/** Show the draft form with this unique id in the language of the preview's picker. */
+export async function renderPreview(formId) {
   const locale = valueOf("preview-locale");
-  const preview = (await api("GET", path + "?draft=true&locale=" + encodeURIComponent(locale))).data.data;
+  const [bundle, words] = await Promise.all([draftBundle(locale), wordsOf(locale)]);
+  const catalog = makeCatalog(bundle);
+  const form = catalog.forms.get(formId);
   const root = document.getElementById("preview");
   root.lang = locale;
-  root.replaceChildren(el("h3", {text: preview.name}), ...preview.fields.filter((f) => f.visible !== false).map((field) => {
-    const type = fieldType(field.type);
-    if (type && !type.holds_data) return el("h4", {text: field.display_name});  // a separator: a heading
-    const options = (field.option_strings_text || []).map((o) => o.display_text).join(" · ");
-    return el("div", {class: "preview-field"}, el("span", {class: "preview-label", text: field.display_name + (field.required ? " *" : "")}),
-      el("span", {class: "preview-input", text: options || field.type}), field.help_text ? el("small", {text: field.help_text}) : null);
-  }));
+  if (!form) { root.replaceChildren(); return; }
+  const editor = new Editor({catalog, words, stored: {}});
+  root.replaceChildren(editor.section(form, true));
 }

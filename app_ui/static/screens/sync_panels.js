@@ -17,16 +17,17 @@ function fieldNamed(recordType, name) {
     const field = (form.fields || []).find((candidate) => candidate.name === name);
     if (field) return field;
   }
-  return {name, display_name: name, type: "text_field"};
+  return {name, display_name: name};  // a field no longer in the forms: its value as it is
 }
 
 function valueText(field, value) {
   if (value === null || value === undefined) return "—";
-  if (field.type === "subform" || (typeof value === "object" && !Array.isArray(value))) {
+  const type = session.catalog.types.get(field.type);
+  if ((type && type.value === "rows") || (typeof value === "object" && !Array.isArray(value))) {
     return Object.entries(value).filter(([key]) => key !== "unique_id")
       .map(([key, inner]) => key + " : " + (typeof inner === "string" ? inner : JSON.stringify(inner))).join(", ") || "—";
   }
-  return displayValue(field, value, {catalog: session.catalog, words}) || "—";
+  return type ? displayValue(field, value, {catalog: session.catalog, words}) || "—" : JSON.stringify(value);
 }
 
 /** One choice between two values (this device's, the server's) as a pair of radio buttons. */
