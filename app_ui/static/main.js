@@ -5,7 +5,7 @@
  * The app opens on the sign-in screen: the password opens the device's vault (see lib/session.js).
  */
 import {api, hooks} from "./lib/api.js";
-import {flash} from "./lib/errors.js";
+import {flash, screenChanged} from "./lib/errors.js";
 import {route} from "./lib/router.js";
 import {refreshBundle, signOut} from "./lib/session.js";
 import {onLocale, session, store, useLocale} from "./lib/store.js";
@@ -37,6 +37,7 @@ async function render() {
   const module = await SCREENS[screen]();
   if (ticket !== shown) return;
   view.replaceChildren();
+  screenChanged();
   view.setAttribute("aria-busy", "true");
   try {
     await module.show(view, params, () => ticket === shown);

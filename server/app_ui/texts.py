@@ -75,7 +75,7 @@ SCRIPT_TEXTS = {
     "search_words": _l("Search (name, number…)"), "status": _l("Status"), "status_open": _l("Open"),
     "status_closed": _l("Closed"), "status_all": _l("All"), "stage": _l("Stage"), "all_stages": _l("All stages"),
     "my_records": _l("Only mine"), "flagged_only": _l("Only flagged"), "search": _l("Search"),
-    "record_id": _l("Number"), "stage_status": _l("Stage and status"), "last_updated": _l("Last change"),
+    "record_id": _l("Record number"), "stage_status": _l("Stage and status"), "last_updated": _l("Last change"),
     "more": _l("Show more"), "no_records": _l("No record found."), "records_found": _l("Records found: %(count)s"),
     "records_at_least": _l("Records found: at least %(count)s"),
     # A record

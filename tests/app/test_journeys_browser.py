@@ -140,6 +140,9 @@ def screenshot(page, tmp_path: Path, name: str) -> None:
 def test_a_case_from_registration_to_closing(browser, live, tmp_path):
     awa_api, sika_api = Api(live, "awa"), Api(live, "sika")
     context, page = person(browser)
+    page.goto(live + "/app/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter à Abri")
+    screenshot(page, tmp_path, "sign_in")
     sign_in(page, live, "awa")
     settled(page)
     screenshot(page, tmp_path, "home")
@@ -160,6 +163,12 @@ def test_a_case_from_registration_to_closing(browser, live, tmp_path):
     [case] = cases_named(awa_api, "Afiavi")
     assert case["data"]["name_last"] == "Houngbédji" and case["data"]["risk_level"] == "medium"
     screenshot(page, tmp_path, "case")
+    page.get_by_role("link", name="Dossiers").click()
+    page.get_by_label("Rechercher (nom, numéro…)").fill("houngbedji")  # without its accent
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator("table.records tbody tr")).to_have_count(1)
+    expect(page.locator("table.records tbody tr")).to_contain_text("Afiavi")
+    screenshot(page, tmp_path, "cases")
 
     # The same child again, spelled otherwise: the warning names the case; going back registers nothing.
     page.goto(live + "/app/#/cases/new")

@@ -5,7 +5,7 @@
  * conflict, refused), conflict, error}. Every change is written to the vault before it is shown. */
 import {session} from "./store.js";
 
-export const local = {vault: null, entries: new Map(), words: new Map(), searchable: new Map()};
+export const local = {vault: null, entries: new Map(), words: new Map(), searchable: new Map(), newest: null};
 const ROW_ID = "unique_id";
 
 /** A text as the search compares it: lower case, without accents. */
@@ -85,6 +85,19 @@ function index(entry) {
     for (const word of folded(text).split(/[^\p{L}\p{N}]+/u)) if (word) words.add(word);
   }
   local.words.set(entry.id, {words: [...words], record});
+  local.newest = null;
+}
+
+/** The indexed records, newest change first (sorted once after a change, not at every search). */
+function newestFirst() {
+  if (!local.newest) {
+    local.newest = [...local.words.entries()].sort(([, a], [, b]) => {
+      const left = a.record.last_updated_at || "";
+      const right = b.record.last_updated_at || "";
+      return left < right ? 1 : left > right ? -1 : 0;
+    });
+  }
+  return local.newest;
 }
 
 /** Open the records of an unlocked vault (decrypting them all once). */
@@ -93,6 +106,7 @@ export async function openLocal(vault) {
   local.entries = new Map();
   local.words = new Map();
   local.searchable = new Map();
+  local.newest = null;
   for (const entry of await vault.records()) {
     local.entries.set(entry.id, entry);
     index(entry);
@@ -104,6 +118,7 @@ export function closeLocal() {
   local.vault = null;
   local.entries = new Map();
   local.words = new Map();
+  local.newest = null;
 }
 
 /** Keep entries (written to the vault first), re-indexed. */
@@ -117,6 +132,7 @@ export async function keep(entries, dropped) {
     local.entries.delete(id);
     local.words.delete(id);
   }
+  local.newest = null;
 }
 
 /**
@@ -126,7 +142,7 @@ export async function keep(entries, dropped) {
 export function search(recordType, filters) {
   const terms = folded(filters.query || "").split(/[^\p{L}\p{N}]+/u).filter(Boolean);
   const found = [];
-  for (const [id, indexed] of local.words) {
+  for (const [id, indexed] of newestFirst()) {
     const entry = local.entries.get(id);
     if (entry.record_type !== recordType) continue;
     const record = indexed.record;
@@ -137,7 +153,6 @@ export function search(recordType, filters) {
     if (terms.length && !terms.every((term) => indexed.words.some((word) => word.startsWith(term)))) continue;
     found.push(record);
   }
-  found.sort((a, b) => (a.last_updated_at < b.last_updated_at ? 1 : a.last_updated_at > b.last_updated_at ? -1 : 0));
   return found;
 }
 

@@ -105,7 +105,7 @@ function button(text, onclick, kind) {
 export function recordActions(record, recordType, route, actions, done) {
   const base = `/api/v1/${route}/${record.id}`;
   const revision = () => ({"If-Match": `"${record.revision}"`});
-  const step = (message) => async (response) => { flash(message, "ok"); done(); return response; };
+  const step = (message) => async (response) => { flash(message, "ok", true); done(); return response; };
   const bar = el("div", {class: "actions-bar", role: "toolbar", "aria-label": t("actions")});
   const me = session.user.user_name;
   if (actions.has("write")) bar.append(el("a", {class: "button primary", href: recordHash(recordType, record.id, "/edit"), text: t("edit")}));

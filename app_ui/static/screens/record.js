@@ -171,14 +171,14 @@ export async function show(view, params, current) {
     }
     dirty = false;
     if (outcome === "sent") await sendFiles(id);
-    flash(outcome === "sent" ? t("registered") : t("kept_offline"), "ok");
+    flash(outcome === "sent" ? t("registered") : t("kept_offline"), "ok", true);
     go(recordHash(recordType, id));
   }
 
   async function update() {
     const patch = editor.patch();
     if (!Object.keys(patch).length && !attachments.changed) {
-      flash(t("nothing_changed"), "ok");
+      flash(t("nothing_changed"), "ok", true);
       go(recordHash(recordType, record.id));
       return;
     }
@@ -190,7 +190,7 @@ export async function show(view, params, current) {
     }
     dirty = false;
     if (outcome === "sent") await sendFiles(record.id);
-    flash(outcome === "sent" ? t("saved") : t("kept_offline"), "ok");
+    flash(outcome === "sent" ? t("saved") : t("kept_offline"), "ok", true);
     go(recordHash(recordType, record.id));
   }
 

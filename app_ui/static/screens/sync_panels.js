@@ -74,7 +74,7 @@ export function conflictPanel(entry, catalog) {
     submit.disabled = true;
     try {
       await resolveConflict(entry, values);
-      flash(t("conflict_resolved"), "ok");
+      flash(t("conflict_resolved"), "ok", true);
       go(recordHash(entry.record_type, entry.id));
     } catch (error) {
       if (error instanceof ApiError && error.status === 0) flash(t("conflict_needs_connection"), "error");

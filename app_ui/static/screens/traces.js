@@ -25,7 +25,7 @@ export function traceMatches(record, done) {
           try {
             await api("POST", `/api/v1/tracing_requests/${record.id}/traces/${pair.trace_id}/match`, {data: {case_id: found.id}},
               {"If-Match": `"${record.revision}"`});
-            flash(t("match_confirmed"), "ok");
+            flash(t("match_confirmed"), "ok", true);
             done();
           } catch (error) { showError(error); }
         }});
