@@ -20,10 +20,11 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin || !url.pathname.startsWith("/app/")) return;
-  if (request.mode === "navigate" || url.pathname === SHELL) {
-    // The shell from the server when it answers (its texts follow the language chosen), else the copy kept.
+  if (url.pathname === SHELL) {
+    // The shell from the server when it answers (its texts follow the language chosen), else the copy kept. Only
+    // the shell's own answer replaces the copy: a page of the app opened by a link elsewhere never does.
     event.respondWith(fetch(request).then((response) => {
-      if (response.ok) {
+      if (response.ok && !response.redirected) {
         const copy = response.clone();
         caches.open(CACHE).then((cache) => cache.put(SHELL, copy));
       }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Flask, current_app, make_response, redirect, render_template, request, url_for
@@ -128,6 +128,8 @@ def local_target(target: str, default: str, prefix: str = "/admin") -> str:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not (parts.path == prefix or parts.path.startswith(prefix + "/")):
+        return default
+    if any(segment in (".", "..") for segment in unquote(parts.path).split("/")):  # /app/../admin is not under /app
         return default
     return iri_to_uri(target)
 

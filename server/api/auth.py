@@ -49,8 +49,8 @@ class PreferenceBody(ArgumentSchema):
     data = fields.Nested(PreferenceData, required=True)
 
 
-def _login(credentials: dict, kind: str) -> dict:
-    return use_cases.log_in(request_context(), credentials["user_name"], credentials["password"], kind)
+def _login(credentials: dict, kind: str, replacing: str | None = None) -> dict:
+    return use_cases.log_in(request_context(), credentials["user_name"], credentials["password"], kind, replacing)
 
 
 @blp.route("/tokens")
@@ -80,7 +80,7 @@ class Sessions(MethodView):
     @blp.response(201, docs.one("SessionAnswer", docs.Session), headers=SET_COOKIE)
     def post(self, credentials):
         """Log in to the admin UI: a session cookie (HttpOnly, SameSite=Strict) and its CSRF token."""
-        issued = _login(credentials, tokens.SESSION)
+        issued = _login(credentials, tokens.SESSION, request.cookies.get(SESSION_COOKIE))
         response = envelope({"csrf_token": issued["csrf_token"], "expires_at": issued["expires_at"]}, status=201)
         ttl, mode = current_app.config["SESSION_TTL_HOURS"], current_app.config["SESSION_COOKIE_SECURE_MODE"]
         response.set_cookie(SESSION_COOKIE, issued["token"], max_age=ttl * 3600, httponly=True, samesite="Strict",

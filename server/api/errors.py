@@ -82,6 +82,8 @@ def from_http_exception(exc: HTTPException) -> AbriError:
     """Translate a werkzeug or webargs error into the catalogue."""
     data = getattr(exc, "data", None)
     messages = data.get("messages") if isinstance(data, dict) else None
+    if messages and any(isinstance(value, list) for value in messages.values()):
+        return BadRequest(Error.MALFORMED_JSON)  # webargs could not read the body at all ("Invalid JSON body.")
     if messages:  # webargs: query or body arguments that do not fit their schema
         details = list(flatten_messages(messages))
         if next(iter(messages), "json") == "query":

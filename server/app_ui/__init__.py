@@ -20,7 +20,7 @@ from server.admin import interface_languages, local_target, page_settings
 from server.app_ui.texts import CLIENT_RULES, SCRIPT_TEXTS
 from server.config import shipped_path
 from server.i18n import APP_BLUEPRINT, UI_LOCALE_COOKIE
-from server.messages import translate
+from server.messages import SOURCE_LOCALE, translate
 
 UI = shipped_path("app_ui")
 bp = Blueprint(APP_BLUEPRINT, __name__, template_folder=str(UI / "templates"), static_folder=str(UI / "static"),
@@ -44,13 +44,15 @@ def app_settings(ui_locale: str) -> dict[str, Any]:
     settings = page_settings(ui_locale, {})
     settings["catalogs"] = {code: script_catalog(code) for code in interface_languages()}
     del settings["texts"]
+    if ui_locale not in settings["catalogs"]:  # a language without messages (pt, a forged cookie): English, as
+        settings["locale"] = SOURCE_LOCALE     # the page's own texts then are
     return settings
 
 
 @bp.route("/")
 def shell():
-    ui_locale = str(get_locale())
-    response = make_response(render_template("app.html", page=app_settings(ui_locale), ui_locale=ui_locale))
+    settings = app_settings(str(get_locale()))
+    response = make_response(render_template("app.html", page=settings, ui_locale=settings["locale"]))
     # The service worker keeps its own copy for offline use; the browser's cache must not keep another.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Content-Security-Policy"] = CSP

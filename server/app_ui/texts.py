@@ -18,7 +18,8 @@ CLIENT_RULES = (Rule.REQUIRED, Rule.TYPE, Rule.OPTION, Rule.FORMAT, Rule.MINIMUM
 
 SCRIPT_TEXTS = {
     # The form renderer
-    "guidance": _l("Questions to ask"), "choose": _l("Choose…"), "yes": _l("Yes"), "no": _l("No"),
+    "guidance": _l("Questions to ask"), "required_field": _l("required"), "choose": _l("Choose…"),
+    "yes": _l("Yes"), "no": _l("No"),
     "edit": _l("Edit"), "remove": _l("Remove"), "done": _l("Done"), "cancel": _l("Cancel"),
     "details": _l("Details"), "no_rows": _l("None yet."), "add_row": _l("Add: %(form)s"),
     "row_n": _l("Row %(n)s"), "rows_invalid": _l("Some rows need to be corrected."),
@@ -80,7 +81,8 @@ SCRIPT_TEXTS = {
     "records_at_least": _l("Records found: at least %(count)s"),
     # A record
     "title_case": _l("Case %(id)s"), "title_incident": _l("Incident %(id)s"),
-    "title_tracing_request": _l("Tracing request %(id)s"), "record_not_found": _l("Record not found"),
+    "title_tracing_request": _l("Tracing request %(id)s"), "incident_of_case": _l("New incident of case %(id)s"),
+    "record_not_found": _l("Record not found"),
     "not_allowed": _l("Your role does not allow this."), "forms": _l("Forms"),
     "no_forms": _l("Your role may not read any form of these records."), "register": _l("Register"),
     "save": _l("Save"), "registered": _l("Registered."), "saved": _l("Saved."),

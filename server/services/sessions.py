@@ -30,8 +30,12 @@ def login_limits(settings: dict[str, Any]) -> dict[str, int]:
             "window_minutes": settings["LOGIN_WINDOW_MINUTES"]}
 
 
-def log_in(ctx: Context, user_name: str, password: str, kind: str) -> dict[str, Any]:
-    """Check the credentials and issue a token of `kind` (shown once): token, expires_at, csrf_token."""
+def log_in(ctx: Context, user_name: str, password: str, kind: str, replacing: str | None = None) -> dict[str, Any]:
+    """Check the credentials and issue a token of `kind` (shown once): token, expires_at, csrf_token.
+
+    `replacing`: the session a browser signs in over (its cookie); it ends once the new one is issued, so that on a
+    shared tablet the previous user's session does not live on beside the new user's.
+    """
     caller = replace(ctx, address=ctx.address or UNKNOWN_ADDRESS)
     try:
         user = tokens.authenticate(ctx.db, user_name, password, caller.address, ctx.now, login_limits(ctx.settings))
@@ -40,7 +44,13 @@ def log_in(ctx: Context, user_name: str, password: str, kind: str) -> dict[str, 
         audit(replace(caller, user_name=name), "login_failed", status=error.status, detail=detail)
         raise
     audit(replace(caller, user_name=user["_id"]), "login", detail=kind)
-    return tokens.issue_token(ctx.db, user, kind, ctx.now, timedelta(hours=ctx.settings[TTL_SETTINGS[kind]]))
+    issued = tokens.issue_token(ctx.db, user, kind, ctx.now, timedelta(hours=ctx.settings[TTL_SETTINGS[kind]]))
+    if replacing:
+        replaced = tokens.resolve_token(ctx.db, replacing, ctx.now)
+        if replaced is not None and replaced.get("kind") == tokens.SESSION:  # a session cookie, never a bearer token
+            tokens.revoke_token(ctx.db, replacing)
+            audit(replace(caller, user_name=replaced.get("user_name")), "logout", detail="replaced by a new sign-in")
+    return issued
 
 
 def _user_name(ctx: Context) -> str:

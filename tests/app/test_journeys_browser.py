@@ -361,3 +361,53 @@ def test_a_revoked_tablet_erases_what_it_keeps(browser, live):
     expect(page.locator("#login-error")).to_have_text(
         "La première connexion sur cet appareil nécessite une connexion au serveur.")
     context.close()
+
+
+def test_a_tracing_request_finds_its_child_and_an_incident_comes_from_a_case(browser, live):
+    awa_api = Api(live, "awa")
+    case = awa_api.call("POST", "/api/v1/cases", {"data": {
+        "registration_date": TODAY, "name_first": "Fatoumata", "name_last": "Houngbédji", "sex": "female", "age": 11,
+        "risk_level": "low", "consent_for_services": "consent_given", "consent_for_data_sharing": "consent_given"}},
+        status=201)["data"]
+    context, page = person(browser)
+    sign_in(page, live, "awa")
+    settled(page)
+
+    # A mother asks for her daughter: the request, the child sought in its subform, then her possible match.
+    page.get_by_role("link", name="Demandes de recherche").click()
+    page.get_by_role("link", name="Enregistrer une demande de recherche").click()
+    page.get_by_label("Date de la demande").fill(TODAY)
+    page.get_by_label("Nom du demandeur").fill("Awa Houngbédji")
+    open_form(page, "Personnes recherchées")
+    page.get_by_role("button", name="Ajouter : Personnes recherchées").click()
+    row = page.get_by_role("group", name="Personnes recherchées").locator(".row-editor")
+    row.get_by_label("Nom de la personne recherchée").fill("Fatimata Hounbedji")
+    row.get_by_label("Sexe").select_option("female")
+    row.get_by_label("Âge").fill("11")
+    row.get_by_role("button", name="Terminé").click()
+    expect(page.locator(".field[data-field=tracing_request_subform_section] .row-summary")).to_have_count(1)
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.locator("#flash")).to_have_text("Enregistrement effectué.")
+    matches = page.get_by_role("region", name="Enfants peut-être retrouvés")
+    expect(matches).to_contain_text("Fatimata Hounbedji → " + case["case_id_display"])
+    matches.get_by_role("button", name="C'est cet enfant").click()
+    expect(page.locator("#flash")).to_have_text("Le rapprochement est enregistré.")
+    expect(matches).to_contain_text("Rapprochement confirmé")
+    [request] = awa_api.call("GET", "/api/v1/tracing_requests?per_page=5")["data"]
+    assert request["data"]["tracing_request_subform_section"][0]["matched_case_id"] == case["id"]
+
+    # An incident from the case: what the module maps comes from the case (the child's sex).
+    page.goto(live + f"/app/#/cases/{case['id']}")
+    page.get_by_role("link", name="Nouvel incident").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nouvel incident du dossier " + case["case_id_display"])
+    expect(page.get_by_label("Sexe de l'enfant")).to_have_value("female")
+    expect(page.get_by_label("Âge de l'enfant")).to_have_value("11")
+    page.get_by_label("Date de l'incident").fill(TODAY)
+    page.get_by_label("Type de violence").select_option(index=1)
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.locator("#flash")).to_have_text("Enregistrement effectué.")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Incident \w+$"))
+    [incident] = awa_api.call("GET", f"/api/v1/cases/{case['id']}/incidents")["data"]
+    assert (incident["data"]["cp_sex"], incident["data"]["incident_date"]) == ("female", TODAY)
+    assert page.problems == []
+    context.close()

@@ -262,7 +262,8 @@ export class Editor {
       const before = index === null ? {} : rows[index];
       const storedRow = stored.find((row) => row[ROW_ID] === before[ROW_ID]) || {};
       const editor = new Editor({catalog: this.catalog, words: this.words, data: before, stored: storedRow});
-      const panel = el("div", {class: "row-editor", role: "group", "aria-label": field.display_name || field.name},
+      const panel = el("div", {class: "row-editor", role: "group",
+        "aria-label": this.words.fmt("row_n", {n: index === null ? rows.length + 1 : index + 1})},
         editor.section(nested, true));
       const done = el("button", {type: "button", class: "primary", text: this.words.t("done"), onclick: () => {
         if (editor.check().length) { editor.focusFirstProblem(); return; }

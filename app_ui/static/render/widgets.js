@@ -12,7 +12,9 @@ import {optionsOf} from "./catalog.js";
 function frame(field, context, inputs, group) {
   const helpId = field.help_text ? context.id + "-help" : null;
   const errorId = context.id + "-error";
-  const mark = field.required ? el("span", {class: "required", "aria-hidden": "true", text: " *"}) : null;
+  // A group's legend says "required" in words (aria-required does not apply to a group); an input carries it.
+  const mark = field.required ? el("span", {class: "required"}, el("span", {"aria-hidden": "true", text: " *"}),
+    group ? el("span", {class: "visually-hidden", text: " (" + context.words.t("required_field") + ")"}) : null) : null;
   const title = group ? el("legend", {text: field.display_name || field.name}, mark)
     : el("label", {for: context.id, text: field.display_name || field.name}, mark);
   const described = [helpId, errorId].filter(Boolean).join(" ");
@@ -30,7 +32,6 @@ function frame(field, context, inputs, group) {
     el("p", {class: "error", id: errorId, "aria-live": "polite"})];
   const node = group ? el("fieldset", {class: "field", "data-field": field.name}, ...parts)
     : el("div", {class: "field", "data-field": field.name}, ...parts);
-  if (group && field.required) group.setAttribute("aria-required", "true");
   return node;
 }
 

@@ -5,10 +5,9 @@
 import {ApiError, api} from "../lib/api.js";
 import {el, newId} from "../lib/dom.js";
 import {flash, showError} from "../lib/errors.js";
-import {go, recordHash} from "../lib/router.js";
+import {recordHash} from "../lib/router.js";
 import {session, store} from "../lib/store.js";
 import {fmt, t, when} from "../lib/text.js";
-import {uuid4} from "../render/form.js";
 import {traceMatches} from "./traces.js";
 
 const APPROVALS = ["assessment", "case_plan", "closure"];
@@ -157,13 +156,8 @@ export function recordActions(record, recordType, route, actions, done) {
         t("action_reopen"), (values) => api("POST", base + "/reopen", {data: values}, revision()).then(step(t("reopened"))))));
     }
     if (session.bundle.permissions.records.incident && actionsOf("incident").has("create")) {
-      bar.append(button(t("new_incident"), async () => {
-        const id = uuid4();
-        try {
-          await api("POST", `${base}/incidents`, {id, data: {}});
-          go(recordHash("incident", id, "/edit"));
-        } catch (error) { showError(error); }
-      }));
+      bar.append(el("a", {class: "button secondary", href: "#/incidents/new?case=" + encodeURIComponent(record.id),
+        text: t("new_incident")}));
     }
   }
   if (actions.has("flag")) {

@@ -53,7 +53,18 @@ export async function show(view, params, current) {
     view.append(el("h1", {text: t("not_allowed")}));
     return;
   }
-  const moduleId = record ? record.module_id : moduleFor(recordType);
+  // An incident registered from a case: the case's values the module maps to the incident's fields fill it.
+  let fromCase = null;
+  if (mode === "new" && recordType === "incident" && params.case) {
+    try {
+      fromCase = await readRecord("cases", "case", params.case);
+    } catch (error) {
+      view.append(el("h1", {text: t("record_not_found")}));
+      showError(error);
+      return;
+    }
+  }
+  const moduleId = record ? record.module_id : fromCase ? fromCase.module_id : moduleFor(recordType);
   const groups = formGroups(catalog, recordType, moduleId);
   if (record && record.revision && hasUploads(groups, catalog)) {
     try { files = (await api("GET", `/api/v1/${route}/${record.id}/attachments`)).data.data; } catch (error) { files = []; }
@@ -64,10 +75,12 @@ export async function show(view, params, current) {
   let dirty = false;
   // Files go with a connection: offline (or for a record not yet on the server) upload fields only list them.
   const uploads = editing && session.online && (!record || record.revision > 0);
-  const editor = new Editor({catalog, words, stored: record ? record.data : {}, attachments, uploads,
+  const editor = new Editor({catalog, words, stored: record ? record.data : {}, data: fromCase ? mapped(fromCase, moduleId) : undefined,
+    attachments, uploads,
     onchange: () => { dirty = true; }});
 
-  const title = mode === "new" ? t("register_" + recordType) : fmt("title_" + recordType, {id: displayId(record)});
+  const title = mode === "new" ? (fromCase ? fmt("incident_of_case", {id: displayId(fromCase)}) : t("register_" + recordType))
+    : fmt("title_" + recordType, {id: displayId(record)});
   view.append(el("div", {class: "title-bar"}, el("h1", {text: title}), record ? summary(record, catalog) : null));
   if (record && mode === "view") {
     const entry = entryOf(record.id);
@@ -89,7 +102,9 @@ export async function show(view, params, current) {
   for (const group of groups) {
     const links = group.forms.map((form) => el("li", {}, el("a", {href: "#", "data-form": form.unique_id, text: form.name,
       onclick: (event) => { event.preventDefault(); choose(form.unique_id, true); }})));
-    nav.append(el("h2", {class: "group", text: group.name}), el("ul", {}, links));
+    const named = group.forms.length > 1 || group.forms[0].name !== group.name;  // else its one link says it
+    if (named) nav.append(el("h2", {class: "group", text: group.name}));
+    nav.append(el("ul", {}, links));
     for (const form of group.forms) {
       const section = editor.section(form, editing && writable(catalog, form));
       section.hidden = true;
@@ -165,7 +180,12 @@ export async function show(view, params, current) {
     const id = uuid4();  // the server takes the client's id: a create sent twice makes one record
     let outcome;
     try {
-      outcome = await createRecord(route, recordType, id, moduleId, editor.patch());
+      if (fromCase) {  // linked to its case by the server (online only: the link is the server's)
+        await api("POST", `/api/v1/cases/${fromCase.id}/incidents`, {id, data: editor.patch()});
+        outcome = "sent";
+      } else {
+        outcome = await createRecord(route, recordType, id, moduleId, editor.patch());
+      }
     } catch (error) {
       return refused(error);
     }
@@ -210,6 +230,17 @@ export async function show(view, params, current) {
     showError(error, unplaced);
     showProblems();
   }
+}
+
+/** The values of a case that its module maps to an incident's fields ({incident field: case field}). */
+function mapped(fromCase, moduleId) {
+  const module = session.catalog.modules.find((candidate) => candidate.unique_id === moduleId) || {};
+  const map = (module.field_map || {}).incident || {};
+  const data = {};
+  for (const [field, source] of Object.entries(map)) {
+    if (fromCase.data[source] !== undefined && fromCase.data[source] !== null) data[field] = fromCase.data[source];
+  }
+  return data;
 }
 
 /** The line under a record's title: its stage, status, owner and raised flags. */
