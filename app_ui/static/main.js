@@ -7,6 +7,7 @@
 import {api, hooks} from "./lib/api.js";
 import {flash, screenChanged} from "./lib/errors.js";
 import {route} from "./lib/router.js";
+import {local} from "./lib/local.js";
 import {refreshBundle, signOut} from "./lib/session.js";
 import {onLocale, session, store, useLocale} from "./lib/store.js";
 import {syncNow, syncing} from "./lib/sync.js";
@@ -83,11 +84,14 @@ async function changeLanguage(code) {
   if (!useLocale(code)) return;
   fetch("/app/language/" + encodeURIComponent(code), {redirect: "manual", credentials: "same-origin"}).catch(() => {});
   if (session.user) {
+    session.user = Object.assign({}, session.user, {locale: code});
+    let sent = false;
     try {
       await api("PATCH", "/api/v1/users/current", {data: {locale: code}});
-      session.user = Object.assign({}, session.user, {locale: code});
+      sent = true;
       await refreshBundle();  // labels of forms and options in the new language
-    } catch (error) { /* offline: the labels change at the next sign-in with a connection */ }
+    } catch (error) { /* offline: sent, and the labels changed, at the next sign-in with a connection */ }
+    if (local.vault) await local.vault.put("user", Object.assign({}, session.user, {locale_pending: !sent}));
   }
   render();
 }

@@ -276,6 +276,10 @@ def test_offline_registration_and_edits_are_kept_then_synced(browser, live, tmp_
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.locator("#flash")).to_have_text(KEPT)
     expect(page.locator(".record-summary")).to_contain_text("En attente d'envoi")
+    page.get_by_role("link", name="Modifier").click()  # corrected before it ever reached the server: one change
+    page.get_by_label("Âge", exact=True).fill("8")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.locator("#sync-state")).to_have_text("Hors ligne · modifications en attente d'envoi : 1")
     page.goto(live + f"/app/#/cases/{known['id']}/edit")
     page.get_by_label("Surnom").fill("Coco")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
@@ -297,7 +301,7 @@ def test_offline_registration_and_edits_are_kept_then_synced(browser, live, tmp_
     page.get_by_role("button", name="Synchroniser").click()
     expect(page.locator("#sync-state")).to_have_text("En ligne", timeout=15_000)
     [created] = cases_named(awa_api, "Nafissatou")
-    assert (created["data"]["name_last"], created["data"]["age"]) == ("Bio", 7)
+    assert (created["data"]["name_last"], created["data"]["age"]) == ("Bio", 8)
     assert awa_api.call("GET", f"/api/v1/cases/{known['id']}")["data"]["data"]["name_nickname"] == "Coco"
     history = awa_api.call("GET", f"/api/v1/cases/{created['id']}/history")["data"]
     assert history[0]["device_id"]  # pushed by the registered device
@@ -410,4 +414,28 @@ def test_a_tracing_request_finds_its_child_and_an_incident_comes_from_a_case(bro
     [incident] = awa_api.call("GET", f"/api/v1/cases/{case['id']}/incidents")["data"]
     assert (incident["data"]["cp_sex"], incident["data"]["incident_date"]) == ("female", TODAY)
     assert page.problems == []
+    context.close()
+
+
+def test_the_language_is_the_users_own_and_changes_at_once(browser, live):
+    police_api = Api(live, "police")
+    context, page = person(browser)
+    sign_in(page, live, "police")
+    settled(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, police")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases")).to_be_visible()
+    expect(page.get_by_role("region", name="My tasks")).to_be_visible()
+    assert police_api.call("GET", "/api/v1/users/current")["data"]["locale"] == "en"
+    # Offline, after a reload: the account's language comes back with the sign-in, labels of forms included.
+    context.set_offline(True)
+    page.reload()
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)  # the deployment's language until signed in
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, police")
+    page.goto(live + "/app/#/cases")
+    expect(page.get_by_role("columnheader", name="First name")).to_be_visible()
+    page.get_by_role("button", name="Français").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dossiers")
+    context.set_offline(False)
     context.close()

@@ -60,6 +60,14 @@ export async function signIn(userName, password, previous) {
   let vault;
   if (me) {
     vault = await openChanged(name, password, previous);
+    const kept = await vault.get("user");
+    if (kept && kept.locale_pending && kept.locale !== me.locale) {  // chosen offline on this device: sent now
+      try {
+        me = (await api("PATCH", "/api/v1/users/current", {data: {locale: kept.locale}})).data.data;
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;  // refused (no longer a language here): the account's stays
+      }
+    }
     await vault.put("user", me);
   } else {
     if (!(await Vault.exists(name))) throw new SignInRefused("needs_connection");

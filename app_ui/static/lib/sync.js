@@ -7,7 +7,7 @@
  * tombstones of those that left it. Sync calls carry the device's own credential, so a device an administrator
  * revoked is told so on its next call, and erases what it keeps for its user. */
 import {ApiError, api} from "./api.js";
-import {entryOf, keep, local, mergePatches} from "./local.js";
+import {entryOf, keep, local, mergeData, mergePatches} from "./local.js";
 import {session} from "./store.js";
 import {uuid4} from "../render/form.js";
 
@@ -70,17 +70,23 @@ export async function queueCreate(recordType, id, moduleId, data) {
  */
 export async function queueUpdate(recordType, id, patch) {
   const entry = entryOf(id);
-  const waiting = (await queued()).filter((change) => change.id === id && !change.sending);
+  // A change being sent is not changed (what the server got must stay what it answers for); one left marked as
+  // sending by a push that died is merged into: the next push sends it again anyway.
+  const waiting = (await queued()).filter((change) => change.id === id && !(change.sending && syncing.running));
   const last = waiting[waiting.length - 1];
+  // A record registered here holds data, not changes: a later edit is merged into them (rows removed, nulls dropped).
+  const combine = (base, more) => (entry.record ? mergePatches(base, more) : mergeData(base, more));
   if (last) {
-    await local.vault.queue(Object.assign({}, last, {data: mergePatches(last.data, patch), seq: undefined}), last.seq);
+    const merged = last.op === "create" ? mergeData(last.data, patch) : mergePatches(last.data, patch);
+    await local.vault.queue(Object.assign({}, last, {data: merged, seq: undefined}), last.seq);
   } else if (!entry.record) {  // registered here and refused: registered again with the corrections
     await local.vault.queue({op: "create", record_type: recordType, id, module_id: entry.module_id,
-      data: mergePatches(entry.pending || {}, patch), change_id: uuid4()});
+      data: mergeData(entry.pending || {}, patch), change_id: uuid4()});
   } else {
-    await local.vault.queue({op: "update", record_type: recordType, id, change_id: uuid4(), base_revision: entry.record.revision, data: patch});
+    await local.vault.queue({op: "update", record_type: recordType, id, change_id: uuid4(),
+      base_revision: entry.record.revision, data: patch});
   }
-  await keep([Object.assign({}, entry, {pending: mergePatches(entry.pending || {}, patch), state: "pending", error: null,
+  await keep([Object.assign({}, entry, {pending: combine(entry.pending || {}, patch), state: "pending", error: null,
     changed_at: new Date().toISOString()})]);
   notify();
 }

@@ -75,9 +75,8 @@ export async function show(view, params, current) {
   let dirty = false;
   // Files go with a connection: offline (or for a record not yet on the server) upload fields only list them.
   const uploads = editing && session.online && (!record || record.revision > 0);
-  const editor = new Editor({catalog, words, stored: record ? record.data : {}, data: fromCase ? mapped(fromCase, moduleId) : undefined,
-    attachments, uploads,
-    onchange: () => { dirty = true; }});
+  const editor = new Editor({catalog, words, stored: record ? record.data : {},
+    data: fromCase ? mapped(fromCase, moduleId) : undefined, attachments, uploads, onchange: () => { dirty = true; }});
 
   const title = mode === "new" ? (fromCase ? fmt("incident_of_case", {id: displayId(fromCase)}) : t("register_" + recordType))
     : fmt("title_" + recordType, {id: displayId(record)});
