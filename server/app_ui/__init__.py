@@ -2,10 +2,11 @@
 
 The social workers' app is a single page (screens are chosen by the address's #fragment) that works offline once
 loaded: the service worker keeps the shell and the modules, the app keeps the bundle and the user's records in the
-browser's storage. Like the admin UI's pages, the shell holds no record or configuration data, so it is served to
-anyone; everything it shows comes from the JSON API with the session cookie (and its CSRF token for writes). Texts
-come from the server's catalogs in the interface language (page_settings), the rules' messages too, so that a field
-checked in the browser reads as the server would word it. No front-end build step: app_ui/ is served as it is.
+browser's storage (app_ui/static/lib/vault.js: encrypted with a key derived from the user's password). Like the admin
+UI's pages, the shell holds no record or configuration data, so it is served to anyone; everything it shows comes
+from the JSON API, with the session cookie at sign-in and then the device's own credential. Texts come from the
+server's catalogs in every interface language (app_settings), the rules' messages too, so that a field checked in
+the browser reads as the server would word it. No front-end build step: app_ui/ is served as it is.
 """
 from __future__ import annotations
 
