@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -131,6 +132,13 @@ def test_a_wheel_in_a_fresh_venv_serves_french_forms_and_the_admin_ui(installed,
         assert status == 200 and "<title>Se connecter · Abri</title>" in login and 'lang="fr"' in login
         assert "Mot de passe" in login
         assert "async function api(" in _get(base + "/admin/static/lib/api.js")[1]  # the admin UI's ES modules
+        status, shell = _get(base + "/app/")  # the case worker app: its shell in French, and every file it lists
+        assert status == 200 and "Se connecter" in shell and 'lang="fr"' in shell
+        listed = re.findall(r'"(/app/static/[^"]+)"', _get(base + "/app/sw.js")[1])
+        assert "/app/static/render/render.css" in listed and "/app/static/render/expressions.js" in listed
+        for address in listed:  # icons too: bytes, not text
+            with urllib.request.urlopen(base + address, timeout=10) as answer:
+                assert answer.status == 200 and answer.read(), address
         with pytest.raises(urllib.error.HTTPError) as missing:  # server messages in French from the catalogs
             _get(base + "/api/v1/cases/00000000-0000-4000-8000-000000000000", token["data"]["token"])
         assert "introuvable" in json.loads(missing.value.read())["error"]["message"]
