@@ -162,8 +162,11 @@ def test_no_sequence_of_record_requests_makes_a_server_error(api_schema):
             case.validate_response(response, checks=[not_a_server_error, response_schema_conformance,
                                                      status_code_conformance])
 
+    # derandomize: the machine's steps share one database across examples, so a random draw can replay a prefix in
+    # another state and stop as FlakyStrategyDefinition (a harness fault, seen once in CI): the same draws every run.
     RecordWorkflow.run(settings=settings(record_routes.config.get_hypothesis_settings(phase="stateful"),
-                                         max_examples=3 * MAX_EXAMPLES))  # lists now also refuse cursors and deep pages
+                                         max_examples=3 * MAX_EXAMPLES,  # lists now also refuse cursors and deep pages
+                                         derandomize=True, database=None))
     for route in RECORD_ROUTES:  # records made by the machine were then read (or their history) through their links
         item = f"/api/v1/{route}/{{record_id}}"
         read = calls[(f"GET {item}", 200)] + calls[(f"GET {item}/history", 200)]
