@@ -78,6 +78,14 @@ class Api:
         return json.loads(text) if text else None
 
 
+def registered(api: Api, first: str, last: str, sex: str, age: int) -> dict:
+    """A case registered through the API (the fewest answers the Bénin forms require)."""
+    return api.call("POST", "/api/v1/cases", {"data": {
+        "registration_date": TODAY, "name_first": first, "name_last": last, "sex": sex, "age": age,
+        "risk_level": "low", "consent_for_services": "consent_given", "consent_for_data_sharing": "consent_given"}},
+        status=201)["data"]
+
+
 def cases_named(api: Api, name: str) -> list[dict]:
     return api.call("GET", "/api/v1/cases?per_page=50&query=" + urllib.request.quote(name))["data"]
 
@@ -262,10 +270,7 @@ def test_a_case_from_registration_to_closing(browser, live, tmp_path):
 
 def test_offline_registration_and_edits_are_kept_then_synced(browser, live, tmp_path):
     awa_api = Api(live, "awa")
-    known = awa_api.call("POST", "/api/v1/cases", {"data": {
-        "registration_date": TODAY, "name_first": "Codjo", "name_last": "Ahouansou", "sex": "male", "age": 12,
-        "risk_level": "low", "consent_for_services": "consent_given", "consent_for_data_sharing": "consent_given"}},
-        status=201)["data"]
+    known = registered(awa_api, "Codjo", "Ahouansou", "male", 12)
     context, page = person(browser)
     sign_in(page, live, "awa")
     settled(page)
@@ -311,10 +316,7 @@ def test_offline_registration_and_edits_are_kept_then_synced(browser, live, tmp_
 
 def test_a_same_field_conflict_is_resolved_by_the_user(browser, live, tmp_path):
     awa_api, sika_api = Api(live, "awa"), Api(live, "sika")
-    case = awa_api.call("POST", "/api/v1/cases", {"data": {
-        "registration_date": TODAY, "name_first": "Essè", "name_last": "Kpadonou", "sex": "female", "age": 10,
-        "risk_level": "low", "consent_for_services": "consent_given", "consent_for_data_sharing": "consent_given"}},
-        status=201)["data"]
+    case = registered(awa_api, "Essè", "Kpadonou", "female", 10)
     context, page = person(browser)
     sign_in(page, live, "awa")
     settled(page)
@@ -369,10 +371,7 @@ def test_a_revoked_tablet_erases_what_it_keeps(browser, live):
 
 def test_a_tracing_request_finds_its_child_and_an_incident_comes_from_a_case(browser, live):
     awa_api = Api(live, "awa")
-    case = awa_api.call("POST", "/api/v1/cases", {"data": {
-        "registration_date": TODAY, "name_first": "Fatoumata", "name_last": "Houngbédji", "sex": "female", "age": 11,
-        "risk_level": "low", "consent_for_services": "consent_given", "consent_for_data_sharing": "consent_given"}},
-        status=201)["data"]
+    case = registered(awa_api, "Fatoumata", "Houngbédji", "female", 11)
     context, page = person(browser)
     sign_in(page, live, "awa")
     settled(page)

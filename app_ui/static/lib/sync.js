@@ -8,7 +8,6 @@
  * revoked is told so on its next call, and erases what it keeps for its user. */
 import {ApiError, api} from "./api.js";
 import {entryOf, keep, local, mergeData, mergePatches} from "./local.js";
-import {session} from "./store.js";
 import {uuid4} from "../render/form.js";
 
 const BATCH = 100;
@@ -28,11 +27,6 @@ export function counts() {
     if (entry.state === "conflict" || entry.state === "refused") attention++;
   }
   return {pending, attention};
-}
-
-/** Call the API as this device: its credential goes with every call once it is registered (lib/api.js). */
-function asDevice(method, path, body, headers) {
-  return api(method, path, body, headers);
 }
 
 /** Register this browser as a device of the user (once; the login just made with the password allows it). */
@@ -125,7 +119,7 @@ async function push() {
       if (change.op === "create") item.module_id = change.module_id; else item.base_revision = change.base_revision;
       return item;
     });
-    const results = (await asDevice("POST", "/api/v1/sync/records", {data: items})).data.data;
+    const results = (await api("POST", "/api/v1/sync/records", {data: items})).data.data;
     for (let position = 0; position < batch.length; position++) await settle(batch[position], results[position]);
     changes = await queued();
     if (changes.length && changes.every((change) => batch.some((sent) => sent.seq === change.seq))) break;  // nothing moved
@@ -161,7 +155,7 @@ async function pull() {
   let received = null;
   for (;;) {
     const query = token ? "?per_page=200&token=" + encodeURIComponent(token) : "?per_page=200";
-    const answer = (await asDevice("GET", "/api/v1/sync/records" + query)).data;
+    const answer = (await api("GET", "/api/v1/sync/records" + query)).data;
     if (answer.meta.reset && !received) received = new Set();
     const kept = [];
     const dropped = [];
@@ -188,7 +182,7 @@ async function pull() {
 
 /** The open conflicts of the records kept here, attached to their entries. */
 async function loadConflicts() {
-  const conflicts = (await asDevice("GET", "/api/v1/sync/conflicts")).data.data;
+  const conflicts = (await api("GET", "/api/v1/sync/conflicts")).data.data;
   const open = new Map(conflicts.map((conflict) => [conflict.record_id, conflict]));
   const changed = [];
   for (const entry of local.entries.values()) {
@@ -204,7 +198,7 @@ async function loadConflicts() {
 
 /** Resolve a conflict with the values the user chose; the record is the server's afterwards. */
 export async function resolveConflict(entry, values) {
-  await asDevice("POST", `/api/v1/sync/conflicts/${entry.conflict.id}/resolve`, {data: {revision: entry.record.revision, values}});
+  await api("POST", `/api/v1/sync/conflicts/${entry.conflict.id}/resolve`, {data: {revision: entry.record.revision, values}});
   const fresh = (await api("GET", `/api/v1/${routeOf(entry.record_type)}/${entry.id}`)).data.data;
   await keep([Object.assign({}, entry, {record: fresh, state: entry.pending ? "pending" : "synced", conflict: null})]);
   notify();

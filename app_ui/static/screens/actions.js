@@ -3,6 +3,7 @@
  * them), flags, an incident from a case, a tracing request's matches. Each action asks what it needs in a dialog
  * (recipients picked from those the server says may receive the case) and refuses are shown next to their field. */
 import {ApiError, api} from "../lib/api.js";
+import {actionsOn} from "../lib/bundle.js";
 import {el, newId} from "../lib/dom.js";
 import {flash, showError} from "../lib/errors.js";
 import {recordHash} from "../lib/router.js";
@@ -155,7 +156,7 @@ export function recordActions(record, recordType, route, actions, done) {
       bar.append(button(t("action_reopen"), () => ask(t("action_reopen"), [{name: "reason", label: t("reason"), kind: "textarea", required: true}],
         t("action_reopen"), (values) => api("POST", base + "/reopen", {data: values}, revision()).then(step(t("reopened"))))));
     }
-    if (session.bundle.permissions.records.incident && actionsOf("incident").has("create")) {
+    if (actionsOn("incident").has("create")) {
       bar.append(el("a", {class: "button secondary", href: "#/incidents/new?case=" + encodeURIComponent(record.id),
         text: t("new_incident")}));
     }
@@ -169,11 +170,6 @@ export function recordActions(record, recordType, route, actions, done) {
   const extras = recordType === "tracing_request" ? traceMatches(record, done) : null;
   const flags = flagList(record, base, revision, step, actions);
   return el("div", {class: "record-work"}, bar, work, flags, extras);
-}
-
-function actionsOf(recordType) {
-  const records = session.bundle.permissions.records || {};
-  return new Set((records[recordType] || {actions: []}).actions);
 }
 
 /** The raised flags, each removable with a reason. */
