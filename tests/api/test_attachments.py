@@ -321,6 +321,7 @@ def test_a_body_without_a_file_part_says_how_to_send_it(office):
         assert error["details"][0]["field"] == "file" and "multipart/form-data" in error["message"]
 
 
+@pytest.mark.parametrize("office", ["secantus"], indirect=True)  # threads: mongomock has no lock
 def test_concurrent_uploads_to_one_record_lose_no_file(office):
     app, people = office
     awa = people["awa"]

@@ -371,6 +371,7 @@ def test_the_users_language_outranks_the_browsers_but_not_the_locale_argument(ap
     assert "not found" in client.get(missing, headers={"Accept-Language": "fr"}).get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize("backend_app", ["secantus"], indirect=True)  # threads: mongomock has no lock
 def test_many_threads_switching_a_users_language_leave_one_of_their_choices_and_one_entry_each(backend_app):
     token = make_user(backend_app, "awa", "role-system-administrator")
     choices = ["fr", "en", None, "fr", "en", None, "fr", "en"] * 2
