@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.urls import iri_to_uri
 
+from server.admin.people_texts import PEOPLE_TEXTS
 from server.config import shipped_path
 from server.i18n import ADMIN_BLUEPRINT, MESSAGE_LOCALES, UI_LOCALE_COOKIE, known_locales
 
@@ -44,14 +45,13 @@ SCRIPT_TEXTS = {
     "forms": _l("Forms"), "lookups": _l("Lookups"),
     "coverage": _l("%(language)s: %(percent)s%% of this document translated (%(overall)s%% overall)"),
     "uploaded": _l("%(count)s texts changed in the draft."),
-    "user_disabled": _l("disabled"), "user_active": _l("active"), "enable": _l("Enable"), "disable": _l("Disable"),
-    "reset_password": _l("Reset the password"), "new_password_for": _l("New password for %(user)s (a long phrase, not a common one, without the person's name):"),
-    "lock": _l("Lock"), "unlock": _l("Unlock"), "role_of": _l("Role of"), "agency_of": _l("Agency of"),
+    "lock": _l("Lock"), "unlock": _l("Unlock"),
     "subform": _l("subform"), "revision": _l("draft revision %(revision)s"), "fields_count": _l("%(count)s fields"), "add_field": _l("Add a field"),
     "edit_field": _l("Edit the field %(name)s"), "add_button": _l("Add the field"), "save_button": _l("Save the field"),
     "bad_expression": _l("Not valid JSON: write the expression like {\"eq\": {\"sex\": \"female\"}}."),
     "unreachable": _l("The server could not be reached. Check the connection, then try again."),
     "unexpected": _l("Something went wrong on this page. Reload it, then try again."),
+    **PEOPLE_TEXTS,
 }
 
 
