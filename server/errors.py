@@ -8,7 +8,8 @@
     ├── MethodNotAllowed      METHOD_NOT_ALLOWED
     ├── Conflict              the current state refuses it (ALREADY_EXISTS, PUBLISH_CONFLICT, IN_USE, ...)
     ├── PreconditionFailed    STALE_REVISION
-    ├── PayloadTooLarge       PAYLOAD_TOO_LARGE, CSV_TOO_LARGE, SPREADSHEET_TOO_LARGE, ATTACHMENT_TOO_LARGE
+    ├── PayloadTooLarge       PAYLOAD_TOO_LARGE, CSV_TOO_LARGE, SPREADSHEET_TOO_LARGE, XLSFORM_TOO_LARGE,
+    │                         ATTACHMENT_TOO_LARGE
     ├── UnsupportedMediaType  ATTACHMENT_TYPE_REFUSED
     ├── Unprocessable         the content breaks a rule (DOCUMENT_INVALID, CHECKS_FAILED, RECORD_INVALID, ...)
     └── ServiceUnavailable    STORAGE_UNAVAILABLE
@@ -146,6 +147,10 @@ class Error(Enum):
     SPREADSHEET_TOO_LARGE = ("SPREADSHEET_TOO_LARGE", _l("The spreadsheet is too large to read. Send the file "
                                                          "downloaded from Abri."))
     SPREADSHEET_INVALID = ("SPREADSHEET_INVALID", _l("The file is not an xlsx translation spreadsheet."))
+    # Forms traded as XLSForm (Kobo, ODK)
+    XLSFORM_INVALID = ("XLSFORM_INVALID", _l("The file is not an XLSForm workbook Abri can read. Nothing was changed."))
+    XLSFORM_TOO_LARGE = ("XLSFORM_TOO_LARGE", _l("The XLSForm workbook is too large to read: split it into smaller "
+                                                 "forms."))
     # Places
     CSV_ROWS_REFUSED = ("CSV_INVALID", _l("Rows refused: %(count)s. Nothing was changed."))
     CSV_NO_HASHTAGS = ("CSV_INVALID", _l("The file has no HXL hashtag row (#adm1+code, #adm1+name, ...)."))

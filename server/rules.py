@@ -219,8 +219,8 @@ class Rule(Enum):
     TRANSLATION_INCOMPLETE = ("TRANSLATION_INCOMPLETE", _l(
         "%(missing)s of %(total)s labels have no %(language)s translation (%(coverage)s%% translated)."))
     PUBLISHED_FIELD_CHANGED = ("PUBLISHED_FIELD_CHANGED", _l(
-        "The field %(name)s was published as %(published)s; its %(attribute)s cannot change. Add a field with a "
-        "new name instead."))
+        "The field %(name)s was published as %(published)s and records hold values for it; its %(attribute)s "
+        "cannot change. Add a field with a new name instead."))
     EXPRESSION_INVALID = ("EXPRESSION_INVALID", _l("The expression is not valid: %(reason)s."))
     EXPRESSION_FIELD_UNKNOWN = ("EXPRESSION_FIELD_UNKNOWN", _l(
         "The expression uses %(name)s, which is not a field of this form."))

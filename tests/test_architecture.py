@@ -24,11 +24,11 @@ LAYERS = [
     {"matching"},
     {"records"},
     {"workflow"},
-    {"export"},
+    {"export", "interop"},
     {"services", "deployment"},
     {"api", "admin", "app_ui", "cli", "app", "__main__"},
 ]
-DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching")
+DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching", "interop")
 # Lazy imports of third-party modules that are optional or heavy (never an import of Abri's own code).
 LAZY_ALLOWED = {"mongomock", "zxcvbn", "cryptography", "datetime", "ipaddress"}
 

@@ -13,7 +13,8 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.api import (accounts, alerts, attachments, audit, auth, devices, documents, exports, field_types,
-                        locations, matching, metadata, openapi, records, schemas, sync, workflow)
+                        locations, matching, metadata, openapi, primero, records, schemas, sync, workflow,
+                        xlsform)
 from server.errors import BadRequest, Detail, Error, Unprocessable
 from server.records.search import INT64_MAX, INT64_MIN
 from server.rules import Rule
@@ -125,7 +126,7 @@ def init_api(app: Flask) -> None:
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
                       *records.blueprints(), exports.blp, locations.blp, field_types.blp, devices.blp,
-                      sync.blp, workflow.blp, alerts.blp, attachments.blp, matching.blp):
+                      sync.blp, workflow.blp, alerts.blp, attachments.blp, matching.blp, xlsform.blp, primero.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     openapi.register_document_schemas(api)
     openapi.document_openapi_route(api, app)

@@ -5,7 +5,9 @@
     users.py         abri users: the first administrator, users, unlocking
     agencies.py      abri agencies
     metadata.py      abri metadata load|publish|restore|dump|status|import-locations: the configuration workflow
+    primero.py       abri metadata import-primero: a Primero v2 configuration as the draft, with its report
     translations.py  abri translations: message catalogs and the forms' translations
+    xlsform.py       abri metadata export-xlsform|import-xlsform: forms out as an XLSForm workbook, and back in
 
 Every command reaches the database through an app built for it (the embedded database of a running
 `abri serve`, or one started for the command), and closes its client when it ends. An error Abri
@@ -21,7 +23,7 @@ import click
 from flask.cli import FlaskGroup
 
 from server.app import create_app
-from server.cli import agencies, common, exports, metadata, serve, translations, users
+from server.cli import agencies, common, exports, metadata, primero, serve, translations, users, xlsform
 from server.config import load_config
 from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError, running_uri
 from server.errors import AbriError
@@ -79,6 +81,9 @@ def cli() -> None:
 for command in (serve.serve, exports.worker, exports.export, users.users, agencies.agencies, translations.translations,
                 metadata.metadata):
     cli.add_command(command)
+metadata.metadata.add_command(xlsform.export_xlsform)
+metadata.metadata.add_command(xlsform.import_xlsform)
+metadata.metadata.add_command(primero.import_primero)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from server.messages import _l
 from server.metadata import expressions, patterns
 from server.metadata.configuration import Configuration
-from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE
+from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE, SEPARATOR
 from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
 from server.metadata.matching_checks import MATCHING_CHECKS
@@ -206,19 +206,34 @@ def check_labels(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
 
 
 def check_published_fields_unchanged(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
-    """A published field's name, type and multi_select never change (its data would no longer fit)."""
+    """A published field's type and multi_select change only while no record holds a value for it.
+
+    Data kept under a name must still fit the field (a text is no date). A field no record has filled
+    may change: a configuration imported onto an instance without records is the common case. The
+    type compared with is the newest published one (the registry keeps the first, older than a change).
+    """
     for record_type in config.record_types():
-        published = ctx.published_fields.get(record_type, {})
+        published = {**ctx.published_fields.get(record_type, {}), **_published_now(ctx.published, record_type)}
         for uid, form in config.forms_of(record_type, nested=False):
             for field in form["fields"]:
                 before = published.get(field["name"])
                 if not before:
                     continue
-                for attribute, now in (("type", field["type"]), ("multi_select", bool(field.get("multi_select")))):
-                    if before[attribute] != now:
+                changed = [attribute for attribute, now in (("type", field["type"]),
+                                                            ("multi_select", bool(field.get("multi_select"))))
+                           if before[attribute] != now]
+                if changed and ctx.holds_values(record_type, field["name"]):
+                    for attribute in changed:
                         yield Problem("PUBLISHED_FIELD_CHANGED", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
                                       {"name": field["name"], "attribute": attribute,
                                        "published": _describe((before["type"], before["multi_select"], None))})
+
+
+def _published_now(published: Configuration, record_type: str) -> dict[str, dict[str, Any]]:
+    """{name: {type, multi_select}} of the top-level fields of a record type in the published configuration."""
+    return {field["name"]: {"type": field["type"], "multi_select": bool(field.get("multi_select"))}
+            for _, form in published.forms_of(record_type, nested=False) for field in form["fields"]
+            if field["type"] != SEPARATOR}
 
 
 def check_expressions(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:

@@ -51,6 +51,8 @@ class CheckContext:
     default_language: str
     published: Configuration
     published_fields: dict[str, dict[str, dict[str, Any]]]  # record type -> name -> {type, multi_select}
+    # Whether some record of a type holds a value for a top-level field (unknown: assume it does).
+    holds_values: Callable[[str, str], bool] = lambda record_type, name: True
 
 
 Check = Callable[[Configuration, CheckContext], Iterator[Problem]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable, Collection, Iterable
 
+from server.metadata import patterns
 from server.metadata.configuration import Configuration
 from server.metadata.documents import RECORD_TYPES, SUBFORM
 from server.storage import Database, records as store
@@ -67,3 +68,15 @@ def count_uses(db: Database, paths: dict[str, set[str]], values: Collection[str]
             for value in held.intersection(wanted):
                 uses.setdefault(value, Counter())[record_type] += 1
     return uses
+
+
+def holds_values(db: Database, record_type: str, name: str) -> bool:
+    """Tell whether some record holds a value (anything but null) for a top-level field.
+
+    One query that stops at the first record found (asked only when a check needs it: a field's type
+    changes). A name outside the identifier rule is never put in a query: assume it holds one.
+    """
+    if not patterns.matches(r"^[a-z][a-z0-9_]*$", name):
+        return True
+    return bool(store.find_records(db, record_type, Filter(f"data.{name}", "ne", None), [Sort("_id")], 1,
+                                   fields=["_id"]))

@@ -24,6 +24,7 @@ from server.errors import Conflict, Error, NotFound, Unprocessable
 from server.metadata.checks import ERROR, CheckContext, Problem, run_checks
 from server.metadata.configuration import Configuration
 from server.metadata.diff import diff_configurations
+from server.metadata import usage
 from server.metadata.documents import SEPARATOR, content_hash, split_key
 from server.storage import Database, DuplicateKey, metadata as store
 
@@ -102,7 +103,8 @@ def check_context(db: Database, published: Configuration, languages: LanguageSet
     """Gather what the checks compare a configuration with."""
     update_field_registry(db)
     fields = {record_type: store.published_fields(db, record_type) for record_type in ("case", "incident", "tracing_request")}
-    return CheckContext(languages.languages, languages.default, published, fields)
+    return CheckContext(languages.languages, languages.default, published, fields,
+                        holds_values=lambda record_type, name: usage.holds_values(db, record_type, name))
 
 
 def update_field_registry(db: Database) -> None:

@@ -106,6 +106,7 @@ def test_reference_to_a_missing_subform(client):
 
 
 def test_type_change_of_a_published_field(backend_client):
+    assert backend_client.post("/api/v1/cases", json={"data": {"name": "Awa", "age": 9}}).status_code == 201
     response = backend_client.patch("/api/v1/forms/basic_identity/fields/age", json={"data": {"type": "text_field"}})
     assert response.status_code == 422
     assert error_of(response)["details"][0]["code"] == "PUBLISHED_FIELD_CHANGED"

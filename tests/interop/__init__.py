@@ -1,0 +1,1 @@
+"""Tests of configuration in and out (server/interop)."""
