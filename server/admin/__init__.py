@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.urls import iri_to_uri
 
+from server.admin.builder_texts import BUILDER_TEXTS
 from server.admin.people_texts import PEOPLE_TEXTS
 from server.config import shipped_path
 from server.i18n import ADMIN_BLUEPRINT, MESSAGE_LOCALES, UI_LOCALE_COOKIE, known_locales
@@ -52,6 +53,7 @@ SCRIPT_TEXTS = {
     "unreachable": _l("The server could not be reached. Check the connection, then try again."),
     "unexpected": _l("Something went wrong on this page. Reload it, then try again."),
     **PEOPLE_TEXTS,
+    **BUILDER_TEXTS,
 }
 
 
@@ -105,10 +107,11 @@ def _page(template: str, **context):
     return response
 
 
-# The pages: URL under /admin -> (endpoint, template).
+# The pages: URL under /admin -> (endpoint, template). Which permissions open each: the navigation of base.html.
 PAGES = {"/": ("dashboard", "dashboard.html"), "/login": ("login", "login.html"), "/forms": ("forms", "forms.html"),
          "/lookups": ("lookups", "lookups.html"), "/translations": ("translations", "translations.html"),
-         "/roles": ("roles", "roles.html"), "/people": ("people", "people.html"), "/exports": ("exports", "exports.html")}
+         "/roles": ("roles", "roles.html"), "/people": ("people", "people.html"),
+         "/exports": ("exports", "exports.html"), "/audit": ("audit", "audit.html")}
 for _path, (_endpoint, _template) in PAGES.items():
     bp.add_url_rule(_path, _endpoint, lambda template=_template: _page(template))
 

@@ -1,7 +1,7 @@
 """Configuration versions: the draft's status, publish, history, diff, restore."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -43,6 +43,22 @@ class Draft(MethodView):
     def get(self):
         """The draft's changes against the published version, with check results."""
         return envelope(configuration.draft_status(request_context()))
+
+
+class ImpactArgs(ArgumentSchema):
+    locale = fields.String(validate=validate.Length(max=10))
+
+
+@blp.route("/metadata/draft/impact")
+class DraftImpact(MethodView):
+    @require_permission(*PERMISSION)
+    @blp.arguments(ImpactArgs, location="query")
+    @blp.response(200, docs.one("PublishImpactAnswer", docs.PublishImpact))
+    def get(self, args):
+        """What publishing the draft would change on the devices (labels in the reader's language), how many users
+        and devices receive it, and how many records hold data for the fields it removes."""
+        ctx = request_context()
+        return envelope(configuration.publish_impact(ctx, ctx.locale or current_app.config["DEFAULT_LANGUAGE"]))
 
 
 @blp.route("/metadata/publish")
@@ -95,6 +111,19 @@ class Diff(MethodView):
         """What changed from version a to version b, document by document and field by field."""
         return conditional((published().fingerprint,),
                            lambda: envelope(configuration.diff_versions(request_context(), a, b), base=a, target=b))
+
+
+@blp.route("/metadata/versions/<int:a>/changes/<int:b>")
+class ReadableDiff(MethodView):
+    @require_permission(*PERMISSION)
+    @blp.arguments(ImpactArgs, location="query")
+    @blp.response(200, docs.list_of("ReadableDiff", docs.ReadableChange, docs.DiffMeta))
+    def get(self, args, a, b):
+        """What changed from version a to version b as a person reads it: labels and property names in the reader's
+        language, nothing reported where nothing changed."""
+        ctx = request_context()
+        changes = configuration.readable_diff(ctx, a, b, ctx.locale or current_app.config["DEFAULT_LANGUAGE"])
+        return envelope(changes, base=a, target=b)
 
 
 @blp.route("/metadata/versions/<int:number>/restore")

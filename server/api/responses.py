@@ -223,6 +223,51 @@ class DraftStatus(Schema):
     can_publish = fields.Boolean(required=True)
 
 
+class ReadableItem(Schema):
+    """A field or an option named by its label in the reader's language."""
+
+    name = fields.String(metadata={"description": "A field's name."})
+    id = fields.String(metadata={"description": "An option's id."})
+    label = fields.String(required=True)
+    records = fields.Integer(metadata={"description": "Records holding data for a removed field (they keep them)."})
+
+
+class ReadableFieldChange(Schema):
+    name = fields.String(required=True)
+    label = fields.String(required=True)
+    properties = fields.List(fields.String(), required=True, metadata={"description": "Changed properties, in words."})
+    options_added = fields.List(fields.Nested(ReadableItem))
+    options_removed = fields.List(fields.Nested(ReadableItem))
+    options_changed = fields.List(fields.Nested(ReadableItem))
+
+
+class ReadableChange(Schema):
+    """A document's changes as a person reads them: labels, property names in words, nothing that means nothing."""
+
+    kind = fields.String(required=True)
+    unique_id = fields.String(required=True)
+    change = fields.String(required=True, metadata={"enum": ["added", "removed", "changed"]})
+    label = fields.String(required=True)
+    parent_form = fields.String(allow_none=True)
+    properties = fields.List(fields.String())
+    fields_added = fields.List(fields.Nested(ReadableItem))
+    fields_removed = fields.List(fields.Nested(ReadableItem))
+    fields_changed = fields.List(fields.Nested(ReadableFieldChange))
+    fields_reordered = fields.Boolean()
+    options_added = fields.List(fields.Nested(ReadableItem))
+    options_removed = fields.List(fields.Nested(ReadableItem))
+    options_changed = fields.List(fields.Nested(ReadableItem))
+
+
+class PublishImpact(Schema):
+    published_version = fields.Integer(required=True)
+    changes = fields.List(fields.Nested(ReadableChange), required=True)
+    users = fields.Integer(required=True, metadata={"description": "Active users, who receive the new version."})
+    devices = fields.Integer(required=True, metadata={"description": "Registered tablets that are not revoked."})
+    records_losing_a_field = fields.Integer(required=True, metadata={
+        "description": "Values records hold for fields the draft removes (kept in the records, shown by no form)."})
+
+
 class DocumentCoverage(Schema):
     kind = fields.String(required=True)
     unique_id = fields.String(required=True)

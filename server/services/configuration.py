@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from server.auth import rights
-from server.metadata import bootstrap, draft as drafts, versions
+from server.metadata import bootstrap, draft as drafts, impact, versions
 from server.metadata.configuration import Configuration
+from server.metadata.diff import diff_configurations
+from server.metadata.readable import readable_changes
 from server.metadata.draft import PublicationCheck
 from server.metadata.versions import LanguageSettings
 from server.records import service as record_service
@@ -43,6 +45,13 @@ def draft_status(ctx: Context) -> dict[str, Any]:
     """The draft's changes against the published version, with its check results."""
     require_any(ctx, MANAGE)
     return drafts.draft_status(ctx.db, languages_of(ctx))
+
+
+def publish_impact(ctx: Context, locale: str) -> dict[str, Any]:
+    """What a publish of the draft would change on the devices, and whom and which records it reaches."""
+    require_any(ctx, MANAGE)
+    return impact.publish_impact(ctx.db, versions.published_configuration(ctx.db), drafts.draft_configuration(ctx.db),
+                                 locale)
 
 
 def publish(ctx: Context, comment: str = "") -> dict[str, Any]:
@@ -87,6 +96,13 @@ def diff_versions(ctx: Context, a: int, b: int) -> list[dict[str, Any]]:
     """What changed from version a to version b."""
     require_any(ctx, MANAGE)
     return versions.diff_versions(ctx.db, a, b)
+
+
+def readable_diff(ctx: Context, a: int, b: int, locale: str) -> list[dict[str, Any]]:
+    """What changed from version a to version b, as a person reads it."""
+    require_any(ctx, MANAGE)
+    before, after = versions.published_configuration(ctx.db, a), versions.published_configuration(ctx.db, b)
+    return readable_changes(diff_configurations(before, after), before, after, locale)
 
 
 def published(ctx: Context) -> Configuration:

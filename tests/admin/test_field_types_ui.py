@@ -120,8 +120,10 @@ def test_a_type_added_to_the_registry_is_offered_and_saved_to_the_draft(page, li
 
     picker.select_option(label="Phone number")
     # the controls of the attributes the type uses, and only those
-    for shown in ("Required (when shown)", "Can filter lists", "Found by text search", "Visible", "Show only when"):
+    for shown in ("Required (when shown)", "Can filter lists", "Found by text search", "Visible"):
         expect(page.get_by_label(shown)).to_be_visible()
+    expect(page.get_by_role("group", name="When the field is shown")).to_be_visible()
+    expect(page.get_by_role("group", name="Calculation")).to_be_hidden()
     for hidden in ("Options from the lookup", "Several choices allowed", "Minimum", "Date and time", "Calculation"):
         expect(page.get_by_label(hidden)).to_be_hidden()
     page.get_by_label("Field name (a-z, 0-9, _)").fill("caregiver_phone")

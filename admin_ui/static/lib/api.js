@@ -1,11 +1,14 @@
 /* The one API helper: every call of the admin UI goes through api(), with the session cookie, its CSRF token on
  * writes, and the interface language so that messages come back in it. Failures are ApiErrors whose message is
  * always one to show (the server's, or the catalog's when the server could not be reached or answered oddly). */
+import {askToSignIn} from "./session_dialog.js";
 import {store} from "./store.js";
 import {t} from "./text.js";
 
 const CSRF_KEY = "abri-csrf";
 const LOGIN = "/admin/login";
+const SIGN_IN = "/api/v1/sessions";
+let signingIn = null;  // one dialog for every call that met the end of the session at once
 
 export class ApiError extends Error {
   /** status 0: no answer. body: the API's {"error": {code, message, details}} when it sent one. */
@@ -57,7 +60,7 @@ export async function api(method, path, body, headers) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
-  if (method !== "GET" && !(method === "POST" && path === "/api/v1/sessions")) {  // logging in needs none
+  if (method !== "GET" && !(method === "POST" && path === SIGN_IN)) {  // logging in needs none
     options.headers["X-CSRF-Token"] = await csrfToken();
   }
   let response;
@@ -66,8 +69,12 @@ export async function api(method, path, body, headers) {
   } catch (error) {
     throw new ApiError(0, null, t("unreachable"));
   }
-  if (response.status === 401 && !location.pathname.startsWith(LOGIN)) {
+  if (response.status === 401 && !location.pathname.startsWith(LOGIN) && path !== SIGN_IN) {
+    // The session ended: the call waits while the person signs in again in place, then is sent again, so the
+    // edit it carries is saved. Leaving for the login page is their choice.
+    const hadSession = sessionStorage.getItem(CSRF_KEY) !== null;  // this tab was signed in: a page open at work
     forgetSession();
+    if (hadSession && await signInAgain()) return api(method, path, body, headers);
     location.href = LOGIN + "?next=" + encodeURIComponent(location.pathname + location.search);
     throw new ApiError(401, null, t("session_ended"));
   }
@@ -80,6 +87,17 @@ export async function api(method, path, body, headers) {
   }
   if (!response.ok) throw new ApiError(response.status, data, t("unexpected"));
   return {data: data, etag: response.headers.get("ETag")};
+}
+
+/** Sign in again in place (one dialog however many calls are waiting): true once signed in. */
+function signInAgain() {
+  if (!signingIn) {
+    signingIn = askToSignIn(async (userName, password) => {
+      const answer = await api("POST", SIGN_IN, {user_name: userName, password: password});
+      rememberSession(answer.data.data.csrf_token);
+    }).finally(() => { signingIn = null; });
+  }
+  return signingIn;
 }
 
 /**

@@ -27,7 +27,9 @@ export function clearErrors(form) {
 
 /** Mark the control of an error slot invalid and described by the slot's text. */
 function markInvalid(slot) {
-  const control = slot.parentElement.querySelector("input, select, textarea");
+  // (a slot may name its control: the JSON of a condition, beside the pickers that write it)
+  const control = slot.dataset.control ? document.getElementById(slot.dataset.control)
+    : slot.parentElement.querySelector("input, select, textarea");
   if (!control) return;
   if (!slot.id) slot.id = "error-slot-" + (++slotIds);
   control.setAttribute("aria-invalid", "true");

@@ -1,45 +1,77 @@
-/* The dashboard: the draft's changes and checks, publishing, the version history, diffs and restores. */
+/* The dashboard: the draft's changes (as a person reads them) and checks, publishing with a confirmation that says
+ * what the devices will receive, the version history, diffs and restores. */
 import {api} from "../lib/api.js";
+import {confirmDialog} from "../lib/dialog.js";
 import {el, screenReady} from "../lib/dom.js";
-import {clearErrors, flash, showError} from "../lib/errors.js";
+import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {store} from "../lib/store.js";
 import {fmt, t} from "../lib/text.js";
+import {listOf} from "./rule_builder.js";
 
 const publishForm = document.getElementById("publish-form");
 const diffForm = document.getElementById("diff-form");
+const PAGES = {form: (uid) => "/admin/forms/" + encodeURIComponent(uid), lookup: () => "/admin/lookups",
+               role: () => "/admin/roles"};
+const quoted = (items) => listOf(items.map((item) => fmt("quoted", {text: item.label})), "and");
+
+/** The sentences that say what one document's change does (labels, properties in words). */
+export function changeSentences(change) {
+  const name = change.label;
+  const kind = t("kind_" + change.kind, change.kind);
+  if (change.change !== "changed") return [fmt("document_" + change.change, {kind, name})];
+  const parts = [];
+  if ((change.fields_added || []).length) parts.push(fmt("new_fields", {items: quoted(change.fields_added)}));
+  if ((change.fields_removed || []).length) {
+    parts.push(fmt("fields_gone", {items: listOf(change.fields_removed.map((field) => (field.records
+      ? fmt("field_with_records", {text: field.label, count: field.records}) : fmt("quoted", {text: field.label}))), "and")}));
+  }
+  for (const field of change.fields_changed || []) {
+    const what = [...field.properties];
+    if ((field.options_added || []).length) what.push(fmt("new_options", {items: quoted(field.options_added)}));
+    if ((field.options_removed || []).length) what.push(fmt("options_gone", {items: quoted(field.options_removed)}));
+    if ((field.options_changed || []).length) what.push(fmt("options_relabelled", {items: quoted(field.options_changed)}));
+    parts.push(fmt("field_changed", {text: field.label, items: what.join(", ")}));
+  }
+  if (change.fields_reordered) parts.push(t("fields_moved"));
+  if ((change.options_added || []).length) parts.push(fmt("new_options", {items: quoted(change.options_added)}));
+  if ((change.options_removed || []).length) parts.push(fmt("options_gone", {items: quoted(change.options_removed)}));
+  if ((change.options_changed || []).length) parts.push(fmt("options_relabelled", {items: quoted(change.options_changed)}));
+  if ((change.properties || []).length) parts.push(fmt("properties_changed", {items: change.properties.join(", ")}));
+  return [fmt("document_changed", {kind, name, items: parts.join(t("part_separator"))})];
+}
 
 function changeList(changes) {
   if (!changes.length) return el("p", {text: t("no_changes")});
-  const list = el("ul", {class: "changes"});
-  for (const change of changes) {
-    const item = el("li", {}, el("strong", {text: change.kind + " " + change.unique_id}), " — " + t(change.change));
-    const details = el("ul");
-    if ((change.fields_added || []).length) details.append(el("li", {text: t("fields_added") + ": " + change.fields_added.join(", ")}));
-    if ((change.fields_removed || []).length) details.append(el("li", {text: t("fields_removed") + ": " + change.fields_removed.join(", ")}));
-    for (const [name, attributes] of Object.entries(change.fields_changed || {})) {
-      details.append(el("li", {text: t("fields_changed") + ": " + name + " (" + Object.keys(attributes).join(", ") + ")"}));
-    }
-    if (change.fields_reordered) details.append(el("li", {text: t("reordered")}));
-    for (const name of Object.keys(change.attributes || {})) details.append(el("li", {text: name}));
-    if (details.children.length) item.append(details);
-    list.append(item);
-  }
-  return list;
+  return el("ul", {class: "changes"}, ...changes.map((change) => el("li", {"data-document": change.kind + ":" + change.unique_id},
+    ...changeSentences(change).map((sentence) => el("span", {text: sentence})))));
 }
 
-function checkList(title, problems, kind) {
+/** A check's problem next to a link to the page of the document it concerns. */
+function checkList(title, problems, kind, labels) {
   if (!problems.length) return null;
-  const list = el("ul", {}, ...problems.map((problem) => el("li", {}, el("code", {text: problem.field}), " " + problem.message)));
+  const list = el("ul", {}, ...problems.map((problem) => {
+    const [documentKey] = problem.field.split("/");
+    const [docKind, uid] = documentKey.split(":");
+    const page = PAGES[docKind];
+    const name = labels.get(documentKey) || uid || problem.field;
+    return el("li", {}, page ? el("a", {href: page(uid), text: name}) : el("strong", {text: name}), " — " + problem.message);
+  }));
   return el("div", {class: "checks " + kind}, el("h3", {text: title}), list);
 }
 
+const draftState = {status: null, impact: null};
+
 async function loadDraft() {
-  const status = (await api("GET", "/api/v1/metadata/draft")).data.data;
-  document.getElementById("published-version").textContent = status.published_version;
-  document.getElementById("draft-changes").replaceChildren(changeList(status.changes));
-  document.getElementById("draft-checks").replaceChildren(
-    ...[checkList(t("errors"), status.errors, "errors"), checkList(t("warnings"), status.warnings, "warnings")].filter(Boolean));
-  document.getElementById("publish").disabled = !status.can_publish || !status.changes.length;
+  const [status, impact] = await Promise.all([api("GET", "/api/v1/metadata/draft"),
+    api("GET", "/api/v1/metadata/draft/impact?locale=" + encodeURIComponent(store.locale))]);
+  Object.assign(draftState, {status: status.data.data, impact: impact.data.data});
+  const labels = new Map(draftState.impact.changes.map((change) => [change.kind + ":" + change.unique_id, change.label]));
+  document.getElementById("published-version").textContent = draftState.status.published_version;
+  document.getElementById("draft-changes").replaceChildren(changeList(draftState.impact.changes));
+  document.getElementById("draft-checks").replaceChildren(...[
+    checkList(t("errors"), draftState.status.errors, "errors", labels),
+    checkList(t("warnings"), draftState.status.warnings, "warnings", labels)].filter(Boolean));
+  document.getElementById("publish").disabled = !draftState.status.can_publish || !draftState.impact.changes.length;
 }
 
 async function loadVersions() {
@@ -49,7 +81,9 @@ async function loadVersions() {
     el("td", {text: new Date(version.published_at).toLocaleString(store.locale)}),
     el("td", {text: version.published_by}),
     el("td", {text: version.comment || ""}),
-    el("td", {text: version.changes.map((c) => c.unique_id).join(", ")}),
+    el("td", {}, fmt("documents_changed", {count: version.changes.length}), " ", version.version > 1
+      ? el("button", {type: "button", text: t("show_changes"), "aria-label": t("show_changes") + " " + t("version") + " "
+        + version.version, onclick: () => showDiff(version.version - 1, version.version)}) : null),
     el("td", {}, index === 0 ? null : el("button", {type: "button", "data-restore": version.version, text: t("restore"),
       "aria-label": t("restore") + " " + t("version") + " " + version.version, onclick: () => restore(version.version)})))));
   if (versions.length > 1) {
@@ -67,24 +101,50 @@ async function restore(number) {
   } catch (error) { showError(error, publishForm); }
 }
 
+/** What a publish will do, in sentences: each document's change, who receives it, what records keep unseen. */
+function publishEffects(impact) {
+  const lines = impact.changes.flatMap(changeSentences);
+  lines.push(fmt("publish_reach", {users: impact.users, devices: impact.devices}));
+  if (impact.records_losing_a_field) lines.push(fmt("publish_records_kept", {count: impact.records_losing_a_field}));
+  return lines;
+}
+
 publishForm.addEventListener("submit", async (event) => {
   event.preventDefault();
+  clearErrors(publishForm);
+  flash("");
+  const comment = publishForm.comment.value.trim();
+  if (!comment) {
+    showFieldError(publishForm, "comment", t("comment_needed"));
+    publishForm.comment.focus();
+    return;
+  }
   try {
-    const answer = await api("POST", "/api/v1/metadata/publish", {data: {comment: publishForm.comment.value}});
-    clearErrors(publishForm);
+    // The impact of the draft as it is now (another administrator may have changed it since the page loaded).
+    const impact = (await api("GET", "/api/v1/metadata/draft/impact?locale=" + encodeURIComponent(store.locale))).data.data;
+    const next = impact.published_version + 1;
+    if (!await confirmDialog(fmt("publish_title", {version: next}), publishEffects(impact), t("publish_confirm"))) return;
+    const answer = await api("POST", "/api/v1/metadata/publish", {data: {comment}});
     publishForm.comment.value = "";
     flash(fmt("published", {version: answer.data.data.version}));
     await Promise.all([loadDraft(), loadVersions()]);
   } catch (error) { showError(error, publishForm); }
 });
 
+async function showDiff(a, b) {
+  document.getElementById("diff-a").value = a;
+  document.getElementById("diff-b").value = b;
+  const diff = (await api("GET", "/api/v1/metadata/versions/" + a + "/changes/" + b + "?locale="
+    + encodeURIComponent(store.locale))).data.data;
+  clearErrors(diffForm);
+  document.getElementById("diff").replaceChildren(changeList(diff));
+  document.getElementById("diff").focus();
+}
+
 diffForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
-    const a = document.getElementById("diff-a").value, b = document.getElementById("diff-b").value;
-    const diff = (await api("GET", "/api/v1/metadata/versions/" + a + "/diff/" + b)).data.data;
-    clearErrors(diffForm);
-    document.getElementById("diff").replaceChildren(changeList(diff));
+    await showDiff(document.getElementById("diff-a").value, document.getElementById("diff-b").value);
   } catch (error) { showError(error, diffForm); }
 });
 

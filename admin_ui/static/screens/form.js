@@ -1,17 +1,23 @@
 /* The form screen: a draft form's names, its fields (add, change, remove, reorder by drag or keyboard), its preview. */
 import {api} from "../lib/api.js";
-import {el, screenReady} from "../lib/dom.js";
+import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {readOptionalTexts, readTexts, writeTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
 import {brokenExpression, fieldForm, fieldType, fillEditor, loadFieldTypes, readField, resetEditor, showTypeOptions, withoutNulls} from "./field_editor.js";
-import {renderPreview} from "./form_preview.js";
+import {draftBundle, renderPreview} from "./form_preview.js";
+import {RuleBuilder, ruleFields} from "./rule_builder.js";
+import {makeCatalog} from "/app/static/render/catalog.js";
+import {store} from "../lib/store.js";
 
 const FORM_ID = document.getElementById("form-root").dataset.formId;
 const PATH = "/api/v1/forms/" + encodeURIComponent(FORM_ID);
 const list = document.getElementById("fields");
 const namesForm = document.getElementById("names-form");
 const screen = {form: null, revision: null, editing: null};  // the draft form, its revision, the field in the editor
+// The draft's forms in the interface language (labels of fields and options for the rule pickers), loaded once per
+// change of the form, and the pickers over the condition's and the calculation's JSON.
+const rules = {catalog: null, condition: null, calculation: null};
 
 const ifMatch = () => (screen.revision ? {"If-Match": '"' + screen.revision + '"'} : {});
 const preview = () => renderPreview(FORM_ID).catch((error) => showError(error));
@@ -22,7 +28,35 @@ function show(answer) {
   screen.revision = answer.data.meta.revision;
   document.getElementById("form-revision").textContent = "(" + fmt("revision", {revision: screen.revision}) + ")";
   renderFields();
+  renderPositions();
   preview();
+  loadRuleFields().catch((error) => showError(error));
+}
+
+/** Where a new field goes: at the end (the default), at the top, or after a field the user names by its label. */
+function renderPositions() {
+  const picker = document.getElementById("f-position");
+  const chosen = picker.value;
+  picker.replaceChildren(el("option", {value: "", text: t("at_the_end")}), el("option", {value: "0", text: t("at_the_top")}),
+    ...screen.form.fields.map((field, index) => el("option", {value: String(index + 1),
+      text: fmt("after_field", {field: label(field.display_name_i18n) || field.name})})));
+  picker.value = [...picker.options].some((option) => option.value === chosen) ? chosen : "";
+}
+
+/** The fields a condition or a calculation of this form may read: the record's forms (a subform's own fields). */
+async function loadRuleFields() {
+  rules.catalog = makeCatalog(await draftBundle(store.locale));
+  buildRules();
+}
+
+function buildRules() {
+  if (!rules.catalog || !screen.form) return;
+  const forms = screen.form.is_nested ? [rules.catalog.forms.get(FORM_ID)].filter(Boolean)
+    : [...rules.catalog.forms.values()].filter((form) => form.parent_form === screen.form.parent_form && !form.is_nested)
+      .sort((a, b) => (a.order_form_group || 0) - (b.order_form_group || 0) || (a.order || 0) - (b.order || 0));
+  const fields = ruleFields(rules.catalog, forms, screen.editing || valueOf("f-name"));
+  rules.condition.build(fields);
+  rules.calculation.build(fields);
 }
 
 async function load() {
@@ -96,11 +130,15 @@ async function remove(field) {
 function edit(field) {
   screen.editing = field.name;
   fillEditor(field);
+  document.getElementById("position-box").hidden = true;
+  buildRules();
 }
 
 function stopEditing() {
   screen.editing = null;
   resetEditor();
+  document.getElementById("position-box").hidden = false;
+  buildRules();
 }
 
 fieldForm.addEventListener("submit", async (event) => {
@@ -119,7 +157,9 @@ fieldForm.addEventListener("submit", async (event) => {
       delete patch.name;
       answer = await api("PATCH", PATH + "/fields/" + encodeURIComponent(screen.editing), {data: patch}, ifMatch());
     } else {
-      answer = await api("POST", PATH + "/fields", {data: withoutNulls(field)}, ifMatch());
+      const position = valueOf("f-position");
+      answer = await api("POST", PATH + "/fields", {data: withoutNulls(field),
+                                                   ...(position === "" ? {} : {position: Number(position)})}, ifMatch());
     }
     stopEditing();
     show(answer);
@@ -148,8 +188,17 @@ async function loadLookups() {
 }
 
 document.getElementById("f-cancel").addEventListener("click", stopEditing);
+rules.condition = new RuleBuilder({box: document.getElementById("condition-box"), input: document.getElementById("f-condition"),
+                                   kind: "condition"});
+rules.calculation = new RuleBuilder({box: document.getElementById("calculation-box"),
+                                     input: document.getElementById("f-calculation"), kind: "calculation"});
 document.getElementById("f-type").addEventListener("change", showTypeOptions);
 document.getElementById("preview-locale").addEventListener("change", preview);
+document.getElementById("preview-size").addEventListener("change", (event) => {
+  const frame = document.getElementById("preview");
+  frame.classList.remove("size-1280", "size-1366");
+  if (event.target.value !== "800") frame.classList.add("size-" + event.target.value);
+});
 // The types first: the editor offers no type and the preview knows none until the registry has answered.
 try { await loadFieldTypes(); } catch (error) { showError(error); }
 screenReady();

@@ -8,7 +8,7 @@ import {Editor} from "/app/static/render/form.js";
 import {makeWords} from "/app/static/render/words.js";
 
 /** Everything the renderer reads, from the draft, in `locale`: a bundle's shape. */
-async function draftBundle(locale) {
+export async function draftBundle(locale) {
   const query = "locale=" + encodeURIComponent(locale);
   const [forms, lookups, types, places] = await Promise.all([
     api("GET", "/api/v1/forms?draft=true&per_page=1000&" + query), api("GET", "/api/v1/lookups?draft=true&per_page=1000&" + query),

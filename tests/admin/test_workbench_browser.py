@@ -1,0 +1,202 @@
+"""The administrator's workbench in a real browser (Debian's chromium), in French, on the Bénin profile.
+
+A social-affairs officer who has never seen JSON adds a field to a case form, placed where she chooses, shown only
+for girls under 12 (a condition built with pickers and read back as a sentence), fills the live preview in at a
+tablet's size, then publishes with a comment and a confirmation that says what the tablets will receive.
+Set ABRI_SCREENSHOTS=docs/screenshots to refresh the screenshots in the repository.
+"""
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import datetime, timezone
+
+import pytest
+
+from server.deployment import start_deployment
+from tests.admin.conftest import served
+from tests.admin.test_admin_ui import screenshot
+from tests.builders import PASSWORD, make_user
+from tests.conftest import make_app
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+CONDITION = {"and": [{"eq": {"sex": "female"}}, {"lt": {"age": 12}}]}
+
+
+@pytest.fixture(scope="module")
+def workbench_app():
+    """Abri on the Bénin profile (French first), its first administrator, a case worker."""
+    app = make_app("mongomock://", PROFILE="bj", DEFAULT_LOCALE="fr")
+    with app.app_context():
+        start_deployment(app, datetime.now(timezone.utc))
+    make_user(app, "aminata", "role-system-administrator")
+    make_user(app, "worker", "role-case-worker", agency="agency-gups-cotonou")
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def workbench(workbench_app):
+    """That app behind a real HTTP server."""
+    with served(workbench_app) as base:
+        yield base
+
+
+@pytest.fixture
+def french(browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def api_get(base: str, path: str) -> dict:
+    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
+        {"user_name": "aminata", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
+    token = json.loads(urllib.request.urlopen(request).read())["data"]["token"]
+    return json.loads(urllib.request.urlopen(urllib.request.Request(
+        base + path, headers={"Authorization": f"Bearer {token}"})).read())
+
+
+def log_in(page, base: str) -> None:
+    page.goto(base + "/admin/login")
+    page.get_by_label("Nom d'utilisateur").fill("aminata")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(base + "/admin/")
+
+
+def test_a_field_shown_to_girls_under_twelve_is_built_with_pickers_previewed_and_published(french, workbench, tmp_path):
+    page, base = french, workbench
+    log_in(page, base)
+    page.get_by_role("link", name="Formulaires", exact=True).click()
+    page.get_by_role("link", name="Identité de base").click()
+    expect(page.locator("#fields li").first).to_be_visible()
+
+    page.get_by_label("Type", exact=True).select_option(label="Texte court")
+    page.get_by_label("Nom du champ (a-z, 0-9, _)").fill("school_name")
+    page.get_by_label("Libellé (français)", exact=True).fill("Nom de l'école")
+    page.get_by_label("Libellé (anglais)", exact=True).fill("School name")
+    page.get_by_label("Place dans le formulaire").select_option(label="Après « Âge »")
+
+    box = page.locator("#condition-box")
+    expect(box.locator(".rule-sentence")).to_have_text("Toujours affiché.")
+    box.get_by_role("button", name="Ajouter une condition").click()
+    first = box.locator(".rules li").nth(0)
+    expect(first.get_by_label("Champ")).to_be_focused()
+    first.get_by_label("Champ").select_option(label="Sexe")
+    expect(first.get_by_label("Comparaison").locator("option")).to_have_text(
+        ["est", "n'est pas", "est l'une des valeurs", "est vide", "n'est pas vide"])
+    first.get_by_label("Valeur").select_option(label="Féminin")
+    box.get_by_role("button", name="Ajouter une condition").click()
+    second = box.locator(".rules li").nth(1)
+    second.get_by_label("Champ").select_option(label="Âge")
+    second.get_by_label("Comparaison").select_option(label="est inférieur à")
+    second.get_by_label("Valeur").fill("12")
+    sentence = "Affiché quand Sexe est Féminin et Âge est inférieur à 12."
+    expect(box.locator(".rule-sentence")).to_have_text(sentence)
+    join = box.get_by_label("Comment les conditions se combinent")
+    join.select_option(label="au moins une de ces conditions est remplie")
+    expect(box.locator(".rule-sentence")).to_have_text("Affiché quand Sexe est Féminin ou Âge est inférieur à 12.")
+    box.get_by_label("Comment les conditions se combinent").select_option(label="toutes ces conditions sont remplies")
+
+    # The JSON behind "advanced": what the pickers wrote, checked on every keystroke, and read back by the pickers.
+    box.get_by_label("Avancé : modifier en JSON").check()
+    condition = page.locator("#f-condition")
+    assert json.loads(condition.input_value()) == CONDITION
+    condition.fill('{"like": {"sex": "female"}}')
+    expect(box.locator("[role=alert]")).to_contain_text("opérateur inconnu")
+    condition.fill('{"eq": {"pointure": 3}}')
+    expect(box.locator("[role=alert]")).to_have_text("pointure n'est pas un champ de ces fiches.")
+    condition.fill(json.dumps(CONDITION))
+    expect(box.locator("[role=alert]")).to_have_text("")
+    box.get_by_label("Avancé : modifier en JSON").uncheck()
+    expect(box.locator(".rule-sentence")).to_have_text(sentence)
+    expect(second.get_by_label("Valeur")).to_have_value("12")
+    screenshot(page, tmp_path, "workbench_condition")
+    page.get_by_role("button", name="Ajouter le champ").click()
+
+    names = lambda: page.locator("#fields li").evaluate_all("rows => rows.map((row) => row.dataset.name)")
+    expect(page.locator('#fields li[data-name="school_name"]')).to_be_visible()
+    assert names()[names().index("age") + 1] == "school_name"
+    draft = api_get(base, "/api/v1/forms/basic_identity?draft=true")["data"]
+    added = next(field for field in draft["fields"] if field["name"] == "school_name")
+    assert added["display_conditions"] == CONDITION
+    assert added["display_name_i18n"] == {"fr": "Nom de l'école", "en": "School name"}
+
+    # The live preview: the case worker app's renderer, the condition evaluated as the administrator fills it in.
+    preview = page.locator("#preview")
+    school = preview.locator(".field[data-field=school_name]")
+    expect(preview.get_by_role("combobox", name="Sexe", exact=True)).to_be_visible()
+    expect(school).to_be_hidden()
+    preview.get_by_role("combobox", name="Sexe", exact=True).select_option(label="Féminin")
+    preview.get_by_role("spinbutton", name="Âge", exact=True).fill("10")
+    expect(school).to_be_visible()
+    expect(school.get_by_role("textbox", name="Nom de l'école")).to_be_editable()
+    preview.get_by_role("spinbutton", name="Âge", exact=True).fill("14")
+    expect(school).to_be_hidden()
+    page.get_by_label("Écran", exact=True).select_option("1280")
+    assert preview.evaluate("frame => frame.getBoundingClientRect().width") == 1280
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # the stage scrolls, not the page
+    page.get_by_label("Langue", exact=True).select_option("en")
+    expect(preview.get_by_role("combobox", name="Sex", exact=True)).to_be_visible()
+
+    # Publishing: a comment first, then a confirmation that says what the devices will receive.
+    page.get_by_role("link", name="Versions", exact=True).click()
+    expect(page.locator("#draft-changes")).to_contain_text(
+        "Formulaire « Identité de base » — champs ajoutés : « Nom de l'école »")
+    page.get_by_role("button", name="Publier", exact=True).click()
+    expect(page.locator('[data-error-for="comment"]')).to_have_text("Dites en quelques mots ce que change cette "
+                                                                   "version : l'historique et les utilisateurs des "
+                                                                   "appareils le lisent.")
+    assert api_get(base, "/api/v1/metadata/draft")["data"]["published_version"] == 1
+    page.get_by_label("Ce que change cette version").fill("Nom de l'école des filles de moins de 12 ans")
+    page.get_by_role("button", name="Publier", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Publier la version 2 ?")
+    expect(dialog).to_contain_text("Formulaire « Identité de base » — champs ajoutés : « Nom de l'école ».")
+    expect(dialog).to_contain_text("Utilisateurs actifs qui recevront cette version : 2 ; tablettes enregistrées : 0.")
+    screenshot(page, tmp_path, "workbench_publish")
+    dialog.get_by_role("button", name="Annuler").click()
+    expect(dialog).to_be_hidden()
+    assert api_get(base, "/api/v1/metadata/draft")["data"]["published_version"] == 1
+    page.get_by_role("button", name="Publier", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Publier sur les appareils").click()
+    expect(page.locator("#published-version")).to_have_text("2")
+    published = api_get(base, "/api/v1/forms/basic_identity")["data"]
+    assert next(f for f in published["fields"] if f["name"] == "school_name")["display_conditions"] == CONDITION
+    version = api_get(base, "/api/v1/metadata/versions/2")["data"]
+    assert version["comment"] == "Nom de l'école des filles de moins de 12 ans"
+
+
+def test_an_edit_made_when_the_session_has_ended_is_saved_once_the_administrator_signs_in_again(
+        french, workbench, workbench_app):
+    page, base = french, workbench
+    log_in(page, base)
+    page.goto(base + "/admin/forms/family_details")
+    expect(page.locator("#fields li").first).to_be_visible()
+    page.get_by_label("Type", exact=True).select_option(label="Texte court")
+    page.get_by_label("Nom du champ (a-z, 0-9, _)").fill("village_chief")
+    page.get_by_label("Libellé (français)", exact=True).fill("Chef du village")
+    page.get_by_label("Libellé (anglais)", exact=True).fill("Village chief")
+    database = workbench_app.extensions["abri_db"]
+    past = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    assert database.tokens.update_many({"kind": "session"}, {"$set": {"expires_at": past}}).modified_count
+    page.get_by_role("button", name="Ajouter le champ").click()
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Votre session a pris fin")
+    expect(dialog.get_by_label("Nom d'utilisateur")).to_have_value("aminata")
+    expect(dialog.get_by_label("Mot de passe")).to_be_focused()
+    dialog.get_by_label("Mot de passe").fill("not the password at all")
+    dialog.get_by_role("button", name="Se reconnecter et continuer").click()
+    expect(dialog.get_by_role("alert")).not_to_be_empty()
+    assert page.url == base + "/admin/forms/family_details"
+    dialog.get_by_label("Mot de passe").fill(PASSWORD)
+    dialog.get_by_role("button", name="Se reconnecter et continuer").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator('#fields li[data-name="village_chief"]')).to_be_visible()
+    draft = api_get(base, "/api/v1/forms/family_details?draft=true")["data"]
+    assert [f["display_name_i18n"] for f in draft["fields"] if f["name"] == "village_chief"] == [
+        {"fr": "Chef du village", "en": "Village chief"}]
