@@ -128,6 +128,8 @@ class Rule(Enum):
                                  "%(incident)s, tracing requests: %(tracing_request)s). Disable it instead of removing "
                                  "it."))
     NOT_A_FIELD = ("unknown", _l("Not a field of this form."))
+    MOVE_TARGET = ("move_target", _l("A field moves to another form of the same record type (a subform's field to "
+                                     "another subform)."))
     MISSING_FROM_ORDER = ("required", _l("Missing from the new order."))
     LISTED_TWICE = ("duplicate", _l("Listed more than once."))
     # Translation spreadsheets

@@ -43,7 +43,8 @@ BUILDER_TEXTS = {
     "document_changed": _l("%(kind)s “%(name)s” — %(items)s."), "part_separator": _l("; "),
     "new_fields": _l("fields added: %(items)s"), "fields_gone": _l("fields removed: %(items)s"),
     "field_with_records": _l("“%(text)s” (records holding data for it: %(count)s)"),
-    "field_changed": _l("“%(text)s” changed: %(items)s"), "fields_moved": _l("fields reordered"),
+    "field_changed": _l("“%(text)s” changed: %(items)s"), "field_moved_to": _l("“%(text)s” (moved to “%(form)s”)"),
+    "fields_moved": _l("fields reordered"),
     "new_options": _l("options added: %(items)s"), "options_gone": _l("options removed: %(items)s"),
     "options_relabelled": _l("options renamed, switched on or off: %(items)s"),
     "properties_changed": _l("properties changed: %(items)s"),
@@ -57,5 +58,10 @@ BUILDER_TEXTS = {
     "session_ended_keep": _l("Sign in again to go on: what you were doing is kept and saved once you are back."),
     "user_name": _l("User name"), "password": _l("Password"), "sign_in_and_continue": _l("Sign in and go on"),
     "go_to_login": _l("Leave for the login page (what you were doing is lost)"),
+    "move_button": _l("Move"), "move_title": _l("Move “%(field)s” to another form"),
+    "move_to_form": _l("To the form"), "move_where": _l("Its place there"),
+    "move_keeps_data": _l("The field keeps its name and its type: the data records hold for it stay, shown in the "
+                          "other form once the version is published."),
+    "moved": _l("“%(field)s” is now in the form “%(form)s”."),
     "documents_changed": _l("Documents changed: %(count)s"), "show_changes": _l("Show the changes"),
 }

@@ -55,6 +55,17 @@ class FieldBody(ArgumentSchema):
     position = fields.Integer(validate=validate.Range(min=0))
 
 
+class MoveData(ArgumentSchema):
+    form = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "The form the field moves to (same record type and nesting)."})
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000),
+                              metadata={"description": "Its place in that form (the end by default)."})
+
+
+class MoveBody(ArgumentSchema):
+    data = fields.Nested(MoveData, required=True)
+
+
 class OrderBody(ArgumentSchema):
     data = fields.List(fields.String(), required=True, validate=validate.Length(max=1000))
 
@@ -193,6 +204,20 @@ class FieldOrder(MethodView):
     def put(self, body, unique_id):
         """Reorder the fields of a draft form: `data` lists every field name once."""
         return _modify(FORM, unique_id, edits.reorder_fields(body["data"]), translators_too=True)
+
+
+@forms_blp.route("/forms/<unique_id>/fields/<name>/move")
+class FieldMove(MethodView):
+    @answers(409, 422, if_match=True)
+    @require_permission(*PERMISSION)
+    @forms_blp.arguments(MoveBody)
+    @forms_blp.response(200, FORM_ANSWER, headers=ETAG)
+    def post(self, body, unique_id, name):
+        """Move a field of this draft form (If-Match: its revision) to another form of the same record type; answer
+        the form it moved to. Both forms are checked together; data stored under the field stay in the records."""
+        move = body["data"]
+        return _draft_response(draft_use_cases.move_field(request_context(), unique_id, name, move["form"],
+                                                          move.get("position"), request.headers.get("If-Match")))
 
 
 @forms_blp.route("/forms/<unique_id>/fields/<name>")

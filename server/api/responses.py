@@ -230,6 +230,7 @@ class ReadableItem(Schema):
     id = fields.String(metadata={"description": "An option's id."})
     label = fields.String(required=True)
     records = fields.Integer(metadata={"description": "Records holding data for a removed field (they keep them)."})
+    moved_to = fields.String(metadata={"description": "The form a removed field moved to (its data stay shown)."})
 
 
 class ReadableFieldChange(Schema):

@@ -120,6 +120,46 @@ def modify_document(db: Database, kind: str, unique_id: str, change: Callable[[d
                              sent=expected_revision if expected_revision is not None else current)
 
 
+def move_field(db: Database, source: str, target: str, name: str, position: int | None,
+               expected_revision: int | None, languages: LanguageSettings, user: str, now: datetime) -> dict[str, Any]:
+    """Move a field from one draft form to another of the same record type (and nesting), at `position` of the
+    target (its end by default); answer the target's draft entry.
+
+    Both forms are checked together (the field is never in both, nor in neither), then written one after the
+    other, each at the revision read: a form changed meanwhile is refused (412), and when the second write meets
+    such a change the first is undone, so the draft is never left with the field twice or lost.
+    """
+    from_entry, to_entry = get_document(db, FORM, source), get_document(db, FORM, target)
+    if expected_revision is not None and from_entry["revision"] != expected_revision:
+        raise PreconditionFailed(kind=KIND_NAMES[FORM], id=source, current=from_entry["revision"],
+                                 sent=expected_revision)
+    old_from, old_to = from_entry["body"], to_entry["body"]
+    if source == target or (old_from.get("parent_form"), bool(old_from.get("is_nested"))) != (
+            old_to.get("parent_form"), bool(old_to.get("is_nested"))):
+        raise Unprocessable(Error.DOCUMENT_INVALID, details=[Detail.of("form", Rule.MOVE_TARGET)])
+    new_from = copy.deepcopy(old_from)
+    index = next((i for i, field in enumerate(new_from["fields"]) if field["name"] == name), None)
+    if index is None:
+        raise NotFound(kind=_l("Field"), id=name)
+    field = new_from["fields"].pop(index)
+    new_to = copy.deepcopy(old_to)
+    at = len(new_to["fields"]) if position is None else max(0, min(position, len(new_to["fields"])))
+    new_to["fields"].insert(at, field)
+    before = draft_configuration(db)
+    after = copy.deepcopy(before)
+    after.documents_by_kind[FORM][source], after.documents_by_kind[FORM][target] = new_from, new_to
+    _refuse_new_errors(db, before, after, languages)
+    if store.replace_draft(db, FORM, source, new_from, from_entry["revision"], user, now) is None:
+        raise PreconditionFailed(kind=KIND_NAMES[FORM], id=source, current=get_document(db, FORM, source)["revision"],
+                                 sent=from_entry["revision"])
+    stored = store.replace_draft(db, FORM, target, new_to, to_entry["revision"], user, now)
+    if stored is None:  # the target changed meanwhile: put the field back where it was
+        store.replace_draft(db, FORM, source, old_from, from_entry["revision"] + 1, user, now)
+        raise PreconditionFailed(kind=KIND_NAMES[FORM], id=target, current=get_document(db, FORM, target)["revision"],
+                                 sent=to_entry["revision"])
+    return stored
+
+
 def lock_change(kind: str, before: dict | None, after: dict | None) -> str | None:
     """Say whether a change locks ("locked") or unlocks ("unlocked") a lookup: a lock protects the values records
     rely on."""

@@ -30,6 +30,14 @@ def records_holding(db: Database, record_type: str, name: str) -> int:
     return record_store.count_records(db, record_type, Filter(f"data.{name}", "ne", None))
 
 
+def _new_home(draft: Configuration, record_type: str, name: str, locale: str) -> dict[str, str]:
+    """{"moved_to": the label of the form that holds a field now}, for a field that left one form for another."""
+    for uid, form in draft.forms_of(record_type, nested=False):
+        if any(field["name"] == name for field in form["fields"]):
+            return {"moved_to": text_in(form.get("name_i18n"), locale, uid)}
+    return {}
+
+
 def publish_impact(db: Database, published: Configuration, draft: Configuration, locale: str) -> dict[str, Any]:
     """The draft's changes as a person reads them, and who and what a publish reaches."""
     changes = readable_changes(diff_configurations(published, draft), published, draft, locale)
@@ -48,6 +56,8 @@ def publish_impact(db: Database, published: Configuration, draft: Configuration,
         for field in change.get("fields_removed", []):
             held = field["name"] in removed.get(record_type, set()) and field["name"] in gone
             field["records"] = records_holding(db, record_type, field["name"]) if held else 0
+            if not held and record_type in draft.record_types():
+                field.update(_new_home(draft, record_type, field["name"], locale))
     return {"published_version": published.version, "changes": changes,
             "users": auth_store.count(db, "users", Filter("disabled", "ne", True)),
             "devices": auth_store.count(db, DEVICES, Filter("revoked_at", "eq", None)),

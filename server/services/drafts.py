@@ -14,7 +14,7 @@ from server.auth import rights
 from server.errors import AbriError
 from server.metadata import draft as drafts
 from server.metadata.configuration import Configuration
-from server.metadata.documents import LOOKUP, ROLE
+from server.metadata.documents import FORM, LOOKUP, ROLE
 from server.metadata.edits import Edit
 from server.metadata.versions import published_configuration
 from server.services.audit import audit
@@ -115,6 +115,14 @@ def change_document(ctx: Context, kind: str, unique_id: str, edit: Edit, expecte
     if locking:
         audit(ctx, f"lookup_{locking}", LOOKUP, unique_id, detail="draft")
     return entry
+
+
+def move_field(ctx: Context, source: str, name: str, target: str, position: int | None,
+               expected_revision: Revision) -> dict[str, Any]:
+    """Move a field from a draft form to another of the same record type; answer the target's draft entry."""
+    require_any(ctx, write_permission(FORM))
+    return drafts.move_field(ctx.db, source, target, name, position, _revision(expected_revision), languages_of(ctx),
+                             ctx.user_name, ctx.now)
 
 
 def delete_document(ctx: Context, kind: str, unique_id: str, expected_revision: Revision) -> None:

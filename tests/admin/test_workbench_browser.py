@@ -200,3 +200,31 @@ def test_an_edit_made_when_the_session_has_ended_is_saved_once_the_administrator
     draft = api_get(base, "/api/v1/forms/family_details?draft=true")["data"]
     assert [f["display_name_i18n"] for f in draft["fields"] if f["name"] == "village_chief"] == [
         {"fr": "Chef du village", "en": "Village chief"}]
+
+
+def test_fields_move_to_another_form_by_keyboard_and_by_drag_and_drop(french, workbench):
+    page, base = french, workbench
+    log_in(page, base)
+    page.goto(base + "/admin/forms/basic_identity")
+    expect(page.locator("#move-targets li").first).to_be_visible()
+    move = page.get_by_role("button", name="Déplacer « Surnom » dans un autre formulaire")
+    move.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Vers le formulaire")).to_be_focused()
+    dialog.get_by_label("Vers le formulaire").select_option(label="Famille")
+    dialog.get_by_label("Sa place dans ce formulaire").select_option(label="Au début")
+    dialog.get_by_role("button", name="Déplacer").click()
+    expect(page.locator("#flash")).to_have_text("« Surnom » est maintenant dans le formulaire « Famille ».")
+    expect(page.locator('#fields li[data-name="name_nickname"]')).to_have_count(0)
+    family = api_get(base, "/api/v1/forms/family_details?draft=true")["data"]["fields"]
+    assert family[0]["name"] == "name_nickname"
+
+    page.locator("#move-targets").scroll_into_view_if_needed()  # the last field and the forms, both in view
+    page.locator('#fields li[data-name="telephone_current"]').drag_to(
+        page.locator('#move-targets li[data-form="family_details"]'))
+    expect(page.locator('#fields li[data-name="telephone_current"]')).to_have_count(0)
+    family = api_get(base, "/api/v1/forms/family_details?draft=true")["data"]["fields"]
+    assert family[-1]["name"] == "telephone_current"
+    page.get_by_role("link", name="Versions", exact=True).click()
+    expect(page.locator("#draft-changes")).to_contain_text("« Surnom » (déplacé vers « Famille »)")

@@ -84,3 +84,61 @@ def test_the_impact_names_fields_options_and_properties_in_the_readers_language(
         "properties"] == ["label", "required"]
     publish(client)
     assert impact(client)["changes"] == []
+
+
+# Moving a field to another form
+
+
+def move(client, source, name, target, position=None, revision=None):
+    revision = revision or client.get(f"/api/v1/forms/{source}?draft=true").get_json()["meta"]["revision"]
+    body = {"data": {"form": target, **({} if position is None else {"position": position})}}
+    return client.post(f"/api/v1/forms/{source}/fields/{name}/move", json=body, headers={"If-Match": f'"{revision}"'})
+
+
+def names_in(client, form_id):
+    return [f["name"] for f in client.get(f"/api/v1/forms/{form_id}?draft=true").get_json()["data"]["fields"]]
+
+
+def a_second_case_form(client):
+    response = client.post("/api/v1/forms", json={"data": {
+        "unique_id": "household", "parent_form": "case", "module_ids": ["primeromodule-cp"],
+        "name_i18n": {"en": "Household", "fr": "Ménage"}, "fields": [
+            {"name": "adults", "type": "numeric_field", "display_name_i18n": {"en": "Adults", "fr": "Adultes"}}]}})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_field_moves_to_another_form_where_the_administrator_chooses(backend_client):
+    client = backend_client
+    a_second_case_form(client)
+    response = move(client, "basic_identity", "date_of_birth", "household", position=0)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"]["unique_id"] == "household"
+    assert names_in(client, "household") == ["date_of_birth", "adults"]
+    assert "date_of_birth" not in names_in(client, "basic_identity")
+    changes = client.get("/api/v1/metadata/draft/impact?locale=en").get_json()["data"]["changes"]
+    moved = {c["unique_id"]: c for c in changes}
+    assert moved["basic_identity"]["fields_removed"] == [{"name": "date_of_birth", "label": "Date of birth",
+                                                          "records": 0, "moved_to": "Household"}]
+    assert publish(client)["data"]["version"] == 2  # the field kept its name and type: its data still fit
+
+
+@pytest.mark.parametrize("target,code", [("cp_incident_form", 422), ("family_members_section", 422),
+                                         ("basic_identity", 422), ("nowhere", 404)])
+def test_a_field_does_not_move_to_another_record_type_a_subform_itself_or_nowhere(client, target, code):
+    before = names_in(client, "basic_identity")
+    response = move(client, "basic_identity", "age", target)
+    assert response.status_code == code, response.get_json()
+    assert names_in(client, "basic_identity") == before
+
+
+def test_a_move_from_a_stale_page_is_refused_and_changes_nothing(client):
+    a_second_case_form(client)
+    stale = client.get("/api/v1/forms/basic_identity?draft=true").get_json()["meta"]["revision"]
+    reversed_names = list(reversed(names_in(client, "basic_identity")))
+    client.put("/api/v1/forms/basic_identity/fields/order", json={"data": reversed_names})
+    response = move(client, "basic_identity", "age", "household", revision=stale)
+    assert response.status_code == 412
+    assert "age" in names_in(client, "basic_identity") and names_in(client, "household") == ["adults"]
+    assert move(client, "basic_identity", "ghost", "household").status_code == 404
+    french = client.post("/api/v1/forms/basic_identity/fields/age/move?locale=fr", json={"data": {"form": ""}})
+    assert french.status_code == 422 and french.get_json()["error"]["details"][0]["field"] == "data.form"

@@ -22,8 +22,10 @@ export function changeSentences(change) {
   const parts = [];
   if ((change.fields_added || []).length) parts.push(fmt("new_fields", {items: quoted(change.fields_added)}));
   if ((change.fields_removed || []).length) {
-    parts.push(fmt("fields_gone", {items: listOf(change.fields_removed.map((field) => (field.records
-      ? fmt("field_with_records", {text: field.label, count: field.records}) : fmt("quoted", {text: field.label}))), "and")}));
+    parts.push(fmt("fields_gone", {items: listOf(change.fields_removed.map((field) => (field.moved_to
+      ? fmt("field_moved_to", {text: field.label, form: field.moved_to}) : field.records
+        ? fmt("field_with_records", {text: field.label, count: field.records})
+        : fmt("quoted", {text: field.label}))), "and")}));
   }
   for (const field of change.fields_changed || []) {
     const what = [...field.properties];

@@ -45,8 +45,11 @@ function renderPositions() {
 
 /** The fields a condition or a calculation of this form may read: the record's forms (a subform's own fields). */
 async function loadRuleFields() {
+  const first = !rules.catalog;
   rules.catalog = makeCatalog(await draftBundle(store.locale));
   buildRules();
+  if (first) renderFields();  // the "Move" buttons need the other forms
+  else renderDropTargets();
 }
 
 function buildRules() {
@@ -79,6 +82,8 @@ function fieldRow(field, index, count) {
       el("button", {type: "button", class: "down", "aria-label": t("move_down") + " " + field.name, disabled: index === count - 1,
                     onclick: () => move(index, 1), text: "↓"}),
       el("button", {type: "button", class: "edit", "aria-label": t("edit") + " " + field.name, onclick: () => edit(field), text: t("edit")}),
+      moveTargets().length ? el("button", {type: "button", class: "move", "aria-label": fmt("move_title", {field: label(field.display_name_i18n) || field.name}),
+                                           onclick: () => askMove(field), text: t("move_button")}) : null,
       el("button", {type: "button", class: "remove", "aria-label": t("remove") + " " + field.name, onclick: () => remove(field), text: t("remove")})));
   item.addEventListener("dragstart", (event) => { event.dataTransfer.setData("text/plain", field.name); item.classList.add("dragging"); });
   item.addEventListener("dragend", () => item.classList.remove("dragging"));
@@ -97,6 +102,76 @@ function renderFields() {
   document.getElementById("drag-hint").textContent = t("drag_hint");
   const fields = screen.form.fields;
   list.replaceChildren(...fields.map((field, index) => fieldRow(field, index, fields.length)));
+  renderDropTargets();
+}
+
+/** The forms a field of this one may move to: the same record type, a subform's to another subform. */
+function moveTargets() {
+  if (!rules.catalog || !screen.form) return [];
+  return [...rules.catalog.forms.values()].filter((form) => form.unique_id !== FORM_ID
+    && form.parent_form === screen.form.parent_form && !!form.is_nested === !!screen.form.is_nested)
+    .sort((a, b) => (a.order_form_group || 0) - (b.order_form_group || 0) || (a.order || 0) - (b.order || 0));
+}
+
+/** Drop zones, one per form a field may move to (the keyboard's way is each row's "Move" button). */
+function renderDropTargets() {
+  const targets = moveTargets();
+  document.getElementById("move-hint").hidden = !targets.length;
+  document.getElementById("move-targets").replaceChildren(...targets.map((form) => {
+    const zone = el("li", {class: "drop-target", "data-form": form.unique_id, text: form.name || form.unique_id});
+    zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      zone.classList.remove("over");
+      const field = screen.form.fields.find((candidate) => candidate.name === event.dataTransfer.getData("text/plain"));
+      if (field) moveField(field, form, null);
+    });
+    return zone;
+  }));
+}
+
+/** Ask where a field goes (a form, its top or its end) in an in-page dialog, then move it there. */
+function askMove(field) {
+  const returnTo = document.activeElement;
+  const name = label(field.display_name_i18n) || field.name;
+  const target = el("select", {id: "move-form"}, ...moveTargets().map((form) => el("option", {value: form.unique_id,
+                                                                                          text: form.name || form.unique_id})));
+  const place = el("select", {id: "move-place"}, el("option", {value: "", text: t("at_the_end")}),
+                   el("option", {value: "0", text: t("at_the_top")}));
+  const go = el("button", {type: "submit", text: t("move_button")});
+  const cancel = el("button", {type: "button", class: "secondary", text: t("cancel")});
+  const form = el("form", {class: "grid"},
+    el("div", {class: "field"}, el("label", {for: "move-form", text: t("move_to_form")}), target),
+    el("div", {class: "field"}, el("label", {for: "move-place", text: t("move_where")}), place),
+    el("div", {class: "wide inline"}, go, cancel));
+  const dialog = el("dialog", {class: "confirm", "aria-labelledby": "move-title"},
+    el("h2", {id: "move-title", text: fmt("move_title", {field: name})}), el("p", {text: t("move_keeps_data")}), form);
+  cancel.addEventListener("click", () => dialog.close());
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const chosen = moveTargets().find((candidate) => candidate.unique_id === target.value);
+    dialog.close();
+    moveField(field, chosen, place.value === "" ? null : Number(place.value));
+  });
+  dialog.addEventListener("close", () => { dialog.remove(); if (returnTo && returnTo.isConnected) returnTo.focus(); });
+  document.body.append(dialog);
+  dialog.showModal();
+  target.focus();
+}
+
+async function moveField(field, target, position) {
+  try {
+    await api("POST", PATH + "/fields/" + encodeURIComponent(field.name) + "/move",
+              {data: {form: target.unique_id, ...(position === null ? {} : {position})}}, ifMatch());
+    await load();
+    flash(fmt("moved", {field: label(field.display_name_i18n) || field.name, form: target.name || target.unique_id}));
+    const first = list.querySelector("button");
+    (first || document.getElementById("fields-title")).focus();
+  } catch (error) {
+    showError(error, document.getElementById("fields-title").parentElement);
+    await load().catch(() => {});
+  }
 }
 
 async function saveOrder(names, focusName) {
