@@ -228,3 +228,31 @@ def test_fields_move_to_another_form_by_keyboard_and_by_drag_and_drop(french, wo
     assert family[-1]["name"] == "telephone_current"
     page.get_by_role("link", name="Versions", exact=True).click()
     expect(page.locator("#draft-changes")).to_contain_text("« Surnom » (déplacé vers « Famille »)")
+
+
+def test_a_new_form_and_a_new_option_go_where_the_administrator_chooses(french, workbench):
+    page, base = french, workbench
+    log_in(page, base)
+    page.get_by_role("link", name="Formulaires", exact=True).click()
+    page.get_by_label("Identifiant du formulaire (a-z, 0-9, _)").fill("school")
+    page.get_by_label("Nom (français)", exact=True).fill("Scolarité")
+    page.get_by_label("Nom (anglais)", exact=True).fill("Schooling")
+    page.get_by_label("Place parmi les formulaires").select_option(label="Après « Identité de base »")
+    page.get_by_role("button", name="Créer le formulaire").click()
+    page.wait_for_url("**/admin/forms/school")
+    forms = api_get(base, "/api/v1/forms?draft=true&record_type=case&per_page=100")["data"]
+    order = lambda form: (form.get("order_form_group", 0), form.get("order", 0), form["unique_id"])
+    listed = [form["unique_id"] for form in sorted((f for f in forms if not f.get("is_nested")), key=order)]
+    assert listed[listed.index("basic_identity") + 1] == "school"
+
+    page.get_by_role("link", name="Listes de valeurs", exact=True).click()
+    page.locator("#lookup-select").select_option("lookup-risk-level")
+    expect(page.locator("#values tbody tr").first).to_be_visible()
+    page.get_by_label("Identifiant", exact=True).fill("urgent")
+    page.get_by_label("Libellé (français)", exact=True).fill("Urgent")
+    page.get_by_label("Libellé (anglais)", exact=True).fill("Urgent")
+    page.get_by_label("Place dans la liste").select_option(label="Au début")
+    page.get_by_role("button", name="Ajouter la valeur").click()
+    expect(page.locator("#values tbody tr").first).to_contain_text("urgent")
+    values = api_get(base, "/api/v1/lookups/lookup-risk-level?draft=true")["data"]["lookup_values_i18n"]
+    assert values[0]["id"] == "urgent"

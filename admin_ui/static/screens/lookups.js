@@ -4,7 +4,7 @@ import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError} from "../lib/errors.js";
 import {readTexts} from "../lib/labels.js";
 import {store} from "../lib/store.js";
-import {label, t} from "../lib/text.js";
+import {fmt, label, t} from "../lib/text.js";
 
 const select = document.getElementById("lookup-select");
 const valuesForm = document.getElementById("values-form");
@@ -41,6 +41,10 @@ async function loadLookup() {
   document.getElementById("lock-toggle").textContent = lookup.locked ? t("unlock") : t("lock");
   showUnlockPending().catch(() => {});
   document.querySelector("#values tbody").replaceChildren(...lookup.lookup_values_i18n.map(valueRow));
+  // Where a new value goes: at the end (the default), at the top, or after a value named by its label.
+  document.getElementById("v-place").replaceChildren(el("option", {value: "", text: t("at_the_end")}),
+    el("option", {value: "0", text: t("at_the_top")}), ...lookup.lookup_values_i18n.map((value, index) => el("option",
+      {value: String(index + 1), text: fmt("after_field", {field: label(value.display_text) || value.id})})));
 }
 
 /* A lookup published locked and unlocked in the draft: its values may change only once the unlock is published. */
@@ -77,7 +81,9 @@ valuesForm.addEventListener("submit", async (event) => {
 newValueForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
-    await api("POST", lookupPath("/values"), {data: {id: valueOf("v-id"), display_text: readTexts("v-label")}}, ifMatch());
+    const place = valueOf("v-place");
+    await api("POST", lookupPath("/values"), {data: {id: valueOf("v-id"), display_text: readTexts("v-label")},
+                                              ...(place === "" ? {} : {position: Number(place)})}, ifMatch());
     newValueForm.reset(); clearErrors(newValueForm); flash(t("saved"));
     await loadLookup();
   } catch (error) { showError(error, newValueForm); }
