@@ -213,7 +213,7 @@ class Rule(Enum):
     OPTIONS_REQUIRED = ("OPTIONS_REQUIRED", _l(
         "A %(type)s needs options: a lookup in option_strings_source or inline options."))
     FIELD_ATTRIBUTE_UNUSED = ("FIELD_ATTRIBUTE_UNUSED", _l(
-        "A %(type)s field does not use %(attribute)s: it has no effect here."))
+        "A field of the type “%(type)s” does not use “%(attribute)s”: it has no effect here."))
     OPTIONS_AMBIGUOUS = ("OPTIONS_AMBIGUOUS", _l("Give the options either from a lookup or inline, not both."))
     OPTION_ID_DUPLICATE = ("OPTION_ID_DUPLICATE", _l("The option id %(option)s is used more than once in this list."))
     LABEL_MISSING_DEFAULT = ("LABEL_MISSING_DEFAULT", _l(

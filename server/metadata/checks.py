@@ -15,6 +15,7 @@ from server.metadata.configuration import Configuration
 from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, ROLE, SEPARATOR
 from server.metadata.field_types import COMPUTED, ROWS, type_of
 from server.metadata.labels import iter_labels
+from server.metadata.readable import PROPERTY_NAMES
 from server.metadata.matching_checks import MATCHING_CHECKS
 from server.metadata.workflow_checks import WORKFLOW_CHECKS
 from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
@@ -141,7 +142,7 @@ def check_field_attributes(config: Configuration, ctx: CheckContext) -> Iterator
             accepted = type_of(field).accepted_attributes
             for attribute in sorted(set(field) - accepted):
                 yield Problem("FIELD_ATTRIBUTE_UNUSED", WARNING, _key(FORM, uid), f"{field['name']}/{attribute}",
-                              {"type": field["type"], "attribute": attribute})
+                              {"type": type_of(field).label, "attribute": PROPERTY_NAMES.get(attribute, attribute)})
 
 
 def _duplicate_ids(options: list[dict], document: str, path: str) -> Iterator[Problem]:

@@ -256,3 +256,24 @@ def test_a_new_form_and_a_new_option_go_where_the_administrator_chooses(french, 
     expect(page.locator("#values tbody tr").first).to_contain_text("urgent")
     values = api_get(base, "/api/v1/lookups/lookup-risk-level?draft=true")["data"]["lookup_values_i18n"]
     assert values[0]["id"] == "urgent"
+
+
+def test_a_check_is_shown_next_to_the_field_it_concerns_and_linked_from_the_dashboard(french, workbench):
+    page, base = french, workbench
+    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
+        {"user_name": "aminata", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
+    token = json.loads(urllib.request.urlopen(request).read())["data"]["token"]
+    revision = api_get(base, "/api/v1/forms/consent?draft=true")["meta"]["revision"]
+    name = api_get(base, "/api/v1/forms/consent?draft=true")["data"]["fields"][0]["name"]
+    patch = urllib.request.Request(base + f"/api/v1/forms/consent/fields/{name}", method="PATCH", data=json.dumps(
+        {"data": {"tally_i18n": [{"id": "a", "display_text": {"fr": "A", "en": "A"}}]}}).encode(), headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json", "If-Match": f'"{revision}"'})
+    urllib.request.urlopen(patch)  # an attribute its type does not use: a warning, publishing is not blocked
+    log_in(page, base)
+    warning = page.locator(".checks.warnings li", has_text="décomptes")
+    expect(warning).to_be_visible()
+    warning.get_by_role("link").click()
+    page.wait_for_url(f"**/admin/forms/consent#field-{name}")
+    row = page.locator(f"#field-{name}")
+    expect(row.locator(".check.warning")).to_have_text(
+        "Un champ de type « Liste de choix » n'utilise pas « décomptes » : cet attribut est sans effet ici.")

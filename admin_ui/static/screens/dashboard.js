@@ -54,7 +54,8 @@ function checkList(title, problems, kind, labels) {
   const list = el("ul", {}, ...problems.map((problem) => {
     const [documentKey] = problem.field.split("/");
     const [docKind, uid] = documentKey.split(":");
-    const page = PAGES[docKind];
+    const fieldName = docKind === "form" ? problem.field.split("/")[1] : null;
+    const page = PAGES[docKind] && ((id) => PAGES[docKind](id) + (fieldName ? "#field-" + encodeURIComponent(fieldName) : ""));
     const name = labels.get(documentKey) || uid || problem.field;
     return el("li", {}, page ? el("a", {href: page(uid), text: name}) : el("strong", {text: name}), " — " + problem.message);
   }));

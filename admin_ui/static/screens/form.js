@@ -18,6 +18,7 @@ const screen = {form: null, revision: null, editing: null};  // the draft form, 
 // The draft's forms in the interface language (labels of fields and options for the rule pickers), loaded once per
 // change of the form, and the pickers over the condition's and the calculation's JSON.
 const rules = {catalog: null, condition: null, calculation: null};
+const checks = new Map();  // field name -> the draft's check problems about it [{severity, message}]
 
 const ifMatch = () => (screen.revision ? {"If-Match": '"' + screen.revision + '"'} : {});
 const preview = () => renderPreview(FORM_ID).catch((error) => showError(error));
@@ -31,6 +32,28 @@ function show(answer) {
   renderPositions();
   preview();
   loadRuleFields().catch((error) => showError(error));
+  loadChecks().catch((error) => showError(error));
+}
+
+/** The draft's checks about this form, next to the fields they concern (and the form's own above the list). */
+async function loadChecks() {
+  const status = (await api("GET", "/api/v1/metadata/draft")).data.data;
+  const prefix = "form:" + FORM_ID;
+  const mine = [...status.errors, ...status.warnings].filter((p) => p.field === prefix || p.field.startsWith(prefix + "/"));
+  checks.clear();
+  const general = [];
+  for (const problem of mine) {
+    const name = problem.field.split("/")[1];
+    if (name && screen.form.fields.some((field) => field.name === name)) {
+      if (!checks.has(name)) checks.set(name, []);
+      checks.get(name).push(problem);
+    } else general.push(problem);
+  }
+  document.getElementById("form-checks").replaceChildren(...general.map((problem) =>
+    el("p", {class: "check " + problem.severity, text: problem.message})));
+  renderFields();
+  const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target && !document.activeElement.closest("form")) target.scrollIntoView({block: "center"});
 }
 
 /** Where a new field goes: at the end (the default), at the top, or after a field the user names by its label. */
@@ -72,7 +95,9 @@ async function load() {
 const typeLabel = (type) => (fieldType(type) ? fieldType(type).label : type);
 
 function fieldRow(field, index, count) {
-  const item = el("li", {draggable: "true", "data-name": field.name, class: "field-row"},
+  const problems = checks.get(field.name) || [];
+  const item = el("li", {draggable: "true", "data-name": field.name, id: "field-" + field.name,
+                         class: "field-row" + (problems.length ? " has-problems" : "")},
     el("span", {class: "handle", "aria-hidden": "true", text: "⋮⋮"}),
     el("strong", {text: label(field.display_name_i18n)}), " ", el("code", {text: field.name}),
     el("span", {class: "type", text: typeLabel(field.type) + (field.required ? " · " + t("required") : "")}),
@@ -85,6 +110,9 @@ function fieldRow(field, index, count) {
       moveTargets().length ? el("button", {type: "button", class: "move", "aria-label": fmt("move_title", {field: label(field.display_name_i18n) || field.name}),
                                            onclick: () => askMove(field), text: t("move_button")}) : null,
       el("button", {type: "button", class: "remove", "aria-label": t("remove") + " " + field.name, onclick: () => remove(field), text: t("remove")})));
+  for (const problem of problems) {
+    item.append(el("p", {class: "check " + problem.severity, text: problem.message}));
+  }
   item.addEventListener("dragstart", (event) => { event.dataTransfer.setData("text/plain", field.name); item.classList.add("dragging"); });
   item.addEventListener("dragend", () => item.classList.remove("dragging"));
   item.addEventListener("dragover", (event) => event.preventDefault());
