@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.urls import iri_to_uri
 
 from server.admin.builder_texts import BUILDER_TEXTS
+from server.admin.interop_texts import INTEROP_TEXTS
 from server.admin.people_texts import PEOPLE_TEXTS
 from server.config import shipped_path
 from server.i18n import ADMIN_BLUEPRINT, MESSAGE_LOCALES, UI_LOCALE_COOKIE, known_locales
@@ -54,6 +55,7 @@ SCRIPT_TEXTS = {
     "unexpected": _l("Something went wrong on this page. Reload it, then try again."),
     **PEOPLE_TEXTS,
     **BUILDER_TEXTS,
+    **INTEROP_TEXTS,
 }
 
 
@@ -111,7 +113,8 @@ def _page(template: str, **context):
 PAGES = {"/": ("dashboard", "dashboard.html"), "/login": ("login", "login.html"), "/forms": ("forms", "forms.html"),
          "/lookups": ("lookups", "lookups.html"), "/translations": ("translations", "translations.html"),
          "/roles": ("roles", "roles.html"), "/people": ("people", "people.html"),
-         "/exports": ("exports", "exports.html"), "/audit": ("audit", "audit.html")}
+         "/exports": ("exports", "exports.html"), "/audit": ("audit", "audit.html"),
+         "/interop": ("interop", "interop.html")}
 for _path, (_endpoint, _template) in PAGES.items():
     bp.add_url_rule(_path, _endpoint, lambda template=_template: _page(template))
 

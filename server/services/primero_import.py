@@ -72,8 +72,8 @@ def import_primero(ctx: Context, data: bytes | str, dry_run: bool = False,
     _keep_administrators(conversion, published)
     draft = Configuration.from_documents(conversion.as_list())
     problems = run_checks(draft, check_context(ctx.db, published, languages))
+    _check_role_changes(ctx, draft)  # a dry run says it too: the check must not promise what the import refuses
     if not dry_run:
-        _check_role_changes(ctx, draft)
         drafts.replace_draft(ctx.db, conversion.as_list(), ctx.user_name, ctx.now, force=replace_draft)
         audit(ctx, "primero_imported", detail="; ".join(
             f"{kind} {count['total']}: {count[MAPPED]} mapped, {count[ADAPTED]} adapted, {count[NOT_MAPPED]} not"

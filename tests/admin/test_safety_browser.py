@@ -140,7 +140,7 @@ def test_a_national_administrator_sees_the_administration_pages(french, live):
     base, _ = live
     log_in(french, base, "mariam", "fr")
     expect(french.locator("#published-version")).to_have_text(re.compile(r"^\d+$"))
-    assert navigation(french) == ["Versions", "Formulaires", "Listes de valeurs", "Traductions", "Rôles",
+    assert navigation(french) == ["Versions", "Formulaires", "Listes de valeurs", "Traductions", "Import et export", "Rôles",
                                   "Utilisateurs", "Journal d'audit"]
     expect_not_allowed(french, base, "/admin/exports", "Cette page ne fait pas partie de votre rôle",
                        navigation(french))

@@ -108,6 +108,20 @@ def test_only_those_who_manage_metadata_and_roles_may_import(app, client):
     assert post(app.test_client(), SMALL).status_code == 401
 
 
+def test_a_dry_run_already_says_which_roles_the_importer_may_not_change(app, client):
+    """A manager of roles who may assign only some roles learns it from the check, not after confirming."""
+    limited = role("role-limited-admin", {"metadata": ["manage"], "role": ["manage"]}, assignable=[])
+    assert client.post("/api/v1/roles", json={"data": limited}).status_code == 201
+    publish(client)
+    manager = authenticated(app, make_user(app, "manager", "role-limited-admin"))
+    before = client.get("/api/v1/metadata/draft").get_json()["data"]["changes"]
+    for query in ("?dry_run=true", ""):
+        refused = post(manager, SMALL, query)
+        assert refused.status_code == 403, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "ROLE_NOT_MANAGEABLE"
+    assert client.get("/api/v1/metadata/draft").get_json()["data"]["changes"] == before
+
+
 def test_a_draft_with_unpublished_changes_is_replaced_only_when_asked(client):
     assert client.post("/api/v1/lookups", json={"data": {"unique_id": "lookup-new", "name_i18n": {"en": "New"},
                                                          "lookup_values_i18n": []}}).status_code == 201
