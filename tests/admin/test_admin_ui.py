@@ -130,6 +130,10 @@ def test_an_administrator_adapts_a_form_publishes_and_rolls_back(page, live_serv
     assert names[-2] == ("second_nationality", "Seconde nationalité")
 
     page.get_by_role("button", name="Restore Version 1").click()
+    dialog = page.get_by_role("dialog")  # a restore publishes: it says what the devices will receive
+    expect(dialog.get_by_role("heading")).to_have_text("Publish version 1 again as a new version?")
+    expect(dialog).to_contain_text("Form “Basic identity” — fields removed: “Second nationality”.")
+    dialog.get_by_role("button", name="Restore").click()
     expect(page.locator("#published-version")).to_have_text("3")
     screenshot(page, tmp_path, "versions")
     assert "second_nationality" not in [name for name, _ in case_field_names(live_server)]

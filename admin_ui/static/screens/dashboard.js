@@ -96,8 +96,14 @@ async function loadVersions() {
 }
 
 async function restore(number) {
-  if (!confirm(fmt("confirm_restore", {version: number}))) return;
   try {
+    // A restore publishes too: say what the devices will receive (from the published version back to `number`).
+    const published = draftState.impact.published_version;
+    const changes = (await api("GET", "/api/v1/metadata/versions/" + published + "/changes/" + number + "?locale="
+      + encodeURIComponent(store.locale))).data.data;
+    const lines = [...changes.flatMap(changeSentences),
+      fmt("publish_reach", {users: draftState.impact.users, devices: draftState.impact.devices})];
+    if (!await confirmDialog(fmt("confirm_restore", {version: number}), lines, t("restore"))) return;
     const answer = await api("POST", "/api/v1/metadata/versions/" + number + "/restore", {data: {}});
     flash(fmt("restored", {version: answer.data.data.version}));
     await Promise.all([loadDraft(), loadVersions()]);
