@@ -28,7 +28,7 @@ BUILDER_TEXTS = {
     "pick_field": _l("Field"), "pick_operator": _l("Comparison"), "pick_value": _l("Value"),
     "advanced_json": _l("Advanced: edit as JSON"),
     "too_complex": _l("The lists cannot show this expression: change it as JSON, or empty it to start again."),
-    "unknown_field": _l("%(name)s is not a field of these records."),
+    "unknown_field": _l("%(name)s is not a field of this form."),
     "not_a_calculation": _l("A calculation adds up or averages numbers: use sum or avg."),
     "not_a_condition": _l("A condition compares fields: sum and avg compute numbers, not a condition."),
     "calc_none": _l("Nothing is calculated yet."), "calc_sum": _l("The sum of %(items)s."),

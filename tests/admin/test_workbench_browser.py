@@ -108,7 +108,7 @@ def test_a_field_shown_to_girls_under_twelve_is_built_with_pickers_previewed_and
     condition.fill('{"like": {"sex": "female"}}')
     expect(box.locator("[role=alert]")).to_contain_text("opérateur inconnu")
     condition.fill('{"eq": {"pointure": 3}}')
-    expect(box.locator("[role=alert]")).to_have_text("pointure n'est pas un champ de ces fiches.")
+    expect(box.locator("[role=alert]")).to_have_text("pointure n'est pas un champ de ce formulaire.")
     condition.fill(json.dumps(CONDITION))
     expect(box.locator("[role=alert]")).to_have_text("")
     box.get_by_label("Avancé : modifier en JSON").uncheck()
@@ -180,6 +180,7 @@ def test_an_edit_made_when_the_session_has_ended_is_saved_once_the_administrator
     page.get_by_label("Nom du champ (a-z, 0-9, _)").fill("village_chief")
     page.get_by_label("Libellé (français)", exact=True).fill("Chef du village")
     page.get_by_label("Libellé (anglais)", exact=True).fill("Village chief")
+    page.wait_for_load_state("networkidle")  # the page's own loads are done: only the save meets the end
     database = workbench_app.extensions["abri_db"]
     past = datetime(2020, 1, 1, tzinfo=timezone.utc)
     assert database.tokens.update_many({"kind": "session"}, {"$set": {"expires_at": past}}).modified_count

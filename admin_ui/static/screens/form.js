@@ -66,7 +66,7 @@ function renderPositions() {
   picker.value = [...picker.options].some((option) => option.value === chosen) ? chosen : "";
 }
 
-/** The fields a condition or a calculation of this form may read: the record's forms (a subform's own fields). */
+/** The fields a condition or a calculation of this form may read: the form's own (the server's rule). */
 async function loadRuleFields() {
   const first = !rules.catalog;
   rules.catalog = makeCatalog(await draftBundle(store.locale));
@@ -77,9 +77,7 @@ async function loadRuleFields() {
 
 function buildRules() {
   if (!rules.catalog || !screen.form) return;
-  const forms = screen.form.is_nested ? [rules.catalog.forms.get(FORM_ID)].filter(Boolean)
-    : [...rules.catalog.forms.values()].filter((form) => form.parent_form === screen.form.parent_form && !form.is_nested)
-      .sort((a, b) => (a.order_form_group || 0) - (b.order_form_group || 0) || (a.order || 0) - (b.order || 0));
+  const forms = [rules.catalog.forms.get(FORM_ID)].filter(Boolean);
   const fields = ruleFields(rules.catalog, forms, screen.editing || valueOf("f-name"));
   rules.condition.build(fields);
   rules.calculation.build(fields);

@@ -216,8 +216,9 @@ export class RuleBuilder {
   /** Show the expression the control holds (the field just opened), with these rule fields. */
   build(fields) {
     this.fields = fields;
-    const expression = this.parsed();
-    this.model = expression === undefined ? null : this.kind === "condition" ? conditionRules(expression, fields)
+    const expression = this.parsed();  // (a text that breaks the grammar opens as JSON, with its problem shown)
+    const broken = expression === undefined || expressionProblem(this.input.value, this.kind, fields) !== null;
+    this.model = broken ? null : this.kind === "condition" ? conditionRules(expression, fields)
       : calculationModel(expression);
     this.advanced.checked = this.model === null;
     this.draw();
