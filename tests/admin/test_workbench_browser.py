@@ -278,3 +278,41 @@ def test_a_check_is_shown_next_to_the_field_it_concerns_and_linked_from_the_dash
     row = page.locator(f"#field-{name}")
     expect(row.locator(".check.warning")).to_have_text(
         "Un champ de type « Liste de choix » n'utilise pas « décomptes » : cet attribut est sans effet ici.")
+
+
+def test_validation_rules_are_chosen_in_words_and_the_preview_applies_them(french, workbench):
+    page, base = french, workbench
+    log_in(page, base)
+    page.goto(base + "/admin/forms/family_details")
+    expect(page.locator("#fields li").first).to_be_visible()
+    page.get_by_label("Type", exact=True).select_option(label="Texte court")
+    page.get_by_label("Nom du champ (a-z, 0-9, _)").fill("guardian_phone")
+    page.get_by_label("Libellé (français)", exact=True).fill("Téléphone du tuteur")
+    page.get_by_label("Libellé (anglais)", exact=True).fill("Guardian's phone")
+    page.get_by_label("Texte le plus long (caractères)").fill("20")
+    expect(page.get_by_label("Format (une expression régulière)")).to_be_hidden()
+    page.get_by_label("Texte accepté").select_option(
+        label="Un numéro de téléphone (8 à 15 chiffres, espaces, un + au début)")
+    hint = "Ce qu'il faut écrire quand le texte ne convient pas ({})"
+    page.get_by_label(hint.format("français")).fill("Par exemple +229 97 00 00 00")
+    page.get_by_label(hint.format("anglais")).fill("For example +229 97 00 00 00")
+    page.get_by_role("button", name="Ajouter le champ").click()
+    expect(page.locator('#fields li[data-name="guardian_phone"]')).to_be_visible()
+    field = next(f for f in api_get(base, "/api/v1/forms/family_details?draft=true")["data"]["fields"]
+                 if f["name"] == "guardian_phone")
+    assert (field["max_length"], field["pattern"]) == (20, r"^\+?[0-9 ]{8,15}$")
+    assert field["pattern_hint_i18n"] == {"fr": "Par exemple +229 97 00 00 00", "en": "For example +229 97 00 00 00"}
+
+    phone = page.locator("#preview").get_by_role("textbox", name="Téléphone du tuteur")
+    phone.fill("pas un numéro")
+    phone.blur()
+    expect(page.locator("#preview .field[data-field=guardian_phone]")).to_contain_text("Par exemple +229 97 00 00 00")
+    page.get_by_role("button", name="Modifier guardian_phone").click()
+    expect(page.get_by_label("Texte accepté")).to_have_value(r"^\+?[0-9 ]{8,15}$")
+    page.get_by_label("Texte accepté").select_option(label="Un format personnalisé (avancé)")
+    page.get_by_label("Format (une expression régulière)").fill("^[0-9]{8}$")
+    page.get_by_role("button", name="Enregistrer le champ").click()
+    expect(page.locator("#field-editor-title")).to_have_text("Ajouter un champ")  # saved: back to adding
+    field = next(f for f in api_get(base, "/api/v1/forms/family_details?draft=true")["data"]["fields"]
+                 if f["name"] == "guardian_phone")
+    assert field["pattern"] == "^[0-9]{8}$"

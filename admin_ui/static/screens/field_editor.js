@@ -64,6 +64,11 @@ export function readField() {
   field.min_value = read("min_value", () => number("f-min"));
   field.max_value = read("max_value", () => number("f-max"));
   field.date_include_time = read("date_include_time", () => checked("f-time"));
+  field.max_length = read("max_length", () => number("f-max-length"));
+  field.pattern = read("pattern", () => (valueOf("f-pattern-kind") === "custom" ? valueOf("f-pattern") || null
+    : valueOf("f-pattern-kind") || null));
+  field.pattern_hint_i18n = read("pattern_hint_i18n", () => readOptionalTexts("f-pattern-hint"));
+  field.date_validation = read("date_validation", () => valueOf("f-date-rule") || null);
   field.subform_section_id = read("subform_section_id", () => valueOf("f-subform") || null);
   field.display_conditions = read("display_conditions", () => (valueOf("f-condition") ? JSON.parse(valueOf("f-condition")) : null));
   field.calculation = read("calculation", () => (valueOf("f-calculation") ? JSON.parse(valueOf("f-calculation")) : null));
@@ -96,6 +101,13 @@ export function fillEditor(field) {
   set("f-min", field.min_value); set("f-max", field.max_value); set("f-subform", field.subform_section_id);
   set("f-calculation", field.calculation ? JSON.stringify(field.calculation) : "");
   set("f-level", field.location_admin_level);
+  set("f-max-length", field.max_length); set("f-date-rule", field.date_validation === "default_date_validation"
+    ? "" : field.date_validation);
+  const preset = [...document.getElementById("f-pattern-kind").options].some((o) => o.value === field.pattern && o.value);
+  set("f-pattern-kind", !field.pattern ? "" : preset ? field.pattern : "custom");
+  set("f-pattern", preset ? "" : field.pattern);
+  writeTexts("f-pattern-hint", field.pattern_hint_i18n);
+  showPatternInput();
   set("f-tally", (field.tally_i18n || []).map((count) => [count.id, ...lineFromTexts(count.display_text)].join(" = ")).join("\n"));
   set("f-condition", field.display_conditions ? JSON.stringify(field.display_conditions) : "");
   tick("f-multi", field.multi_select); tick("f-time", field.date_include_time); tick("f-required", field.required);
@@ -109,6 +121,11 @@ export function fillEditor(field) {
   (document.getElementById("f-label-" + store.defaultLanguage) || fieldForm.querySelector("[id^='f-label-']")).focus();
 }
 
+/** The pattern's own text is shown only for "a pattern of my own". */
+export function showPatternInput() {
+  document.getElementById("f-pattern").hidden = valueOf("f-pattern-kind") !== "custom";
+}
+
 /** Empty the editor, back to adding a field. */
 export function resetEditor() {
   fieldForm.reset();
@@ -118,5 +135,6 @@ export function resetEditor() {
   document.getElementById("field-editor-title").textContent = t("add_field");
   document.getElementById("f-submit").textContent = t("add_button");
   document.getElementById("f-cancel").hidden = true;
+  showPatternInput();
   showTypeOptions();
 }

@@ -4,7 +4,7 @@ import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {readOptionalTexts, readTexts, writeTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
-import {brokenExpression, fieldForm, fieldType, fillEditor, loadFieldTypes, readField, resetEditor, showTypeOptions, withoutNulls} from "./field_editor.js";
+import {brokenExpression, fieldForm, fieldType, fillEditor, loadFieldTypes, readField, resetEditor, showPatternInput, showTypeOptions, withoutNulls} from "./field_editor.js";
 import {draftBundle, renderPreview} from "./form_preview.js";
 import {RuleBuilder, ruleFields} from "./rule_builder.js";
 import {makeCatalog} from "/app/static/render/catalog.js";
@@ -294,6 +294,7 @@ rules.condition = new RuleBuilder({box: document.getElementById("condition-box")
 rules.calculation = new RuleBuilder({box: document.getElementById("calculation-box"),
                                      input: document.getElementById("f-calculation"), kind: "calculation"});
 document.getElementById("f-type").addEventListener("change", showTypeOptions);
+document.getElementById("f-pattern-kind").addEventListener("change", showPatternInput);
 document.getElementById("preview-locale").addEventListener("change", preview);
 document.getElementById("preview-size").addEventListener("change", (event) => {
   const frame = document.getElementById("preview");

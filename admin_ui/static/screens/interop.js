@@ -11,7 +11,6 @@ import {fmt, t} from "../lib/text.js";
 const PRIMERO = "/api/v1/metadata/import/primero";
 const XLSFORM = "/api/v1/metadata/xlsform";
 const FILE_PART = "file";
-const KINDS = ["form", "field", "lookup", "role", "permission", "module", "location"];
 const STATUSES = ["not_mapped", "adapted", "renamed", "kept", "mapped"];  // the groups, what needs reading first
 const OPEN_UP_TO = 100;  // a group of more items starts folded, so the page stays short
 const DRAFT_NOT_EMPTY = "DRAFT_NOT_EMPTY";
@@ -69,10 +68,11 @@ function itemGroup(status, items) {
 
 function showPrimeroReport(report) {
   const counts = report.counts;
-  const total = KINDS.reduce((sum, kind) => sum + (counts[kind] ? counts[kind].total : 0), 0);
+  const kinds = Object.keys(counts);  // the server's kinds, in its order (no list of our own)
+  const total = kinds.reduce((sum, kind) => sum + counts[kind].total, 0);
   document.getElementById("primero-summary").textContent = report.draft.written ? fmt("primero_imported", {total})
     : fmt("primero_checked", {total});
-  document.querySelector("#primero-counts tbody").replaceChildren(...KINDS.filter((kind) => counts[kind]).map((kind) =>
+  document.querySelector("#primero-counts tbody").replaceChildren(...kinds.map((kind) =>
     el("tr", {"data-kind": kind}, el("th", {scope: "row", text: t("primero_kind_" + kind, kind)}),
       ...["mapped", "adapted", "not_mapped", "total"].map((column) => el("td", {text: String(counts[kind][column])})))));
   const byStatus = new Map(STATUSES.map((status) => [status, []]));
@@ -86,7 +86,7 @@ function showPrimeroReport(report) {
 
 /** What the draft would hold (or holds), and the checks that would block publishing it. */
 function draftSummary(draft) {
-  const documents = el("ul", {class: "documents"}, ...KINDS.filter((kind) => draft.documents[kind]).map((kind) =>
+  const documents = el("ul", {class: "documents"}, ...Object.keys(draft.documents).filter((kind) => draft.documents[kind]).map((kind) =>
     el("li", {text: fmt("count_of", {what: t("primero_kind_" + kind, kind), count: draft.documents[kind]})})));
   const verdict = el("p", {class: draft.can_publish ? "verdict ok" : "verdict blocked",
                            text: draft.can_publish ? t("primero_can_publish") : t("primero_cannot_publish")});
