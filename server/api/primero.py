@@ -8,16 +8,19 @@ pipeline leaves the body to the use case, whose reader refuses what no configura
 from __future__ import annotations
 
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from server.api import attachments
+from server.records.attachments import FORM_SLACK
 from server.api import responses as docs
 from server.api.arguments import ArgumentSchema
 from server.api.authentication import require_permission
 from server.api.common import envelope, request_context
 from server.api.openapi import answers
+from server.interop.primero_read import MAX_FILE_BYTES, PrimeroFileTooLarge
 from server.interop.primero_report import KINDS, STATUSES
 from server.services.primero_import import import_primero
 
@@ -98,8 +101,12 @@ class PrimeroImport(MethodView):
     @blp.response(200, docs.one("PrimeroImportAnswer", PrimeroReport))
     def post(self, args):
         """Make a Primero v2 configuration the draft (metadata: manage and role: manage); answer the report."""
-        sent = request.files.get(FILE_PART) if request.mimetype == "multipart/form-data" else None
-        data = sent.read() if sent is not None else request.get_data()
+        request.max_content_length = MAX_FILE_BYTES + FORM_SLACK  # a country's configuration, not 2 MB
+        try:
+            sent = request.files.get(FILE_PART) if request.mimetype == "multipart/form-data" else None
+            data = sent.read() if sent is not None else request.get_data()
+        except RequestEntityTooLarge:
+            raise PrimeroFileTooLarge(limit=MAX_FILE_BYTES) from None
         report = import_primero(request_context(), data, dry_run=args["dry_run"], replace_draft=args["replace_draft"])
         return envelope(report)
 

@@ -9,11 +9,13 @@ code it cannot hold) is converted and reported instead.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Iterable
 
-from server.errors import PayloadTooLarge, Unprocessable
+from server.errors import Detail, PayloadTooLarge, Unprocessable
 from server.messages import Localized, _l, render
+from server.rules import Rule
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
@@ -54,7 +56,10 @@ REASONS = {
 
 
 def invalid(reason: str, **params: Any) -> PrimeroFileInvalid:
-    return PrimeroFileInvalid(reason=_Reason(reason, params))
+    """The refusal, with one detail naming where in the file (the path, else the file) and why."""
+    why = _Reason(reason, params)
+    return PrimeroFileInvalid(reason=why, details=[Detail.of(params.get("path") or "file", Rule.INVALID_REASON,
+                                                             reason=why)])
 
 
 class _Reason(Localized):
@@ -111,6 +116,8 @@ def _check_values(value: Any, path: str, depth: int) -> None:
     elif isinstance(value, str):
         _check_text(value, path)
     elif isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        raise invalid("number", value=str(value)[:30])
+    elif isinstance(value, float) and not math.isfinite(value):  # 1e400 reads as infinity
         raise invalid("number", value=str(value)[:30])
 
 

@@ -5,6 +5,7 @@ are reported by name, never dropped silently. Used by server/interop/xlsform_imp
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from server.interop.xlsform import ABRI_TYPE, ADAPTED, NOT_MAPPED, TICK_BOX_LIST, why
@@ -108,6 +109,16 @@ def read_constraint(importer: Any, field: dict, row: Row, where: str) -> None:
             field["pattern_hint_i18n"] = hint
 
 
+MAX_LENGTH = 100_000  # the field meta-schema's largest max_length
+
+
+def _storable(number: float) -> bool:
+    """A bound Abri can store: a finite number a 64-bit integer or a double holds (and a text length it allows)."""
+    if isinstance(number, float):
+        return math.isfinite(number) and abs(number) < 2 ** 63
+    return -2 ** 63 <= number < 2 ** 63
+
+
 def _constraint_part(field: dict, part: tuple) -> bool:
     if part[0] != "cmp":
         if part[0] == "call" and part[1] == "regex" and len(part[2]) == 2:
@@ -118,6 +129,8 @@ def _constraint_part(field: dict, part: tuple) -> bool:
         return False
     _, operator, left, right = part
     left, right = unwrap(left), unwrap(right)
+    if right[0] == "num" and not _storable(right[1]):  # a bound no document may hold: reported, not mapped
+        return False
     if left[0] == "dot" and right[0] == "num" and operator in _BOUND and field["type"] == "numeric_field":
         field[_BOUND[operator]] = right[1]
         return True
@@ -128,6 +141,9 @@ def _constraint_part(field: dict, part: tuple) -> bool:
             return True
     if left[0] == "call" and left[1] == "string-length" and right[0] == "num" and operator in ("<=", "<") \
             and field["type"] in ("text_field", "textarea"):
-        field["max_length"] = max(1, int(right[1]) - (operator == "<"))
+        longest = max(1, int(right[1]) - (operator == "<"))
+        if longest > MAX_LENGTH:
+            return False
+        field["max_length"] = longest
         return True
     return left[0] == "dot" and right == ("num", 0) and operator == ">=" and field["type"] == "tally_field"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from server.errors import AbriError
 from server.interop.xlsform import Report
 from server.interop.xlsform_export import write_xlsform
 from server.interop.xlsform_import import Plan, plan_import
@@ -70,7 +69,7 @@ def _store(ctx: Context, plan: Plan) -> None:
         for kind, uid, body in plan.documents:
             drafts.create_document(ctx.db, kind, body, languages_of(ctx), ctx.user_name, ctx.now)
             added.append((kind, uid))
-    except AbriError:
+    except Exception:  # noqa: BLE001 - whatever stopped it (a refusal, the database), no half import stays
         for kind, uid in reversed(added):
             drafts.delete_document(ctx.db, kind, uid, None, languages_of(ctx))
         raise

@@ -151,19 +151,22 @@ def fields_known_through(db: Database) -> int:
 
 
 def remember_fields(db: Database, fields: Iterable[tuple[str, str, str, bool]], version: int) -> None:
-    """Record (record_type, name, type, multi_select) of version `version`'s fields; first publish wins.
+    """Record (record_type, name, type, multi_select) of version `version`'s fields; the newest version wins.
 
+    A field's type may change while no record holds a value for it; records may then hold values of the new
+    type, so the registry keeps the newest (a field removed, then added again with its first type, is a change).
     The rows go first, then the mark that the registry holds `version`: a crash between them only
-    makes the next reader add the same rows again (an upsert that changes nothing).
+    makes the next reader write the same rows again (a write that changes nothing).
     """
     fields = list(fields)
     with translated_errors():
         known = {row["_id"] for row in db.metadata_fields.find({}, {"_id": 1})}
         for record_type, name, type_, multi in fields:
-            if f"{record_type}:{name}" not in known:
-                db.metadata_fields.update_one(
-                    {"_id": f"{record_type}:{name}"},
-                    {"$setOnInsert": {"record_type": record_type, "name": name, "type": type_,
-                                      "multi_select": multi, "version": version}}, upsert=True)
+            key = f"{record_type}:{name}"
+            row = {"record_type": record_type, "name": name, "type": type_, "multi_select": multi, "version": version}
+            if key not in known:
+                db.metadata_fields.update_one({"_id": key}, {"$setOnInsert": row}, upsert=True)
+            else:  # an older version's row gives way (never a newer one: registries are filled oldest first)
+                db.metadata_fields.update_one({"_id": key, "version": {"$lt": version}}, {"$set": row})
         db.metadata_derived.update_one({"_id": "fields"}, {"$max": {"version": version}}, upsert=True)
 

@@ -42,11 +42,12 @@ def test_blobs_are_stored_once_by_hash(db):
     assert store.load_blobs(db, ["h1", "h2"]) == {"h1": {"a": 1}, "h2": {"b": 2}}
 
 
-def test_field_registry_keeps_the_first_published_type(db):
+def test_field_registry_keeps_the_newest_published_type_and_never_an_older_one(db):
     store.remember_fields(db, [("case", "weight", "numeric_field", False)], 3)
     store.remember_fields(db, [("case", "weight", "text_field", False), ("case", "height", "numeric_field", False)], 4)
+    store.remember_fields(db, [("case", "weight", "numeric_field", False)], 3)  # an older version, read again
     fields = store.published_fields(db, "case")
-    assert fields["weight"]["type"] == "numeric_field" and fields["weight"]["version"] == 3
+    assert fields["weight"]["type"] == "text_field" and fields["weight"]["version"] == 4
     assert fields["height"]["version"] == 4
 
 
