@@ -228,6 +228,31 @@ def check_published_fields_unchanged(config: Configuration, ctx: CheckContext) -
                         yield Problem("PUBLISHED_FIELD_CHANGED", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
                                       {"name": field["name"], "attribute": attribute,
                                        "published": _describe((before["type"], before["multi_select"], None))})
+    yield from _row_fields_unchanged(config, ctx)
+
+
+def _row_fields_unchanged(config: Configuration, ctx: CheckContext) -> Iterator[Problem]:
+    """A subform's row field changes type or multi_select only while no record has rows in a subform field that
+    lists that subform (rows are not searched field by field: any row may hold a value)."""
+    for uid, nested in config.forms.items():
+        published = ctx.published.forms.get(uid)
+        if not nested.get("is_nested") or not published:
+            continue
+        before = {field["name"]: field for field in published["fields"]}
+        holders = [(form["parent_form"], field["name"]) for form in ctx.published.forms.values()
+                   for field in form["fields"] if field.get("subform_section_id") == uid]
+        for field in nested["fields"]:
+            old = before.get(field["name"])
+            if not old:
+                continue
+            changed = [attribute for attribute, now, then in (
+                ("type", field["type"], old["type"]),
+                ("multi_select", bool(field.get("multi_select")), bool(old.get("multi_select")))) if now != then]
+            if changed and any(ctx.holds_values(record_type, name) for record_type, name in holders):
+                for attribute in changed:
+                    yield Problem("PUBLISHED_FIELD_CHANGED", ERROR, _key(FORM, uid), f"{field['name']}/{attribute}",
+                                  {"name": field["name"], "attribute": attribute,
+                                   "published": _describe((old["type"], bool(old.get("multi_select")), None))})
 
 
 def _published_now(published: Configuration, record_type: str) -> dict[str, dict[str, Any]]:

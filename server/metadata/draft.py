@@ -136,7 +136,8 @@ def move_field(db: Database, source: str, target: str, name: str, position: int 
     old_from, old_to = from_entry["body"], to_entry["body"]
     if source == target or (old_from.get("parent_form"), bool(old_from.get("is_nested"))) != (
             old_to.get("parent_form"), bool(old_to.get("is_nested"))):
-        raise Unprocessable(Error.DOCUMENT_INVALID, details=[Detail.of("form", Rule.MOVE_TARGET)])
+        raise Unprocessable(Error.DOCUMENT_INVALID, details=[Detail.of("form", Rule.MOVE_TARGET)],
+                            kind=KIND_NAMES[FORM])
     new_from = copy.deepcopy(old_from)
     index = next((i for i, field in enumerate(new_from["fields"]) if field["name"] == name), None)
     if index is None:

@@ -179,7 +179,7 @@ TABLE: list[Route] = [
           body={"data": {"type": "textarea"}}, extra={"name": "does_not_exist"}),
     Route("DELETE", "/api/v1/forms/<unique_id>/fields/<name>", needs=(MANAGE,), extra={"name": "does_not_exist"}),
     Route("POST", "/api/v1/forms/<unique_id>/fields/<name>/move", needs=(MANAGE,), extra={"name": "does_not_exist"},
-          body={"data": {"form": "cp_incident_form"}}),
+          body={"data": {"form": "no_such_form"}}),
     Route("PUT", "/api/v1/forms/<unique_id>/fields/order", any_of=(MANAGE, TRANSLATE), body={"data": ["x"]}, invalid=True),
     *document_routes("lookups", {"access": AUTHENTICATED}),
     Route("POST", "/api/v1/lookups/<unique_id>/values", needs=(MANAGE,), body={"data": {}}, invalid=True),

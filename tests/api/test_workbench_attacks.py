@@ -714,10 +714,6 @@ def test_a_multi_select_change_of_a_held_choice_is_refused(world):
     refused_for(publish(admin), "risk_level")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG server/metadata/checks.py:218 (check_published_fields_unchanged): only "
-                   "top-level fields are checked (forms_of(nested=False)); a subform row field's type changes while "
-                   "rows hold values (relation_age 40 -> date_field) and every later save of the case is refused "
-                   "RECORD_INVALID at /family_members/0/relation_age. Check nested fields under data.<subform>.<name>")
 def test_a_type_change_of_a_subform_field_whose_rows_hold_values_is_refused(world):
     admin = world["admin"]
     edit_draft(world["app"], lambda documents: field_of(documents, "family_members_section", "relation_age").update(
@@ -784,3 +780,21 @@ def test_a_primero_import_keeps_the_published_type_of_a_field_records_hold(world
     assert publish(world["admin"]).status_code == 201
     saved = world["admin"].patch(f"/api/v1/cases/{world['case_id']}", json={"data": {"name_first": "A", "age": 8}})
     assert saved.status_code == 200, saved.get_json()
+
+
+def test_a_subform_fields_type_changes_while_no_record_has_rows_and_not_after(client):
+    def change(type_):
+        form = client.get("/api/v1/forms/family_members_section?draft=true").get_json()
+        for row_field in form["data"]["fields"]:
+            if row_field["name"] == "relation_age":
+                row_field["type"] = type_
+        return client.put("/api/v1/forms/family_members_section", json={"data": form["data"]},
+                          headers={"If-Match": f'"{form["meta"]["revision"]}"'})
+    assert change("text_field").status_code == 200  # no record has rows yet
+    assert client.post("/api/v1/metadata/publish", json={}).status_code == 201
+    created = client.post("/api/v1/cases", json={"data": {"name": "Awa", "family_members": [
+        {"relation_name": "Fatou", "relation_age": "quarante"}]}})
+    assert created.status_code == 201, created.get_json()
+    refused = change("numeric_field")
+    assert refused.status_code == 422, refused.get_json()
+    assert [d["code"] for d in refused.get_json()["error"]["details"]] == ["PUBLISHED_FIELD_CHANGED"]

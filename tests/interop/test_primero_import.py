@@ -93,9 +93,12 @@ def test_hostile_bodies_are_refused_and_the_draft_is_untouched(backend_app, back
     assert draft_body(backend_app, "form", "basic_identity") == before
 
 
-def test_a_body_over_the_request_limit_is_refused(client):
-    answer = post(client, b" " * (3 * 1024 * 1024))
-    assert answer.status_code == 413
+def test_a_body_over_the_configurations_limit_is_refused(client):
+    """A country's configuration may pass the 2 MB of other requests, not the 16 MB a configuration may hold."""
+    from server.interop.primero_read import MAX_FILE_BYTES
+    answer = post(client, b" " * (MAX_FILE_BYTES + 2 * 1024 * 1024))
+    assert answer.status_code == 413 and answer.get_json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert post(client, b" " * (3 * 1024 * 1024)).status_code == 422  # past 2 MB, read, and not JSON
 
 
 def test_only_those_who_manage_metadata_and_roles_may_import(app, client):

@@ -128,6 +128,7 @@ def test_a_field_does_not_move_to_another_record_type_a_subform_itself_or_nowher
     before = names_in(client, "basic_identity")
     response = move(client, "basic_identity", "age", target)
     assert response.status_code == code, response.get_json()
+    assert "%(" not in response.get_json()["error"]["message"]
     assert names_in(client, "basic_identity") == before
 
 
