@@ -55,14 +55,7 @@ def convert_lookups(items: list[Any], default_language: str, report: Report) -> 
     """Abri lookups by id, and {Primero lookup id: Abri lookup id}."""
     lookups: dict[str, dict] = {}
     ids: dict[str, str] = {}
-    for index, item in enumerate(items):
-        raw = item.get("unique_id") if isinstance(item, dict) else None
-        if not isinstance(raw, str) or not raw:
-            report.add("lookup", f"#{index}", [Note("shape_invalid")], left_out=True)
-            continue
-        if raw in ids:
-            report.add("lookup", f"{raw} #{index}", [Note("duplicate", {"name": raw})], left_out=True)
-            continue
+    for _, item, raw in report.identified("lookup", items):
         notes: list[Note] = []
         uid = unique(dashed_id(raw, "lookup-"), set(lookups))
         if uid != raw:
@@ -123,15 +116,9 @@ def _fields_of(item: dict[str, Any]) -> list[Any]:
 def collect_forms(items: list[Any], conversion: FormConversion) -> None:
     """Pass 1 and 2: the Abri id of every usable form, then the Abri names of its fields."""
     taken: set[str] = set()
-    for index, item in enumerate(items):
-        raw = item.get("unique_id") if isinstance(item, dict) else None
-        if not isinstance(raw, str) or not raw:
-            conversion.report.add("form", f"#{index}", [Note("shape_invalid")], left_out=True)
-            continue
-        if raw in conversion.sources:
-            conversion.report.add("form", f"{raw} #{index}", [Note("duplicate", {"name": raw})], left_out=True)
-            _leave_fields_out(item, f"{raw} #{index}", conversion.report, Note("duplicate", {"name": raw}))
-            continue
+    def fields_left_out(item: Any, name: str, note: Note) -> None:
+        _leave_fields_out(item, name, conversion.report, note)
+    for _, item, raw in conversion.report.identified("form", items, fields_left_out):
         if item.get("parent_form") not in RECORD_TYPES:
             note = Note("parent_form_unknown", {"parent": str(item.get("parent_form"))[:100]})
             conversion.report.add("form", raw, [note], left_out=True)

@@ -9,7 +9,7 @@ out. Notes are message templates rendered in the reader's language when the repo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from server.messages import _l, render
 
@@ -119,6 +119,25 @@ class Report:
         for abri_id in item.abri_ids:
             self._by_abri_id[(kind, abri_id)] = item
         return item
+
+    def identified(self, kind: str, items: list[Any],
+                   left_out: Callable[[Any, str, Note], None] | None = None) -> Iterator[tuple[int, Any, str]]:
+        """Yield (index, item, its unique_id) of the objects with a unique_id not seen before; report the others as
+        not mapped (`left_out(item, name, note)` is told too, to report what they hold)."""
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            raw = item.get("unique_id") if isinstance(item, dict) else None
+            if not isinstance(raw, str) or not raw:
+                self.add(kind, f"#{index}", [Note("shape_invalid")], left_out=True)
+                continue
+            if raw in seen:
+                note = Note("duplicate", {"name": raw})
+                self.add(kind, f"{raw} #{index}", [note], left_out=True)
+                if left_out:
+                    left_out(item, f"{raw} #{index}", note)
+                continue
+            seen.add(raw)
+            yield index, item, raw
 
     def keep(self, kind: str, name: str, notes: list[Note]) -> None:
         """Record something of the instance the import keeps (not an element of the file: not counted)."""

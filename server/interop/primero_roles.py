@@ -76,14 +76,7 @@ def convert_roles(items: list[Any], context: dict[str, Any], report: Report) -> 
     roles: dict[str, dict] = {}
     ids: dict[str, str] = {}
     assignable: dict[str, list[str] | None] = {}
-    for index, item in enumerate(items):
-        raw = item.get("unique_id") if isinstance(item, dict) else None
-        if not isinstance(raw, str) or not raw:
-            report.add("role", f"#{index}", [Note("shape_invalid")], left_out=True)
-            continue
-        if raw in ids:
-            report.add("role", f"{raw} #{index}", [Note("duplicate", {"name": raw})], left_out=True)
-            continue
+    for _, item, raw in report.identified("role", items):
         uid = unique(dashed_id(raw, "role-"), set(roles))
         body, notes, assignable[uid] = _role(item, raw, uid, context, report)
         roles[uid], ids[raw] = body, uid

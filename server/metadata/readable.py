@@ -113,10 +113,8 @@ def _option_changes(before: dict[str, Any], after: dict[str, Any], locale: str) 
                                 or oid in old and bool(old[oid].get("disabled")) != bool(new[oid].get("disabled"))]}
 
 
-def _field_change(before: dict[str, Any], after: dict[str, Any], locale: str) -> dict[str, Any] | None:
-    keys = [key for key in dict.fromkeys([*before, *after]) if not same_value(key, before.get(key), after.get(key))]
-    if not keys:
-        return None
+def _field_change(before: dict[str, Any], after: dict[str, Any], keys: list[str], locale: str) -> dict[str, Any]:
+    """One field's change (`keys`: the attributes the diff found changed)."""
     change = {"name": after["name"], "label": text_in(after.get("display_name_i18n"), locale, after["name"]),
               "properties": [property_name(key, locale) for key in keys if key != "option_strings_text_i18n"]}
     if "option_strings_text_i18n" in keys:
@@ -127,22 +125,21 @@ def _field_change(before: dict[str, Any], after: dict[str, Any], locale: str) ->
 def _form_change(change: dict[str, Any], before: dict[str, Any], after: dict[str, Any], locale: str) -> dict[str, Any]:
     old = {field["name"]: field for field in before.get("fields", [])}
     new = {field["name"]: field for field in after.get("fields", [])}
-    changed = [c for c in (_field_change(old[n], new[n], locale) for n in new if n in old and old[n] != new[n]) if c]
-    attributes = [key for key in change.get("attributes", {}) if not same_value(
-        key, before.get(key), after.get(key))]
+    changed = [_field_change(old[name], new[name], list(keys), locale)
+               for name, keys in change.get("fields_changed", {}).items()]
     return {"fields_added": [{"name": n, "label": _field_label(after, n, locale)}
                              for n in change.get("fields_added", [])],
             "fields_removed": [{"name": n, "label": _field_label(before, n, locale)}
                                for n in change.get("fields_removed", [])],
             "fields_changed": changed, "fields_reordered": bool(change.get("fields_reordered")),
-            "properties": [property_name(key, locale) for key in attributes]}
+            "properties": [property_name(key, locale) for key in change.get("attributes", {})]}
 
 
-def _lookup_change(before: dict[str, Any], after: dict[str, Any], locale: str) -> dict[str, Any]:
+def _lookup_change(change: dict[str, Any], before: dict[str, Any], after: dict[str, Any],
+                   locale: str) -> dict[str, Any]:
     def values(lookup: dict[str, Any]) -> dict[str, Any]:
         return {value["id"]: value for value in lookup.get("lookup_values_i18n") or [] if isinstance(value, dict)}
-    attributes = [key for key in dict.fromkeys([*before, *after])
-                  if key != "lookup_values_i18n" and not same_value(key, before.get(key), after.get(key))]
+    attributes = [key for key in change.get("attributes", {}) if key != "lookup_values_i18n"]
     return {**_option_changes(values(before), values(after), locale),
             "properties": [property_name(key, locale) for key in attributes]}
 
@@ -162,9 +159,8 @@ def readable_changes(changes: list[dict[str, Any]], before: Configuration, after
         if change["change"] == "changed":
             old, new = before.documents_by_kind[kind][uid], after.documents_by_kind[kind][uid]
             detail = (_form_change(change, old, new, locale) if kind == FORM
-                      else _lookup_change(old, new, locale) if kind == LOOKUP
-                      else {"properties": [property_name(key, locale) for key in change.get("attributes", {})
-                                           if not same_value(key, old.get(key), new.get(key))]})
+                      else _lookup_change(change, old, new, locale) if kind == LOOKUP
+                      else {"properties": [property_name(key, locale) for key in change.get("attributes", {})]})
             if not any(detail.values()):
                 continue
             item.update(detail)

@@ -58,3 +58,73 @@ def served(app):
     finally:
         stopping.set()
         server.close()
+
+
+# --- the French administrator on the Bénin profile (the workbench's and the import page's journeys) ---------------
+
+ADMINISTRATOR = "aminata"
+
+
+@contextlib.contextmanager
+def benin_app(*users: tuple[str, str, str | None]):
+    """Abri on the Bénin profile (French first) with its first system administrator and `users`
+    ((user name, role, agency)); closed afterwards."""
+    from datetime import datetime, timezone
+
+    from server.deployment import start_deployment
+    from tests.builders import make_user
+    from tests.conftest import make_app
+
+    app = make_app("mongomock://", PROFILE="bj", DEFAULT_LOCALE="fr")
+    try:
+        with app.app_context():
+            start_deployment(app, datetime.now(timezone.utc))
+        make_user(app, ADMINISTRATOR, "role-system-administrator")
+        for user_name, role_id, agency in users:
+            make_user(app, user_name, role_id, agency=agency)
+        yield app
+    finally:
+        app.close()
+
+
+@pytest.fixture
+def french(browser):
+    """A page at an office screen's size, in French; downloads kept; a window.confirm is dismissed (the admin UI
+    confirms in the page)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR", accept_downloads=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    yield page
+    context.close()
+
+
+def api_token(base: str, user_name: str = ADMINISTRATOR) -> str:
+    """A bearer token of a user of `benin_app` (tests.builders.PASSWORD)."""
+    import json
+    import urllib.request
+
+    from tests.builders import PASSWORD
+
+    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
+        {"user_name": user_name, "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(request).read())["data"]["token"]
+
+
+def api_get(base: str, path: str) -> dict:
+    """GET an API route as the administrator."""
+    import json
+    import urllib.request
+
+    return json.loads(urllib.request.urlopen(urllib.request.Request(
+        base + path, headers={"Authorization": f"Bearer {api_token(base)}"})).read())
+
+
+def log_in_french(page, base: str, user_name: str = ADMINISTRATOR) -> None:
+    """Log in on the French login page; return once the browser has left it."""
+    from tests.builders import PASSWORD
+
+    page.goto(base + "/admin/login")
+    page.get_by_label("Nom d'utilisateur").fill(user_name)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/admin/login" not in url)

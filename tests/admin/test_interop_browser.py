@@ -9,19 +9,13 @@ manager's role does not open the page. Set ABRI_SCREENSHOTS=docs/screenshots to 
 from __future__ import annotations
 
 import io
-import json
-import urllib.request
-from datetime import datetime, timezone
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from server.deployment import start_deployment
-from tests.admin.conftest import served
+from tests.admin.conftest import api_get, benin_app, log_in_french, served
 from tests.admin.test_admin_ui import screenshot
-from tests.builders import PASSWORD, make_user
-from tests.conftest import make_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -32,14 +26,9 @@ NOT_ALLOWED = "Cette page ne fait pas partie de votre rôle"
 
 @pytest.fixture(scope="module")
 def interop_app():
-    """Abri on the Bénin profile (French first), a national administrator, a partner's data manager."""
-    app = make_app("mongomock://", PROFILE="bj", DEFAULT_LOCALE="fr")
-    with app.app_context():
-        start_deployment(app, datetime.now(timezone.utc))
-    make_user(app, "aminata", "role-system-administrator")
-    make_user(app, "dm", "role-partner-data-manager", agency="agency-gups-cotonou")
-    yield app
-    app.close()
+    """Abri on the Bénin profile (French first), its first administrator, a partner's data manager."""
+    with benin_app(("dm", "role-partner-data-manager", "agency-gups-cotonou")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -48,29 +37,7 @@ def interop(interop_app):
         yield base
 
 
-@pytest.fixture
-def french(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR", accept_downloads=True)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.dismiss())  # the page's confirmations are in the page, never window.confirm
-    yield page
-    context.close()
-
-
-def api_get(base: str, path: str) -> dict:
-    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
-        {"user_name": "aminata", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
-    token = json.loads(urllib.request.urlopen(request).read())["data"]["token"]
-    return json.loads(urllib.request.urlopen(urllib.request.Request(
-        base + path, headers={"Authorization": f"Bearer {token}"})).read())
-
-
-def log_in(page, base: str, user_name: str = "aminata") -> None:
-    page.goto(base + "/admin/login")
-    page.get_by_label("Nom d'utilisateur").fill(user_name)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "/admin/login" not in url)
+log_in = log_in_french
 
 
 def open_interop(page, base: str) -> None:

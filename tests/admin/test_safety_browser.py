@@ -69,16 +69,6 @@ def stored_user(app, user_name: str) -> dict:
         return get_db().users.find_one({"_id": user_name})
 
 
-@pytest.fixture
-def french(browser):
-    """A page at 1366x768 whose interface is French (the language link's cookie); native dialogs are refused."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.dismiss())  # the UI's confirmations are in the page, never window.confirm
-    yield page
-    context.close()
-
-
 def log_in(page, base: str, user_name: str, language: str = "en") -> None:
     page.goto(base + f"/admin/language/{language}?next=/admin/login")
     labels = {"en": ("User name", "Password", "Log in"), "fr": ("Nom d'utilisateur", "Mot de passe", "Se connecter")}
@@ -90,6 +80,8 @@ def log_in(page, base: str, user_name: str, language: str = "en") -> None:
 
 
 def navigation(page) -> list[str]:
+    """The links shown, once the header knows who is logged in (it shows the links the same moment)."""
+    expect(page.locator("#who")).not_to_be_empty()
     return [text.strip() for text in page.locator("#main-nav a:visible").all_inner_texts()]
 
 

@@ -13,11 +13,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from server.deployment import start_deployment
-from tests.admin.conftest import served
+from tests.admin.conftest import api_get, api_token, benin_app, log_in_french, served
 from tests.admin.test_admin_ui import screenshot
-from tests.builders import PASSWORD, make_user
-from tests.conftest import make_app
+from tests.builders import PASSWORD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -27,13 +25,8 @@ CONDITION = {"and": [{"eq": {"sex": "female"}}, {"lt": {"age": 12}}]}
 @pytest.fixture(scope="module")
 def workbench_app():
     """Abri on the Bénin profile (French first), its first administrator, a case worker."""
-    app = make_app("mongomock://", PROFILE="bj", DEFAULT_LOCALE="fr")
-    with app.app_context():
-        start_deployment(app, datetime.now(timezone.utc))
-    make_user(app, "aminata", "role-system-administrator")
-    make_user(app, "worker", "role-case-worker", agency="agency-gups-cotonou")
-    yield app
-    app.close()
+    with benin_app(("worker", "role-case-worker", "agency-gups-cotonou")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -43,28 +36,7 @@ def workbench(workbench_app):
         yield base
 
 
-@pytest.fixture
-def french(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="fr-FR")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def api_get(base: str, path: str) -> dict:
-    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
-        {"user_name": "aminata", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
-    token = json.loads(urllib.request.urlopen(request).read())["data"]["token"]
-    return json.loads(urllib.request.urlopen(urllib.request.Request(
-        base + path, headers={"Authorization": f"Bearer {token}"})).read())
-
-
-def log_in(page, base: str) -> None:
-    page.goto(base + "/admin/login")
-    page.get_by_label("Nom d'utilisateur").fill("aminata")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(base + "/admin/")
+log_in = log_in_french
 
 
 def test_a_field_shown_to_girls_under_twelve_is_built_with_pickers_previewed_and_published(french, workbench, tmp_path):
@@ -261,9 +233,7 @@ def test_a_new_form_and_a_new_option_go_where_the_administrator_chooses(french, 
 
 def test_a_check_is_shown_next_to_the_field_it_concerns_and_linked_from_the_dashboard(french, workbench):
     page, base = french, workbench
-    request = urllib.request.Request(base + "/api/v1/tokens", data=json.dumps(
-        {"user_name": "aminata", "password": PASSWORD}).encode(), headers={"Content-Type": "application/json"})
-    token = json.loads(urllib.request.urlopen(request).read())["data"]["token"]
+    token = api_token(base)
     revision = api_get(base, "/api/v1/forms/consent?draft=true")["meta"]["revision"]
     name = api_get(base, "/api/v1/forms/consent?draft=true")["data"]["fields"][0]["name"]
     patch = urllib.request.Request(base + f"/api/v1/forms/consent/fields/{name}", method="PATCH", data=json.dumps(

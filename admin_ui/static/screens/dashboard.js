@@ -14,6 +14,12 @@ const PAGES = {form: (uid) => "/admin/forms/" + encodeURIComponent(uid), lookup:
                role: () => "/admin/roles"};
 const quoted = (items) => listOf(items.map((item) => fmt("quoted", {text: item.label})), "and");
 
+/** The options a field's (or a lookup's) change adds, removes and relabels, in words. */
+function optionParts(change) {
+  return [["options_added", "new_options"], ["options_removed", "options_gone"], ["options_changed", "options_relabelled"]]
+    .filter(([key]) => (change[key] || []).length).map(([key, text]) => fmt(text, {items: quoted(change[key])}));
+}
+
 /** The sentences that say what one document's change does (labels, properties in words). */
 export function changeSentences(change) {
   const name = change.label;
@@ -28,16 +34,10 @@ export function changeSentences(change) {
         : fmt("quoted", {text: field.label}))), "and")}));
   }
   for (const field of change.fields_changed || []) {
-    const what = [...field.properties];
-    if ((field.options_added || []).length) what.push(fmt("new_options", {items: quoted(field.options_added)}));
-    if ((field.options_removed || []).length) what.push(fmt("options_gone", {items: quoted(field.options_removed)}));
-    if ((field.options_changed || []).length) what.push(fmt("options_relabelled", {items: quoted(field.options_changed)}));
-    parts.push(fmt("field_changed", {text: field.label, items: what.join(", ")}));
+    parts.push(fmt("field_changed", {text: field.label, items: [...field.properties, ...optionParts(field)].join(", ")}));
   }
   if (change.fields_reordered) parts.push(t("fields_moved"));
-  if ((change.options_added || []).length) parts.push(fmt("new_options", {items: quoted(change.options_added)}));
-  if ((change.options_removed || []).length) parts.push(fmt("options_gone", {items: quoted(change.options_removed)}));
-  if ((change.options_changed || []).length) parts.push(fmt("options_relabelled", {items: quoted(change.options_changed)}));
+  parts.push(...optionParts(change));
   if ((change.properties || []).length) parts.push(fmt("properties_changed", {items: change.properties.join(", ")}));
   return [fmt("document_changed", {kind, name, items: parts.join(t("part_separator"))})];
 }

@@ -5,7 +5,7 @@ import {clearErrors, flash, showError, showFieldError} from "../lib/errors.js";
 import {readOptionalTexts, readTexts, writeTexts} from "../lib/labels.js";
 import {fmt, label, t} from "../lib/text.js";
 import {brokenExpression, fieldForm, fieldType, fillEditor, loadFieldTypes, readField, resetEditor, showPatternInput, showTypeOptions, withoutNulls} from "./field_editor.js";
-import {draftBundle, renderPreview} from "./form_preview.js";
+import {draftBundle, forgetDrafts, renderPreview} from "./form_preview.js";
 import {RuleBuilder, ruleFields} from "./rule_builder.js";
 import {makeCatalog} from "/app/static/render/catalog.js";
 import {store} from "../lib/store.js";
@@ -25,6 +25,7 @@ const preview = () => renderPreview(FORM_ID).catch((error) => showError(error));
 
 /** Take the form an answer holds and show it. */
 function show(answer) {
+  forgetDrafts();
   screen.form = answer.data.data;
   screen.revision = answer.data.meta.revision;
   document.getElementById("form-revision").textContent = "(" + fmt("revision", {revision: screen.revision}) + ")";

@@ -7,8 +7,21 @@ import {makeCatalog} from "/app/static/render/catalog.js";
 import {Editor} from "/app/static/render/form.js";
 import {makeWords} from "/app/static/render/words.js";
 
-/** Everything the renderer reads, from the draft, in `locale`: a bundle's shape. */
-export async function draftBundle(locale) {
+const bundles = new Map();  // locale -> the draft's bundle, read once per change of the draft (see forgetDrafts)
+
+/** The draft changed: the next bundle is read again. */
+export function forgetDrafts() {
+  bundles.clear();
+}
+
+/** Everything the renderer reads, from the draft, in `locale`: a bundle's shape (the preview and the rule pickers
+ * of the form screen share it when they are in one language). */
+export function draftBundle(locale) {
+  if (!bundles.has(locale)) bundles.set(locale, readBundle(locale).catch((error) => { bundles.delete(locale); throw error; }));
+  return bundles.get(locale);
+}
+
+async function readBundle(locale) {
   const query = "locale=" + encodeURIComponent(locale);
   const [forms, lookups, types, places] = await Promise.all([
     api("GET", "/api/v1/forms?draft=true&per_page=1000&" + query), api("GET", "/api/v1/lookups?draft=true&per_page=1000&" + query),
