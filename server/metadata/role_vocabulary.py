@@ -22,6 +22,10 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "role": ("manage",),
     "agency": ("manage",),
     "audit_log": ("read",),
+    # aggregate reports and dashboards (server/reports): run them; see counts under the suppression threshold
+    "report": ("read", "view_small_counts"),
+    # data protection (server/services/data_protection.py): retention runs, subject access, consent audit
+    "data_protection": ("retention", "subject_access", "consent_audit"),
 }
 SCOPES = ("self", "group", "agency", "all")  # group_permission: whose records a role reaches
 ASSIGN_ALL = "*"           # in assignable_role_ids: every role, present and future
