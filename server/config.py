@@ -74,6 +74,8 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 ATTACHMENT_MAX_MB = 20
 # Largest page size of list endpoints.
 MAX_PER_PAGE = 1000
+# Reports show a count under this threshold as "< 5" (with complementary cells hidden), unless a report sets its own.
+REPORT_THRESHOLD = 5
 # Days an export file is kept before it is deleted.
 EXPORT_TTL_DAYS = 7
 # Export worker threads inside `abri serve` (0: only separate `abri worker` processes run exports).

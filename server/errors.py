@@ -151,6 +151,11 @@ class Error(Enum):
     XLSFORM_INVALID = ("XLSFORM_INVALID", _l("The file is not an XLSForm workbook Abri can read. Nothing was changed."))
     XLSFORM_TOO_LARGE = ("XLSFORM_TOO_LARGE", _l("The XLSForm workbook is too large to read: split it into smaller "
                                                  "forms."))
+    # Reports
+    REPORT_INVALID = ("REPORT_INVALID", _l("The report cannot be computed: problems: %(count)s. Nothing was saved."))
+    REPORT_FIELDS_NOT_READABLE = ("PERMISSION_DENIED", _l("The report %(id)s counts fields your role may not read."))
+    BOUNDARIES_INVALID = ("BOUNDARIES_INVALID", _l("The file is not GeoJSON of the hierarchy's places that Abri can "
+                                                   "read. Nothing was changed."))
     # Places
     CSV_ROWS_REFUSED = ("CSV_INVALID", _l("Rows refused: %(count)s. Nothing was changed."))
     CSV_NO_HASHTAGS = ("CSV_INVALID", _l("The file has no HXL hashtag row (#adm1+code, #adm1+name, ...)."))
@@ -243,6 +248,12 @@ class Error(Enum):
     EXPORT_KEY_CHANGED = ("EXPORT_KEY_CHANGED", _l("The password of this export can no longer be read (the server's "
                                                    "export key changed). Start the export again."))
     EXPORT_CANCELLED = ("EXPORT_CANCELLED", _l("The export was cancelled."))
+    EXPORT_IDENTIFYING_DENIED = ("PERMISSION_DENIED", _l(
+        "Your role exports these records only pseudonymised: the fields that identify a person are replaced by "
+        "pseudonyms (identifying: hash) or left out (identifying: drop)."))
+    # Data protection (server/services/retention.py, subject_access.py, consent_audit.py)
+    RETENTION_RUNNING = ("RETENTION_RUNNING", _l("A retention run is already under way. Wait until it ends, then "
+                                                 "run again: it goes on where the other stopped."))
 
 
 CODES = frozenset(member.code for member in Error)  # every API code an error may carry

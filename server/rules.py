@@ -76,6 +76,8 @@ class Rule(Enum):
                                                ".../attachments/<field> and remove them with DELETE "
                                                ".../attachments/<id>, not by writing the record."))
     LOCATION = ("location", _l("%(value)s is not a known location code."))
+    BOUNDARY_POINTS = ("boundary_points", _l(
+        "Each ring of a polygon needs at least four points of a longitude (-180 to 180) and a latitude (-90 to 90)."))
     LOCATION_LEVEL = ("location_level", _l("Choose a place of admin level %(level)s (%(value)s is at level "
                                            "%(actual)s)."))
     DESTROY_ROW = ("destroy_row", _l("A row to remove holds only its unique_id and \"_destroy\": true."))
@@ -194,6 +196,11 @@ class Rule(Enum):
     READABLE_FIELD = ("enum", _l("Not a field you may read."))
     DISABLED_NEED_READ = ("forbidden", _l("Only a role that reads these records may ask for disabled ones."))
     INCLUDE_DISABLED = ("include_disabled", _l("Disabled records are exported only with include_disabled."))
+    EXPORT_IDENTIFYING = ("forbidden", _l("Needs the %(resource)s: export_identifying permission; without it, choose "
+                                          "hash (pseudonyms) or drop (left out)."))
+    PARTNER_OWN = ("forbidden", _l("Without the export_identifying permission, exports hold the pseudonyms of your "
+                                   "own agency only."))
+    PARTNER_NEEDS_HASH = ("invalid", _l("A partner agency is chosen only with identifying: hash."))
     # Configuration checks (server/metadata/checks.py): one per cross-reference rule, named by its check code
     FIELD_NAME_DUPLICATE = ("FIELD_NAME_DUPLICATE", _l("The field name %(name)s is used more than once in this form."))
     FIELD_INCONSISTENT = ("FIELD_INCONSISTENT", _l(
@@ -286,6 +293,50 @@ class Rule(Enum):
         "A birth comparison has at most two fields: a date of birth, then an age."))
     MATCHING_TRACE_NOT_COMPARED = ("MATCHING_TRACE_NOT_COMPARED", _l(
         "A trace's field is compared as %(name)s, which the matching rules do not compare."))
+    # Reports (server/reports/definition.py)
+    REPORT_SUBFORM_UNKNOWN = ("REPORT_SUBFORM_UNKNOWN", _l(
+        "The report counts the rows of %(name)s, which is not a subform of its record type."))
+    REPORT_EVENTS_MISSING = ("REPORT_EVENTS_MISSING", _l("A report of events names at least one event."))
+    REPORT_FIELD_UNKNOWN = ("REPORT_FIELD_UNKNOWN", _l(
+        "The report names %(name)s, which is not a field of the %(record_type)s forms."))
+    REPORT_FIELD_IDENTIFYING = ("REPORT_FIELD_IDENTIFYING", _l(
+        "%(name)s identifies a person: a report may not group or filter by it."))
+    REPORT_FIELD_TYPE = ("REPORT_FIELD_TYPE", _l(
+        "%(name)s is a %(type)s field; here a report reads these types: %(expected)s."))
+    REPORT_FACT_UNIT = ("REPORT_FACT_UNIT", _l(
+        "%(fact)s is not something a report counting %(unit)s can read here."))
+    REPORT_DIMENSION_SHAPE = ("REPORT_DIMENSION_SHAPE", _l("A row or column names either a field or a fact."))
+    REPORT_FILTER_SHAPE = ("REPORT_FILTER_SHAPE", _l(
+        "A filter names either a field or a fact, and a condition: in, lt, le, gt or ge."))
+    REPORT_FILTER_ORDER = ("REPORT_FILTER_ORDER", _l(
+        "%(name)s has no order: filter it with in, or choose a number or date field."))
+    REPORT_FILTER_VALUE = ("REPORT_FILTER_VALUE", _l(
+        "The bound of %(name)s must be a number for a number field, a date (YYYY-MM-DD) for a date field."))
+    REPORT_BANDS_MISSING = ("REPORT_BANDS_MISSING", _l(
+        "%(name)s is a number: give the bands to group it by (for ages: 0, 6, 12, 18)."))
+    REPORT_BANDS_ORDER = ("REPORT_BANDS_ORDER", _l("The bands must go from the smallest to the largest."))
+    REPORT_PERIOD_MISSING = ("REPORT_PERIOD_MISSING", _l(
+        "%(name)s is a date: choose the period to group it by (month, quarter or year)."))
+    REPORT_LEVEL_UNKNOWN = ("REPORT_LEVEL_UNKNOWN", _l(
+        "Choose the level of places to group %(name)s by, among those of the location hierarchy: %(levels)s."))
+    REPORT_DURATION_END_MISSING = ("REPORT_DURATION_END_MISSING", _l(
+        "A duration needs the date it starts from and the date it ends at."))
+    REPORT_ROLE_UNKNOWN = ("REPORT_ROLE_UNKNOWN", _l("The report is shown on the dashboard of %(role)s, which is not a role."))
+    REPORT_MAP_NEEDS_PLACES = ("REPORT_MAP_NEEDS_PLACES", _l(
+        "A map shows places: make a location field the first row of the report."))
+    REPORT_MODULE_UNKNOWN = ("REPORT_MODULE_UNKNOWN", _l("The report names the module %(id)s, which does not exist."))
+    RETENTION_ID_DUPLICATE = ("RETENTION_ID_DUPLICATE", _l("The retention rule id %(id)s is used more than once."))
+    RETENTION_RECORD_TYPE = ("RETENTION_RECORD_TYPE", _l(
+        "The retention rule %(id)s is about %(record_type)s records, which the module does not hold."))
+    RETENTION_FROM_UNKNOWN = ("RETENTION_FROM_UNKNOWN", _l(
+        "The retention rule %(id)s counts from %(name)s, which is neither a date field of the module's "
+        "%(record_type)s forms nor one of %(moments)s."))
+    RETENTION_NOTHING_IDENTIFYING = ("RETENTION_NOTHING_IDENTIFYING", _l(
+        "The retention rule %(id)s pseudonymises %(record_type)s records, but no field of their forms is marked "
+        "identifying: it would remove nothing."))
+    IDENTIFYING_UNMARKED = ("IDENTIFYING_UNMARKED", _l(
+        "The field %(name)s is not marked identifying, yet %(reason)s: pseudonymised exports and the retention "
+        "rules would keep it. Mark it identifying if it names or identifies a person."))
 
 
 CODES = frozenset(rule.code for rule in Rule)

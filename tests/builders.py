@@ -32,7 +32,7 @@ def module() -> dict[str, Any]:
 
 
 ALL_ACTIONS = {"case": ["read", "create", "write", "disable", "view_history", "export_xlsx", "export_csv",
-                        "export_json", "assign", "refer", "transfer", "flag"],
+                        "export_json", "export_identifying", "assign", "refer", "transfer", "flag"],
                "metadata": ["manage", "manage_translations"], "user": ["manage"], "role": ["manage"], "agency": ["manage"],
                "audit_log": ["read"]}
 ALL_ACTIONS["incident"] = ALL_ACTIONS["tracing_request"] = ALL_ACTIONS["case"]

@@ -24,11 +24,12 @@ LAYERS = [
     {"matching"},
     {"records"},
     {"workflow"},
+    {"reports"},
     {"export", "interop"},
     {"services", "deployment"},
     {"api", "admin", "app_ui", "cli", "app", "__main__"},
 ]
-DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching", "interop")
+DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching", "interop", "reports")
 # Lazy imports of third-party modules that are optional or heavy (never an import of Abri's own code).
 LAZY_ALLOWED = {"mongomock", "zxcvbn", "cryptography", "datetime", "ipaddress"}
 

@@ -19,8 +19,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.urls import iri_to_uri
 
 from server.admin.builder_texts import BUILDER_TEXTS
+from server.admin.data_protection_texts import DATA_PROTECTION_TEXTS
 from server.admin.interop_texts import INTEROP_TEXTS
 from server.admin.people_texts import PEOPLE_TEXTS
+from server.admin.reports_texts import REPORTS_TEXTS
 from server.config import shipped_path
 from server.i18n import ADMIN_BLUEPRINT, MESSAGE_LOCALES, UI_LOCALE_COOKIE, known_locales
 
@@ -56,6 +58,8 @@ SCRIPT_TEXTS = {
     **PEOPLE_TEXTS,
     **BUILDER_TEXTS,
     **INTEROP_TEXTS,
+    **DATA_PROTECTION_TEXTS,
+    **REPORTS_TEXTS,
 }
 
 
@@ -114,7 +118,8 @@ PAGES = {"/": ("dashboard", "dashboard.html"), "/login": ("login", "login.html")
          "/lookups": ("lookups", "lookups.html"), "/translations": ("translations", "translations.html"),
          "/roles": ("roles", "roles.html"), "/people": ("people", "people.html"),
          "/exports": ("exports", "exports.html"), "/audit": ("audit", "audit.html"),
-         "/interop": ("interop", "interop.html")}
+         "/interop": ("interop", "interop.html"), "/reports": ("reports", "reports.html"),
+         "/data-protection": ("data_protection", "data_protection.html")}
 for _path, (_endpoint, _template) in PAGES.items():
     bp.add_url_rule(_path, _endpoint, lambda template=_template: _page(template))
 

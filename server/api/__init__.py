@@ -12,9 +12,10 @@ import re
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from server.api import data_protection
 from server.api import (accounts, alerts, attachments, audit, auth, devices, documents, exports, field_types,
-                        locations, matching, metadata, openapi, primero, records, schemas, sync, workflow,
-                        xlsform)
+                        locations, matching, metadata, openapi, primero, records, reports, schemas, sync,
+                        workflow, xlsform)
 from server.errors import BadRequest, Detail, Error, Unprocessable
 from server.records.search import INT64_MAX, INT64_MIN
 from server.rules import Rule
@@ -126,7 +127,8 @@ def init_api(app: Flask) -> None:
     app.extensions["abri_api"] = api
     for blueprint in (auth.blp, accounts.blp, audit.blp, *documents.blueprints(), metadata.blp, schemas.blp,
                       *records.blueprints(), exports.blp, locations.blp, field_types.blp, devices.blp,
-                      sync.blp, workflow.blp, alerts.blp, attachments.blp, matching.blp, xlsform.blp, primero.blp):
+                      sync.blp, workflow.blp, alerts.blp, attachments.blp, matching.blp, xlsform.blp, primero.blp,
+                      reports.blp, data_protection.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     openapi.register_document_schemas(api)
     openapi.document_openapi_route(api, app)

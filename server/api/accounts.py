@@ -58,6 +58,8 @@ class UserPatchBody(ArgumentSchema):
 class EntityData(ArgumentSchema):
     unique_id = fields.String(required=True, validate=[validate.Length(min=2, max=100), NAME])
     agency_code = fields.String(validate=validate.Length(max=20))
+    agency_type = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "Agencies: one of lookup-agency-type (police, justice, NGO, social services...)."})
     name_i18n = fields.Dict(keys=fields.String(validate=validate.Length(max=10)),
                             values=fields.String(validate=validate.Length(max=500)))
     description_i18n = fields.Dict(keys=fields.String(validate=validate.Length(max=10)),

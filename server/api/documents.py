@@ -20,7 +20,7 @@ from server.api.common import PageArgs, conditional, envelope, languages, page_s
 from server.api.openapi import answers
 from server.api.authentication import require_permission
 from server.metadata import edits
-from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, ROLE
+from server.metadata.documents import FORM, LOOKUP, MODULE, RECORD_TYPES, REPORT, ROLE
 from server.metadata.labels import localize_document
 from server.services import documents, drafts as draft_use_cases
 from server.services.drafts import write_permission
@@ -120,7 +120,7 @@ def _modify(kind: str, unique_id: str, edit: edits.Edit, translators_too: bool =
                                                            request.headers.get("If-Match"), translators_too))
 
 
-DOCUMENT_ANSWERS = {kind: docs.document_schemas(kind) for kind in (FORM, LOOKUP, MODULE, ROLE)}
+DOCUMENT_ANSWERS = {kind: docs.document_schemas(kind) for kind in (FORM, LOOKUP, MODULE, ROLE, REPORT)}
 FORM_ANSWER, LOOKUP_ANSWER = DOCUMENT_ANSWERS[FORM][0], DOCUMENT_ANSWERS[LOOKUP][0]
 
 
@@ -183,6 +183,7 @@ forms_blp = document_blueprint(FORM, "forms")
 lookups_blp = document_blueprint(LOOKUP, "lookups")
 modules_blp = document_blueprint(MODULE, "modules")
 roles_blp = document_blueprint(ROLE, "roles")
+reports_blp = document_blueprint(REPORT, "reports")
 
 
 @forms_blp.route("/forms/<unique_id>/fields")
@@ -260,5 +261,5 @@ class LookupValue(MethodView):
 
 
 def blueprints() -> tuple[Blueprint, ...]:
-    return forms_blp, lookups_blp, modules_blp, roles_blp
+    return forms_blp, lookups_blp, modules_blp, roles_blp, reports_blp
 

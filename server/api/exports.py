@@ -14,7 +14,7 @@ from server.api.arguments import ArgumentSchema
 from server.api import responses as docs
 from server.api.common import PageArgs, envelope, page_size, request_context
 from server.api.openapi import answers
-from server.export import encryption, jobs
+from server.export import encryption, jobs, pseudonyms
 from server.metadata.documents import RECORD_TYPES
 from server.services import exports as use_cases
 
@@ -41,6 +41,11 @@ class ExportData(ArgumentSchema):
     include_removed = fields.Boolean(load_default=False)
     include_disabled = fields.Boolean(load_default=False)
     password = fields.String(validate=validate.Length(max=200), allow_none=True)
+    identifying = fields.String(validate=validate.OneOf(pseudonyms.MODES), allow_none=True, metadata={
+        "description": "The fields that identify a person: include (needs export_identifying), hash (pseudonyms for "
+                       "the partner agency; the default without export_identifying) or drop."})
+    partner_agency = fields.String(validate=validate.Length(min=1, max=100), allow_none=True, metadata={
+        "description": "With hash: the agency whose pseudonyms the file holds (default: the user's own)."})
 
 
 class ExportBody(ArgumentSchema):

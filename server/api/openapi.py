@@ -205,19 +205,35 @@ def document_openapi_route(api: AbriApi, app: Flask) -> None:
 
 
 # The metadata meta-schemas (server/metadata/schemas/*.json) refer to each other by file name.
-META_SCHEMAS = ("form", "field", "lookup", "module", "role", "location", "i18n", "expression")
-LOCALIZED = ("form", "field", "lookup", "module", "role")  # the kinds a document route localizes
+META_SCHEMAS = ("form", "field", "lookup", "module", "role", "location", "i18n", "expression", "report")
+LOCALIZED = ("form", "field", "lookup", "module", "role", "report")  # the kinds a document route localizes
 
 
 def register_document_schemas(api: AbriApi) -> None:
     """Add the meta-schemas as components (`meta-form`, ...) and their one-language forms (`localized-form`, ...)."""
     api.spec.components.schema("Tombstone", schema=Tombstone)
     for name in META_SCHEMAS:
-        api.spec.components.schema(f"meta-{name}", component=_as_component(meta_schema(name), "meta"))
+        api.spec.components.schema(f"meta-{name}", component=_as_component(_inline_defs(meta_schema(name)), "meta"))
     for name in LOCALIZED:
-        localized = _localized(_as_component(meta_schema(name), "localized"))
+        localized = _localized(_as_component(_inline_defs(meta_schema(name)), "localized"))
         localized["title"] = f"{localized.get('title', name)} in one language (?locale=)"
         api.spec.components.schema(f"localized-{name}", component=localized)
+
+
+def _inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its local definitions (`#/$defs/x`) written in place: a component has no root of its own."""
+    definitions = schema.get("$defs", {})
+
+    def inline(part: Any) -> Any:
+        if isinstance(part, list):
+            return [inline(item) for item in part]
+        if not isinstance(part, dict):
+            return part
+        ref = part.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return inline(copy.deepcopy(definitions[ref.removeprefix("#/$defs/")]))
+        return {key: inline(value) for key, value in part.items() if key != "$defs"}
+    return inline(schema)
 
 
 def _as_component(schema: Any, prefix: str) -> Any:

@@ -123,6 +123,7 @@ class Entity(Schema):
 
     unique_id = fields.String(required=True)
     agency_code = fields.String()
+    agency_type = fields.String()
     name_i18n = fields.Raw(metadata=_ref("meta-i18n"))
     description_i18n = fields.Raw(metadata=_ref("meta-i18n"))
     services = fields.List(fields.String())
@@ -526,6 +527,8 @@ class RecordBase(Schema):
                                                                "is GET /schemas/{record_type}."})
     flags = fields.List(fields.Nested(Flag))
     flagged = fields.Boolean(metadata={"description": "True while a flag is raised."})
+    pseudonymised_at = fields.DateTime(metadata={
+        "description": "When a retention rule removed the fields that identify a person (absent: never)."})
 
 
 class CaseWork:
@@ -588,8 +591,82 @@ class ExportJob(Schema):
     percent = fields.Integer(required=True)
     errors = fields.List(fields.Raw(), required=True)
     encrypted = fields.Boolean(required=True)
+    identifying = fields.String(required=True, metadata={
+        "enum": ["include", "hash", "drop"],
+        "description": "What the file holds of the fields that identify a person: their values, pseudonyms, nothing."})
+    partner_agency = nullable_string(description="With hash: the agency whose pseudonyms the file holds.")
     file_name = nullable_string()
     size = fields.Integer(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
     finished_at = moment()
     expires_at = moment()
+
+
+# Data protection (server/api/data_protection.py)
+
+class RetentionRuleResult(Schema):
+    """One retention rule, and what a preview found, a dry run would do or a run did under it."""
+
+    id = fields.String(required=True)
+    module_id = fields.String(required=True)
+    record_type = fields.String(required=True)
+    status = nullable_string(description="The records' status the rule reaches (null: any).")
+    after_days = fields.Integer(required=True)
+    from_ = fields.String(required=True, data_key="from", metadata={"description": "The date counted from."})
+    action = fields.String(required=True, metadata={"enum": ["pseudonymise", "delete"]})
+    note_i18n = fields.Dict(required=True, metadata={"description": "Why the rule is so, per language."})
+    note = fields.String(required=True, metadata={"description": "Why the rule is so, in the request's language."})
+    due = fields.Integer(required=True, metadata={"description": "Records the rule reaches (when the run started)."})
+    done = fields.Integer(required=True, metadata={"description": "Records changed (a dry run: that would be)."})
+    failed = fields.Integer(required=True)
+    sample = fields.List(fields.String(), required=True, metadata={"description": "A few of their display ids."})
+    fields_ = fields.Dict(required=True, data_key="fields", keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Identifying field -> records that held a value for it (removed)."})
+    history_entries = fields.Integer(required=True, metadata={"description": "History entries changed or removed."})
+    files = fields.Integer(required=True, metadata={"description": "Files deleted."})
+
+
+class RetentionPreview(Schema):
+    as_of = fields.DateTime(required=True)
+    rules = fields.List(fields.Nested(RetentionRuleResult), required=True)
+    pending = fields.Integer(required=True, metadata={"description": "Records a run left under way (the next run "
+                                                                     "finishes them first)."})
+
+
+class RetentionRun(Schema):
+    as_of = fields.DateTime(required=True)
+    run_id = fields.String(required=True)
+    dry_run = fields.Boolean(required=True)
+    rules = fields.List(fields.Nested(RetentionRuleResult), required=True)
+    resumed = fields.Integer(required=True, metadata={"description": "Records an earlier run left under way, "
+                                                                     "finished first."})
+    remaining = fields.Integer(required=True, metadata={"description": "Records the rules still reach: run again "
+                                                                       "until 0."})
+
+
+class ConsentAuditRow(Schema):
+    """A referral, a transfer or an export, and the consent it went under."""
+
+    kind = fields.String(required=True, metadata={"enum": ["referral", "transfer", "export"]})
+    at = fields.DateTime(required=True)
+    by = nullable_string(description="Who sent the record, or made the export.")
+    from_agency = nullable_string()
+    to_agency = nullable_string(description="The receiving agency; for an export, the exporting user's.")
+    to_user = nullable_string()
+    to_role = nullable_string()
+    record_type = nullable_string()
+    record_id = nullable_string(description="The case referred or transferred (null for an export).")
+    display_id = nullable_string()
+    status = nullable_string(description="in_progress, accepted, rejected, done, revoked; complete for an export.")
+    service_id = nullable_string(description="The service row a referral is for.")
+    consent_services = fields.Raw(required=True, allow_none=True, metadata={
+        "description": "The value of the consent for services when it was sent."})
+    consent_services_label = nullable_string()
+    consent_sharing = fields.Raw(required=True, allow_none=True, metadata={
+        "description": "The value of the consent to share when it was sent."})
+    consent_sharing_label = nullable_string()
+    consent_overridden = fields.Boolean(required=True, allow_none=True)
+    override_reason = nullable_string()
+    export_id = nullable_string()
+    format = nullable_string()
+    identifying = nullable_string(description="An export: include, hash or drop (null: the job is no longer kept).")

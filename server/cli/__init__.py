@@ -8,6 +8,7 @@
     primero.py       abri metadata import-primero: a Primero v2 configuration as the draft, with its report
     translations.py  abri translations: message catalogs and the forms' translations
     xlsform.py       abri metadata export-xlsform|import-xlsform: forms out as an XLSForm workbook, and back in
+    data_protection.py  abri retention preview|run, abri subject-access: retention rules, one child's archive
 
 Every command reaches the database through an app built for it (the embedded database of a running
 `abri serve`, or one started for the command), and closes its client when it ends. An error Abri
@@ -24,6 +25,7 @@ from flask.cli import FlaskGroup
 
 from server.app import create_app
 from server.cli import agencies, common, exports, metadata, primero, serve, translations, users, xlsform
+from server.cli import data_protection
 from server.config import load_config
 from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError, running_uri
 from server.errors import AbriError
@@ -84,6 +86,8 @@ for command in (serve.serve, exports.worker, exports.export, users.users, agenci
 metadata.metadata.add_command(xlsform.export_xlsform)
 metadata.metadata.add_command(xlsform.import_xlsform)
 metadata.metadata.add_command(primero.import_primero)
+cli.add_command(data_protection.retention_group)
+cli.add_command(data_protection.subject_access)
 
 
 def main() -> None:

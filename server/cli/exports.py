@@ -50,17 +50,22 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--include-removed", is_flag=True, help="Also fields removed from the forms.")
 @click.option("--include-disabled", is_flag=True, help="Also disabled records, marked as such (roles that read records).")
 @click.option("--password", default=None, help="Encrypt the file with this password.")
+@click.option("--identifying", type=click.Choice(["include", "hash", "drop"]), default=None,
+              help="Identifying fields as they are, as pseudonyms, or left out (default: include when the role has "
+                   "export_identifying, else hash).")
+@click.option("--partner-agency", default=None, help="With hash: the agency whose pseudonyms the file holds.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Where to write the file.")
 @with_appcontext
 def export(user_name, record_type, fmt, locale, filters, form_ids, codes, include_removed, include_disabled, password,
-           out_path) -> None:
+           identifying, partner_agency, out_path) -> None:
     """Run an export now, with a progress bar, and write the file."""
     db = get_db()
     ctx = Context(db=db, settings=current_app.config, principal=principal_for_user(db, user_name),
                   user_name=user_name, address=CLI_ADDRESS)
     params = {"record_type": record_type, "format": fmt, "locale": locale, "codes": codes,
               "include_removed": include_removed, "include_disabled": include_disabled, "password": password,
-              "form_ids": list(form_ids) or None, "filters": filters}
+              "form_ids": list(form_ids) or None, "filters": filters, "identifying": identifying,
+              "partner_agency": partner_agency}
     def save(chunks) -> None:
         with open(out_path, "wb") as out:
             out.writelines(chunks)

@@ -64,6 +64,20 @@ def import_locations(path: str, unique_id: str, confirm: bool) -> None:
                f"{len(result['removed'])} removed; publish to apply.")
 
 
+@metadata.command("import-boundaries")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--hierarchy", "unique_id", required=True, help="The location hierarchy, e.g. locations-bj.")
+@click.option("--code-property", default="code", show_default=True,
+              help="The property of each GeoJSON feature that holds its place's code.")
+@with_appcontext
+def import_boundaries(path: str, unique_id: str, code_property: str) -> None:
+    """Set the map shapes of a hierarchy's places in the draft from a GeoJSON FeatureCollection."""
+    with open(path, "rb") as file:
+        data = file.read(locations.MAX_BOUNDARIES_BYTES + 1)  # one byte more: a larger file is refused
+    result = locations.import_boundaries(_context(), unique_id, data, code_property)
+    click.echo(f"{len(result['places'])} places of {unique_id} have a shape (draft); publish to apply.")
+
+
 @metadata.command("publish")
 @click.option("-m", "--comment", default="", help="What this version changes.")
 @with_appcontext

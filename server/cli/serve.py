@@ -16,7 +16,7 @@ from server.embedded import EmbeddedDatabase, EmbeddedDatabaseError
 from server.services.context import command_line_context
 from server.services.deployment import start_server
 from server.services.settings import check_settings
-from server.services.workers import start_workers
+from server.services.workers import start_report_warm_up, start_workers
 from server.storage import get_db
 
 
@@ -50,6 +50,7 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         with app.app_context():
             _start(app)
         workers = start_workers(app, app.config["EXPORT_WORKER_THREADS"])
+        start_report_warm_up(app)   # the first report after a start need not read every record
         server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
         signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
         click.echo(f"Abri serving on http://{host}:{port} (Ctrl-C to stop)")

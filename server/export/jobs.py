@@ -27,8 +27,9 @@ from typing import Any, Callable, Iterator, Mapping
 
 from server.messages import _l, in_locale, message_locale
 
+from server.auth import accounts
 from server.errors import AbriError, Detail, Error, Forbidden, NotFound, Unprocessable
-from server.export import encryption
+from server.export import encryption, pseudonyms
 from server.export.cells import date_text
 from server.export.envelope import JsonRecords, envelope_labels, with_linked_cases
 from server.export.files import upload_fields, with_file_names
@@ -36,12 +37,14 @@ from server.export.layout import RECORD_STATE, build_layout
 from server.export.rows import RowBuilder
 from server.export.writers import PrintTexts, write_csv_zip, write_json, write_xlsx
 from server.metadata.configuration import Configuration
+from server.metadata.retention import identifying_fields
 from server.records import service as records
 from server.records.access import fields_of_forms
 from server.records.reading import ReadableRecords, readable_records
 from server.records.types import RECORD_TYPES
+from server.records.validation import form_fields
 from server.rules import Rule
-from server.storage import Database, exports as store
+from server.storage import Database, data_protection as secrets, exports as store
 
 FORMATS = {"xlsx": "export_xlsx", "csv": "export_csv", "json": "export_json"}
 EXTENSIONS = {"xlsx": "xlsx", "csv": "zip", "json": "json"}
@@ -106,6 +109,7 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
     if not include_disabled:
         _check_state_filter(filters)
     _check_choice(config, record_type, actor, params)
+    identifying, partner = identifying_choice(db, record_type, actor.principal, params)
     locale = params.get("locale") or settings.default_language
     if locale not in settings.languages:
         raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/locale", Rule.LOCALE)])
@@ -113,13 +117,46 @@ def create_export(db: Database, config: Configuration, actor: records.Actor, par
            "filters": {k: v[0] for k, v in filters.items()}, "form_ids": params.get("form_ids"),
            "field_names": params.get("field_names"), "locale": locale, "codes": params.get("codes", False),
            "include_removed": params.get("include_removed", False), "include_disabled": include_disabled,
-           "encrypted": bool(params.get("password")), "status": "queued", "rows_done": 0, "total": None,
+           "encrypted": bool(params.get("password")), "identifying": identifying, "partner_agency": partner,
+           "status": "queued", "rows_done": 0, "total": None,
            "errors": [], "attempts": 0, "created_at": actor.now, "config_version": config.version,
            "expires_at": actor.now + settings.ttl}
     if params.get("password"):
         job[SEALED] = encryption.seal_password(settings.sealing_key(), job["_id"], params["password"])
     store.insert_job(db, job)
     return job
+
+
+def may_export_identifying(record_type, principal) -> bool:
+    """Whether exports of this principal may hold identifying fields as they are (the operator's may)."""
+    return principal is None or principal.can(record_type.name, "export_identifying")
+
+
+def identifying_choice(db: Database, record_type, principal, params: dict[str, Any]) -> tuple[str, str | None]:
+    """What an export does with identifying fields, and the partner agency whose pseudonyms it gives.
+
+    A role without `export_identifying` gets pseudonyms (by default) or nothing, never the values, and only the
+    pseudonyms of its own agency: choosing another's would let it link its records with that partner's.
+    """
+    allowed = may_export_identifying(record_type, principal)
+    mode = params.get("identifying") or (pseudonyms.INCLUDE if allowed else pseudonyms.HASH)
+    if mode == pseudonyms.INCLUDE and not allowed:
+        raise Forbidden(Error.EXPORT_IDENTIFYING_DENIED, details=[
+            Detail.of("/identifying", Rule.EXPORT_IDENTIFYING, resource=record_type.name)])
+    partner = params.get("partner_agency")
+    own = principal.agency if principal is not None else None
+    if partner is None or mode != pseudonyms.HASH:
+        if partner is not None:
+            raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/partner_agency", Rule.PARTNER_NEEDS_HASH)])
+        return mode, own if mode == pseudonyms.HASH else None
+    if not allowed and partner != own:
+        raise Forbidden(Error.EXPORT_IDENTIFYING_DENIED, details=[Detail.of("/partner_agency", Rule.PARTNER_OWN)])
+    try:
+        accounts.get(db, "agencies", partner)
+    except NotFound:
+        raise Unprocessable(Error.BODY_INVALID,
+                            details=[Detail.of("/partner_agency", Rule.AGENCY_UNKNOWN, id=partner)]) from None
+    return mode, partner
 
 
 def _check_may_see_disabled(record_type, principal) -> None:
@@ -174,6 +211,7 @@ def present_job(job: dict[str, Any]) -> dict[str, Any]:
             "locale": job["locale"], "filters": job["filters"], "include_disabled": job.get("include_disabled", False),
             "rows_done": done, "total": total,
             "percent": percent, "errors": job.get("errors", []), "encrypted": job.get("encrypted", False),
+            "identifying": job.get("identifying", pseudonyms.INCLUDE), "partner_agency": job.get("partner_agency"),
             "file_name": job.get("file_name"), "size": job.get("size"), "created_at": job["created_at"],
             "finished_at": job.get("finished_at"), "expires_at": job.get("expires_at")}
 
@@ -213,6 +251,9 @@ def _check_still_allowed(db: Database, config: Configuration, job: dict[str, Any
     if principal is None:
         return
     if not (principal.can(record_type.name, FORMATS[job["format"]]) and principal.can(record_type.name, "read")):
+        raise Forbidden(Error.EXPORT_NOT_ALLOWED)
+    if job.get("identifying", pseudonyms.INCLUDE) == pseudonyms.INCLUDE \
+            and not may_export_identifying(record_type, principal):
         raise Forbidden(Error.EXPORT_NOT_ALLOWED)
     made = job.get("access")
     if made is None:  # still running, or made before exports recorded it: nothing to compare yet
@@ -302,6 +343,9 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     include_disabled = job.get("include_disabled", False)
     if include_disabled:  # the role may have changed since the job was queued
         _check_may_see_disabled(record_type, principal)
+    mode = job.get("identifying", pseudonyms.INCLUDE)
+    if mode == pseudonyms.INCLUDE and not may_export_identifying(record_type, principal):
+        raise Forbidden(Error.EXPORT_IDENTIFYING_DENIED)
     actor = records.Actor(job["user_name"], datetime.now(timezone.utc), principal)
     found = readable_records(db, config, record_type, {k: [v] for k, v in job["filters"].items()},
                              settings.max_per_page, actor, None if include_disabled else ENABLED_ONLY,
@@ -312,6 +356,9 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     removed = _removed_fields(config, record_type.name, found) if job.get("include_removed") else []
     sheets = build_layout(config, record_type.name, visible, job.get("form_ids"), job.get("field_names"),
                           job["locale"], settings.default_language, labels, removed, include_disabled)
+    masked = _pseudonymiser(db, config, record_type, job) if mode != pseudonyms.INCLUDE else None
+    if masked is not None:
+        sheets = masked.layout(sheets)
     exported = list(dict.fromkeys(name for sheet in sheets
                                   for name in (sheet.fields if sheet.subform is None else [sheet.subform])))
     progress = _progress(db, job["_id"], worker, total, progress_callback, stopping)
@@ -321,6 +368,8 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     stream = with_file_names(db, iter(found), upload_fields(config, record_type.name, exported))
     if record_type.name == "incident":
         stream = with_linked_cases(db, stream, RECORD_TYPES["case"])
+    if masked is not None:
+        stream = masked.records(stream)
     if job["format"] == "json":
         present = JsonRecords(db, config, record_type, exported, visible, job["locale"], settings.default_language,
                               job.get("codes", False))
@@ -339,6 +388,15 @@ def _write_file(db: Database, job: dict[str, Any], config: Configuration, princi
     if password:
         return (*encryption.encrypt(path, job["format"], password, folder), access)
     return path, os.path.basename(path), access
+
+
+def _pseudonymiser(db: Database, config: Configuration, record_type, job: dict[str, Any]) -> pseudonyms.Pseudonymiser:
+    """What turns the job's records into their pseudonymised form (its partner's key)."""
+    forms = form_fields(config, record_type.name, None)
+    key = pseudonyms.partner_key(secrets.deployment_secret(db, pseudonyms.SECRET_NAME), job.get("partner_agency"))
+    return pseudonyms.Pseudonymiser(key, job["identifying"], identifying_fields(config, record_type.name),
+                                    frozenset(fields_of_forms(config, record_type.name, None)),
+                                    frozenset(forms.nested), record_type.display_id)
 
 
 def _progress(db: Database, job_id: str, worker: str | None, total: int, callback,
@@ -381,11 +439,18 @@ def _description(job: dict[str, Any], config: Configuration, total: int, made_at
     filters = ", ".join(f"{k}={v}" for k, v in job["filters"].items()) or str(_l("none"))
     disabled = (str(_l("Included, marked in the column %(column)s")) % {"column": state_column}
                 if job.get("include_disabled") else str(_l("Left out")))
+    identifying = {pseudonyms.INCLUDE: _l("Included as they are"),
+                   pseudonyms.DROP: _l("Left out, as are names of files; record ids are pseudonyms"),
+                   pseudonyms.HASH: _l("Replaced by pseudonyms for the agency %(agency)s: the same value gives the "
+                                       "same pseudonym in every export for this agency, another one for any other "
+                                       "agency; record ids are pseudonyms too")}[job.get("identifying", pseudonyms.INCLUDE)]
     return [(str(_l("Exported by")), job["user_name"]),
             (str(_l("Exported at (UTC)")), made_at),
             (str(_l("Record type")), str(RECORD_TYPES[job["record_type"]].label)),
             (str(_l("Filters")), filters),
             (str(_l("Disabled records")), disabled),
+            (str(_l("Identifying fields")), str(identifying) % {"agency": job.get("partner_agency") or "-"}
+             if job.get("identifying") == pseudonyms.HASH else str(identifying)),
             (str(_l("Configuration version")), config.version),
             (str(_l("Language")), job["locale"]),
             (str(_l("Dates and times")), str(_l("Dates as YYYY-MM-DD; times in UTC, as YYYY-MM-DDThh:mm:ssZ"))),
@@ -397,6 +462,7 @@ def _meta(job: dict[str, Any], config: Configuration, made_at: datetime) -> dict
     return {"exported_by": job["user_name"], "exported_at": date_text(made_at), "record_type": job["record_type"],
             "filters": job["filters"], "include_disabled": job.get("include_disabled", False),
             "include_removed": job.get("include_removed", False), "codes": job.get("codes", False),
+            "identifying": job.get("identifying", pseudonyms.INCLUDE), "partner_agency": job.get("partner_agency"),
             "config_version": config.version, "locale": job["locale"]}
 
 

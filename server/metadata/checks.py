@@ -18,6 +18,8 @@ from server.metadata.labels import iter_labels
 from server.metadata.readable import PROPERTY_NAMES
 from server.metadata.matching_checks import MATCHING_CHECKS
 from server.metadata.workflow_checks import WORKFLOW_CHECKS
+from server.metadata.report_checks import REPORT_CHECKS
+from server.metadata.retention_checks import RETENTION_CHECKS
 from server.metadata.role_vocabulary import ASSIGN_ALL, RESOURCES
 from server.metadata.problems import (ERROR, WARNING, Check, CheckContext, Problem,  # noqa: F401  (re-exported)
                                       check_expression, key as _key)
@@ -47,7 +49,7 @@ PRESENTATION_KEYS = frozenset({"display_name_i18n", "help_text_i18n", "guiding_q
                                "pattern_hint_i18n", "visible", "mobile_visible", "show_on_minify_form",
                                "collapsed_field_names", "subform_sort_by"})
 _DEFAULTS = {"required": False, "disabled": False, "multi_select": False, "date_include_time": False,
-             "filterable": False, "searchable": False, "matchable": False,
+             "filterable": False, "searchable": False, "matchable": False, "identifying": False,
              "date_validation": "default_date_validation"}
 OPTIONS = "options"
 
@@ -606,6 +608,7 @@ CHECKS: tuple[Check, ...] = (
     check_published_fields_unchanged, check_expressions, check_condition_options, check_calculation_operands,
     check_expression_cycles, check_patterns, check_ranges, check_modules,
     check_locked_lookups, check_roles, check_locations, *WORKFLOW_CHECKS, *MATCHING_CHECKS,
+    *RETENTION_CHECKS,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from server.metadata.documents import FORM, KINDS, LOCATION, LOOKUP, MODULE, RECORD_TYPES, ROLE, content_hash
+from server.metadata.documents import FORM, KINDS, LOCATION, LOOKUP, MODULE, RECORD_TYPES, REPORT, ROLE, content_hash
 
 
 T = TypeVar("T")
@@ -53,6 +53,10 @@ class Configuration:
     @property
     def roles(self) -> dict[str, dict[str, Any]]:
         return self.documents_by_kind[ROLE]
+
+    @property
+    def reports(self) -> dict[str, dict[str, Any]]:
+        return self.documents_by_kind[REPORT]
 
     @property
     def locations(self) -> "LocationIndex":

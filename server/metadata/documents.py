@@ -15,10 +15,11 @@ from server.metadata.field_types import FIELD_TYPES
 from server.metadata.patterns import SafeValidator
 from server.rules import Rule
 
-FORM, LOOKUP, MODULE, ROLE, LOCATION = "form", "lookup", "module", "role", "location"
-KINDS = (MODULE, LOOKUP, LOCATION, FORM, ROLE)
+FORM, LOOKUP, MODULE, ROLE, LOCATION, REPORT = "form", "lookup", "module", "role", "location", "report"
+KINDS = (MODULE, LOOKUP, LOCATION, FORM, ROLE, REPORT)
 # Folder of each kind in a configuration directory (metadata/forms/<unique_id>.json, ...).
-KIND_FOLDERS = {FORM: "forms", LOOKUP: "lookups", MODULE: "modules", ROLE: "roles", LOCATION: "locations"}
+KIND_FOLDERS = {FORM: "forms", LOOKUP: "lookups", MODULE: "modules", ROLE: "roles", LOCATION: "locations",
+                REPORT: "reports"}
 RECORD_TYPES = ("case", "incident", "tracing_request")
 
 # Field types, by what they hold.
@@ -27,7 +28,7 @@ OPTION_TYPES = frozenset({"select_box", "radio_button"})
 UPLOAD_TYPES = frozenset({"photo_upload_box", "document_upload_box", "audio_upload_box"})
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
-_META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module", "role", "location")
+_META_SCHEMA_FILES = ("i18n", "expression", "field", "form", "lookup", "module", "role", "location", "report")
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ from server.rules import Rule
 from server.storage import Database, DuplicateKey, metadata as store
 
 KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role"),
-              "location": _l("Location hierarchy")}
+              "location": _l("Location hierarchy"), "report": _l("Report")}
 _WRITE_ATTEMPTS = 5
 # check_change(kind, unique_id, before, after): raise to refuse a change (None: the document is absent).
 ChangeCheck = Callable[[str, str, "dict | None", "dict | None"], None]

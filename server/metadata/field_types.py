@@ -228,7 +228,7 @@ def some_row(field: dict[str, Any]) -> dict[str, Any]:
 
 SHOWN = frozenset({"name", "type", "display_name_i18n", "help_text_i18n", "guiding_questions_i18n", "visible",
                    "mobile_visible", "show_on_minify_form", "display_conditions"})
-ANSWERED = SHOWN | {"required", "disabled", "matchable"}
+ANSWERED = SHOWN | {"required", "disabled", "matchable", "identifying"}
 TEXT_ATTRIBUTES = ANSWERED | {"max_length", "pattern", "pattern_hint_i18n", "selected_value"}
 CHOICE_ATTRIBUTES = ANSWERED | {"option_strings_source", "option_strings_text_i18n", "multi_select", "selected_value"}
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, NamedTuple
 
-from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE
+from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, REPORT
 
 DOCUMENT_LABELS = ("name_i18n", "description_i18n", "form_group_name_i18n", "help_text_i18n")
 FIELD_LABELS = ("display_name_i18n", "help_text_i18n", "guiding_questions_i18n", "tick_box_label_i18n")
@@ -43,6 +43,9 @@ def iter_labels(kind: str, body: dict[str, Any]) -> Iterator[Label]:
         for part in WORKFLOW_LABELS:
             for item in (body.get("workflow") or {}).get(part, []):
                 yield Label(None, f"{part}/{item['id']}", "name_i18n", item["name_i18n"], True)
+    elif kind == REPORT:
+        for event in (body.get("counts") or {}).get("events", []):
+            yield Label(None, f"events/{event['id']}", "name_i18n", event["name_i18n"], True)
     elif kind == LOCATION:
         for level in body.get("admin_levels", []):
             yield Label(None, f"level-{level['admin_level']}", "type_i18n", level["type_i18n"], True)

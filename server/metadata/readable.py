@@ -37,6 +37,7 @@ PROPERTY_NAMES = {
     "subform_sort_by": _l("order of the rows"), "collapsed_field_names": _l("summary of the rows"),
     "filterable": _l("filters lists"), "searchable": _l("found by text search"),
     "matchable": _l("used to find duplicates"),
+    "identifying": _l("identifies a person"),
     "disabled": _l("read-only"), "selected_value": _l("default value"), "tick_box_label_i18n": _l("tick box text"),
     "max_size_mb": _l("largest file"), "max_files": _l("most files"), "order": _l("position"),
     "order_form_group": _l("position of the group"), "form_group_id": _l("group"), "module_ids": _l("modules"),

@@ -12,7 +12,9 @@ RECORD_ACTIONS = ("read", "create", "write", "disable", "view_history", "export_
                   "request_approval_assessment", "approve_assessment", "request_approval_case_plan",
                   "approve_case_plan", "request_approval_closure", "approve_closure", "self_approve",
                   # duplicates (server/services/matching.py): decide on a potential duplicate; merge two cases
-                  "review_duplicates", "merge")
+                  "review_duplicates", "merge",
+                  # exports (server/export/pseudonyms.py): without it, identifying fields leave only pseudonymised
+                  "export_identifying")
 RESOURCES: dict[str, tuple[str, ...]] = {
     "case": RECORD_ACTIONS,
     "incident": RECORD_ACTIONS,
@@ -24,7 +26,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "audit_log": ("read",),
     # aggregate reports and dashboards (server/reports): run them; see counts under the suppression threshold
     "report": ("read", "view_small_counts"),
-    # data protection (server/services/data_protection.py): retention runs, subject access, consent audit
+    # data protection (server/services/retention.py, subject_access.py, consent_audit.py)
     "data_protection": ("retention", "subject_access", "consent_audit"),
 }
 SCOPES = ("self", "group", "agency", "all")  # group_permission: whose records a role reaches

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from server.errors import Detail, Error, Unprocessable
 from server.metadata.configuration import Configuration
-from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, RECORD_TYPES, ROLE
+from server.metadata.documents import FORM, LOCATION, LOOKUP, MODULE, RECORD_TYPES, REPORT, ROLE
 from server.metadata.labels import Label, iter_labels
 from server.rules import Rule
 
@@ -43,7 +43,8 @@ def _groups(config: Configuration) -> Iterator[tuple[str, list[tuple[str, str, d
         forms = [(FORM, uid, form) for uid, form in config.forms_of(record_type)]
         if forms:
             yield record_type, forms
-    for kind, name in ((LOOKUP, "lookups"), (LOCATION, "locations"), (MODULE, "modules"), (ROLE, "roles")):
+    for kind, name in ((LOOKUP, "lookups"), (LOCATION, "locations"), (MODULE, "modules"), (ROLE, "roles"),
+                       (REPORT, "reports")):
         documents = [(kind, uid, body) for uid, body in sorted(config.documents_by_kind[kind].items())]
         if documents:
             yield name, documents
@@ -128,6 +129,9 @@ def _set_text(body: dict, change: dict[str, Any], locale: str) -> None:
     elif change["option"] and change["kind"] == MODULE:  # a workflow stage, approval or task ("stages/new")
         part, _, item_id = change["option"].partition("/")
         holder = next(item for item in body["workflow"][part] if item["id"] == item_id)
+    elif change["option"] and change["kind"] == REPORT:  # an event of the report ("events/opened")
+        event_id = change["option"].partition("/")[2]
+        holder = next(event for event in body["counts"]["events"] if event["id"] == event_id)
     elif change["option"]:
         lists = [holder.get(name, []) for name in (*OPTION_LISTS, "lookup_values_i18n")]
         holder = next(o for options in lists for o in options if o["id"] == change["option"])

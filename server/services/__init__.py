@@ -20,6 +20,9 @@ the command line: they raise the errors of server.errors, which each edge render
     sessions.py       logging in and out, sessions and tokens, one's own password
     audit_log.py      reading the audit log (redacted for who may not see a record)
     exports.py        export jobs: create, list, download, delete, run now, the worker's claim-run-complete
+    retention.py      the retention rules: preview, dry run, run (pseudonymise or delete; resumable)
+    subject_access.py everything Abri holds about one child, as one zip file
+    consent_audit.py  referrals, transfers and exports, with the consent they went under (and as CSV)
     workers.py        the export worker threads of `abri serve` and `abri worker`
     deployment.py     the first start: deployment, shipped configuration, indexes, first administrator
     settings.py       the settings check that stops a start with a setting that would weaken Abri

@@ -22,11 +22,12 @@ from server.auth import accounts, tokens
 from server.auth.names import normalize_user_name
 from server.auth.passwords import MIN_LENGTH
 from server.auth.rights import RIGHTS, check_user_edit, count_administrators
-from server.errors import Conflict, Forbidden
+from server.errors import Conflict, Detail, Error, Forbidden, Unprocessable
 from server.services.audit import audit
 from server.services.context import Context
 from server.services.permission import require
 from server.services.records import Page
+from server.rules import Rule
 
 USERS, AGENCIES, USER_GROUPS = "users", "agencies", "user_groups"
 RESOURCES = {USERS: "user", AGENCIES: "agency", USER_GROUPS: "user_group"}     # the audit log's resource
@@ -128,9 +129,23 @@ def lift_lockout(ctx: Context, user_name: str) -> dict[str, Any]:
     return accounts.present_user(user)
 
 
+AGENCY_TYPES = "lookup-agency-type"
+
+
+def _check_agency_type(ctx: Context, kind: str, data: dict[str, Any]) -> None:
+    """An agency's type is one of the lookup's values (reports count referrals by it)."""
+    chosen = data.get("agency_type")
+    if kind != "agencies" or chosen is None:
+        return
+    allowed = [value["id"] for value in ctx.config.lookups.get(AGENCY_TYPES, {}).get("lookup_values_i18n", [])]
+    if chosen not in allowed:
+        raise Unprocessable(Error.BODY_INVALID, details=[Detail.of("/agency_type", Rule.ENUM, allowed=", ".join(allowed))])
+
+
 def create_entity(ctx: Context, kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """Create an agency or a user group."""
     require(ctx, *PERMISSIONS[kind])
+    _check_agency_type(ctx, kind, data)
     entity = accounts.create_entity(ctx.db, kind, data, ctx.now)
     audit(ctx, f"{ACTIONS[kind]}_created", RESOURCES[kind], entity["_id"], detail=summary(data))
     return accounts.present(kind, entity)
@@ -139,6 +154,7 @@ def create_entity(ctx: Context, kind: str, data: dict[str, Any]) -> dict[str, An
 def update_entity(ctx: Context, kind: str, key: str, data: dict[str, Any]) -> dict[str, Any]:
     """Edit an agency or a user group; disabling an agency refuses its users' logins and ends their sessions."""
     require(ctx, *PERMISSIONS[kind])
+    _check_agency_type(ctx, kind, data)
     with _refusal_audited(ctx, f"{ACTIONS[kind]}_update", kind, key, data):
         entity = accounts.update_entity(ctx.db, kind, key, data, ctx.config, ctx.principal)
     audit(ctx, f"{ACTIONS[kind]}_updated", RESOURCES[kind], key, detail=summary(data))

@@ -43,12 +43,20 @@ ACTION_WORDS = {
     "attach": _l("File attached"), "detach": _l("File removed"), "download_attachment": _l("File downloaded"),
     "refer": _l("Case referred"), "transfer": _l("Case transferred"), "assign": _l("Case assigned"),
     "close": _l("Case closed"), "reopen": _l("Case reopened"), "flag": _l("Record flagged"),
+    "retention_preview": _l("Retention rules previewed"), "retention_dry_run": _l("Retention dry run"),
+    "retention_run": _l("Retention rules applied"), "pseudonymise": _l("Record pseudonymised (retention)"),
+    "retention_delete": _l("Record deleted (retention)"), "subject_access": _l("Subject access archive made"),
+    "consent_audit": _l("Consent audit read"), "consent_audit_export": _l("Consent audit exported"),
+    "report_run": _l("Report viewed"), "report_exact": _l("Report viewed with exact small counts"),
+    "report_export": _l("Report exported"), "dashboard": _l("Dashboard viewed"),
+    "boundaries_imported": _l("Map shapes imported"),
 }
 # What an entry is about (its resource), as words.
 ABOUT_WORDS = {
     "case": _l("Case"), "incident": _l("Incident"), "tracing_request": _l("Tracing request"), "user": _l("User"),
     "agency": _l("Agency"), "user_group": _l("User group"), "role": _l("Role"), "lookup": _l("Lookup"),
     "location": _l("Location"), "export": _l("Export"), "device": _l("Device"), "audit_log": _l("Audit log"),
+    "data_protection": _l("Data protection"), "report": _l("Report"),
 }
 COLUMNS = (("at", _l("When (UTC)")), ("user_name", _l("User")), ("action", _l("Action")),
            ("code", _l("Action code")), ("resource", _l("About")), ("record_id", _l("Record")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.metadata import locations
+from server.metadata import boundaries, locations
 from server.metadata.documents import LOCATION
 from server.metadata.versions import changes_since
 from server.services.audit import audit
@@ -13,6 +13,7 @@ from server.services.context import Context
 from server.services.permission import require_any
 
 MAX_FILE_BYTES = locations.MAX_FILE_BYTES  # a file read from disk: one byte more is refused as too large
+MAX_BOUNDARIES_BYTES = boundaries.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,13 @@ def import_places(ctx: Context, unique_id: str, data: bytes | str, confirm: bool
     audit(ctx, "locations_imported", LOCATION, unique_id,
           detail=f"{len(result['entry']['body']['locations'])} places; removed {len(result['removed'])}, of which "
                  f"in use {len(in_use)}: {' '.join(place['code'] for place in in_use)}"[:1000])
+    return result
+
+
+def import_boundaries(ctx: Context, unique_id: str, data: bytes, code_property: str = "code") -> dict[str, Any]:
+    """Set the map shapes of a draft hierarchy's places from a GeoJSON file; audited with how many places."""
+    require_any(ctx, MANAGE)
+    result = boundaries.import_boundaries(ctx.db, unique_id, data, languages_of(ctx), ctx.user_name, ctx.now,
+                                          code_property)
+    audit(ctx, "boundaries_imported", LOCATION, unique_id, detail=f"{len(result['places'])} places")
     return result

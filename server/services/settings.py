@@ -28,6 +28,8 @@ _RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
     # 0 threads is allowed (separate `abri worker` processes run the exports); 0 attempts would run none.
     "EXPORT_WORKER_THREADS": (lambda v: _is_int(v) and 0 <= v <= 32, _l("a whole number from 0 to 32")),
     "EXPORT_MAX_ATTEMPTS": (lambda v: _is_int(v) and 1 <= v <= 20, _l("a whole number from 1 to 20")),
+    # 1 would hide nothing; a report document may not set more than 100 either.
+    "REPORT_THRESHOLD": (lambda v: _is_int(v) and 2 <= v <= 100, _l("a whole number from 2 to 100")),
     # A lease shorter than the time between two heartbeats would hand a running export to a second worker.
     "EXPORT_LEASE_SECONDS": (lambda v: _is_int(v) and 30 <= v <= 86400, _l("a whole number from 30 to 86400")),
     "EXPORT_POLL_SECONDS": (lambda v: _is_int(v) and 1 <= v <= 3600, _l("a whole number from 1 to 3600")),

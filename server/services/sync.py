@@ -74,7 +74,8 @@ def bundle(ctx: Context, locale: str | None, since: int | None) -> Bundle:
                                    "field_types_version": registry, "deleted": {}}
         for name, kind in BUNDLE_KINDS.items():
             listed = list_published(ctx, kind, Filters(since=since), visible_forms(ctx, kind))
-            content[name] = [localize_document(body, locale, default) if locale else body for body in listed.bodies]
+            bodies = [_for_devices(body) for body in listed.bodies]
+            content[name] = [localize_document(body, locale, default) if locale else body for body in bodies]
             content["deleted"][name] = listed.deleted
         if since is None:
             content["field_types"] = rows
@@ -82,6 +83,12 @@ def bundle(ctx: Context, locale: str | None, since: int | None) -> Bundle:
                            "max_batch": settings["SYNC_MAX_BATCH"]}
         return content
     return Bundle(tag, build)
+
+
+def _for_devices(body: dict[str, Any]) -> dict[str, Any]:
+    """A document as a device needs it: a location hierarchy without its places' boundaries (maps are drawn on the
+    server's reports, and shapes would weigh more than every form together)."""
+    return {key: value for key, value in body.items() if key != "boundaries"} if "boundaries" in body else body
 
 
 def _permissions(ctx: Context) -> dict[str, Any]:

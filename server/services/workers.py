@@ -17,7 +17,7 @@ import uuid
 
 from flask import Flask
 
-from server.services import alerts, exports, match_upkeep, workflow
+from server.services import alerts, exports, match_upkeep, reports, workflow
 from server.services.context import Context
 from server.storage import get_db
 
@@ -31,6 +31,23 @@ MATCH_EVERY_SECONDS = 2  # how soon the potential duplicates of records synced f
 def _context(app: Flask) -> Context:
     """The worker's own context (each job runs as its user: run_next_export looks them up)."""
     return Context(db=get_db(), settings=app.config, operator=True)
+
+
+def warm_reports(app: Flask) -> None:
+    """Count the published reports once, in the background of a start (at 100,000 cases, tens of seconds)."""
+    try:
+        with app.app_context():
+            started = time.monotonic()
+            counted = reports.warm_up(_context(app))
+            log.info("reports ready: %s counted in %.1f s", counted, time.monotonic() - started)
+    except Exception:  # a stop during the warm-up closes the database under it; the first report reads it again
+        log.info("reports not warmed up", exc_info=True)
+
+
+def start_report_warm_up(app: Flask) -> threading.Thread:
+    thread = threading.Thread(target=warm_reports, args=(app,), daemon=True, name="reports-warm-up")
+    thread.start()
+    return thread
 
 
 def run_once(app: Flask, worker: str, stop: threading.Event | None = None) -> bool:

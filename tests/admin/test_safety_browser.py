@@ -95,16 +95,16 @@ def expect_not_allowed(page, base: str, path: str, title: str, links: list[str])
     expect(page.locator("#flash")).to_have_text("")  # no API error, no refusal shown
 
 
-def test_a_data_manager_sees_exports_only_and_lands_there(page, live):
+def test_a_data_manager_sees_exports_and_reports_and_lands_on_exports(page, live):
     base, _ = live
     log_in(page, base, "dm")
     page.wait_for_url(base + "/admin/exports")
     expect(page.get_by_label("Record type")).to_be_visible()
-    assert navigation(page) == ["Exports"]
+    assert navigation(page) == ["Exports", "Reports"]
     expect(page.locator("#flash")).to_have_text("")
     for path in ("/admin/people", "/admin/audit", "/admin/forms/basic_identity"):
-        expect_not_allowed(page, base, path, "This page is not part of your role", ["Exports"])
-    page.locator("#allowed-pages a").click()
+        expect_not_allowed(page, base, path, "This page is not part of your role", ["Exports", "Reports"])
+    page.locator("#allowed-pages a").first.click()
     page.wait_for_url(base + "/admin/exports")
 
 
@@ -133,7 +133,7 @@ def test_a_national_administrator_sees_the_administration_pages(french, live):
     log_in(french, base, "mariam", "fr")
     expect(french.locator("#published-version")).to_have_text(re.compile(r"^\d+$"))
     assert navigation(french) == ["Versions", "Formulaires", "Listes de valeurs", "Traductions", "Import et export", "Rôles",
-                                  "Utilisateurs", "Journal d'audit"]
+                                  "Utilisateurs", "Rapports", "Journal d'audit"]
     expect_not_allowed(french, base, "/admin/exports", "Cette page ne fait pas partie de votre rôle",
                        navigation(french))
 

@@ -173,6 +173,13 @@ TABLE: list[Route] = [
           extra={"unique_id": "group-a"}),
     Route("GET", "/api/v1/audit_logs", needs=(("audit_log", "read"),)),
     Route("GET", "/api/v1/audit_logs/export.csv", needs=(("audit_log", "read"),)),
+    Route("GET", "/api/v1/data_protection/retention", needs=(("data_protection", "retention"),)),
+    Route("POST", "/api/v1/data_protection/retention/runs", needs=(("data_protection", "retention"),),
+          body={"data": {"dry_run": True}}),
+    Route("GET", "/api/v1/data_protection/subject_access/<record_id>",
+          needs=(("data_protection", "subject_access"),), extra={"record_id": SOME_ID}),
+    Route("GET", "/api/v1/data_protection/consent_audit", needs=(("data_protection", "consent_audit"),)),
+    Route("GET", "/api/v1/data_protection/consent_audit/export.csv", needs=(("data_protection", "consent_audit"),)),
     *document_routes("forms", {"access": AUTHENTICATED}),
     Route("POST", "/api/v1/forms/<unique_id>/fields", needs=(MANAGE,), body={"data": {}}, invalid=True),
     Route("PATCH", "/api/v1/forms/<unique_id>/fields/<name>", any_of=(MANAGE, TRANSLATE),
@@ -186,6 +193,14 @@ TABLE: list[Route] = [
     Route("PATCH", "/api/v1/lookups/<unique_id>/values/<value_id>", any_of=(MANAGE, TRANSLATE),
           body={"data": {"id": "renamed"}}, extra={"value_id": "does_not_exist"}),
     *document_routes("modules", {"access": AUTHENTICATED}),
+    *document_routes("reports", {"access": AUTHENTICATED}),
+    Route("GET", "/api/v1/reports/runnable", needs=(("report", "read"),)),
+    Route("GET", "/api/v1/reports/<unique_id>/result", needs=(("report", "read"),),
+          extra={"unique_id": "report-none"}),
+    Route("GET", "/api/v1/reports/<unique_id>/export", needs=(("report", "read"),),
+          extra={"unique_id": "report-none"}),
+    Route("POST", "/api/v1/reports/preview", needs=(MANAGE,), body={"data": {}}, invalid=True),
+    Route("GET", "/api/v1/dashboards/current", needs=(("report", "read"),)),
     *document_routes("roles", {"any_of": (MANAGE, ("user", "manage"), ("role", "manage"))}, write=("role", "manage")),
     Route("GET", "/api/v1/schemas/<record_type>", access=AUTHENTICATED),
     Route("GET", "/api/v1/locations", access=AUTHENTICATED),
@@ -465,13 +480,30 @@ def _assert_nothing_unreadable(app, role: str, text: str, payload) -> None:
     walk(payload)
 
 
-def _assert_shows_what_it_may_read(app, role: str, record_type: str, text: str) -> None:
+def _assert_shows_what_it_may_read(app, role: str, record_type: str, text: str, pseudonymised: bool = False) -> None:
+    """Every readable form's secret is shown; in a pseudonymised export, only where it is in a field that does not
+    identify a person (an identifying one holds its pseudonym instead)."""
     readable_forms, _, _ = _role_access(app, role)
     with app.app_context():
         config = published_configuration(get_db())
     expected = [uid for uid, form in config.forms_of(record_type, nested=False) if uid in readable_forms
                 and (_free_text_field(form["fields"]) or any(f["type"] == "subform" for f in form["fields"]))]
-    assert expected and all(secret(uid) in text for uid in expected), (role, expected)
+    hidden = [uid for uid in expected if pseudonymised and not _secret_in_plain_field(config, config.forms[uid])]
+    assert expected and all(secret(uid) in text for uid in expected if uid not in hidden), (role, expected)
+    assert not any(secret(uid) in text for uid in hidden), (role, hidden)
+
+
+def _secret_in_plain_field(config, form: dict) -> bool:
+    """Whether a record's secret of this form sits in a field not marked identifying (see _record_data)."""
+    free = _free_text_field(form["fields"])
+    if free is not None and not free.get("identifying"):
+        return True
+    for subform in (f for f in form["fields"] if f["type"] == "subform"):
+        rows = config.forms[subform["subform_section_id"]]["fields"]
+        text = _free_text_field(rows) or next(f for f in rows if f["type"] in TEXT_TYPES)
+        if not text.get("identifying"):
+            return True
+    return False
     if record_type == "case" and REMOVED_FROM in readable_forms:
         assert REMOVED_FIELD in text, role
 
@@ -522,7 +554,9 @@ def test_authorization(world, route, role, scope):
         if (route.method, route.rule) == EXPORT:
             exported = _exported_text(app, client, response)
             _assert_nothing_unreadable(app, role, exported, None)
-            _assert_shows_what_it_may_read(app, role, "case", exported)
+            _assert_shows_what_it_may_read(app, role, "case", exported,
+                                           pseudonymised=not _granted(app, role, Route("POST", "/", needs=(
+                                               ("case", "export_identifying"),))))
     else:  # allowed; the route may still find nothing (a made-up id), which is not a refusal
         assert status not in (401, 403, 500), response.get_json()
         assert status != 422 or route.invalid, response.get_json()

@@ -217,8 +217,9 @@ def test_the_national_administrator_cannot_widen_its_own_role(world):
     national = world.role(NATIONAL)
     for widened, path in (({**national, "permissions": {**national["permissions"], "case": ["read"]}},
                            "permissions/case/read"),
-                          ({**national, "form_section_read_write": {"basic_identity": "r"}},
-                           "form_section_read_write/basic_identity/r"),
+                          ({**national, "form_section_read_write": {**national["form_section_read_write"],
+                                                                    "family_details": "r"}},
+                           "form_section_read_write/family_details/r"),
                           ({k: v for k, v in national.items() if k != "module_ids"}, "module_ids/*"),
                           ({**national, "assignable_role_ids": [*national["assignable_role_ids"], SYSADMIN]},
                            f"assignable_role_ids/{SYSADMIN}")):

@@ -229,7 +229,8 @@ def test_incident_exports_carry_the_linked_case(backend_app, backend_client):
     assert linked.status_code == alone.status_code == 201
     # A role that reads incidents and nothing of cases still gets the link: the API shows it on every incident.
     assert admin.post("/api/v1/roles", json={"data": role(
-        "role-incident-analyst", {"incident": ["read", "export_xlsx", "export_csv", "export_json"]},
+        "role-incident-analyst", {"incident": ["read", "export_xlsx", "export_csv", "export_json",
+                                               "export_identifying"]},
         "all")}).status_code == 201
     publish(admin)
     analyst = authenticated(backend_app, make_user(backend_app, "analyst", "role-incident-analyst"))

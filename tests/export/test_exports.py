@@ -278,8 +278,8 @@ def partner(backend_app, backend_client):
     admin = backend_client
     for route, body in [
         ("forms", form("health", field("health_notes", "textarea"), order=20)),
-        ("roles", role("role-partner", {"case": ["read", "export_xlsx", "export_json"]}, "agency",
-                       {"basic_identity": "r"})),
+        ("roles", role("role-partner", {"case": ["read", "export_xlsx", "export_json", "export_identifying"]},
+                       "agency", {"basic_identity": "r"})),
     ]:
         assert admin.post(f"/api/v1/{route}", json={"data": body}).status_code == 201
     publish(admin)

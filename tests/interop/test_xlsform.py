@@ -26,7 +26,7 @@ NS = {"h": "http://www.w3.org/1999/xhtml", "x": "http://www.w3.org/2002/xforms"}
 # What XLSForm cannot carry (reported on export): left out when forms are compared after a round trip.
 NOT_CARRIED = {"filterable", "searchable", "show_on_minify_form", "collapsed_field_names", "max_files",
                "subform_sort_by", "tick_box_label_i18n", "matchable", "visible", "mobile_visible",
-               "guiding_questions_i18n", "max_size_mb"}
+               "guiding_questions_i18n", "max_size_mb", "identifying"}
 
 
 def benin() -> Configuration:

@@ -179,11 +179,12 @@ def test_a_first_start_with_a_country_profile_audits_the_agencies_it_creates_as_
         created = audited(operator(fresh), "agencies_created")
         assert [entry[2] for entry in created] == started.start.agencies and len(created) == 3
         accounts.create_entity(operator(fresh), accounts.AGENCIES, {
-            "unique_id": "agency-other", "agency_code": "OTHER", "name_i18n": {"en": "Other", "fr": "Autre"}})
+            "unique_id": "agency-other", "agency_code": "OTHER", "agency_type": "ngo",
+            "name_i18n": {"en": "Other", "fr": "Autre"}})
         *_, by_cli = audited(operator(fresh), "agencies_created")
         for entry in created:  # who, what, from where and the summary of what was asked: as `abri agencies create`
             assert entry[:2] + entry[3:] == by_cli[:2] + by_cli[3:] == (
-                "system", "agency", None, "agency_code; name_i18n; unique_id", "cli")
+                "system", "agency", None, "agency_code; agency_type; name_i18n; unique_id", "cli")
 
 
 def test_published_forms_are_read_as_the_callers_role_may_and_roles_only_by_managers(world):

@@ -1,9 +1,10 @@
 /* Texts: the server's catalog entries by key, and labels of documents in the interface language. */
 import {store} from "./store.js";
 
-/** The text `key` with its %(name)s placeholders filled from params. */
+/** The text `key` with its %(name)s placeholders filled from params, and %% written as % (as gettext writes it). */
 export function fmt(key, params) {
-  return (store.texts[key] || key).replace(/%\((\w+)\)s/g, (_, name) => (params || {})[name]);
+  return (store.texts[key] || key).replace(/%\((\w+)\)s|%%/g,
+                                           (match, name) => (match === "%%" ? "%" : (params || {})[name]));
 }
 
 /** The text `key` as the server's catalog gives it (else `fallback`, else the key). */

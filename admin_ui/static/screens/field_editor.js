@@ -58,6 +58,7 @@ export function readField() {
   field.required = read("required", () => checked("f-required"));
   field.filterable = read("filterable", () => checked("f-filterable"));
   field.searchable = read("searchable", () => checked("f-searchable"));
+  field.identifying = read("identifying", () => checked("f-identifying"));
   field.visible = read("visible", () => checked("f-visible"));
   field.option_strings_source = read("option_strings_source", () => (valueOf("f-lookup") ? "lookup " + valueOf("f-lookup") : null));
   field.multi_select = read("multi_select", () => checked("f-multi"));
@@ -112,6 +113,7 @@ export function fillEditor(field) {
   set("f-condition", field.display_conditions ? JSON.stringify(field.display_conditions) : "");
   tick("f-multi", field.multi_select); tick("f-time", field.date_include_time); tick("f-required", field.required);
   tick("f-filterable", field.filterable); tick("f-searchable", field.searchable); tick("f-visible", field.visible !== false);
+  tick("f-identifying", field.identifying);
   document.getElementById("f-type").disabled = true;
   document.getElementById("f-name").readOnly = true;
   document.getElementById("field-editor-title").textContent = fmt("edit_field", {name: field.name});
