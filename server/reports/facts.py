@@ -277,6 +277,8 @@ def facts_of(db: Database, config: Configuration, record_type: str, extra: Itera
         facts = entry[1] if entry and entry[0]() is db.client else None
         if facts is None or not fields <= facts.fields:
             facts = Facts(fields | (facts.fields if facts else frozenset()))
+            for gone in [k for k, (client, _) in _caches.items() if client() is None]:   # closed apps' caches
+                del _caches[gone]
             _caches[key] = (weakref.ref(db.client), facts)
     with facts.lock:
         if not facts.refreshed_at:
