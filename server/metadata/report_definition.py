@@ -8,6 +8,7 @@ record type, or of the counted subform's rows first, and yields one Problem per 
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from datetime import date
 from typing import Any, Iterator
 
 from server.metadata.configuration import Configuration
@@ -268,7 +269,6 @@ def _filter(report: Report, condition: dict[str, Any], path: str) -> Iterator[Pr
 
 
 def _is_day(text: str) -> bool:
-    from datetime import date
     try:
         date.fromisoformat(text)
     except ValueError:
