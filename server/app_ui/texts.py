@@ -144,4 +144,5 @@ SCRIPT_TEXTS = {
     "action_name_approval_request": _l("Approval requested"), "action_name_approval_decision": _l("Approval decided"),
     "action_name_flag": _l("Flagged"), "action_name_unflag": _l("Flag removed"), "action_name_merge": _l("Merged"),
     "action_name_unmerge": _l("Merge undone"),
+    "action_name_pseudonymise": _l("Identifying data removed (retention)"),
 }
