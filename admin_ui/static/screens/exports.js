@@ -1,4 +1,5 @@
-/* Exports: start one (record type, format, language of its labels, optional password) and follow its progress. */
+/* Exports: start one (record type, format, language of its labels, identifying fields kept, hashed or left out,
+ * optional password) and follow its progress. */
 import {api} from "../lib/api.js";
 import {el, screenReady, valueOf} from "../lib/dom.js";
 import {clearErrors, showError} from "../lib/errors.js";
@@ -26,6 +27,7 @@ exportForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = {record_type: valueOf("e-type"), format: valueOf("e-format"), locale: valueOf("e-locale")};
   if (document.getElementById("e-disabled").checked) data.include_disabled = true;
+  if (valueOf("e-identifying")) data.identifying = valueOf("e-identifying");
   if (valueOf("e-password", true)) data.password = valueOf("e-password", true);
   try {
     await api("POST", "/api/v1/exports", {data: data});
