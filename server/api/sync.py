@@ -81,7 +81,7 @@ class SyncRecord(Schema):
     revision = fields.Integer(metadata={"description": "Absent on a tombstone."})
     record = fields.Dict(metadata={"description": "The record as the user's role reads it (absent on a tombstone)."})
     deleted = fields.Boolean(metadata={"description": "A tombstone: the record left the user's view; drop it."})
-    reason = fields.String(metadata={"enum": ["out_of_scope", "disabled", "not_marked"]})
+    reason = fields.String(metadata={"enum": ["out_of_scope", "disabled", "not_marked", "deleted"]})
     attachments = fields.List(fields.Nested(Attachment), metadata={
         "description": "The files of the record's upload fields the user sees (absent on a tombstone): fetch each "
                        "with GET /<record type>/<id>/attachments/<file id>; `sha256` tells whether a copy held is "

@@ -132,6 +132,8 @@ def _item(record: dict[str, Any], record_type: RecordType, principal: Principal 
 
 
 def _left_because(record: dict[str, Any], principal: Principal | None, mode: str) -> str | None:
+    if record.get(store.DELETED_AT):
+        return "deleted"
     if principal is not None and not principal.in_scope(record):
         return "out_of_scope"
     if not record.get("record_state", True):

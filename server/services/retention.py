@@ -260,12 +260,12 @@ def _pseudonymise(ctx: Context, record_type: RecordType, record_id: str,
 
 def _delete(ctx: Context, record_type: RecordType, record_id: str) -> dict[str, Any] | None:
     record = records_store.find_record(ctx.db, record_type.name, record_id)
-    if record is not None:  # (None: a run died after removing it; what follows is done again)
-        keep_residue(ctx.db, ctx.config, record_type.name, record)
+    if record is not None and not record.get(records_store.DELETED_AT):  # (a tombstone: a run died after removing it;
+        keep_residue(ctx.db, ctx.config, record_type.name, record)  # what follows is done again)
     files = store.delete_files(ctx.db, store.file_ids_of(ctx.db, record_id))
     history = store.delete_history(ctx.db, record_id)
     store.delete_conflicts(ctx.db, record_id)
     store.forget_matches(ctx.db, record_type.name, record_id, (record or {}).get(MATCH_NAMED) or ())
     store.delete_alerts(ctx.db, record_id)
-    store.delete_record(ctx.db, record_type.name, record_id)
+    store.delete_record(ctx.db, record_type.name, record_id, ctx.now)
     return {"fields": [], "history_entries": history, "files": files}

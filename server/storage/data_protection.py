@@ -19,7 +19,7 @@ from server.storage.attachments import FILES, delete_file
 from server.storage.client import Database
 from server.storage.errors import translated_errors
 from server.storage.matching import NAMES, PAIRS
-from server.storage.records import HISTORY
+from server.storage.records import ACCESS, DELETED_AT, GONE, HISTORY, next_sequence, numbered
 from server.storage.sync import CONFLICTS
 
 RUNS = "retention_runs"
@@ -157,9 +157,17 @@ def delete_alerts(db: Database, record_id: str) -> int:
         return db.alerts.delete_many({"record_id": record_id}).deleted_count
 
 
-def delete_record(db: Database, collection: str, record_id: str) -> bool:
+def delete_record(db: Database, collection: str, record_id: str, now: datetime) -> bool:
+    """Replace the record by its tombstone: no data, no access key, the keys it had as lost (GONE) and a new number,
+    so that every tablet that holds it is told to drop it at its next pull; nobody reads or lists it any more."""
     with translated_errors():
-        return db[collection].delete_one({"_id": record_id}).deleted_count == 1
+        record = db[collection].find_one({"_id": record_id}, {ACCESS: 1, GONE: 1, DELETED_AT: 1})
+        if record is None or record.get(DELETED_AT):
+            return False
+        lost = sorted(set(record.get(ACCESS) or ()) | set(record.get(GONE) or ()))
+        tombstone = {DELETED_AT: now, "record_state": False, ACCESS: [], GONE: lost,
+                     **numbered(next_sequence(db, collection))}
+        return db[collection].replace_one({"_id": record_id}, tombstone).modified_count == 1
 
 
 # The audit log and export jobs, as data protection reads them ---------------------------------------------------

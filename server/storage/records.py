@@ -33,6 +33,7 @@ EVERY_RECORD_KEY = "*"  # the access key every record carries (the scope "all")
 SEQUENCE = "_seq"  # the number of the record's last write in its collection's sequence
 NUMBERED_AT = "_seq_at"  # when SEQUENCE was taken (seconds since the epoch, this server's clock)
 GONE = "_access_gone"  # access keys the record once had and no longer has (a sync pull's tombstones)
+DELETED_AT = "deleted_at"  # a deleted record's tombstone (server/storage/data_protection.py): when; no data
 # A write whose commit returns more than WRITE_LEASE seconds after it took its number takes a new one: a sync pull
 # that reads up to the records numbered SETTLE seconds ago (WRITE_LEASE plus the clocks' disagreement) never passes a
 # number whose write has yet to commit (server/storage/sync.py).
@@ -164,7 +165,7 @@ def _upgrade_batch(db: Database, collection: str, records: list[dict[str, Any]],
 def insert_record(db: Database, collection: str, document: dict[str, Any]) -> None:
     """Insert a new record with its pending history; DuplicateKey names the clashing key (duplicate_field)."""
     started = write_clock()
-    document.update(_numbered(next_sequence(db, collection, inserted=1)))
+    document.update(numbered(next_sequence(db, collection, inserted=1)))
     try:
         with translated_errors():
             db[collection].insert_one(document)
@@ -186,7 +187,8 @@ def write_clock() -> float:
     return time.monotonic()
 
 
-def _numbered(number: int) -> dict[str, Any]:
+def numbered(number: int) -> dict[str, Any]:
+    """A record's number in its collection's sequence, and when it was taken."""
     return {SEQUENCE: number, NUMBERED_AT: wall_clock()}
 
 
@@ -197,7 +199,7 @@ def _renumber_if_late(db: Database, collection: str, record: dict[str, Any], sta
     """
     if write_clock() - started <= WRITE_LEASE:
         return
-    renumbered = _numbered(next_sequence(db, collection))
+    renumbered = numbered(next_sequence(db, collection))
     with translated_errors():
         if db[collection].update_one({"_id": record["_id"], SEQUENCE: record[SEQUENCE]},
                                      {"$set": renumbered}).matched_count:
@@ -210,7 +212,7 @@ def insert_records(db: Database, collection: str, documents: list[dict[str, Any]
         return
     last = next_sequence(db, collection, count=len(documents), inserted=len(documents))
     for number, document in enumerate(documents, start=last - len(documents) + 1):
-        document.update(_numbered(number))
+        document.update(numbered(number))
     with translated_errors():
         db[collection].insert_many(documents, ordered=True)
         history = [document[PENDING] for document in documents if document.get(PENDING)]
@@ -243,7 +245,7 @@ def update_record(db: Database, collection: str, record_id: str, revision: int,
                   changes: dict[str, Any], unset: Iterable[str], history: dict[str, Any]) -> dict[str, Any] | None:
     """Apply `changes` if the record is still at `revision`; None when it moved on (or is gone)."""
     started = write_clock()
-    update: dict[str, Any] = {"$set": {**changes, PENDING: history, **_numbered(next_sequence(db, collection))},
+    update: dict[str, Any] = {"$set": {**changes, PENDING: history, **numbered(next_sequence(db, collection))},
                               "$inc": {"revision": 1}}
     unset = list(unset)
     if unset:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import pytest
@@ -15,6 +16,8 @@ from server.records import redaction
 from server.services import consent_audit, retention, subject_access
 from server.storage import data_protection as dp_store, get_db
 from server.storage.reports import residues_after
+from server.storage import records as records_store
+from tests.api.sync_helpers import pull_all
 from tests.conftest import BACKENDS, app_on, backend_uri
 from tests.data_protection_world import NAMES, OVERRIDE, ok, open_office
 from tests.services.contexts import as_user, operator
@@ -142,9 +145,11 @@ def test_a_run_that_stopped_midway_is_finished_by_the_next(office, monkeypatch):
     assert [entry[3] for entry in entries(db, "pseudonymise")] == [awa["id"]]
 
 
-def test_a_delete_rule_removes_the_record_and_its_history_and_keeps_its_residue(office):
+def test_a_delete_rule_removes_the_record_and_its_history_and_keeps_its_residue(office, monkeypatch):
+    monkeypatch.setattr(records_store, "wall_clock", lambda: time.time() - 3600)  # every write settled: pulls see it
     db, incident = get_db(), office.incident
     admin = office.as_("admin")
+    _, token, _ = pull_all(office.as_("worker"))   # the worker's tablet holds the incident
     module = ok(admin.get("/api/v1/modules/primeromodule-cp"))["data"]
     rules = [*module["retention"], {"id": "old-incidents", "record_type": "incident", "after_days": 1826,
                                     "from": "incident_date", "action": "delete"}]
@@ -155,7 +160,11 @@ def test_a_delete_rule_removes_the_record_and_its_history_and_keeps_its_residue(
     answer = retention.run_retention(as_user(office.app, "dpo"))
     assert [(rule["id"], rule["action"], rule["done"]) for rule in answer["rules"]] == [
         ("old-incidents", "delete", 1), (RULE, "pseudonymise", 1)]  # deletions first
-    assert db.incident.find_one({"_id": incident["id"]}) is None
+    tombstone = db.incident.find_one({"_id": incident["id"]})   # nothing but when, and who could see it
+    assert set(tombstone) == {"_id", "deleted_at", "record_state", "_access", "_access_gone", "_seq", "_seq_at"}
+    assert tombstone["_access"] == [] and "user:worker" in tombstone["_access_gone"]
+    items, _, _ = pull_all(office.as_("worker"), token)
+    assert {"record_type": "incident", "id": incident["id"], "deleted": True, "reason": "deleted"} in items
     assert db.record_history.count_documents({"record_id": incident["id"]}) == 0
     assert office.as_("worker").get(f"/api/v1/incidents/{incident['id']}").status_code == 404
     [residue] = residues_after(db, "incident", 0)
