@@ -117,7 +117,7 @@ class RunnableReports(MethodView):
 
 @blp.route("/reports/<unique_id>/result")
 class ReportResult(MethodView):
-    @answers(404)
+    @answers(404, 422)
     @blp.arguments(ResultArgs, location="query")
     @blp.response(200, docs.one("ReportResult", ReportTable))
     def get(self, args, unique_id):
@@ -127,7 +127,7 @@ class ReportResult(MethodView):
 
 @blp.route("/reports/<unique_id>/export")
 class ReportExport(MethodView):
-    @answers(404)
+    @answers(404, 422)
     @blp.arguments(ExportArgs, location="query")
     @blp.response(200, docs.FILE, content_type=XLSX, description="The report as xlsx (with a chart), csv or "
                   "json: the aggregates and the suppression marks only.")

@@ -15,7 +15,7 @@ from server.auth.permissions import EVERY_RECORD
 from server.errors import Detail, Error, Forbidden, NotFound, Unprocessable
 from server.messages import _l
 from server.metadata.documents import REPORT, content_hash, validate_document
-from server.metadata.draft import draft_configuration
+from server.metadata.draft import KIND_NAMES, draft_configuration
 from server.metadata.report_definition import Report, read_report
 from server.export.report_files import write_report
 from server.reports.engine import Lookups, count, day_of
@@ -27,6 +27,7 @@ from server.services.context import Context
 from server.services.permission import require
 from server.storage import auth as accounts_store
 from server.storage.query import Filter
+
 
 def _visible(ctx: Context, report: Report) -> bool:
     """Tell whether the caller's role may read every field the report names."""
@@ -46,11 +47,18 @@ def _scope(ctx: Context) -> tuple[str, ...]:
 def _published(ctx: Context, report_id: str) -> Report:
     body = ctx.config.reports.get(report_id)
     if body is None:
-        raise NotFound(kind=REPORT, id=report_id)
+        raise NotFound(kind=KIND_NAMES[REPORT], id=report_id)
     report = read_report(ctx.config, body)
     if not _visible(ctx, report):
         raise Forbidden(Error.REPORT_FIELDS_NOT_READABLE, id=report_id)
+    if report.problems:   # published before a check it now fails (the checks run at publish): never counted wrong
+        raise _invalid(report)
     return report
+
+
+def _invalid(report: Report) -> Unprocessable:
+    return Unprocessable(Error.REPORT_INVALID, count=len(report.problems), details=[
+        Detail.of(f"/{problem.path}", CHECK_RULES[problem.code], **problem.params) for problem in report.problems])
 
 
 def list_reports(ctx: Context) -> list[dict[str, Any]]:
@@ -87,8 +95,7 @@ def preview_report(ctx: Context, body: Any) -> dict[str, Any]:
     draft = draft_configuration(ctx.db)
     report = read_report(draft, body)
     if report.problems:
-        raise Unprocessable(Error.REPORT_INVALID, count=len(report.problems), details=[
-            Detail.of(f"/{problem.path}", CHECK_RULES[problem.code], **problem.params) for problem in report.problems])
+        raise _invalid(report)
     return _result(ctx, report, exact=False, config=draft)
 
 
