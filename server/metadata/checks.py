@@ -608,7 +608,7 @@ CHECKS: tuple[Check, ...] = (
     check_published_fields_unchanged, check_expressions, check_condition_options, check_calculation_operands,
     check_expression_cycles, check_patterns, check_ranges, check_modules,
     check_locked_lookups, check_roles, check_locations, *WORKFLOW_CHECKS, *MATCHING_CHECKS,
-    *RETENTION_CHECKS,
+    *RETENTION_CHECKS, *REPORT_CHECKS,
 )
 
 

@@ -194,3 +194,17 @@ def test_a_preview_counts_an_unsaved_report_for_an_administrator_only(office):
     assert result["cells"][atacora][0] == {"value": girls(national)}   # every girl of the world is 9, in Atacora
     assert clients["nat"].post("/api/v1/reports/preview", json={"data": document}).status_code == 200
     assert clients["partner"].post("/api/v1/reports/preview", json={"data": document}).status_code == 403
+
+
+def test_a_report_that_breaks_a_check_is_refused_from_the_draft_and_a_good_one_is_published(office):
+    _, clients, _ = office
+    bad = {"unique_id": "report-bad", "name_i18n": {"fr": "Mauvais", "en": "Bad"}, "record_type": "case",
+           "counts": {"unit": "records"}, "rows": [{"field": "name_first"}]}
+    refused = clients["admin"].post("/api/v1/reports", json={"data": bad})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "CHECKS_FAILED"
+    assert "REPORT_FIELD_IDENTIFYING" in [detail["code"] for detail in refused.get_json()["error"]["details"]]
+    good = {**bad, "unique_id": "report-good", "rows": [{"field": "sex"}], "on_dashboards": ["role-partner-data-manager"]}
+    assert clients["admin"].post("/api/v1/reports", json={"data": good}).status_code == 201
+    assert clients["admin"].post("/api/v1/metadata/publish", json={"data": {"comment": "a report"}}).status_code == 201
+    widgets = clients["partner"].get("/api/v1/dashboards/current").get_json()["data"]["widgets"]
+    assert "report-good" in [widget["result"]["unique_id"] for widget in widgets if widget["kind"] == "report"]
