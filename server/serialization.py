@@ -23,13 +23,19 @@ class AbriJSONProvider(DefaultJSONProvider):
 
     @staticmethod
     def default(value: Any) -> Any:
-        if isinstance(value, datetime):
-            if value.tzinfo is None:  # MongoDB stores UTC
-                value = value.replace(tzinfo=timezone.utc)
-            return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-        if isinstance(value, date):
-            return value.isoformat()
-        return DefaultJSONProvider.default(value)
+        moment = moment_text(value)
+        return moment if moment is not None else DefaultJSONProvider.default(value)
+
+
+def moment_text(value: Any) -> str | None:
+    """A date as 2024-05-31, a date-time in UTC to the second as 2024-05-31T13:30:00Z; None for anything else."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # MongoDB stores UTC
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return None
 
 
 def _finite(value: Any) -> Any:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
 from typing import Any
 
 import xlsxwriter
 
 from server.export.cells import neutralize, sheet_name, truncate
 from server.messages import _l, render
+from server.serialization import moment_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TOTAL, MEDIAN, P90 = _l("Total"), _l("median (days)"), _l("90th percentile (days)")
@@ -63,9 +63,8 @@ def table_rows(result: dict[str, Any], locale: str) -> list[list[Any]]:
 
 
 def _text(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value
+    moment = moment_text(value)
+    return value if moment is None else moment
 
 
 def write_report(result: dict[str, Any], file_format: str, locale: str, user_name: str) -> tuple[bytes, str]:

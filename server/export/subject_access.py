@@ -18,10 +18,11 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field as dc_field
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from server.messages import _l, render
+from server.serialization import moment_text
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 NAME_LIMIT = 120
@@ -95,12 +96,9 @@ def _safe(text: str) -> str:
 
 
 def _moment(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # MongoDB stores UTC
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
+    moment = moment_text(value)
+    if moment is not None:
+        return moment
     if isinstance(value, bytes):
         return value.hex()
     return str(value)
