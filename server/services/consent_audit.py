@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 from server.messages import _l, render
 from server.metadata.labels import resolve_text
+from server.metadata.versions import LanguageSettings
 from server.metadata.workflow import TRANSITIONS, workflow_of
 from server.records.types import RECORD_TYPES
 from server.services.audit import audit
@@ -171,7 +172,7 @@ def _value_then(entries: Iterable[dict[str, Any]], name: str | None, moment: dat
 
 def _option_labels(ctx: Context):
     """labels(field, value): the label of a case field's option in the caller's language (None: no such option)."""
-    default = ctx.settings.get("DEFAULT_LANGUAGE", "en")
+    default = LanguageSettings.of(ctx.settings).default
     locale = ctx.locale or default
     fields = {field["name"]: field for _, form in ctx.config.forms_of(CASE.name) for field in form["fields"]}
 

@@ -17,6 +17,7 @@ from server.messages import _l
 from server.metadata.documents import REPORT, content_hash, validate_document
 from server.metadata.draft import KIND_NAMES, draft_configuration
 from server.metadata.report_definition import Report, read_report
+from server.metadata.versions import LanguageSettings
 from server.export.report_files import write_report
 from server.reports.engine import Lookups, count, day_of
 from server.reports.facts import facts_of
@@ -100,9 +101,8 @@ def preview_report(ctx: Context, body: Any) -> dict[str, Any]:
 
 
 def _labelling(ctx: Context, agencies: dict[str, dict[str, Any]], config=None) -> Labelling:
-    settings = ctx.settings
-    return Labelling(config or ctx.config, ctx.locale or settings.get("DEFAULT_LOCALE", "en"),
-                     settings.get("DEFAULT_LANGUAGE", "en"), agencies)
+    default = LanguageSettings.of(ctx.settings).default
+    return Labelling(config or ctx.config, ctx.locale or default, default, agencies)
 
 
 def _agencies(ctx: Context) -> dict[str, dict[str, Any]]:
@@ -118,9 +118,11 @@ def _lookups(config, agencies: dict[str, dict[str, Any]], report: Report) -> Loo
                    levels={code: place.get("admin_level") for code, place in places.items()})
 
 
-def _result(ctx: Context, report: Report, exact: bool, config=None) -> dict[str, Any]:
+def _result(ctx: Context, report: Report, exact: bool, config=None,
+            agencies: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A report counted over the caller's scope and shaped (`agencies`: read once by a caller counting several)."""
     config = config or ctx.config
-    agencies = _agencies(ctx)
+    agencies = _agencies(ctx) if agencies is None else agencies
     facts = facts_of(ctx.db, ctx.config, report.record_type, extra=report.paths())
     lookups = _lookups(config, agencies, report)
     published = config is ctx.config
@@ -160,11 +162,11 @@ def _boundaries(config, report: Report, codes: set[Any]) -> dict[str, Any] | Non
 def warm_up(ctx: Context) -> int:
     """Read the records and count every published report once (the operator's upkeep, not audited), so that the
     first person to open a report after a start does not wait for it; return how many reports were counted."""
-    counted = 0
+    counted, agencies = 0, _agencies(ctx)
     for body in ctx.config.reports.values():
         report = read_report(ctx.config, body)
         if not report.problems:
-            _result(ctx, report, exact=False)
+            _result(ctx, report, exact=False, agencies=agencies)
             counted += 1
     return counted
 
@@ -201,12 +203,13 @@ def dashboard(ctx: Context) -> dict[str, Any]:
     require(ctx, "report", "read")
     widgets: list[dict[str, Any]] = []
     role_id = ctx.principal.role_id if ctx.principal else None
+    agencies = _agencies(ctx)
     for uid, body in sorted(ctx.config.reports.items()):
         if role_id not in body.get("on_dashboards", []):
             continue
         report = read_report(ctx.config, body)
         if not report.problems and _visible(ctx, report):
-            widgets.append({"kind": "report", "result": _result(ctx, report, exact=False)})
+            widgets.append({"kind": "report", "result": _result(ctx, report, exact=False, agencies=agencies)})
     if ctx.principal and ctx.principal.scope == "group" and ctx.principal.can("case", "read"):
         widgets.append(_team(ctx))
     audit(ctx, "dashboard", REPORT, None, 200, f"{len(widgets)} widgets")

@@ -21,6 +21,7 @@ from typing import Any
 
 from server.errors import Conflict, Error, NotFound
 from server.metadata.labels import resolve_text
+from server.metadata.versions import LanguageSettings
 from server.metadata.retention import DELETE, IdentifyingFields, RetentionRule, identifying_fields, retention_rules
 from server.records import redaction
 from server.records.actor import Actor
@@ -91,7 +92,7 @@ def _sample(ctx: Context, rule: RetentionRule, where: Condition) -> list[str]:
 
 
 def _answer(ctx: Context, outcomes: list[RuleOutcome], **extra: Any) -> dict[str, Any]:
-    default = ctx.settings.get("DEFAULT_LANGUAGE", "en")
+    default = LanguageSettings.of(ctx.settings).default
     return {"as_of": ctx.now, "rules": [outcome.as_json(ctx.locale, default) for outcome in outcomes], **extra}
 
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from server.errors import NotFound
 from server.export.subject_access import SubjectArchive, SubjectFile, SubjectRecord, write_subject_archive
 from server.metadata.labels import resolve_text
+from server.metadata.versions import LanguageSettings
 from server.records import service
 from server.records.access import visible_changes, visible_fields
 from server.records.attachments import present as file_descriptor
@@ -138,7 +139,7 @@ def _without_key(document: dict[str, Any]) -> dict[str, Any]:
 
 def _field_names(ctx: Context, visible: dict[str, set[str] | None]) -> dict[str, dict[str, str]]:
     """{record type: {field: its label in the caller's language}} of the fields the caller may see (rows too)."""
-    default = ctx.settings.get("DEFAULT_LANGUAGE", "en")
+    default = LanguageSettings.of(ctx.settings).default
     locale = ctx.locale or default
     names: dict[str, dict[str, str]] = {}
     for record_type, shown in visible.items():
