@@ -14,7 +14,9 @@ from server.api.authentication import init_auth
 from server.config import load_config
 from server.deployment import init_deployment
 from server.i18n import init_i18n
+from server.monitoring import init_monitoring
 from server.serialization import AbriJSONProvider
+from server.services.migrations import check_schema
 from server.services.settings import check_settings
 from server.storage import init_storage
 from server.storage.client import disconnect
@@ -44,8 +46,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> AbriFlask:
     check_settings(app.config)
     try:
         init_proxies(app)
+        init_monitoring(app)  # first: the logs, each request's id, and the database client's metrics
         init_i18n(app)
         init_storage(app)
+        init_schema(app)
         init_deployment(app, config)
         init_auth(app)
         init_api(app)
@@ -57,6 +61,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> AbriFlask:
         raise
     app.after_request(secure_headers)
     return app
+
+
+def init_schema(app: Flask) -> None:
+    """Refuse a database written by a later release; migrate one written by an earlier release (MIGRATE_ON_START)."""
+    app.extensions["abri_migration"] = check_schema(app.extensions["abri_db"], app.config)
 
 
 def init_proxies(app: Flask) -> None:

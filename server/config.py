@@ -90,6 +90,12 @@ EXPORT_POLL_SECONDS = 2
 # Empty: a key file export-password.key is made once in INSTANCE_PATH (mode 0600). Give the same value
 # to every app and `abri worker` process that does not share that folder (e.g. on other machines).
 EXPORT_PASSWORD_KEY = ""
+# Migrate a database written by an earlier release when a process starts (server/services/migrations.py).
+# Off: a process refuses to start on an older database until `abri migrate` has run (for upgrades done by hand).
+MIGRATE_ON_START = True
+# Password of `abri backup` and `abri restore` (at least 12 characters; the backup's key is derived from it).
+# Empty: give --password-file, or the command asks for it.
+BACKUP_PASSWORD = ""
 # Lifetime of bearer tokens and of admin UI sessions, in hours.
 TOKEN_TTL_HOURS = 12
 SESSION_TTL_HOURS = 8
@@ -140,6 +146,13 @@ SMTP_SECURITY = "starttls"
 SMTP_USER = ""
 SMTP_PASSWORD = ""
 MAIL_FROM = "abri@localhost"
+# Logs on stderr, one line per event: "json" (one object per line), "text", or "auto" (json under `abri serve` and
+# `abri worker`, text for the other commands). No log line holds a child's data.
+LOG_FORMAT = "auto"
+# Least severe level written: DEBUG, INFO (an access line per request), WARNING, ERROR or CRITICAL.
+LOG_LEVEL = "INFO"
+# Bearer token of GET /metrics (Prometheus' text format); empty: /metrics answers 404.
+METRICS_TOKEN = ""
 
 ENV_PREFIX = "ABRI_"
 _NOT_SETTINGS = {"PACKAGE_ROOT", "PROJECT_ROOT", "SHIPPED_ROOT", "PROFILE_LANGUAGE_SETTINGS"}  # constants, not settings

@@ -254,6 +254,37 @@ class Error(Enum):
     # Data protection (server/services/retention.py, subject_access.py, consent_audit.py)
     RETENTION_RUNNING = ("RETENTION_RUNNING", _l("A retention run is already under way. Wait until it ends, then "
                                                  "run again: it goes on where the other stopped."))
+    # Operations: upgrades (server/services/migrations.py), backups and restores (server/services/backups.py)
+    DATABASE_TOO_NEW = ("DATABASE_TOO_NEW", _l(
+        "The database has schema version %(version)s, written by a later release of Abri; this release knows up to "
+        "version %(current)s. Install the release that wrote it, or restore a backup made by this one."))
+    DATABASE_NOT_MIGRATED = ("DATABASE_NOT_MIGRATED", _l(
+        "The database has schema version %(version)s and this release needs version %(current)s. Run abri migrate "
+        "(ABRI_MIGRATE_ON_START is off)."))
+    MIGRATION_BUSY = ("MIGRATION_BUSY", _l(
+        "Another process is migrating the database and has not finished within %(seconds)s seconds. Try again "
+        "once it has."))
+    BACKUP_FOREIGN = ("BACKUP_FOREIGN", _l("%(file)s is not an Abri backup."))
+    BACKUP_KEY_WRONG = ("BACKUP_KEY_WRONG", _l(
+        "%(file)s cannot be opened with this password: it is not the one the backup was made with."))
+    BACKUP_DAMAGED = ("BACKUP_DAMAGED", _l(
+        "%(file)s is damaged (%(where)s): nothing was restored. Use another copy of the backup."))
+    BACKUP_TOO_NEW = ("BACKUP_TOO_NEW", _l(
+        "%(file)s was made by a later release of Abri (schema version %(version)s; this release knows up to "
+        "%(current)s). Restore it with that release."))
+    BACKUP_PASSWORD_MISSING = ("BACKUP_PASSWORD_MISSING", _l(
+        "Give the backup's password: set ABRI_BACKUP_PASSWORD, or use --password-file."))
+    BACKUP_PASSWORD_SHORT = ("BACKUP_PASSWORD_SHORT", _l(
+        "A backup's password must have at least %(minimum)s characters."))
+    BACKUP_NO_SNAPSHOT = ("BACKUP_NO_SNAPSHOT", _l(
+        "The database cannot give a consistent snapshot (a standalone MongoDB server has neither snapshot reads nor "
+        "transactions): run it as a replica set, even of one member."))
+    RESTORE_UNFINISHED = ("RESTORE_UNFINISHED", _l(
+        "A restore of %(file)s into this database was cut short: it holds only part of the backup. Run abri restore "
+        "again (it starts over), or empty the database."))
+    RESTORE_NOT_EMPTY = ("RESTORE_NOT_EMPTY", _l(
+        "The database %(database)s already holds data (%(collections)s): a backup is restored only into an empty "
+        "database. Choose another ABRI_MONGO_DB_NAME or an empty instance folder."))
 
 
 CODES = frozenset(member.code for member in Error)  # every API code an error may carry

@@ -172,7 +172,7 @@ def render(template: Any, params: Mapping[str, Any] | None = None, locale: str |
     try:
         return text % {name: _localized(value, locale) for name, value in params.items()}
     except (KeyError, TypeError, ValueError):
-        log.warning("message %r does not fit its parameters %r", text, params)
+        log.warning("message %r does not fit its parameters %s", text, sorted(params))  # names: a value may be data
         return text
 
 

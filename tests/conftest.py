@@ -5,7 +5,8 @@ test twice: on mongomock and on a real SecantusDB server started once per test s
 
 Every app a fixture makes is closed when its test ends (`app_on`), and the session fails if a test
 left a database client open: an open client keeps its monitor threads until the interpreter exits,
-where each one costs a wait.
+where each one costs a wait. It also fails if a text a test wrote into a record appears in any log line of
+the run (tests/log_scan.py).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.openapi_check import check_api_answers
 
 BACKENDS = ["mongomock", "secantus"]
 check_api_answers()  # every /api/v1 answer a test gets must fit the OpenAPI document
+pytest_plugins = ["tests.log_scan"]  # the session fails if a value written into a record reaches a log line
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +93,13 @@ def app_on(uri: str, **overrides):
 def backend_uri(request) -> str:
     """The URI of the backend a fixture parametrized with BACKENDS runs on."""
     return "mongomock://" if request.param == "mongomock" else request.getfixturevalue("secantus_uri")
+
+
+def refusal(response) -> dict:
+    """The error body of an answer without its request id (every answer has its own): what two refusals share."""
+    body = response.get_json()
+    assert body is not None and "error" in body, (response.status_code, response.data[:300])
+    return {"error": {key: value for key, value in body["error"].items() if key != "request_id"}}
 
 
 def authenticated(application, token: str):

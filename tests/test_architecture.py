@@ -8,7 +8,8 @@
     workflow     case work: referrals, transfers, closing, approvals, flags
     export       export writers and jobs
     services     the use cases (and the deployment's first start)
-    edges        api, admin, app_ui, cli, app                           HTTP, the web pages, the command line, wiring
+    edges        api, admin, app_ui, cli, app, monitoring               HTTP, the web pages, the command line, wiring,
+                                                                        the operators' probes, metrics and logs
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ LAYERS = [
     {"reports"},
     {"export", "interop"},
     {"services", "deployment"},
-    {"api", "admin", "app_ui", "cli", "app", "__main__"},
+    {"api", "admin", "app_ui", "cli", "app", "__main__", "monitoring"},
 ]
 DOMAIN = ("metadata", "records", "workflow", "export", "auth", "matching", "interop", "reports")
 # Lazy imports of third-party modules that are optional or heavy (never an import of Abri's own code).

@@ -58,6 +58,8 @@ def as_documented(default: str, actual):
     """The README's spelling of a default, in the type of the setting (`empty` is the empty text)."""
     if default == "empty":
         return ""
+    if isinstance(actual, bool):
+        return {"true": True, "false": False}[default]
     if isinstance(actual, tuple):
         return tuple(default.split(","))
     if isinstance(actual, (int, float)) and not isinstance(actual, bool):
@@ -82,6 +84,7 @@ def test_every_setting_of_the_readme_is_set_by_its_environment_variable():
         name = variable.removeprefix("ABRI_")
         default = defaults[name]
         raw, expected = (("en,fr,fon", ("en", "fr", "fon")) if isinstance(default, tuple)
+                         else (" OFF ", False) if isinstance(default, bool)
                          else (" 3 ", 3) if isinstance(default, int) else ("chosen", "chosen"))
         assert load_config(environ={variable: raw})[name] == expected, variable
 

@@ -28,8 +28,9 @@ SESSION_COOKIE = "abri_session"
 CSRF_HEADER = "X-CSRF-Token"
 # Endpoints anyone may call: logging in, and the API description.
 PUBLIC_ENDPOINTS = frozenset({"auth.Tokens", "auth.Sessions", "api-docs.openapi_json"})
-# The web pages and their static files (admin UI, case worker app): shells without data, whose scripts call the API.
-PUBLIC_PREFIXES = ("admin.", "app_ui.")
+# The web pages and their static files (admin UI, case worker app): shells without data, whose scripts call the API;
+# and the operators' probes (server/monitoring/probes.py), which check their own token and read no user.
+PUBLIC_PREFIXES = ("admin.", "app_ui.", "monitoring.")
 
 
 def current_principal() -> Principal | None:

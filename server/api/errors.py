@@ -1,8 +1,8 @@
 """The HTTP edge of errors: the one table API code -> status, and the one JSON renderer.
 
-Every error, 500 included, is answered as {"error": {"code", "message", "details": [...]}} in the request's
-language. werkzeug's errors become members of the catalogue; webargs' (a query or body that does not fit its
-schema) become details by structure: each leaf is a Violation of the rules vocabulary (server/api/arguments.py),
+Every error, 500 included, is answered as {"error": {"code", "message", "details": [...], "request_id"}} in the
+request's language. werkzeug's errors become members of the catalogue; webargs' (a query or body that does not fit
+its schema) become details by structure: each leaf is a Violation of the rules vocabulary (server/api/arguments.py),
 never an English sentence matched by its text. ErrorSchema describes the answer for the OpenAPI document
 (server/api/openapi.py).
 """
@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterator
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask_babel import get_locale
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from server.errors import (AbriError, BadRequest, Detail, Error, MethodNotAllowed, NotFound, PayloadTooLarge,
                            Unprocessable)
+from server.monitoring.logs import request_id
 from server.rules import Rule, Violation
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ STATUSES: dict[str, int] = {
     "CASE_CLOSED": 409, "CASE_NOT_CLOSED": 409, "CLOSURE_NOT_APPROVED": 409, "APPROVAL_PENDING": 409,
     "APPROVAL_NOT_REQUESTED": 409, "FLAG_REMOVED": 409, "ATTACHMENTS_FULL": 409, "NOT_MERGED": 409,
     "MERGE_IN_PROGRESS": 409, "RETENTION_RUNNING": 409,
+    "DATABASE_TOO_NEW": 409, "DATABASE_NOT_MIGRATED": 409, "RESTORE_NOT_EMPTY": 409, "RESTORE_UNFINISHED": 409,
     # 412, 413
     "STALE_REVISION": 412,
     "PAYLOAD_TOO_LARGE": 413, "CSV_TOO_LARGE": 413, "SPREADSHEET_TOO_LARGE": 413, "XLSFORM_TOO_LARGE": 413, "ATTACHMENT_TOO_LARGE": 413,
@@ -56,11 +58,13 @@ STATUSES: dict[str, int] = {
     "CLOSURE_INCOMPLETE": 422, "PASSWORD_TOO_SHORT": 422, "PASSWORD_TOO_WEAK": 422,
     "PASSWORD_INCORRECT": 422, "EXPORT_NOT_READY": 422, "EXPORT_KEY_CHANGED": 422, "EXPORT_CANCELLED": 422,
     "ATTACHMENT_DAMAGED": 422, "MERGE_INVALID": 422, "REPORT_INVALID": 422, "BOUNDARIES_INVALID": 422,
+    "BACKUP_FOREIGN": 422, "BACKUP_KEY_WRONG": 422, "BACKUP_DAMAGED": 422, "BACKUP_TOO_NEW": 422,
+    "BACKUP_PASSWORD_MISSING": 422, "BACKUP_PASSWORD_SHORT": 422,
     # 429
     "TOO_MANY_ATTEMPTS": 429,
     # 500: Abri's own fault, or a start it refuses; 503: the database
     "INTERNAL_ERROR": 500, "SETTING_INVALID": 500, "PROFILE_MISMATCH": 500,
-    "STORAGE_UNAVAILABLE": 503, "ALERT_STREAMS_FULL": 503,
+    "STORAGE_UNAVAILABLE": 503, "ALERT_STREAMS_FULL": 503, "MIGRATION_BUSY": 503, "BACKUP_NO_SNAPSHOT": 503,
 }
 
 
@@ -127,13 +131,19 @@ def _detail(path: str, leaf: Any) -> Detail:
 
 
 def render_error(exc: Exception):
-    """Answer any exception as {"error": {code, message, details}} in the request's language."""
+    """Answer any exception as {"error": {code, message, details, request_id}} in the request's language.
+
+    An unexpected error is logged with the request's id (the answer's), its route and its stack, never its text.
+    """
     if isinstance(exc, HTTPException):
         exc = from_http_exception(exc)
     if not isinstance(exc, AbriError):
-        log.exception("unhandled error", exc_info=exc)
+        log.error("unhandled error on %s %s", request.method, request.url_rule.rule if request.url_rule else "?",
+                  exc_info=exc)
         exc = AbriError(Error.INTERNAL_ERROR)
-    response = jsonify(exc.as_json(request_locale()))
+    body = exc.as_json(request_locale())
+    body["error"]["request_id"] = request_id()
+    response = jsonify(body)
     response.status_code = status_of(exc)
     response.headers.update(exc.headers)
     return response
@@ -168,10 +178,14 @@ class ErrorBodySchema(Schema):
         "description": "Check warnings that travel with CHECKS_FAILED."})
     wipe = fields.Boolean(metadata={"description": "True with DEVICE_REVOKED: the device must erase the data it "
                                                    "keeps (records, bundle, credential)."})
+    request_id = fields.String(required=True, metadata={
+        "description": "The request's id, as in the X-Request-Id header and the server's log lines: quote it when "
+                       "reporting a problem."})
 
 
 class ErrorSchema(Schema):
-    """Every error answer, 500 included: {"error": {"code", "message", "details": [{"field", "code", "message"}]}}."""
+    """Every error answer, 500 included: {"error": {"code", "message", "details": [{"field", "code", "message"}],
+    "request_id"}}."""
 
     error = fields.Nested(ErrorBodySchema, required=True)
 

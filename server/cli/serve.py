@@ -49,9 +49,16 @@ def serve(host: str, port: int, threads: int, profile: str | None) -> None:
         app = create_app(overrides)
         with app.app_context():
             _start(app)
+        if settings["MONGO_URI"] and not settings["EXPORT_PASSWORD_KEY"]:  # a shared database: maybe other machines
+            click.echo("Warning: ABRI_EXPORT_PASSWORD_KEY is empty, so this process seals export passwords with a key "
+                       f"file of its own (in {settings['INSTANCE_PATH']}): give every app and worker process the same "
+                       "ABRI_EXPORT_PASSWORD_KEY, or a password-protected export claimed on another machine fails.")
         workers = start_workers(app, app.config["EXPORT_WORKER_THREADS"])
         start_report_warm_up(app)   # the first report after a start need not read every record
-        server = create_server(app, host=host, port=port, threads=threads, ident="Abri")
+        # waitress drops X-Forwarded-* unless told to keep them: with trusted proxies in front, ProxyFix
+        # (server/app.py init_proxies) reads them, trusting exactly TRUSTED_PROXIES hops.
+        server = create_server(app, host=host, port=port, threads=threads, ident="Abri",
+                               clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"])
         signal.signal(signal.SIGTERM, lambda *_: server.close() or sys.exit(0))
         click.echo(f"Abri serving on http://{host}:{port} (Ctrl-C to stop)")
         try:

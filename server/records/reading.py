@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-from server.auth.permissions import record_access_keys
 from server.metadata.configuration import Configuration
 from server.records.access import visible_fields
 from server.records.actor import Actor
@@ -42,7 +41,6 @@ def readable_records(db: Database, config: Configuration, record_type: RecordTyp
     `action` is the permission asked (export_xlsx, ...), checked before anything is read.
     """
     query = build_query(config, record_type, args, max_per_page, actor, base_filter, action=action)
-    store.upgrade_layout(db, record_type.name, record_access_keys)  # the scope reads the access keys
     visible = visible_fields(db, config, record_type, actor)
 
     def read() -> Iterator[dict[str, Any]]:

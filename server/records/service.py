@@ -438,7 +438,6 @@ def ensure_indexes(db: Database, config: Configuration) -> None:
 def ensure_type_indexes(db: Database, config: Configuration, record_type: str) -> None:
     """Index the envelope and the filterable fields of one record type (idempotent, remembered per process)."""
     forms = form_fields(config, record_type, None)
-    store.upgrade_layout(db, record_type, record_access_keys)  # first: it reads in the order of an index dropped next
     store.ensure_record_indexes(db, record_type, search.filterable_fields(forms.fields))
 
 

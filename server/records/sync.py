@@ -34,7 +34,7 @@ from server.records.merge import ROW_ID
 from server.records.types import RECORD_TYPES, RecordType
 from server.records.validation import form_fields
 from server.rules import Rule
-from server.storage import Database, records as store, sync as sync_store
+from server.storage import Database, records as store, schema as schema_store, sync as sync_store
 
 SYNC_ORDER = ("case", "incident", "tracing_request")
 SCOPE, MARKED = "scope", "marked"
@@ -87,13 +87,16 @@ def readable_types(actor: Actor) -> list[str]:
     return [name for name in SYNC_ORDER if actor.principal is None or actor.principal.can(name, "read")]
 
 
-def view_of(principal: Principal | None, mode: str) -> str:
-    """The fingerprint of what a user sees: a token made in another view does not hold."""
+def view_of(principal: Principal | None, mode: str, lineage: str = "") -> str:
+    """The fingerprint of what a user sees: a token made in another view does not hold. `lineage` changes when the
+    database is restored from a backup: what a device received from the server that was lost no longer holds."""
     if principal is None:
         parts: tuple = ("*", mode)
     else:
         parts = (principal.access_keys(), sorted(name for name in SYNC_ORDER if principal.can(name, "read")),
                  sorted(principal.forms.items()) if principal.forms is not None else None, mode)
+    if lineage:
+        parts += (lineage,)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -101,7 +104,7 @@ def pull(db: Database, config: Configuration, actor: Actor, token: str | None, l
          settled_before: float) -> Pulled:
     """The next page of changes in the actor's view after `token` (None: from the beginning)."""
     held = PullToken.decode(token)
-    view = view_of(actor.principal, mode)
+    view = view_of(actor.principal, mode, schema_store.lineage(db))
     reset = held.view != view
     positions = {} if reset else dict(held.positions)
     keys = actor.principal.access_keys() if actor.principal else (store.EVERY_RECORD_KEY,)

@@ -24,6 +24,7 @@ the command line: they raise the errors of server.errors, which each edge render
     subject_access.py everything Abri holds about one child, as one zip file
     consent_audit.py  referrals, transfers and exports, with the consent they went under (and as CSV)
     workers.py        the export worker threads of `abri serve` and `abri worker`
+    health.py         readiness (database, published configuration, worker threads) and the queues operators watch
     deployment.py     the first start: deployment, shipped configuration, indexes, first administrator
     settings.py       the settings check that stops a start with a setting that would weaken Abri
 """

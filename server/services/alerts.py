@@ -12,7 +12,7 @@ import smtplib
 import ssl
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any, Iterator
@@ -122,14 +122,29 @@ def _event_id(text: str | None) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
+# An alert takes its number before it is stored (server/storage/alerts.add_alert), so one numbered earlier may be
+# stored after a later one, by another thread or process: an open stream also reads the alerts made this recently
+# (and since it opened, so that a reconnection still resumes after its last event), whatever their number, and
+# sends each once.
+LOOK_BACK_SECONDS = 10
+
+
 def _events(ctx: Context, after: int) -> Iterator[str]:
     poll, until = ctx.settings["ALERT_POLL_SECONDS"], time.monotonic() + ctx.settings["ALERT_STREAM_SECONDS"]
     yield f"retry: 3000\n: alerts after {after}\n\n"
     checked = time.monotonic()
+    sent: dict[Any, int] = {}   # the recent alerts this stream sent, by id: their number
+    opened = datetime.now(timezone.utc)
     while time.monotonic() < until:
-        for alert in store.alerts_after(ctx.db, ctx.user_name, after, 100):
-            after = alert["seq"]
+        since = max(opened, datetime.now(timezone.utc) - timedelta(seconds=LOOK_BACK_SECONDS))
+        for alert in store.alerts_after(ctx.db, ctx.user_name, after, 100, since):
+            if sent.get(alert["_id"]) == alert["seq"]:
+                continue
+            sent[alert["_id"]] = alert["seq"]
+            after = max(after, alert["seq"])
             yield _event(_shown(alert, ctx.locale))
+        if len(sent) > 1000:
+            sent = dict(list(sent.items())[-500:])
         if time.monotonic() - checked > 15:
             if not _still_active(ctx):
                 return

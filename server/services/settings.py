@@ -6,6 +6,7 @@ checked for its type. Called by the app factory and by `abri serve` before it st
 """
 from __future__ import annotations
 
+import re
 import string
 from typing import Any, Callable, Mapping
 
@@ -16,6 +17,8 @@ from server.export.encryption import ExportKeyError, parse_key
 from server.messages import _l
 
 _POSITIVE = _l("a whole number, 1 or more")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_TOKEN = re.compile(r"[\x21-\x7e]{16,256}")  # printable ASCII without spaces
 # Security settings and what they accept: (test, allowed values). Any other whole-number or yes/no setting
 # is checked for its type only.
 _RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
@@ -49,6 +52,13 @@ _RULES: dict[str, tuple[Callable[[Any], bool], Any]] = {
     "SMTP_SECURITY": (lambda v: v in ("starttls", "ssl", "none"), "starttls, ssl, none"),
     "EXPORT_PASSWORD_KEY": (lambda v: _is_export_key(v),
                             _l("empty, or the base64 text of 32 random bytes")),
+    "BACKUP_PASSWORD": (lambda v: isinstance(v, str) and (not v or len(v) >= 12),
+                        _l("empty, or a password of at least 12 characters")),
+    "LOG_FORMAT": (lambda v: v in ("auto", "json", "text"), "auto, json, text"),
+    "LOG_LEVEL": (lambda v: isinstance(v, str) and v.upper() in _LOG_LEVELS, ", ".join(_LOG_LEVELS)),
+    # A short token could be guessed; a space or a control character could not travel in a header.
+    "METRICS_TOKEN": (lambda v: isinstance(v, str) and (v == "" or _TOKEN.fullmatch(v) is not None),
+                      _l("empty, or 16 to 256 characters without spaces (for example 32 random bytes in base64)")),
 }
 
 
@@ -81,7 +91,7 @@ def _is_export_key(value: Any) -> bool:
     return True
 
 
-_SECRETS = {"EXPORT_PASSWORD_KEY", "ADMIN_PASSWORD"}
+_SECRETS = {"EXPORT_PASSWORD_KEY", "ADMIN_PASSWORD", "BACKUP_PASSWORD", "METRICS_TOKEN"}
 
 
 def _is_int(value: Any) -> bool:

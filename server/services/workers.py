@@ -6,6 +6,9 @@ Each loop claims one job at a time from MongoDB (server.services.exports.run_nex
 number of workers in any number of processes share the queue; every few minutes a worker also
 deletes expired exports. A clean stop gives a running job back to the queue and ends every thread
 before it returns, so the app (and its database client) may be closed right after.
+
+The threads a start made are kept in app.extensions (WORKERS, REPORT_WARM_UP), where the readiness check
+(server.services.health) and the metrics see whether they still live.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ CLEANUP_EVERY_SECONDS = 300
 REFRESH_EVERY_SECONDS = 30  # how soon a published change of a workflow reaches the stored cases' tasks and stages
 REFRESH_BATCH = 500
 MATCH_EVERY_SECONDS = 2  # how soon the potential duplicates of records synced from tablets are listed
+WORKERS, REPORT_WARM_UP = "abri_workers", "abri_report_warm_up"  # app.extensions: what start_* started
 
 
 def _context(app: Flask) -> Context:
@@ -45,7 +49,9 @@ def warm_reports(app: Flask) -> None:
 
 
 def start_report_warm_up(app: Flask) -> threading.Thread:
+    """Start counting the published reports in a daemon thread, kept in app.extensions[REPORT_WARM_UP]."""
     thread = threading.Thread(target=warm_reports, args=(app,), daemon=True, name="reports-warm-up")
+    app.extensions[REPORT_WARM_UP] = thread
     thread.start()
     return thread
 
@@ -124,7 +130,12 @@ class Workers(threading.Event):
         for thread in self.threads:
             thread.join()
 
+    def alive(self) -> int:
+        """How many of the threads still run (none once asked to stop)."""
+        return 0 if self.is_set() else sum(thread.is_alive() for thread in self.threads)
+
 
 def start_workers(app: Flask, count: int) -> Workers:
-    """Start `count` daemon worker threads; `stop()` the result before the app is closed."""
-    return Workers(app, count)
+    """Start `count` daemon worker threads, kept in app.extensions[WORKERS]; `stop()` them before closing the app."""
+    workers = app.extensions[WORKERS] = Workers(app, count)
+    return workers

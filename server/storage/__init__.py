@@ -17,11 +17,14 @@ from server.storage.sync import ensure_conflict_indexes
 from server.storage.errors import DuplicateKey, StorageUnavailable  # noqa: F401  (re-exported)
 from server.storage.exports import ensure_export_indexes
 from server.storage.indexes import ensure_indexes
+from server.storage.monitoring import COMMAND_OBSERVER, CommandTimer
 
 
 def init_storage(app: Flask) -> None:
-    """Connect to MongoDB (or the in-memory fake) and create the indexes."""
-    database = connect(app.config["MONGO_URI"], app.config["MONGO_DB_NAME"])
+    """Connect to MongoDB (or the in-memory fake) and create the indexes; time every command if asked to."""
+    observe = app.extensions.get(COMMAND_OBSERVER)  # set by server.monitoring: the metrics of database commands
+    listeners = [CommandTimer(observe)] if observe is not None else []
+    database = connect(app.config["MONGO_URI"], app.config["MONGO_DB_NAME"], listeners)
     app.extensions["abri_db"] = database
     ensure_indexes(database)
     ensure_auth_indexes(database)

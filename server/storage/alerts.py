@@ -56,11 +56,14 @@ def list_alerts(db: Database, user: str, unread: bool, skip: int, limit: int) ->
         return list(found.sort("seq", DESCENDING).skip(skip).limit(limit)), total
 
 
-def alerts_after(db: Database, user: str, seq: int, limit: int) -> list[dict[str, Any]]:
-    """A user's alerts numbered after `seq` (written or bumped since), oldest first."""
+def alerts_after(db: Database, user: str, seq: int, limit: int, since: datetime | None = None) -> list[dict[str, Any]]:
+    """A user's alerts numbered after `seq` (written or bumped since), and with `since` also those made since then
+    whatever their number (an alert numbered earlier may be stored later), oldest first."""
+    query: dict[str, Any] = {"user": user, "seq": {"$gt": seq}}
+    if since is not None:
+        query = {"user": user, "$or": [{"seq": {"$gt": seq}}, {"at": {"$gte": since}}]}
     with translated_errors():
-        found = db[ALERTS].find({"user": user, "seq": {"$gt": seq}}, {"mail_after": 0, "mail_tries": 0,
-                                                                      "mail_worker": 0})
+        found = db[ALERTS].find(query, {"mail_after": 0, "mail_tries": 0, "mail_worker": 0})
         return list(found.sort("seq", ASCENDING).limit(limit))
 
 

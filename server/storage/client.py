@@ -5,10 +5,14 @@ Abri acknowledges a write only once it is durable, so every write goes with a wr
 (a write a majority holds survives the loss of the primary). The URI may choose another `w`
 (`?w=2`) and a time limit (`?wTimeoutMS=`); it may not turn acknowledgement or the journal off.
 It may also set how long to wait for a server (`?serverSelectionTimeoutMS=`, 10 s by default).
+
+pymongo logs every command it sends, documents included, at DEBUG: its loggers never go below INFO, whatever
+ABRI_LOG_LEVEL says, so that no record data reach a log.
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Iterable
 
 import pymongo
 from pymongo.database import Database
@@ -20,9 +24,14 @@ from server.storage.errors import translated_errors
 
 __all__ = ["Database", "authenticates", "connect", "disconnect", "durable_write_concern", "make_sole_user", "ping"]
 
+logging.getLogger("pymongo").setLevel(logging.INFO)
 
-def connect(uri: str, db_name: str) -> Database:
-    """Return the database `db_name` at `uri` ("mongomock://" gives an in-memory fake)."""
+
+def connect(uri: str, db_name: str, listeners: Iterable[Any] = ()) -> Database:
+    """Return the database `db_name` at `uri` ("mongomock://" gives an in-memory fake, which has no listeners).
+
+    `listeners`: pymongo event listeners of the client (server.storage.monitoring.CommandTimer).
+    """
     if not uri:
         raise RuntimeError("MONGO_URI is empty: `abri serve` starts the embedded database, "
                            "or set ABRI_MONGO_URI to a MongoDB server")
@@ -34,7 +43,8 @@ def connect(uri: str, db_name: str) -> Database:
         client: Any = mongomock.MongoClient(tz_aware=True)
         return client.get_database(db_name)
     options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 10_000}
-    client = pymongo.MongoClient(uri, tz_aware=True, uuidRepresentation="standard", appname="abri", **options)
+    client = pymongo.MongoClient(uri, tz_aware=True, uuidRepresentation="standard", appname="abri",
+                                 event_listeners=list(listeners), **options)
     try:
         write_concern = durable_write_concern(client)
     except BaseException:

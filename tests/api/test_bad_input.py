@@ -148,7 +148,8 @@ def test_unexpected_errors_are_500_in_the_error_shape(client, monkeypatch):
     response = client.get("/api/v1/metadata/versions")
     assert response.status_code == 500
     assert error_of(response) == {"code": "INTERNAL_ERROR", "details": [],
-                                  "message": "An unexpected error occurred. It has been logged."}
+                                  "message": "An unexpected error occurred. It has been logged.",
+                                  "request_id": response.headers["X-Request-Id"]}  # the id of its log line
 
 
 def test_anonymous_requests_are_refused(app):

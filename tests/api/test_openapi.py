@@ -84,7 +84,7 @@ def test_every_error_status_refers_to_the_one_error_shape(document):
     error = components["schemas"]["Error"]
     assert error["required"] == ["error"]
     body = components["schemas"][error["properties"]["error"]["$ref"].rsplit("/", 1)[1]]
-    assert set(body["required"]) == {"code", "message", "details"}
+    assert set(body["required"]) == {"code", "message", "details", "request_id"}
     detail = components["schemas"][body["properties"]["details"]["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(detail["required"]) == {"field", "code", "message"}
     for method, path, operation in operations(document):

@@ -19,7 +19,7 @@ import pytest
 from server.storage import records as store
 from tests.builders import field, form, make_user, publish, role
 from tests.api.sync_helpers import create, pull_all, push, push_raw, update
-from tests.conftest import authenticated
+from tests.conftest import authenticated, refusal
 
 SECRET = "SECRET-HEALTH"
 CASE = ["read", "create", "write", "assign", "disable", "view_history"]
@@ -75,9 +75,8 @@ def world(backend_app, backend_client):
 
 
 def error_of(response):
-    body = response.get_json()
-    assert body is not None and "error" in body, (response.status_code, response.data[:300])
-    return body["error"]
+    """The error of an answer, without its request id (each answer has its own)."""
+    return refusal(response)["error"]
 
 
 def fields_of(error):

@@ -28,7 +28,7 @@ from server.metadata import draft as drafts, usage
 from server.metadata.versions import published_configuration
 from server.storage import get_db, metadata as metadata_store
 from tests.builders import field, make_user, role
-from tests.conftest import authenticated
+from tests.conftest import authenticated, refusal
 
 SECRET = "SECRET-CHILD-NAME"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,9 +98,8 @@ def world(backend_app, backend_client):
 
 
 def error_of(response) -> dict:
-    body = response.get_json()
-    assert body is not None and "error" in body, (response.status_code, response.data[:300])
-    return body["error"]
+    """The error of an answer, without its request id (each answer has its own)."""
+    return refusal(response)["error"]
 
 
 def draft_state(app) -> dict:
