@@ -64,6 +64,7 @@ class Written:
 
 
 def abri_version() -> str:
+    """The installed Abri's version (the manifest says which release made a backup)."""
     try:
         return metadata.version("abri")
     except metadata.PackageNotFoundError:
