@@ -44,16 +44,20 @@ def secantus_server():
         server = secantus.SecantusDBServer(storage_path=folder)
         server.start()
         yield server
-        # Stop on this thread (the one that opened the storage, whose session stop() uses); wake the
-        # accept loop from another, else stop() waits 2 s for a client to arrive.
-        stopped = threading.Event()
-        waker = threading.Thread(target=wake_while, args=(lambda: not stopped.is_set(), server.address[1], 30))
-        waker.start()
-        try:
-            server.stop()
-        finally:
-            stopped.set()
-            waker.join()
+        stop_secantus(server)
+
+
+def stop_secantus(server) -> None:
+    """Stop a SecantusDB server on this thread (the one that opened its storage, whose session stop() uses), waking
+    its accept loop from another, else stop() waits 2 s for a client to arrive."""
+    stopped = threading.Event()
+    waker = threading.Thread(target=wake_while, args=(lambda: not stopped.is_set(), server.address[1], 30))
+    waker.start()
+    try:
+        server.stop()
+    finally:
+        stopped.set()
+        waker.join()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """/healthz, /readyz and /metrics as an operator's probes and Prometheus see them."""
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -9,12 +8,11 @@ import pymongo
 import pytest
 
 from server.config import load_config
-from server.embedded import wake_while
 from server.errors import AbriError
 from server.services.settings import check_settings
 from server.services.workers import start_workers
 from tests.builders import minimal_configuration, seed
-from tests.conftest import app_on, authenticated, make_app
+from tests.conftest import app_on, authenticated, make_app, stop_secantus
 from tests.monitoring.scrape import TOKEN
 
 
@@ -72,25 +70,13 @@ def test_readyz_is_503_within_its_time_limit_when_the_embedded_database_stops(tm
     try:
         seed(application, minimal_configuration())
         assert application.test_client().get("/readyz").status_code == 200
-        _stop(server)
+        stop_secantus(server)
         started = time.monotonic()
         response = application.test_client().get("/readyz")
         assert (response.status_code, response.get_json()["checks"]["database"]) == (503, "failed")
         assert time.monotonic() - started < 3  # the probe's 1 s limit, whatever the client's own timeouts
     finally:
         application.close()
-
-
-def _stop(server) -> None:
-    """Stop a SecantusDB server, waking its accept loop (tests/conftest.py does the same)."""
-    stopped = threading.Event()
-    waker = threading.Thread(target=wake_while, args=(lambda: not stopped.is_set(), server.address[1], 30))
-    waker.start()
-    try:
-        server.stop()
-    finally:
-        stopped.set()
-        waker.join()
 
 
 def test_readyz_requires_the_export_workers_it_started_to_live(app):
