@@ -5,7 +5,9 @@ temporary folder (a handler on the root logger, at DEBUG, formatting as Abri's t
 id, access fields, redacted exceptions), and every text the tests write into records' data is collected (the
 record store's insert and update functions are wrapped, so both backends count: mongomock and the SecantusDB
 server, which runs in this process and logs into the same file). At the end, the session fails if any collected
-value appears, as a whole word, in any log line; the line and the value are printed.
+value appears, as a whole word, in any log line; the line and the value are printed. Under pytest-xdist (CI runs the
+suite on a worker per core) each worker scans its own file and hands its findings to the controller, which fails the
+run.
 
 Collected: texts of at least MIN_LENGTH characters that a person could have typed (names, free text, and dates
 under a field named for a birth date). Not collected, so that the scan never cries wolf: identifiers (lowercase
@@ -36,6 +38,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WORD = re.compile(r"\w+")
 WRAPPED = ("insert_record", "insert_records", "update_record")
 SCANNER = pytest.StashKey["LogScanner"]()
+WORKER_FINDINGS = pytest.StashKey[list]()  # (xdist controller) what the workers' scans found
+FINDINGS = "abri_log_findings"  # the key of a worker's findings in its workeroutput
 
 
 def is_birth_field(name: str) -> bool:
@@ -167,23 +171,34 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    scanner = session.config.stash.get(SCANNER, None)
+    """Scan this process's logs; under pytest-xdist a worker hands its findings to the controller, which fails the run."""
+    config = session.config
+    scanner = config.stash.get(SCANNER, None)
     if scanner is None:
         return
     stop_scanning(scanner)
-    findings = scanner.findings()
-    if not findings:
+    findings = [(value, line, str(scanner.path)) for value, line in scanner.findings()]
+    if hasattr(config, "workeroutput"):  # an xdist worker: its own exit status does not decide the run's
+        config.workeroutput[FINDINGS] = findings
         return
-    session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    _report(session.config, findings, scanner.path)
+    findings += config.stash.get(WORKER_FINDINGS, [])
+    if findings:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        _report(config, findings)
 
 
-def _report(config: pytest.Config, findings: Iterable[tuple[str, str]], path: Path) -> None:
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """(xdist controller) Keep what a worker's scan found, for the controller's verdict at the session's end."""
+    found = getattr(node, "workeroutput", {}).get(FINDINGS, [])
+    node.config.stash.setdefault(WORKER_FINDINGS, []).extend(tuple(finding) for finding in found)
+
+
+def _report(config: pytest.Config, findings: Iterable[tuple[str, str, str]]) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter is not None else print
     if reporter is not None:
         reporter.ensure_newline()
         reporter.write_sep("=", "record data in the logs: the session fails", red=True)
-    for value, line in findings:
-        write(f"{value!r} is in this log line:\n{line}\n")
-    write(f"(every log line of the run: {path})")
+    for value, line, path in findings:
+        write(f"{value!r} is in this log line of {path}:\n{line}\n")

@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
+
+import pytest
 
 from tests.builders import minimal_configuration, seed
 from tests.conftest import app_on
@@ -76,3 +82,29 @@ def test_the_session_captures_the_lines_the_embedded_database_logs_in_this_proce
         seed(application, minimal_configuration())
     log_scanner.handler.flush()
     assert " secantus.server: client " in log_scanner.path.read_text("utf-8")
+
+
+LEAKING_TEST = '''
+import logging
+
+
+def test_logs_a_name(log_scanner):
+    log_scanner.collect({"name": "Aminata Zinsou"})
+    logging.getLogger("tests.scan.leak").info("wrote the case of Aminata Zinsou")
+'''
+
+
+def test_a_finding_fails_the_run_with_or_without_xdist_workers(tmp_path):
+    """CI runs the suite on pytest-xdist workers: a worker's finding must still fail the whole run, and say where."""
+    (tmp_path / "test_leak.py").write_text(LEAKING_TEST, "utf-8")
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    for workers in ([], ["-n", "2"]):
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.log_scan",
+                              *workers, "test_leak.py"], cwd=tmp_path, env=environment, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == pytest.ExitCode.TESTS_FAILED, (workers, run.stdout[-2000:], run.stderr[-2000:])
+        assert "1 passed" in run.stdout  # the test itself passed: the scan failed the run
+        assert "record data in the logs: the session fails" in run.stdout
+        assert "'Aminata Zinsou' is in this log line of " in run.stdout
+        assert "INFO tests.scan.leak: wrote the case of Aminata Zinsou" in run.stdout

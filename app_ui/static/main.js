@@ -22,6 +22,9 @@ const SCREENS = {
   history: () => import("./screens/history.js"),
 };
 const SYNC_EVERY = 5 * 60 * 1000;  // ms: changes made elsewhere come in while the app is open
+// ms: while the server is out of reach, how often the app tries it again. The browser's "online" event is not enough:
+// a tablet on an office's wifi whose uplink is down is "online" all along, and never told when the server comes back.
+const RETRY_EVERY = 10 * 1000;
 
 let shown = 0;
 
@@ -107,6 +110,7 @@ function start() {
   window.addEventListener("online", () => { session.online = true; if (session.user) syncNow(); showSyncState(); });
   window.addEventListener("offline", () => { session.online = false; showSyncState(); });
   setInterval(() => { if (session.user && navigator.onLine) syncNow(); }, SYNC_EVERY);
+  setInterval(() => { if (session.user && !session.online && navigator.onLine) syncNow(); }, RETRY_EVERY);
   syncing.listeners.add(showSyncState);
   document.getElementById("sync-now").addEventListener("click", () => syncNow());
   document.getElementById("logout").addEventListener("click", async () => {

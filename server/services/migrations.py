@@ -56,7 +56,7 @@ def _records_layout(ctx: Context, alive: Callable[[], None]) -> int:
     """Records get their access keys and their number in the sync sequence (releases before lists by scope key)."""
     changed = 0
     for record_type in RECORD_TYPES.values():
-        changed += records_store.upgrade_layout(ctx.db, record_type.name, record_access_keys)
+        changed += records_store.upgrade_layout(ctx.db, record_type.name, record_access_keys, alive)
         alive()
     return changed
 

@@ -40,6 +40,7 @@ def connect(uri: str, db_name: str, listeners: Iterable[Any] = ()) -> Database:
         import mongomock.gridfs
 
         _enable_mock_gridfs(mongomock.gridfs)
+        _enable_mock_bulk_updates(mongomock.collection.BulkOperationBuilder)
         client: Any = mongomock.MongoClient(tz_aware=True)
         return client.get_database(db_name)
     options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 10_000}
@@ -61,6 +62,21 @@ def _enable_mock_gridfs(module: Any) -> None:
     if not _mock_gridfs:
         module.enable_gridfs_integration()
         _mock_gridfs.append(True)
+
+
+def _enable_mock_bulk_updates(builder: Any) -> None:
+    """Let pymongo's UpdateOne run in mongomock's bulk writes: pymongo now passes `sort` (None unless asked for),
+    which mongomock's builder does not take (once per process)."""
+    add_update = builder.add_update
+    if getattr(add_update, "abri_takes_sort", False):
+        return
+
+    def taking_sort(self, *args, sort=None, **kwargs):
+        if sort is not None:
+            raise NotImplementedError("mongomock cannot sort the documents of an update")
+        return add_update(self, *args, **kwargs)
+    taking_sort.abri_takes_sort = True
+    builder.add_update = taking_sort
 
 
 _DURABLE = _l("a URI whose writes are acknowledged and journaled (durable): remove journal=false and w=0")

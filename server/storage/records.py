@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import OperationFailure
 
 from server.storage.client import Database
@@ -119,11 +119,13 @@ def sequence_state(db: Database, collection: str) -> dict[str, Any]:
         return db[SEQUENCES].find_one({"_id": collection}) or {"_id": collection, "value": 0, "records": 0}
 
 
-def upgrade_layout(db: Database, collection: str, access_keys: Callable[[dict[str, Any]], list[str]]) -> int:
+def upgrade_layout(db: Database, collection: str, access_keys: Callable[[dict[str, Any]], list[str]],
+                   progress: Callable[[], None] = lambda: None) -> int:
     """Give the records written before LAYOUT their access keys and a sequence number; return how many.
 
     Runs once per collection (the counter remembers the layout); idempotent and safe to run again after a crash:
-    a record is only ever given its keys again and, if it has none, a number.
+    a record is only ever given its keys again and, if it has none, a number. `progress` is called after each
+    batch (a migration extends its lease there: a country's records take minutes).
     """
     if (db.name, collection) in _upgraded:
         return 0
@@ -141,6 +143,7 @@ def upgrade_layout(db: Database, collection: str, access_keys: Callable[[dict[st
             if len(batch) == UPGRADE_BATCH:
                 upgraded += _upgrade_batch(db, collection, batch, access_keys)
                 batch = []
+                progress()
         upgraded += _upgrade_batch(db, collection, batch, access_keys)
         total = db[collection].count_documents({})
         db[SEQUENCES].update_one({"_id": collection}, {"$set": {"layout": LAYOUT, "records": total}}, upsert=True)
@@ -150,15 +153,20 @@ def upgrade_layout(db: Database, collection: str, access_keys: Callable[[dict[st
 
 def _upgrade_batch(db: Database, collection: str, records: list[dict[str, Any]],
                    access_keys: Callable[[dict[str, Any]], list[str]]) -> int:
-    """Write the access keys of a batch of records, and numbers for those without, taken in one block."""
+    """Write the access keys of a batch of records, and numbers for those without, taken in one block; one
+    round trip (an ordered bulk write: a crash midway leaves a prefix written, which the next run writes again)."""
+    if not records:
+        return 0
     unnumbered = [record for record in records if SEQUENCE not in record]
     first = next_sequence(db, collection, count=len(unnumbered)) - len(unnumbered) + 1 if unnumbered else 0
     numbers = {record["_id"]: number for number, record in enumerate(unnumbered, start=first)}
+    writes = []
     for record in records:
         changes: dict[str, Any] = {ACCESS: access_keys(record)}
         if record["_id"] in numbers:
             changes[SEQUENCE] = numbers[record["_id"]]
-        db[collection].update_one({"_id": record["_id"]}, {"$set": changes})
+        writes.append(UpdateOne({"_id": record["_id"]}, {"$set": changes}))
+    db[collection].bulk_write(writes, ordered=True)
     return len(records)
 
 

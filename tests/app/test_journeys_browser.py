@@ -314,6 +314,30 @@ def test_offline_registration_and_edits_are_kept_then_synced(browser, live, tmp_
     context.close()
 
 
+def test_an_edit_kept_while_the_server_is_out_of_reach_is_sent_when_it_answers_again_without_a_click(browser, live):
+    """A tablet on an office's wifi whose uplink is down: the browser says "online" all along, and no "online" event
+    ever tells the app that the server answers again; the app tries again by itself."""
+    awa_api = Api(live, "awa")
+    known = registered(awa_api, "Rissikath", "Gbaguidi", "female", 11)
+    context, page = person(browser)
+    sign_in(page, live, "awa")
+    settled(page)
+    context.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    page.goto(live + f"/app/#/cases/{known['id']}/edit")
+    page.get_by_label("Surnom").fill("Kath")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
+    expect(page.locator("#flash")).to_have_text(KEPT)
+    expect(page.locator("#sync-state")).to_have_text("Hors ligne · modifications en attente d'envoi : 1")
+    assert page.evaluate("() => navigator.onLine")
+    assert awa_api.call("GET", f"/api/v1/cases/{known['id']}")["data"]["data"].get("name_nickname") is None
+
+    context.unroute("**/api/v1/**")
+    expect(page.locator("#sync-state")).to_have_text("En ligne", timeout=25_000)
+    assert awa_api.call("GET", f"/api/v1/cases/{known['id']}")["data"]["data"]["name_nickname"] == "Kath"
+    assert page.problems == []
+    context.close()
+
+
 def test_a_same_field_conflict_is_resolved_by_the_user(browser, live, tmp_path):
     awa_api, sika_api = Api(live, "awa"), Api(live, "sika")
     case = registered(awa_api, "Essè", "Kpadonou", "female", 10)
