@@ -39,8 +39,7 @@ def connect(uri: str, db_name: str, listeners: Iterable[Any] = ()) -> Database:
         import mongomock  # test-only dependency
         import mongomock.gridfs
 
-        _enable_mock_gridfs(mongomock.gridfs)
-        _enable_mock_bulk_updates(mongomock.collection.BulkOperationBuilder)
+        _prepare_mongomock(mongomock)
         client: Any = mongomock.MongoClient(tz_aware=True)
         return client.get_database(db_name)
     options = {} if "serverselectiontimeoutms=" in uri.lower() else {"serverSelectionTimeoutMS": 10_000}
@@ -54,29 +53,25 @@ def connect(uri: str, db_name: str, listeners: Iterable[Any] = ()) -> Database:
     return client.get_database(db_name, write_concern=write_concern)
 
 
-_mock_gridfs: list[bool] = []
+_mock_prepared: list[bool] = []
 
 
-def _enable_mock_gridfs(module: Any) -> None:
-    """Let gridfs work on mongomock's databases (once per process: it patches gridfs's type checks)."""
-    if not _mock_gridfs:
-        module.enable_gridfs_integration()
-        _mock_gridfs.append(True)
-
-
-def _enable_mock_bulk_updates(builder: Any) -> None:
-    """Let pymongo's UpdateOne run in mongomock's bulk writes: pymongo now passes `sort` (None unless asked for),
-    which mongomock's builder does not take (once per process)."""
-    add_update = builder.add_update
-    if getattr(add_update, "abri_takes_sort", False):
+def _prepare_mongomock(mongomock: Any) -> None:
+    """Let mongomock (the tests' in-memory fake) take what Abri sends it, once per process: gridfs on its databases
+    (a patch of gridfs's type checks), and pymongo's UpdateOne in its bulk writes (pymongo passes `sort`, None unless
+    asked for, which mongomock's bulk builder does not take)."""
+    if _mock_prepared:
         return
+    mongomock.gridfs.enable_gridfs_integration()
+    builder = mongomock.collection.BulkOperationBuilder
+    add_update = builder.add_update
 
     def taking_sort(self, *args, sort=None, **kwargs):
         if sort is not None:
             raise NotImplementedError("mongomock cannot sort the documents of an update")
         return add_update(self, *args, **kwargs)
-    taking_sort.abri_takes_sort = True
     builder.add_update = taking_sort
+    _mock_prepared.append(True)
 
 
 _DURABLE = _l("a URI whose writes are acknowledged and journaled (durable): remove journal=false and w=0")
