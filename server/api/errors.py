@@ -133,7 +133,8 @@ def _detail(path: str, leaf: Any) -> Detail:
 def render_error(exc: Exception):
     """Answer any exception as {"error": {code, message, details, request_id}} in the request's language.
 
-    An unexpected error is logged with the request's id (the answer's), its route and its stack, never its text.
+    An unexpected error is logged with the request's id (the answer's), its route and its stack, never its text; so
+    is a 503 that a failing database call caused.
     """
     if isinstance(exc, HTTPException):
         exc = from_http_exception(exc)
@@ -141,6 +142,11 @@ def render_error(exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url_rule.rule if request.url_rule else "?",
                   exc_info=exc)
         exc = AbriError(Error.INTERNAL_ERROR)
+    elif status_of(exc) == 503 and exc.__cause__ is not None:
+        # The database failed under this request (unreachable, a write not confirmed in time): the operator needs
+        # to know which call and why, the caller only that it may try again.
+        log.warning("database unavailable on %s %s", request.method,
+                    request.url_rule.rule if request.url_rule else "?", exc_info=exc)
     body = exc.as_json(request_locale())
     body["error"]["request_id"] = request_id()
     response = jsonify(body)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from server.storage.client import Database
-from server.storage.errors import DuplicateKey, translated_errors
+from server.storage.errors import translated_errors
 
 DEVICES = "devices"
 
@@ -37,16 +38,19 @@ def find_by_credential(db: Database, digest: str) -> dict[str, Any] | None:
 
 
 def save_device(db: Database, user_name: str, device_id: str, changes: dict[str, Any],
-                created: dict[str, Any]) -> dict[str, Any]:
+                created: dict[str, Any]) -> dict[str, Any] | None:
     """Set `changes` on a device that is not revoked (made with `created` if new); None when it is revoked."""
-    try:
-        with translated_errors():
-            return db[DEVICES].find_one_and_update(
-                {"_id": device_key(user_name, device_id), "revoked_at": None},
-                {"$set": changes, "$setOnInsert": {"user_name": user_name, "device_id": device_id, **created}},
+    wanted = {"_id": device_key(user_name, device_id), "revoked_at": None}
+    with translated_errors():
+        try:
+            saved = db[DEVICES].find_one_and_update(
+                wanted, {"$set": changes, "$setOnInsert": {"user_name": user_name, "device_id": device_id, **created}},
                 upsert=True, return_document=ReturnDocument.AFTER)
-    except DuplicateKey:  # it exists and is revoked: the upsert tried to make it again
-        return None
+        except DuplicateKeyError:  # it exists: revoked, or made a moment ago by a registration running at once
+            saved = None
+        if saved is None:  # the device exists now: set the changes unless it is revoked
+            saved = db[DEVICES].find_one_and_update(wanted, {"$set": changes}, return_document=ReturnDocument.AFTER)
+    return saved
 
 
 def revoke_device(db: Database, user_name: str, device_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:

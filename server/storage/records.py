@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
-from pymongo.errors import OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from server.storage.client import Database
 from server.storage.errors import DuplicateKey, StorageUnavailable, translated_errors
@@ -102,15 +102,23 @@ def lead_fields(db: Database, collection: str) -> set[str]:
 def next_sequence(db: Database, collection: str, count: int = 1, inserted: int = 0) -> int:
     """Take `count` numbers of a collection's sequence and return the last; `inserted` records are added to its count.
 
-    The counter is written (durably) before any record carries one of its numbers, so it is never behind them.
+    The counter is written (durably) before any record carries one of its numbers, so it is never behind them. It is
+    made apart, once, before it is first incremented: an increment that also created it (an upsert) could, when two
+    requests made it at the same moment, be applied without the database returning the number it took.
     """
     with translated_errors():
-        counter = db[SEQUENCES].find_one_and_update(
-            {"_id": collection}, {"$inc": {"value": count, "records": inserted}}, upsert=True,
-            return_document=ReturnDocument.AFTER)
-    if counter is None:  # seen while the server was being killed: nothing was acknowledged
-        raise StorageUnavailable()
-    return counter["value"]
+        for _ in range(2):
+            counter = db[SEQUENCES].find_one_and_update(
+                {"_id": collection}, {"$inc": {"value": count, "records": inserted}},
+                return_document=ReturnDocument.AFTER)
+            if counter is not None:
+                return counter["value"]
+            try:  # no counter yet (nothing was incremented): make it, then take the numbers
+                db[SEQUENCES].update_one({"_id": collection}, {"$setOnInsert": {"value": 0, "records": 0}},
+                                         upsert=True)
+            except DuplicateKeyError:
+                pass  # made by a concurrent request
+    raise StorageUnavailable()  # seen while the server was being killed: nothing was acknowledged
 
 
 def sequence_state(db: Database, collection: str) -> dict[str, Any]:

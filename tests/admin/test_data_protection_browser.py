@@ -8,7 +8,6 @@ worker, whose role opens none of it, is told so calmly.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 
 import pytest
@@ -35,12 +34,17 @@ def live():
         app.close()
 
 
-def log_in(page, base: str, user_name: str) -> None:
+def log_in(page, base: str, user_name: str, lands: str) -> None:
+    """Log in, and wait for the page the role lands on.
+
+    The landing page sends a role that does not open it on to the first page it does open; a test that went on at
+    once could see that navigation overtake its own.
+    """
     page.goto(base + "/admin/language/fr?next=/admin/login")
     page.get_by_label("Nom d'utilisateur").fill(user_name)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r".*/admin/(?!login).*"))
+    page.wait_for_url(base + lands)
 
 
 def stored_case(office, name: str) -> dict:
@@ -51,7 +55,7 @@ def stored_case(office, name: str) -> dict:
 def test_the_data_protection_officer_applies_retention_downloads_an_archive_and_audits_consent(live, french):
     base, office = live
     page = french
-    log_in(page, base, "dpo")
+    log_in(page, base, "dpo", lands="/admin/reports")
     page.goto(base + "/admin/data-protection")
     expect(page.get_by_role("heading", name="Protection des données", level=1)).to_be_visible()
 
@@ -121,7 +125,7 @@ def test_the_data_protection_officer_applies_retention_downloads_an_archive_and_
 
 def test_a_case_worker_is_told_the_page_is_not_part_of_their_role(live, french):
     base, _ = live
-    log_in(french, base, "worker")
+    log_in(french, base, "worker", lands="/admin/exports")
     french.goto(base + "/admin/data-protection")
     expect(french.get_by_role("heading", name="Cette page ne fait pas partie de votre rôle")).to_be_visible()
     expect(french.locator("#retention-card")).to_be_hidden()

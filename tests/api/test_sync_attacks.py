@@ -751,6 +751,37 @@ def test_the_same_batch_pushed_from_two_threads_at_once_is_applied_once(world, s
 
 
 @ON_THE_WIRE
+def test_requests_that_start_a_record_types_numbering_at_once_each_get_their_own_numbers(world):
+    from server.storage import get_db
+
+    app = world["app"]
+    with app.app_context():
+        db = get_db()
+        for _ in range(10):  # a record type none has numbered yet, as on a new server's first morning
+            collection = f"probe-{uuid.uuid4().hex}"
+            taken = run_together(*[lambda: store.next_sequence(db, collection, inserted=1) for _ in range(6)])
+            assert sorted(taken) == [1, 2, 3, 4, 5, 6], taken
+            state = store.sequence_state(db, collection)
+            assert (state["value"], state["records"]) == (6, 6)
+
+
+@ON_THE_WIRE
+def test_a_tablet_registering_twice_at_once_is_registered_never_told_it_was_revoked(world):
+    app, token = world["app"], token_of(world["awa"])
+    for _ in range(5):
+        device_id = str(uuid.uuid4())
+        answers = run_together(*[lambda: authenticated(app, token).post(
+            "/api/v1/devices?locale=fr", json={"data": {"id": device_id, "name": "Tablette"}}) for _ in range(3)])
+        assert [answer.status_code for answer in answers] == [201] * 3, [answer.get_json() for answer in answers]
+        devices = [device for device in world["awa"].get("/api/v1/devices").get_json()["data"]
+                   if device["id"] == device_id]
+        assert [(device["name"], device["revoked"]) for device in devices] == [("Tablette", False)]
+        credentials = [answer.get_json()["data"]["credential"] for answer in answers]
+        assert 200 in [authenticated(app, credential).get("/api/v1/sync/bundle").status_code
+                       for credential in credentials]
+
+
+@ON_THE_WIRE
 def test_conflicting_edits_pushed_at_once_lose_no_value(world, settled):
     app, token = world["app"], token_of(world["awa"])
     case_id = push(world["awa"], create(name="Awa"))[0]["id"]

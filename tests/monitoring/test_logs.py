@@ -79,6 +79,29 @@ def test_an_unexpected_error_is_logged_with_its_request_id_its_stack_and_never_i
     assert CHILD not in json.dumps(errors, ensure_ascii=False)
 
 
+def test_a_database_failure_answered_503_tells_the_operator_which_route_and_call_failed(capsys):
+    application = make_app("mongomock://", LOG_FORMAT="json")
+    try:
+        token = seed(application, minimal_configuration())
+
+        def unreachable():
+            with translated_errors():
+                raise pymongo.errors.AutoReconnect(f"connection closed while writing {CHILD!r}")
+        application.add_url_rule("/unreachable", "unreachable", unreachable)
+        client = authenticated(application, token)
+        capsys.readouterr()
+        response = client.get("/unreachable?locale=fr")
+    finally:
+        application.close()
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "STORAGE_UNAVAILABLE"
+    assert response.get_json()["error"]["message"] == "La base de données est injoignable. Réessayez dans un instant."
+    warnings = [line for line in json_lines(capsys.readouterr().err) if line["level"] == "WARNING"]
+    assert [line["message"] for line in warnings] == ["database unavailable on GET /unreachable"]
+    assert warnings[0]["request_id"] == response.get_json()["error"]["request_id"]
+    assert "pymongo.errors.AutoReconnect (text not logged)" in warnings[0]["exception"]
+    assert "in unreachable" in warnings[0]["exception"] and CHILD not in json.dumps(warnings, ensure_ascii=False)
+
+
 @pytest.mark.parametrize("incoming, kept", [("proxy-42.a_B", True), ("x" * 64, True), ("x" * 65, False),
                                             ("with space", False), ("<script>", False), ("", False)])
 def test_an_incoming_request_id_is_kept_only_when_it_is_a_short_plain_token(app, incoming, kept):
