@@ -56,6 +56,10 @@ def save_residue(db: Database, record_type: str, residue: dict[str, Any], number
 # instead of every record: a head per record type names the current generation, its chunks hold the records.
 SNAPSHOTS = "report_snapshots"
 CHUNK = 2_000
+# Chunks of a generation that no head names, written longer ago than this, are left by a writer that died before its
+# head (or whose replaced head came back empty from a race of two writers): the next snapshot deletes them. A writer
+# still at work writes its chunks in seconds, so its own are never among them.
+ORPHANED_AFTER = 600.0
 
 
 def read_snapshot(db: Database, record_type: str, fields_key: str) -> tuple[dict[str, Any], list[dict]] | None:
@@ -72,19 +76,26 @@ def read_snapshot(db: Database, record_type: str, fields_key: str) -> tuple[dict
 
 def write_snapshot(db: Database, record_type: str, fields_key: str, positions: dict[str, int],
                    records: Iterable[dict[str, Any]], generation: str, written_at: float) -> None:
-    """Write a new generation's chunks, then make it the head, then delete the generation it replaced."""
+    """Write a new generation's chunks, then make it the head, then delete the generation it replaced and the
+    chunks orphaned earlier."""
     chunks = 0
+    head_id = f"head:{record_type}"
     with translated_errors():
         for chunk in _chunked(records):
             db[SNAPSHOTS].insert_one({"_id": f"{generation}:{chunks}", "generation": generation, "index": chunks,
-                                      "record_type": record_type, "records": chunk})
+                                      "record_type": record_type, "written_at": written_at, "records": chunk})
             chunks += 1
         before = db[SNAPSHOTS].find_one_and_replace(
-            {"_id": f"head:{record_type}"},
+            {"_id": head_id},
             {"generation": generation, "fields_key": fields_key, "chunks": chunks, "written_at": written_at,
              **positions}, upsert=True)
         if before and before.get("generation") != generation:
             db[SNAPSHOTS].delete_many({"generation": before["generation"]})
+        head = db[SNAPSHOTS].find_one({"_id": head_id}, {"generation": 1})
+        named = [head["generation"]] if head else []
+        db[SNAPSHOTS].delete_many({"record_type": record_type, "generation": {"$nin": named},
+                                   "$or": [{"written_at": {"$lt": written_at - ORPHANED_AFTER}},
+                                           {"written_at": {"$exists": False}}]})
 
 
 def _chunked(records: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
