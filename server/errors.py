@@ -124,6 +124,10 @@ class Error(Enum):
     CHANGE_FAILS_CHECKS = ("CHECKS_FAILED", _l("The change would fail checks: %(count)s. Nothing was changed."))
     PUBLISH_BLOCKED = ("CHECKS_FAILED", _l("Publishing is blocked by errors: %(count)s."))
     NOTHING_TO_PUBLISH = ("NOTHING_TO_PUBLISH", _l("The draft has no changes to publish."))
+    CONFIGURATION_BUSY = ("CONFIGURATION_BUSY", _l(
+        "Another change to the configuration (an import, a publish, a restore or a field moved to another form) is "
+        "under way. Try again when it is done; one interrupted by a crash holds the configuration for at most "
+        "%(seconds)s seconds."))
     PUBLISH_CONFLICT = ("PUBLISH_CONFLICT", _l("Someone else published version %(number)s a moment ago. Review the "
                                                "draft and publish again."))
     TRANSLATIONS_ONLY = ("TRANSLATIONS_ONLY", _l("Translators may change labels, help texts, translations, order "

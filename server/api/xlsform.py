@@ -16,6 +16,7 @@ from server.api.arguments import ArgumentSchema
 from server.api.attachments import UPLOAD_ENDPOINTS
 from server.api.authentication import require_permission
 from server.api.common import envelope, request_context
+from server.api.openapi import answers
 from server.errors import Detail, Error, PayloadTooLarge, Unprocessable
 from server.interop.xlsform import XLSX
 from server.metadata.documents import RECORD_TYPES
@@ -97,6 +98,7 @@ class XLSFormWorkbook(MethodView):
         name = f"abri-{args['record_type']}-xlsform.xlsx"
         return Response(data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
+    @answers(409)
     @require_permission(*PERMISSION)
     @blp.arguments(ImportArgs, location="query")
     @blp.doc(requestBody=UPLOAD_BODY)

@@ -9,9 +9,15 @@ what a publish or restore would make live (the same rules, for the user who publ
 """
 from __future__ import annotations
 
+import contextlib
 import copy
-from datetime import datetime
-from typing import Any, Callable
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator
 
 from server.messages import _l
 
@@ -25,11 +31,15 @@ from server.metadata.usage import count_uses, value_paths
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
                                       publish_configuration, published_configuration)
 from server.rules import Rule
-from server.storage import Database, DuplicateKey, metadata as store
+from server.storage import Database, DuplicateKey, StorageUnavailable, metadata as store
 
 KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role"),
               "location": _l("Location hierarchy"), "report": _l("Report")}
 _WRITE_ATTEMPTS = 5
+# How long a change holds the configuration without renewing it: one interrupted by a crash frees it after this.
+CHANGE_LEASE = timedelta(seconds=60)
+_HOST = socket.gethostname()
+_log = logging.getLogger(__name__)
 # check_change(kind, unique_id, before, after): raise to refuse a change (None: the document is absent).
 ChangeCheck = Callable[[str, str, "dict | None", "dict | None"], None]
 # check_publication(published, target): raise to refuse making `target` the published configuration.
@@ -146,19 +156,75 @@ def move_field(db: Database, source: str, target: str, name: str, position: int 
     new_to = copy.deepcopy(old_to)
     at = len(new_to["fields"]) if position is None else max(0, min(position, len(new_to["fields"])))
     new_to["fields"].insert(at, field)
-    before = draft_configuration(db)
-    after = copy.deepcopy(before)
-    after.documents_by_kind[FORM][source], after.documents_by_kind[FORM][target] = new_from, new_to
-    _refuse_new_errors(db, before, after, languages)
-    if store.replace_draft(db, FORM, source, new_from, from_entry["revision"], user, now) is None:
-        raise PreconditionFailed(kind=KIND_NAMES[FORM], id=source, current=get_document(db, FORM, source)["revision"],
-                                 sent=from_entry["revision"])
-    stored = store.replace_draft(db, FORM, target, new_to, to_entry["revision"], user, now)
-    if stored is None:  # the target changed meanwhile: put the field back where it was
-        store.replace_draft(db, FORM, source, old_from, from_entry["revision"] + 1, user, now)
-        raise PreconditionFailed(kind=KIND_NAMES[FORM], id=target, current=get_document(db, FORM, target)["revision"],
-                                 sent=to_entry["revision"])
-    return stored
+    with one_change_at_a_time(db):  # a publish never sees the field in both forms or in neither
+        before = draft_configuration(db)
+        after = copy.deepcopy(before)
+        after.documents_by_kind[FORM][source], after.documents_by_kind[FORM][target] = new_from, new_to
+        _refuse_new_errors(db, before, after, languages)
+        if store.replace_draft(db, FORM, source, new_from, from_entry["revision"], user, now) is None:
+            raise PreconditionFailed(kind=KIND_NAMES[FORM], id=source,
+                                     current=get_document(db, FORM, source)["revision"], sent=from_entry["revision"])
+        stored = store.replace_draft(db, FORM, target, new_to, to_entry["revision"], user, now)
+        if stored is None:  # the target changed meanwhile: put the field back where it was
+            store.replace_draft(db, FORM, source, old_from, from_entry["revision"] + 1, user, now)
+            raise PreconditionFailed(kind=KIND_NAMES[FORM], id=target,
+                                     current=get_document(db, FORM, target)["revision"], sent=to_entry["revision"])
+        return stored
+
+
+@contextlib.contextmanager
+def one_change_at_a_time(db: Database) -> Iterator[None]:
+    """Hold the configuration for a change that reads or writes several draft documents, or refuse (409).
+
+    An import, a publish, a restore and a field moved between forms each take it, so that none sees half of
+    another (a publish of a half-imported draft, two imports mixed). Another is refused at once rather than
+    kept waiting: what it was about to publish or replace may no longer be what its administrator saw.
+    The hold is a lease that a thread renews while the change runs: a process killed mid-change holds it no
+    longer than CHANGE_LEASE, and not at all for a process of this machine, which sees that it is dead.
+    """
+    holder = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
+    now = datetime.now(timezone.utc)
+    if not store.claim_change(db, holder, now, now + CHANGE_LEASE):
+        dead = _dead_holder(store.change_holder(db))
+        if dead is None or not store.claim_change(db, holder, now, now + CHANGE_LEASE, replacing=dead):
+            raise Conflict(Error.CONFIGURATION_BUSY, seconds=int(CHANGE_LEASE.total_seconds()))
+    done = threading.Event()
+    renewer = threading.Thread(target=_renew_change, args=(db, holder, done), name="abri-configuration-lease",
+                               daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+        store.release_change(db, holder)
+
+
+def _renew_change(db: Database, holder: str, done: threading.Event) -> None:
+    """Extend the lease every third of it until the change is done."""
+    while not done.wait(CHANGE_LEASE.total_seconds() / 3):
+        now = datetime.now(timezone.utc)
+        try:
+            if not store.claim_change(db, holder, now, now + CHANGE_LEASE):
+                _log.warning("a configuration change held the configuration longer than its lease; another took it")
+                return
+        except StorageUnavailable:  # the change itself meets the same database and answers 503
+            _log.warning("the lease of a configuration change could not be renewed: the database is unreachable")
+
+
+def _dead_holder(holder: str | None) -> str | None:
+    """The holder of the lock if it is a process of this machine that no longer runs, else None."""
+    host, _, rest = (holder or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return holder
+    except OSError:  # it runs, under another user
+        return None
+    return None
 
 
 def lock_change(kind: str, before: dict | None, after: dict | None) -> str | None:
@@ -244,11 +310,12 @@ def draft_status(db: Database, languages: LanguageSettings) -> dict[str, Any]:
 def publish_draft(db: Database, languages: LanguageSettings, user: str, now: datetime,
                   comment: str = "", check_publication: PublicationCheck | None = None) -> dict[str, Any]:
     """Publish the draft as the next version (`check_publication` sees it first)."""
-    draft = draft_configuration(db)
-    if check_publication:
-        check_publication(published_configuration(db), draft)
-    refuse_removing_used_values(db, published_configuration(db), draft)
-    return publish_configuration(db, draft, languages, user, now, comment)
+    with one_change_at_a_time(db):
+        draft = draft_configuration(db)
+        if check_publication:
+            check_publication(published_configuration(db), draft)
+        refuse_removing_used_values(db, published_configuration(db), draft)
+        return publish_configuration(db, draft, languages, user, now, comment)
 
 
 def refuse_removing_used_values(db: Database, published: Configuration, draft: Configuration) -> None:
@@ -282,24 +349,26 @@ def has_pending_changes(db: Database) -> bool:
 def replace_draft(db: Database, documents: list[tuple[str, str, dict]], user: str, now: datetime,
                   force: bool = False) -> None:
     """Make the draft exactly `documents` (a loaded folder); refuses to drop pending edits unless forced."""
-    if not force and has_pending_changes(db) and published_configuration(db).version:
-        raise Conflict(Error.DRAFT_NOT_EMPTY)
-    store.reset_draft(db, documents, user, now)
+    with one_change_at_a_time(db):
+        if not force and has_pending_changes(db) and published_configuration(db).version:
+            raise Conflict(Error.DRAFT_NOT_EMPTY)
+        store.reset_draft(db, documents, user, now)
 
 
 def restore_version(db: Database, number: int, languages: LanguageSettings, user: str, now: datetime,
                     comment: str = "", discard_draft: bool = False,
                     check_publication: PublicationCheck | None = None) -> dict[str, Any]:
     """Publish an old version again as a new version, and make it the draft (`check_publication` sees it first)."""
-    if has_pending_changes(db) and not discard_draft:
-        raise Conflict(Error.DRAFT_NOT_EMPTY_RESTORE)
-    old = published_configuration(db, number)
-    if check_publication:
-        check_publication(published_configuration(db), old)
-    result = publish_configuration(db, old, languages, user, now,
-                                   comment or f"restore of version {number}", restored_from=number)
-    store.reset_draft(db, list(old.documents()), user, now)
-    return result
+    with one_change_at_a_time(db):
+        if has_pending_changes(db) and not discard_draft:
+            raise Conflict(Error.DRAFT_NOT_EMPTY_RESTORE)
+        old = published_configuration(db, number)
+        if check_publication:
+            check_publication(published_configuration(db), old)
+        result = publish_configuration(db, old, languages, user, now,
+                                       comment or f"restore of version {number}", restored_from=number)
+        store.reset_draft(db, list(old.documents()), user, now)
+        return result
 
 
 def positive_revision(value: str | None) -> int | None:

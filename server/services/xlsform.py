@@ -6,6 +6,7 @@ stored whole or not at all; a dry run only reports. Both are written to the audi
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -37,14 +38,17 @@ def import_workbook(ctx: Context, data: bytes, record_type: str, dry_run: bool =
     require_any(ctx, MANAGE)
     sheets = read_sheets(data)
     languages = languages_of(ctx)
-    draft = drafts.draft_configuration(ctx.db)
-    checks = check_context(ctx.db, ctx.config, languages)
-    plan = plan_import(sheets, record_type, draft, languages, set(checks.published_fields.get(record_type, {})))
-    for kind, _, body in plan.documents:
-        validate_document(kind, body)
-    _refuse_new_errors(draft, plan, checks)
+    # A publish never sees half of the forms added (a dry run changes nothing: it holds nothing either).
+    with contextlib.nullcontext() if dry_run else drafts.one_change_at_a_time(ctx.db):
+        draft = drafts.draft_configuration(ctx.db)
+        checks = check_context(ctx.db, ctx.config, languages)
+        plan = plan_import(sheets, record_type, draft, languages, set(checks.published_fields.get(record_type, {})))
+        for kind, _, body in plan.documents:
+            validate_document(kind, body)
+        _refuse_new_errors(draft, plan, checks)
+        if not dry_run:
+            _store(ctx, plan)
     if not dry_run:
-        _store(ctx, plan)
         audit(ctx, "metadata_xlsform_import", detail=f"{record_type}: {len(plan.documents)} documents")
     return {"record_type": record_type, "dry_run": dry_run,
             "documents": [{"kind": kind, "unique_id": uid} for kind, uid, _ in plan.documents],

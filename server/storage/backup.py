@@ -34,8 +34,9 @@ TRANSACTIONS_UNSUPPORTED = (20, 263)   # IllegalOperation; OperationNotSupported
 INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "collation", "weights",
                  "default_language", "language_override", "textIndexVersion", "2dsphereIndexVersion", "hidden")
 # Never in a backup: bearer tokens, sessions and device credentials (a restore asks everyone to sign in again,
-# and a stolen backup holds no credential), and the login throttle's counters.
-LEFT_OUT = frozenset({"tokens", "login_counters"})
+# and a stolen backup holds no credential), the login throttle's counters, and the configuration's change lock
+# (a change under way in the server backed up is not under way in the one restored).
+LEFT_OUT = frozenset({"tokens", "login_counters", "metadata_lock"})
 
 
 class NoSnapshot(Exception):

@@ -8,6 +8,9 @@
                      from the versions: metadata_derived {"_id": "fields"} names the newest version it
                      holds, and the newer versions are added in order before it is read (a publisher
                      that died between its commit and this upkeep leaves nothing missing).
+- metadata_lock:     {"_id": "change"} while a change that reads or writes several draft documents runs (an
+                     import, a publish, a restore, a field moved between forms), so that no other one sees
+                     or makes half of it. A lease: a holder killed mid-change frees it when its time runs out.
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ from typing import Any, Iterable
 from pymongo import DESCENDING, ReturnDocument
 
 from server.storage.client import Database
-from server.storage.errors import translated_errors
+from server.storage.errors import DuplicateKey, translated_errors
+
+CHANGE_LOCK = "change"
 
 
 def draft_key(kind: str, unique_id: str) -> str:
@@ -77,6 +82,34 @@ def reset_draft(db: Database, documents: Iterable[tuple[str, str, dict]], user: 
                 {"_id": draft_key(kind, uid)},
                 {"$set": {"kind": kind, "unique_id": uid, "body": body, "updated_at": now, "updated_by": user},
                  "$inc": {"revision": 1}}, upsert=True)
+
+
+def claim_change(db: Database, holder: str, now: datetime, until: datetime, replacing: str | None = None) -> bool:
+    """Take (or renew) the change lock for `holder` until `until` if it is free, its lease ran out, or `replacing`
+    holds it (a holder known to be dead); tell whether `holder` holds it now."""
+    free: list[dict[str, Any]] = [{"until": {"$lt": now}}, {"holder": holder}]
+    if replacing is not None:
+        free.append({"holder": replacing})
+    try:
+        with translated_errors():
+            db.metadata_lock.update_one({"_id": CHANGE_LOCK, "$or": free},
+                                        {"$set": {"holder": holder, "until": until}}, upsert=True)
+    except DuplicateKey:  # held by another change: no free lock matched and the upsert met the held one
+        return False
+    return change_holder(db) == holder  # read back: an upsert's answer does not say who won on every server
+
+
+def change_holder(db: Database) -> str | None:
+    """Who holds the change lock (its lease may have run out), or None."""
+    with translated_errors():
+        found = db.metadata_lock.find_one({"_id": CHANGE_LOCK})
+    return found.get("holder") if found else None
+
+
+def release_change(db: Database, holder: str) -> None:
+    """Free the change lock if `holder` still holds it."""
+    with translated_errors():
+        db.metadata_lock.delete_one({"_id": CHANGE_LOCK, "holder": holder})
 
 
 def store_blobs(db: Database, blobs: dict[str, tuple[str, str, dict]]) -> None:
