@@ -139,6 +139,42 @@ def test_an_administrator_adapts_a_form_publishes_and_rolls_back(page, live_serv
     assert "second_nationality" not in [name for name, _ in case_field_names(live_server)]
 
 
+def test_a_keyboard_user_keeps_their_place_when_the_checks_arrive_after_a_save(page, live_server):
+    """The draft's checks arrive after a field is saved and redraw the list: the focus stays on the same button."""
+    expect = playwright_api.expect
+    log_in(page, live_server)
+    page.goto(live_server + "/admin/forms/basic_identity")
+    expect(page.locator("#fields li").first).to_be_visible()
+    expect(page.locator("#form-checks")).to_be_attached()
+    fields_before = page.locator("#fields li").count()
+    held = []
+    page.route("**/api/v1/metadata/draft", lambda route: held.append(route))  # the checks wait for the user
+
+    page.get_by_label("Field name (a-z, 0-9, _)").fill("kept_in_place")
+    page.get_by_label("Label (English)", exact=True).fill("Kept in place")
+    page.get_by_label("Label (French)", exact=True).fill("Gardé en place")
+    page.get_by_role("button", name="Add the field").click()
+    expect(page.locator("#fields li").last).to_have_attribute("data-name", "kept_in_place")
+    for _ in range(100):  # the held request reaches the route
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the checks were not asked for after the save"
+    page.get_by_role("button", name="Move up kept_in_place").focus()
+    page.evaluate("document.querySelectorAll('#fields li').forEach((row) => row.dataset.before = '1')")
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/v1/metadata/draft")
+    page.wait_for_function("() => !document.querySelector('#fields li[data-before]')")  # the list was drawn again
+
+    expect(page.get_by_role("button", name="Move up kept_in_place")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#fields li").nth(fields_before - 1)).to_have_attribute("data-name", "kept_in_place")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove kept_in_place").click()
+    expect(page.locator("#fields li")).to_have_count(fields_before)
+
+
 def test_the_interface_speaks_french(page, live_server, tmp_path):
     page.goto(live_server + "/admin/login")
     page.get_by_role("link", name="Français").click()

@@ -125,11 +125,22 @@ function fieldRow(field, index, count) {
   return item;
 }
 
+/** Draw the field list again. The checks and the other forms arrive after a save and redraw it: a keyboard user's
+ * focus stays on the same button of the same field (or that field's row, if the button is now disabled). */
 function renderFields() {
   document.getElementById("drag-hint").textContent = t("drag_hint");
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const row = focused && focused.closest("li[data-name]");
+  const name = row && row.dataset.name;
+  const kind = focused && focused.tagName === "BUTTON" ? focused.className : null;
   const fields = screen.form.fields;
   list.replaceChildren(...fields.map((field, index) => fieldRow(field, index, fields.length)));
   renderDropTargets();
+  if (!name) return;
+  const again = list.querySelector('li[data-name="' + CSS.escape(name) + '"]');
+  const button = again && kind && again.querySelector("button." + CSS.escape(kind) + ":not([disabled])");
+  if (button) button.focus();
+  else if (again) again.querySelector("button:not([disabled])")?.focus();
 }
 
 /** The forms a field of this one may move to: the same record type, a subform's to another subform. */
