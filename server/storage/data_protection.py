@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from server.storage import leases
 from server.storage.attachments import FILES, delete_file
 from server.storage.client import Database
 from server.storage.errors import translated_errors
@@ -32,20 +33,13 @@ AUDIT_BATCH = 1000
 # The run's lock and the records under way --------------------------------------------------------------------
 
 def claim_run(db: Database, holder: str, now: datetime, lease: timedelta) -> bool:
-    """Take the run lock for `holder` until now + lease, if it is free or its lease ran out; tell whether it was."""
-    with translated_errors():
-        try:
-            found = db[RUNS].find_one_and_update(
-                {"_id": RUN_LOCK, "$or": [{"until": {"$lt": now}}, {"holder": holder}]},
-                {"$set": {"holder": holder, "until": now + lease}}, upsert=True)
-        except DuplicateKeyError:  # held by another run: the upsert found no free lock and could not insert one
-            return False
-    return found is None or found.get("holder") == holder or found["until"] < now
+    """Take (or renew) the run lock for `holder` until now + lease, if it is free or its lease ran out; tell whether
+    `holder` holds it now."""
+    return leases.claim(db[RUNS], RUN_LOCK, holder, now, now + lease)
 
 
 def release_run(db: Database, holder: str) -> None:
-    with translated_errors():
-        db[RUNS].delete_one({"_id": RUN_LOCK, "holder": holder})
+    leases.release(db[RUNS], RUN_LOCK, holder)
 
 
 def mark_pending(db: Database, collection: str, record_id: str, action: str, rule: str, run: str,

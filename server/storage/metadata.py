@@ -19,8 +19,9 @@ from typing import Any, Iterable
 
 from pymongo import DESCENDING, ReturnDocument
 
+from server.storage import leases
 from server.storage.client import Database
-from server.storage.errors import DuplicateKey, translated_errors
+from server.storage.errors import translated_errors
 
 CHANGE_LOCK = "change"
 
@@ -85,31 +86,18 @@ def reset_draft(db: Database, documents: Iterable[tuple[str, str, dict]], user: 
 
 
 def claim_change(db: Database, holder: str, now: datetime, until: datetime, replacing: str | None = None) -> bool:
-    """Take (or renew) the change lock for `holder` until `until` if it is free, its lease ran out, or `replacing`
-    holds it (a holder known to be dead); tell whether `holder` holds it now."""
-    free: list[dict[str, Any]] = [{"until": {"$lt": now}}, {"holder": holder}]
-    if replacing is not None:
-        free.append({"holder": replacing})
-    try:
-        with translated_errors():
-            db.metadata_lock.update_one({"_id": CHANGE_LOCK, "$or": free},
-                                        {"$set": {"holder": holder, "until": until}}, upsert=True)
-    except DuplicateKey:  # held by another change: no free lock matched and the upsert met the held one
-        return False
-    return change_holder(db) == holder  # read back: an upsert's answer does not say who won on every server
+    """Take (or renew) the change lock for `holder` until `until` (see leases.claim); tell whether it holds it now."""
+    return leases.claim(db.metadata_lock, CHANGE_LOCK, holder, now, until, replacing)
 
 
 def change_holder(db: Database) -> str | None:
     """Who holds the change lock (its lease may have run out), or None."""
-    with translated_errors():
-        found = db.metadata_lock.find_one({"_id": CHANGE_LOCK})
-    return found.get("holder") if found else None
+    return leases.holder_of(db.metadata_lock, CHANGE_LOCK)
 
 
 def release_change(db: Database, holder: str) -> None:
     """Free the change lock if `holder` still holds it."""
-    with translated_errors():
-        db.metadata_lock.delete_one({"_id": CHANGE_LOCK, "holder": holder})
+    leases.release(db.metadata_lock, CHANGE_LOCK, holder)
 
 
 def store_blobs(db: Database, blobs: dict[str, tuple[str, str, dict]]) -> None:

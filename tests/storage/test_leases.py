@@ -1,4 +1,5 @@
-"""The configuration's change lock: one holder at a time, across threads and processes, for its lease only."""
+"""The leases that make changes one at a time (the configuration's change lock, the retention run's lock): one holder
+at a time, across threads and processes, for its lease only."""
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ import pytest
 from server.errors import Conflict
 from server.metadata import draft as drafts
 from server.storage import get_db
+from server.storage import data_protection
 from server.storage import metadata as store
 
 
@@ -23,14 +25,39 @@ def db(backend_app):
         yield get_db()
 
 
-def test_of_many_claims_at_once_one_wins_and_the_lock_passes_on_when_it_is_released(db):
+class Lock:
+    """A lease as its users take it: the configuration's change lock, or the retention run's lock."""
+
+    def __init__(self, db, kind: str):
+        self.db, self.kind = db, kind
+
+    def claim(self, holder: str, now: datetime, until: datetime) -> bool:
+        if self.kind == "change":
+            return store.claim_change(self.db, holder, now, until)
+        return data_protection.claim_run(self.db, holder, now, until - now)
+
+    def release(self, holder: str) -> None:
+        (store.release_change if self.kind == "change" else data_protection.release_run)(self.db, holder)
+
+    def holder(self) -> str | None:
+        collection, key = ((self.db.metadata_lock, store.CHANGE_LOCK) if self.kind == "change"
+                           else (self.db[data_protection.RUNS], data_protection.RUN_LOCK))
+        return collection.find_one({"_id": key})["holder"]
+
+
+@pytest.fixture(params=["change", "retention run"])
+def lock(request, db):
+    return Lock(db, request.param)
+
+
+def test_of_many_claims_at_once_one_wins_and_the_lock_passes_on_when_it_is_released(lock):
     now = datetime.now(timezone.utc)
     until = now + timedelta(minutes=10)
     start, won = threading.Barrier(8), []
 
     def claim(holder: str) -> None:
         start.wait()
-        if store.claim_change(db, holder, now, until):
+        if lock.claim(holder, now, until):
             won.append(holder)
     threads = [threading.Thread(target=claim, args=(f"h{n}",)) for n in range(8)]
     for thread in threads:
@@ -38,19 +65,22 @@ def test_of_many_claims_at_once_one_wins_and_the_lock_passes_on_when_it_is_relea
     for thread in threads:
         thread.join()
     assert len(won) == 1, won
-    assert not store.claim_change(db, "late", now, until)
-    store.release_change(db, "late")  # one who does not hold it frees nothing
-    assert not store.claim_change(db, "late", now, until)
-    store.release_change(db, won[0])
-    assert store.claim_change(db, "late", now, until)
+    assert lock.holder() == won[0]
+    assert not lock.claim("late", now, until)
+    lock.release("late")  # one who does not hold it frees nothing
+    assert not lock.claim("late", now, until)
+    assert lock.claim(won[0], now, until + timedelta(minutes=1))  # its holder renews it
+    lock.release(won[0])
+    assert lock.claim("late", now, until)
 
 
-def test_a_lease_that_ran_out_passes_to_the_next_claim_and_its_holder_cannot_free_the_new_one(db):
+def test_a_lease_that_ran_out_passes_to_the_next_claim_and_its_holder_cannot_free_the_new_one(lock):
     now = datetime.now(timezone.utc)
-    assert store.claim_change(db, "killed", now - timedelta(minutes=11), now - timedelta(minutes=1))
-    assert store.claim_change(db, "next", now, now + timedelta(minutes=10))
-    store.release_change(db, "killed")
-    assert db.metadata_lock.find_one({"_id": store.CHANGE_LOCK})["holder"] == "next"
+    assert lock.claim("killed", now - timedelta(minutes=11), now - timedelta(minutes=1))
+    assert lock.claim("next", now, now + timedelta(minutes=10))
+    lock.release("killed")
+    assert lock.holder() == "next"
+    assert not lock.claim("killed", now, now + timedelta(minutes=10))
 
 
 def test_a_change_that_fails_gives_the_lock_back(db):
