@@ -12,10 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import os
-import socket
 import threading
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
@@ -31,14 +28,13 @@ from server.metadata.usage import count_uses, value_paths
 from server.metadata.versions import (LanguageSettings, check_context, checks_failed,
                                       publish_configuration, published_configuration)
 from server.rules import Rule
-from server.storage import Database, DuplicateKey, StorageUnavailable, metadata as store
+from server.storage import Database, DuplicateKey, StorageUnavailable, leases, metadata as store
 
 KIND_NAMES = {FORM: _l("Form"), LOOKUP: _l("Lookup"), "module": _l("Module"), "role": _l("Role"),
               "location": _l("Location hierarchy"), "report": _l("Report")}
 _WRITE_ATTEMPTS = 5
 # How long a change holds the configuration without renewing it: one interrupted by a crash frees it after this.
 CHANGE_LEASE = timedelta(seconds=60)
-_HOST = socket.gethostname()
 _log = logging.getLogger(__name__)
 # check_change(kind, unique_id, before, after): raise to refuse a change (None: the document is absent).
 ChangeCheck = Callable[[str, str, "dict | None", "dict | None"], None]
@@ -182,11 +178,12 @@ def one_change_at_a_time(db: Database) -> Iterator[None]:
     The hold is a lease that a thread renews while the change runs: a process killed mid-change holds it no
     longer than CHANGE_LEASE, and not at all for a process of this machine, which sees that it is dead.
     """
-    holder = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
+    holder = leases.holder_name()
     now = datetime.now(timezone.utc)
     if not store.claim_change(db, holder, now, now + CHANGE_LEASE):
-        dead = _dead_holder(store.change_holder(db))
-        if dead is None or not store.claim_change(db, holder, now, now + CHANGE_LEASE, replacing=dead):
+        held_by = store.change_holder(db)  # taken over at once if it is a dead process of this machine
+        if not leases.dead_here(held_by) or not store.claim_change(db, holder, now, now + CHANGE_LEASE,
+                                                                   replacing=held_by):
             raise Conflict(Error.CONFIGURATION_BUSY, seconds=int(CHANGE_LEASE.total_seconds()))
     done = threading.Event()
     renewer = threading.Thread(target=_renew_change, args=(db, holder, done), name="abri-configuration-lease",
@@ -210,21 +207,6 @@ def _renew_change(db: Database, holder: str, done: threading.Event) -> None:
                 return
         except StorageUnavailable:  # the change itself meets the same database and answers 503
             _log.warning("the lease of a configuration change could not be renewed: the database is unreachable")
-
-
-def _dead_holder(holder: str | None) -> str | None:
-    """The holder of the lock if it is a process of this machine that no longer runs, else None."""
-    host, _, rest = (holder or "").partition(":")
-    pid = rest.partition(":")[0]
-    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
-        return None
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return holder
-    except OSError:  # it runs, under another user
-        return None
-    return None
 
 
 def lock_change(kind: str, before: dict | None, after: dict | None) -> str | None:

@@ -19,10 +19,7 @@ for a question the start answers once.
 """
 from __future__ import annotations
 
-import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, Mapping
@@ -35,6 +32,7 @@ from server.services.context import Context, command_line_context, now_ms
 from server.storage import Database
 from server.storage import auth as people
 from server.storage import deployment as deployment_store
+from server.storage import leases
 from server.storage import records as records_store
 from server.storage import schema as store
 
@@ -129,7 +127,7 @@ def migrate(db: Database, settings: Mapping[str, Any], report: Callable[[dict[st
         store.stamp_schema(db, SCHEMA_VERSION, now_ms())
         return Migration(None, SCHEMA_VERSION)
     _refuse_newer(before)
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = leases.holder_name()
     deadline = time.monotonic() + wait_seconds
     while True:
         found = store.find_schema(db)

@@ -48,8 +48,7 @@ def import_workbook(ctx: Context, data: bytes, record_type: str, dry_run: bool =
         _refuse_new_errors(draft, plan, checks)
         if not dry_run:
             _store(ctx, plan)
-    if not dry_run:
-        audit(ctx, "metadata_xlsform_import", detail=f"{record_type}: {len(plan.documents)} documents")
+            audit(ctx, "metadata_xlsform_import", detail=f"{record_type}: {len(plan.documents)} documents")
     return {"record_type": record_type, "dry_run": dry_run,
             "documents": [{"kind": kind, "unique_id": uid} for kind, uid, _ in plan.documents],
             "report": plan.report.as_json(ctx.locale)}

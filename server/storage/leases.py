@@ -2,16 +2,43 @@
 
 The configuration's change lock (metadata_lock) and the retention run's lock (retention_runs) are leases: a holder
 killed midway blocks the others until its lease runs out, never for good. (The migration lease lives in the schema
-document itself, so that a step is recorded only by its holder: see server/storage/schema.py.)
+document itself, so that a step is recorded only by its holder: see server/storage/schema.py; its holders are
+named by holder_name too.)
 """
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import datetime
 from typing import Any
 
 from pymongo.collection import Collection
 
 from server.storage.errors import DuplicateKey, translated_errors
+
+_HOST = socket.gethostname()
+
+
+def holder_name() -> str:
+    """A name for a holder: this machine, this process, and a part of its own (a process may hold several leases)."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def dead_here(holder: str | None) -> bool:
+    """Whether `holder` (a holder_name) is a process of this machine that no longer runs: its lease may be taken
+    over at once. A process of another machine, a live one, or one of another user's is never taken for dead."""
+    host, _, rest = (holder or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it runs, under another user
+        pass
+    return False
 
 
 def claim(collection: Collection, lease: str, holder: str, now: datetime, until: datetime,
